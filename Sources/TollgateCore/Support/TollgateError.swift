@@ -1,0 +1,55 @@
+/// Every error Tollgate reports to a caller, with a stable code.
+///
+/// The server maps each case to one HTTP status in one place (`TollgateError+HTTP.swift`)
+/// and renders it as `{"error":{"code":"…","message":"…","field":"…"}}`.
+public enum TollgateError: Error, Sendable, Equatable {
+    /// The body is not JSON, or a query parameter cannot be read. 400.
+    case malformed(code: String = "MALFORMED_REQUEST", message: String, field: String? = nil)
+    /// No or an unknown credential. 401.
+    case unauthorized(message: String)
+    /// The credential may not do this. 403.
+    case forbidden(message: String)
+    /// The object does not exist in the caller's account. 404.
+    case notFound(resource: String, id: String)
+    /// The request contradicts the object's current state. 409.
+    case conflict(code: String, message: String, field: String? = nil)
+    /// The body is larger than the limit. 413.
+    case payloadTooLarge(limit: Int)
+    /// A field is missing, of the wrong type or out of range. 422.
+    case invalid(code: String = "VALIDATION_FAILED", field: String?, message: String)
+    /// The store cannot answer right now. 503.
+    case unavailable(message: String)
+
+    /// The stable, machine-readable code.
+    public var code: String {
+        switch self {
+        case .malformed(let code, _, _): code
+        case .unauthorized: "UNAUTHORIZED"
+        case .forbidden: "FORBIDDEN"
+        case .notFound: "NOT_FOUND"
+        case .conflict(let code, _, _): code
+        case .payloadTooLarge: "PAYLOAD_TOO_LARGE"
+        case .invalid(let code, _, _): code
+        case .unavailable: "STORE_UNAVAILABLE"
+        }
+    }
+
+    /// A sentence for a person.
+    public var message: String {
+        switch self {
+        case .malformed(_, let message, _), .unauthorized(let message), .forbidden(let message),
+            .conflict(_, let message, _), .invalid(_, _, let message), .unavailable(let message):
+            message
+        case .notFound(let resource, let id): "No \(resource) with id '\(id)' exists in this account."
+        case .payloadTooLarge(let limit): "The request body is larger than the limit of \(limit) bytes."
+        }
+    }
+
+    /// The request field the error is about, if one is.
+    public var field: String? {
+        switch self {
+        case .malformed(_, _, let field), .conflict(_, _, let field), .invalid(_, let field, _): field
+        default: nil
+        }
+    }
+}

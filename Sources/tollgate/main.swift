@@ -1,0 +1,2 @@
+import TollgateServer
+print("x")
