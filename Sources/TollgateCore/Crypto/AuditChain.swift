@@ -20,6 +20,24 @@ public struct AuditEvent: Codable, Sendable, Equatable {
     /// The previous entry's hash (64 zeros for the first).
     public var previousHash: String
     public var hash: String
+
+    public init(
+        id: String, accountId: String, sequence: Int64, actor: String, action: String, objectType: String, objectId: String,
+        beforeDigest: String?, afterDigest: String?, occurredAt: Date, previousHash: String, hash: String
+    ) {
+        self.id = id
+        self.accountId = accountId
+        self.sequence = sequence
+        self.actor = actor
+        self.action = action
+        self.objectType = objectType
+        self.objectId = objectId
+        self.beforeDigest = beforeDigest
+        self.afterDigest = afterDigest
+        self.occurredAt = occurredAt
+        self.previousHash = previousHash
+        self.hash = hash
+    }
 }
 
 /// The hash chain over audit events: each entry's hash covers its fields and the previous

@@ -1,0 +1,93 @@
+import Foundation
+import GRDB
+
+/// The embedded default: one SQLite file in WAL mode through GRDB's `DatabasePool`
+/// (concurrent readers, one serialized writer) with a busy timeout.
+public final class SQLiteDatabase: SQLDatabase {
+    let pool: DatabasePool
+    public let path: String
+
+    /// Opens (creating if needed) the database at `path`.
+    public init(path: String, busyTimeout: TimeInterval = 5) throws {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(busyTimeout)
+        configuration.maximumReaderCount = 8
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
+        do {
+            pool = try DatabasePool(path: path, configuration: configuration)
+        } catch {
+            throw Self.translate(error)
+        }
+        self.path = path
+    }
+
+    public func read<T: Sendable>(_ body: @Sendable (any SQLExecutor) throws -> T) async throws -> T {
+        do {
+            return try await pool.read { db in try body(GRDBExecutor(db: db)) }
+        } catch {
+            throw Self.translate(error)
+        }
+    }
+
+    public func write<T: Sendable>(_ body: @Sendable (any SQLExecutor) throws -> T) async throws -> T {
+        do {
+            return try await pool.write { db in try body(GRDBExecutor(db: db)) }
+        } catch {
+            throw Self.translate(error)
+        }
+    }
+
+    public func close() async throws { try pool.close() }
+
+    static func translate(_ error: any Error) -> any Error {
+        guard let error = error as? DatabaseError else { return error }
+        switch error.resultCode {
+        case .SQLITE_CONSTRAINT:
+            return StoreError.duplicate(error.message ?? "constraint violation")
+        case .SQLITE_BUSY, .SQLITE_LOCKED, .SQLITE_READONLY, .SQLITE_IOERR, .SQLITE_FULL, .SQLITE_CANTOPEN, .SQLITE_PERM:
+            return StoreError.unavailable("SQLite: \(error.message ?? error.resultCode.description)")
+        default:
+            return error
+        }
+    }
+}
+
+struct GRDBExecutor: SQLExecutor {
+    let db: Database
+
+    func execute(_ sql: String, _ arguments: [SQLValue]) throws {
+        try db.execute(sql: sql, arguments: Self.arguments(arguments))
+    }
+
+    func query(_ sql: String, _ arguments: [SQLValue]) throws -> [SQLRow] {
+        let statement = try db.cachedStatement(sql: sql)
+        let rows = try Row.fetchCursor(statement, arguments: Self.arguments(arguments))
+        var result: [SQLRow] = []
+        while let row = try rows.next() {
+            var values: [String: SQLValue] = [:]
+            for (column, value) in zip(row.columnNames, row.databaseValues) {
+                switch value.storage {
+                case .null: values[column] = .null
+                case .int64(let number): values[column] = .integer(number)
+                case .string(let text): values[column] = .text(text)
+                case .double(let number): values[column] = .integer(Int64(number))
+                case .blob(let data): values[column] = .text(String(decoding: data, as: UTF8.self))
+                }
+            }
+            result.append(SQLRow(values: values))
+        }
+        return result
+    }
+
+    static func arguments(_ values: [SQLValue]) -> StatementArguments {
+        StatementArguments(values.map { value -> (any DatabaseValueConvertible)? in
+            switch value {
+            case .null: nil
+            case .integer(let number): number
+            case .text(let text): text
+            }
+        })
+    }
+}

@@ -1,0 +1,79 @@
+/// Versioned schema migrations, run at start in order; each runs once, in its own transaction.
+///
+/// Portable SQL only: `TEXT` and `BIGINT` columns (times are epoch milliseconds, ids text).
+/// Objects are stored as a JSON document (`data`) beside the columns that queries filter on;
+/// only the table types in this module write either, from the same value.
+enum Migrations {
+    static let all: [(version: Int64, statements: [String])] = [
+        (
+            1,
+            [
+                """
+                CREATE TABLE accounts (
+                  id TEXT PRIMARY KEY, name TEXT NOT NULL, created_at BIGINT NOT NULL,
+                  audit_sequence BIGINT NOT NULL, audit_head TEXT NOT NULL)
+                """,
+                """
+                CREATE TABLE api_tokens (
+                  id TEXT PRIMARY KEY, account_id TEXT NOT NULL, token_hash TEXT NOT NULL UNIQUE,
+                  created_at BIGINT NOT NULL, revoked_at BIGINT, data TEXT NOT NULL)
+                """,
+                """
+                CREATE TABLE products (
+                  id TEXT PRIMARY KEY, account_id TEXT NOT NULL, code TEXT NOT NULL, data TEXT NOT NULL,
+                  UNIQUE (account_id, code))
+                """,
+                """
+                CREATE TABLE policies (
+                  id TEXT PRIMARY KEY, account_id TEXT NOT NULL, product_id TEXT NOT NULL, data TEXT NOT NULL)
+                """,
+                "CREATE INDEX policies_by_product ON policies (account_id, product_id, id)",
+                """
+                CREATE TABLE customers (
+                  id TEXT PRIMARY KEY, account_id TEXT NOT NULL, email TEXT, data TEXT NOT NULL)
+                """,
+                """
+                CREATE TABLE licenses (
+                  id TEXT PRIMARY KEY, account_id TEXT NOT NULL, product_id TEXT NOT NULL, policy_id TEXT NOT NULL,
+                  customer_id TEXT NOT NULL, state TEXT NOT NULL, expires_at BIGINT, data TEXT NOT NULL)
+                """,
+                "CREATE INDEX licenses_by_account ON licenses (account_id, id)",
+                "CREATE INDEX licenses_by_customer ON licenses (account_id, customer_id, id)",
+                "CREATE INDEX licenses_by_product ON licenses (account_id, product_id, id)",
+                "CREATE INDEX licenses_by_expiry ON licenses (account_id, expires_at)",
+                """
+                CREATE TABLE audit_events (
+                  account_id TEXT NOT NULL, sequence BIGINT NOT NULL, id TEXT NOT NULL UNIQUE, actor TEXT NOT NULL,
+                  action TEXT NOT NULL, object_type TEXT NOT NULL, object_id TEXT NOT NULL, before_digest TEXT,
+                  after_digest TEXT, occurred_at BIGINT NOT NULL, previous_hash TEXT NOT NULL, hash TEXT NOT NULL,
+                  PRIMARY KEY (account_id, sequence))
+                """,
+                "CREATE INDEX audit_events_by_object ON audit_events (account_id, object_id)",
+                """
+                CREATE TABLE idempotency_keys (
+                  account_id TEXT NOT NULL, idempotency_key TEXT NOT NULL, request_hash TEXT NOT NULL,
+                  status BIGINT NOT NULL, body TEXT NOT NULL, created_at BIGINT NOT NULL,
+                  PRIMARY KEY (account_id, idempotency_key))
+                """,
+                """
+                CREATE TABLE validation_events (
+                  id TEXT PRIMARY KEY, account_id TEXT, license_id TEXT, code TEXT NOT NULL, valid BIGINT NOT NULL,
+                  remote_address TEXT, occurred_at BIGINT NOT NULL)
+                """,
+                "CREATE INDEX validation_events_by_license ON validation_events (license_id, id)",
+            ]
+        )
+    ]
+
+    /// Applies every migration `database` has not seen.
+    static func run(on database: any SQLDatabase, now: Int64) async throws {
+        try await database.write { sql in
+            try sql.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)")
+            let applied = Set(try sql.query("SELECT version FROM schema_migrations", []).compactMap { $0.int("version") })
+            for migration in all where !applied.contains(migration.version) {
+                for statement in migration.statements { try sql.execute(statement) }
+                try sql.execute("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)", [.integer(migration.version), .integer(now)])
+            }
+        }
+    }
+}

@@ -1,0 +1,121 @@
+import Foundation
+import TollgateCore
+
+/// Tollgate's persistence: typed tables over one ``SQLDatabase``, in transactions.
+///
+/// ```swift
+/// let store = try await Store.openSQLite(path: "tollgate-data/tollgate.sqlite")
+/// let product = try await store.write { session in
+///     try session.products.insert(product)
+///     try session.audit.record(…)
+///     return product
+/// }
+/// ```
+public struct Store: Sendable {
+    public let database: any SQLDatabase
+
+    /// Wraps `database` after running its migrations.
+    public static func open(_ database: any SQLDatabase, now: Date = Date()) async throws -> Store {
+        try await Migrations.run(on: database, now: now.epochMilliseconds)
+        return Store(database: database)
+    }
+
+    /// Opens (creating if needed) the SQLite file at `path`.
+    public static func openSQLite(path: String, now: Date = Date()) async throws -> Store {
+        try await open(SQLiteDatabase(path: path), now: now)
+    }
+
+    /// Runs `body` in a read transaction.
+    public func read<T: Sendable>(_ body: @Sendable (StoreSession) throws -> T) async throws -> T {
+        try await database.read { try body(StoreSession(sql: $0)) }
+    }
+
+    /// Runs `body` in a write transaction: all of it commits, or none of it does.
+    public func write<T: Sendable>(_ body: @Sendable (StoreSession) throws -> T) async throws -> T {
+        try await database.write { try body(StoreSession(sql: $0)) }
+    }
+
+    /// Whether the database answers a trivial query.
+    public func ping() async throws {
+        _ = try await database.read { try $0.query("SELECT 1 AS one", []) }
+    }
+}
+
+/// The tables, inside one transaction.
+public struct StoreSession {
+    public let sql: any SQLExecutor
+
+    public var accounts: AccountTable { AccountTable(sql: sql) }
+    public var tokens: TokenTable { TokenTable(sql: sql) }
+    public var products: DocumentTable<Product> { DocumentTable(sql: sql, table: "products", columns: ["code"]) { [.text($0.code)] } }
+    public var policies: DocumentTable<Policy> {
+        DocumentTable(sql: sql, table: "policies", columns: ["product_id"]) { [.text($0.productId)] }
+    }
+    public var customers: DocumentTable<Customer> {
+        DocumentTable(sql: sql, table: "customers", columns: ["email"]) { [.text($0.email)] }
+    }
+    public var licenses: DocumentTable<License> {
+        DocumentTable(sql: sql, table: "licenses", columns: ["product_id", "policy_id", "customer_id", "state", "expires_at"]) {
+            [.text($0.productId), .text($0.policyId), .text($0.customerId), .text($0.state.rawValue), .integer($0.expiresAt?.epochMilliseconds)]
+        }
+    }
+    public var audit: AuditTable { AuditTable(sql: sql) }
+    public var idempotency: IdempotencyTable { IdempotencyTable(sql: sql) }
+    public var validations: ValidationEventTable { ValidationEventTable(sql: sql) }
+}
+
+/// One page of a list, and the cursor of the next page (`nil` on the last).
+public struct Page<Item: Sendable>: Sendable {
+    public var items: [Item]
+    public var nextCursor: String?
+
+    public init(items: [Item], nextCursor: String?) {
+        self.items = items
+        self.nextCursor = nextCursor
+    }
+
+    /// The same page with every item transformed.
+    public func map<Other: Sendable>(_ transform: (Item) throws -> Other) rethrows -> Page<Other> {
+        Page<Other>(items: try items.map(transform), nextCursor: nextCursor)
+    }
+}
+
+/// Where a list starts and how long a page is.
+public struct PageRequest: Sendable, Equatable {
+    public static let maximumLimit = 100
+    public var limit: Int
+    /// The id after which the page starts (the previous page's `nextCursor`).
+    public var after: String?
+
+    public init(limit: Int = 25, after: String? = nil) {
+        self.limit = min(max(limit, 1), Self.maximumLimit)
+        self.after = after
+    }
+}
+
+/// A condition on a list: an SQL clause over the table's columns and its arguments.
+public struct Filter: Sendable {
+    public var clause: String
+    public var arguments: [SQLValue]
+
+    public init(_ clause: String, _ arguments: [SQLValue]) {
+        self.clause = clause
+        self.arguments = arguments
+    }
+}
+
+/// The JSON form documents are stored in.
+enum DocumentCoding {
+    static func encode(_ value: some Encodable) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        encoder.dateEncodingStrategy = .millisecondsSince1970
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, from text: String) throws -> T {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .millisecondsSince1970
+        return try decoder.decode(type, from: Data(text.utf8))
+    }
+}

@@ -1,0 +1,38 @@
+import TollgateCore
+
+/// Accounts, and the head of each account's audit chain.
+public struct AccountTable {
+    let sql: any SQLExecutor
+
+    public func insert(_ account: Account) throws {
+        try sql.execute(
+            "INSERT INTO accounts (id, name, created_at, audit_sequence, audit_head) VALUES (?, ?, ?, 0, ?)",
+            [.text(account.id), .text(account.name), .integer(account.createdAt.epochMilliseconds), .text(AuditChain.genesis)])
+    }
+
+    public func find(id: String) throws -> Account? {
+        try sql.queryOne("SELECT id, name, created_at FROM accounts WHERE id = ?", [.text(id)]).flatMap(Self.account)
+    }
+
+    /// Every account, oldest first.
+    public func all() throws -> [Account] {
+        try sql.query("SELECT id, name, created_at FROM accounts ORDER BY created_at, id", []).compactMap(Self.account)
+    }
+
+    /// The sequence and hash of the account's last audit entry (0 and the genesis hash when none).
+    public func auditHead(accountId: String) throws -> (sequence: Int64, hash: String)? {
+        guard let row = try sql.queryOne("SELECT audit_sequence, audit_head FROM accounts WHERE id = ?", [.text(accountId)]),
+            let sequence = row.int("audit_sequence"), let hash = row.string("audit_head")
+        else { return nil }
+        return (sequence, hash)
+    }
+
+    func setAuditHead(accountId: String, sequence: Int64, hash: String) throws {
+        try sql.execute("UPDATE accounts SET audit_sequence = ?, audit_head = ? WHERE id = ?", [.integer(sequence), .text(hash), .text(accountId)])
+    }
+
+    static func account(_ row: SQLRow) -> Account? {
+        guard let id = row.string("id"), let name = row.string("name"), let created = row.int("created_at") else { return nil }
+        return Account(id: id, name: name, createdAt: .init(epochMilliseconds: created))
+    }
+}

@@ -1,0 +1,81 @@
+import TollgateCore
+
+/// An object that belongs to one account and is stored as a document.
+public protocol StoredDocument: Codable, Sendable {
+    var id: String { get }
+    var accountId: String { get }
+}
+
+extension Product: StoredDocument {}
+extension Policy: StoredDocument {}
+extension Customer: StoredDocument {}
+extension License: StoredDocument {}
+
+/// A table of documents: `id`, `account_id`, the JSON `data`, and the columns lists filter on,
+/// all written from the same value. Every read is scoped to an account.
+public struct DocumentTable<Document: StoredDocument> {
+    let sql: any SQLExecutor
+    let table: String
+    let columns: [String]
+    let project: (Document) -> [SQLValue]
+
+    init(sql: any SQLExecutor, table: String, columns: [String], project: @escaping (Document) -> [SQLValue]) {
+        self.sql = sql
+        self.table = table
+        self.columns = columns
+        self.project = project
+    }
+
+    /// Inserts a new document. Throws ``StoreError/duplicate(_:)`` if a unique column is taken.
+    public func insert(_ document: Document) throws {
+        let names = ["id", "account_id"] + columns + ["data"]
+        let placeholders = Array(repeating: "?", count: names.count).joined(separator: ", ")
+        try sql.execute(
+            "INSERT INTO \(table) (\(names.joined(separator: ", "))) VALUES (\(placeholders))",
+            [.text(document.id), .text(document.accountId)] + project(document) + [.text(try DocumentCoding.encode(document))])
+    }
+
+    /// Replaces a stored document.
+    public func update(_ document: Document) throws {
+        let assignments = (columns + ["data"]).map { "\($0) = ?" }.joined(separator: ", ")
+        try sql.execute(
+            "UPDATE \(table) SET \(assignments) WHERE id = ? AND account_id = ?",
+            project(document) + [.text(try DocumentCoding.encode(document)), .text(document.id), .text(document.accountId)])
+    }
+
+    /// The document with `id` in `accountId`, if any.
+    public func find(id: String, accountId: String) throws -> Document? {
+        guard let row = try sql.queryOne("SELECT data FROM \(table) WHERE id = ? AND account_id = ?", [.text(id), .text(accountId)]),
+            let data = row.string("data")
+        else { return nil }
+        return try DocumentCoding.decode(Document.self, from: data)
+    }
+
+    /// The document with `id` in any account: for credentials that name their object (license keys).
+    public func find(id: String) throws -> Document? {
+        guard let row = try sql.queryOne("SELECT data FROM \(table) WHERE id = ?", [.text(id)]), let data = row.string("data") else {
+            return nil
+        }
+        return try DocumentCoding.decode(Document.self, from: data)
+    }
+
+    /// A page of `accountId`'s documents matching every filter, in id (creation) order.
+    public func list(accountId: String, filters: [Filter] = [], page: PageRequest) throws -> Page<Document> {
+        var clauses = ["account_id = ?"] + filters.map(\.clause)
+        var arguments: [SQLValue] = [.text(accountId)] + filters.flatMap(\.arguments)
+        if let after = page.after {
+            clauses.append("id > ?")
+            arguments.append(.text(after))
+        }
+        arguments.append(.integer(Int64(page.limit + 1)))
+        let rows = try sql.query(
+            "SELECT data FROM \(table) WHERE \(clauses.joined(separator: " AND ")) ORDER BY id LIMIT ?", arguments)
+        var items = try rows.compactMap { $0.string("data") }.map { try DocumentCoding.decode(Document.self, from: $0) }
+        var next: String?
+        if items.count > page.limit {
+            items.removeLast()
+            next = items.last?.id
+        }
+        return Page(items: items, nextCursor: next)
+    }
+}

@@ -1,0 +1,31 @@
+import Foundation
+import TollgateCore
+
+/// Responses to requests that carried an `Idempotency-Key`, kept so that a retry gets the
+/// same answer instead of a second change.
+public struct IdempotencyTable {
+    let sql: any SQLExecutor
+
+    /// A stored response.
+    public struct Saved: Sendable, Equatable {
+        public var requestHash: String
+        public var status: Int
+        public var body: String
+    }
+
+    public func find(accountId: String, key: String) throws -> Saved? {
+        guard let row = try sql.queryOne(
+            "SELECT request_hash, status, body FROM idempotency_keys WHERE account_id = ? AND idempotency_key = ?",
+            [.text(accountId), .text(key)]),
+            let hash = row.string("request_hash"), let status = row.int("status"), let body = row.string("body")
+        else { return nil }
+        return Saved(requestHash: hash, status: Int(status), body: body)
+    }
+
+    public func insert(accountId: String, key: String, saved: Saved, at now: Date) throws {
+        try sql.execute(
+            "INSERT INTO idempotency_keys (account_id, idempotency_key, request_hash, status, body, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            [.text(accountId), .text(key), .text(saved.requestHash), .integer(Int64(saved.status)), .text(saved.body),
+             .integer(now.epochMilliseconds)])
+    }
+}

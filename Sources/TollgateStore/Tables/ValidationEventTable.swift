@@ -1,0 +1,64 @@
+import Foundation
+import TollgateCore
+
+/// The log of validations: who asked, when, and the answer.
+public struct ValidationEventTable {
+    let sql: any SQLExecutor
+
+    /// One validation.
+    public struct Event: Codable, Sendable, Equatable {
+        public var id: String
+        public var accountId: String?
+        public var licenseId: String?
+        public var code: ValidationCode
+        public var valid: Bool
+        public var remoteAddress: String?
+        public var occurredAt: Date
+
+        public init(id: String, accountId: String?, licenseId: String?, code: ValidationCode, valid: Bool, remoteAddress: String?, occurredAt: Date) {
+            self.id = id
+            self.accountId = accountId
+            self.licenseId = licenseId
+            self.code = code
+            self.valid = valid
+            self.remoteAddress = remoteAddress
+            self.occurredAt = occurredAt
+        }
+    }
+
+    public func insert(_ events: [Event]) throws {
+        for event in events {
+            try sql.execute(
+                "INSERT INTO validation_events (id, account_id, license_id, code, valid, remote_address, occurred_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [.text(event.id), .text(event.accountId), .text(event.licenseId), .text(event.code.rawValue),
+                 .integer(event.valid ? 1 : 0), .text(event.remoteAddress), .integer(event.occurredAt.epochMilliseconds)])
+        }
+    }
+
+    /// A page of a license's validations, newest first.
+    public func list(licenseId: String, accountId: String, page: PageRequest) throws -> Page<Event> {
+        var clauses = ["license_id = ?", "account_id = ?"]
+        var arguments: [SQLValue] = [.text(licenseId), .text(accountId)]
+        if let after = page.after {
+            clauses.append("id < ?")
+            arguments.append(.text(after))
+        }
+        arguments.append(.integer(Int64(page.limit + 1)))
+        var events = try sql.query(
+            "SELECT * FROM validation_events WHERE \(clauses.joined(separator: " AND ")) ORDER BY id DESC LIMIT ?", arguments
+        ).compactMap { row -> Event? in
+            guard let id = row.string("id"), let code = row.string("code").flatMap(ValidationCode.init(rawValue:)),
+                let occurred = row.int("occurred_at")
+            else { return nil }
+            return Event(
+                id: id, accountId: row.string("account_id"), licenseId: row.string("license_id"), code: code,
+                valid: row.int("valid") == 1, remoteAddress: row.string("remote_address"), occurredAt: Date(epochMilliseconds: occurred))
+        }
+        var next: String?
+        if events.count > page.limit {
+            events.removeLast()
+            next = events.last?.id
+        }
+        return Page(items: events, nextCursor: next)
+    }
+}
