@@ -20,6 +20,14 @@ public struct APIToken: Codable, Sendable, Equatable {
     public var scope: TokenScope
     public var createdAt: Date
 
+    public init(id: String, accountId: String, name: String, scope: TokenScope, createdAt: Date) {
+        self.id = id
+        self.accountId = accountId
+        self.name = name
+        self.scope = scope
+        self.createdAt = createdAt
+    }
+
     /// A fresh secret for `scope`: its prefix and 43 base62 characters (256 bits).
     public static func generateSecret(scope: TokenScope) -> String {
         let alphabet = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")

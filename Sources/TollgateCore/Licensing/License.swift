@@ -26,6 +26,28 @@ public struct License: Codable, Sendable, Equatable {
     public var createdAt: Date
     public var updatedAt: Date
 
+    public init(
+        id: String, accountId: String, productId: String, policyId: String, customerId: String, key: String, keyId: String,
+        state: LicenseState, expiresAt: Date?, limitOverrides: [LimitName: LimitValue], extraEntitlements: [String],
+        metadata: [String: String], revocationVersion: Int, createdAt: Date, updatedAt: Date
+    ) {
+        self.id = id
+        self.accountId = accountId
+        self.productId = productId
+        self.policyId = policyId
+        self.customerId = customerId
+        self.key = key
+        self.keyId = keyId
+        self.state = state
+        self.expiresAt = expiresAt
+        self.limitOverrides = limitOverrides
+        self.extraEntitlements = extraEntitlements
+        self.metadata = metadata
+        self.revocationVersion = revocationVersion
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+    }
+
     /// The limits in force: the policy's, with this license's overrides.
     public func effectiveLimits(policy: Policy) -> EffectiveLimits {
         func pick(_ name: LimitName, _ inherited: Int?) -> Int? {

@@ -11,6 +11,12 @@ public struct IdempotencyTable {
         public var requestHash: String
         public var status: Int
         public var body: String
+
+        public init(requestHash: String, status: Int, body: String) {
+            self.requestHash = requestHash
+            self.status = status
+            self.body = body
+        }
     }
 
     public func find(accountId: String, key: String) throws -> Saved? {

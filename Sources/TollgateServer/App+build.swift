@@ -1,0 +1,119 @@
+import Foundation
+import Hummingbird
+import Logging
+import TollgateCore
+import TollgateStore
+
+/// The running parts of a server, shared by its controllers.
+struct AppServices: Sendable {
+    let configuration: ServerConfiguration
+    let store: Store
+    let keys: KeyService
+    let clock: any TollgateClock
+    let recorder: ValidationRecorder
+    let defaultAccount: Account
+}
+
+/// A built server: the Hummingbird application and what its first start produced.
+public struct BuiltApplication: Sendable {
+    /// The application to run (`try await built.application.runService()`).
+    public let application: Application<RouterResponder<AppRequestContext>>
+    /// The account created on first start.
+    public let defaultAccount: Account
+    /// The admin token generated on first start (when `TOLLGATE_ADMIN_TOKEN` was not set), to print once.
+    public let generatedAdminToken: String?
+    let services: AppServices
+
+    /// Creates another account with its own signing key and admin token.
+    public func createAccount(name: String) async throws -> (account: Account, adminToken: String) {
+        let created = try await AccountProvisioner(store: services.store, keys: services.keys, clock: services.clock).createAccount(name: name)
+        return (created.account, created.adminToken)
+    }
+
+    /// Runs the server until SIGTERM or SIGINT; in-flight requests complete before it returns.
+    public func run() async throws { try await application.runService() }
+
+    /// Writes queued validation logs now (tests and shutdown).
+    public func flushValidationLog() async { await services.recorder.flush() }
+}
+
+/// Builds the server: opens the store (running migrations), loads the signing keys, creates
+/// the default account on first start and wires every route. `main` and every test call this.
+///
+/// ```swift
+/// var config = ServerConfiguration()
+/// config.dataDirectory = "/tmp/tollgate"
+/// let built = try await buildApplication(config)
+/// try await built.application.runService()
+/// ```
+public func buildApplication(
+    _ configuration: ServerConfiguration, clock: any TollgateClock = SystemClock(), logger: Logger? = nil,
+    onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+) async throws -> BuiltApplication {
+    var logger = logger ?? Logger(label: "tollgate")
+    logger.logLevel = configuration.logLevel
+    try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
+    let store = try await Store.openSQLite(path: configuration.databasePath, now: clock.now())
+    let keyStore: any KeyStore =
+        configuration.signingKeysJSON.map { EnvironmentKeyStore(json: $0) } ?? FileKeyStore(directory: configuration.keysDirectory)
+    let keys = try KeyService(store: keyStore)
+    let (defaultAccount, generatedToken) = try await AccountProvisioner(store: store, keys: keys, clock: clock)
+        .bootstrap(configuredAdminToken: configuration.adminToken)
+    let recorder = ValidationRecorder(
+        store: store, interval: .milliseconds(configuration.validationLogFlushMilliseconds), logger: logger)
+    let services = AppServices(
+        configuration: configuration, store: store, keys: keys, clock: clock, recorder: recorder, defaultAccount: defaultAccount)
+
+    let router = buildRouter(services)
+    let application = Application(
+        router: router,
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Tollgate"),
+        services: [recorder],
+        onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
+        logger: logger)
+    return BuiltApplication(application: application, defaultAccount: defaultAccount, generatedAdminToken: generatedToken, services: services)
+}
+
+/// Every route, in one place.
+func buildRouter(_ services: AppServices) -> Router<AppRequestContext> {
+    _ = MetricsRegistry.shared
+    let router = Router(context: AppRequestContext.self)
+    router.add(middleware: RequestMetricsMiddleware())
+    router.add(middleware: ErrorMiddleware(maxBodyBytes: services.configuration.maxBodyBytes))
+
+    let limits = BodyLimits(maxBodyBytes: services.configuration.maxBodyBytes)
+    let writer = ChangeWriter(store: services.store, clock: services.clock)
+    OperationsController(store: services.store, keys: services.keys).addRoutes(to: router)
+    ValidationController(
+        service: LicenseValidationService(
+            store: services.store, keys: services.keys, clock: services.clock, recorder: services.recorder,
+            defaultAccountId: services.defaultAccount.id),
+        limits: limits
+    ).addRoutes(to: router)
+
+    let v1 = router.group("v1").add(middleware: AuthenticationMiddleware(store: services.store)).group(context: AuthenticatedContext.self)
+    let products = ResourceController<Product>(path: "products", writer: writer, store: services.store, limits: limits)
+    let policies = ResourceController<Policy>(path: "policies", writer: writer, store: services.store, limits: limits)
+    let customers = ResourceController<Customer>(path: "customers", writer: writer, store: services.store, limits: limits)
+    products.addRoutes(to: v1)
+    PresetController(policies: policies).addRoutes(to: v1)
+    policies.addRoutes(to: v1)
+    customers.addRoutes(to: v1)
+    LicenseController(writer: writer, store: services.store, keys: services.keys, clock: services.clock, limits: limits).addRoutes(to: v1)
+    AuditController(store: services.store).addRoutes(to: v1)
+    KeyController(keys: services.keys, store: services.store, clock: services.clock).addRoutes(to: v1)
+    return router
+}
+
+/// Creates an account directly in a data directory (`tollgate accounts create`).
+public func createAccount(_ configuration: ServerConfiguration, name: String) async throws -> (account: Account, adminToken: String) {
+    try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
+    let store = try await Store.openSQLite(path: configuration.databasePath)
+    let keyStore: any KeyStore =
+        configuration.signingKeysJSON.map { EnvironmentKeyStore(json: $0) } ?? FileKeyStore(directory: configuration.keysDirectory)
+    let provisioner = AccountProvisioner(store: store, keys: try KeyService(store: keyStore), clock: SystemClock())
+    _ = try await provisioner.bootstrap(configuredAdminToken: configuration.adminToken)
+    let created = try await provisioner.createAccount(name: name)
+    try await store.database.close()
+    return (created.account, created.adminToken)
+}

@@ -1,0 +1,27 @@
+import Hummingbird
+import TollgateCore
+import TollgateStore
+
+/// The audit log: `GET /v1/audit-events` (newest first, filter `objectId`) and
+/// `GET /v1/audit-events/verify`, which recomputes the account's chain.
+struct AuditController: Sendable {
+    let store: Store
+
+    func addRoutes(to group: RouterGroup<AuthenticatedContext>) {
+        group.get("audit-events") { request, context in
+            let page = try request.pageRequest()
+            let objectId = request.queryString("objectId")
+            let accountId = context.accountId
+            let result = try await store.read { try $0.audit.list(accountId: accountId, objectId: objectId, page: page) }
+            return try Response.json(PageBody(data: result.items, nextCursor: result.nextCursor))
+        }
+        group.get("audit-events/verify") { _, context in
+            let accountId = context.accountId
+            let verification = try await store.read { session -> AuditChain.Verification in
+                let head = try session.accounts.auditHead(accountId: accountId)
+                return AuditChain.verify(try session.audit.chain(accountId: accountId), head: head)
+            }
+            return try Response.json(verification)
+        }
+    }
+}

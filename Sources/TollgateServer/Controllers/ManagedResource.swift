@@ -1,0 +1,180 @@
+import Foundation
+import Hummingbird
+import TollgateCore
+import TollgateStore
+
+/// An object an account manages with create / list / show / update, through a draft type
+/// that holds the fields a caller may set and the rules they must meet.
+protocol ManagedResource: StoredDocument, Equatable {
+    var createdAt: Date { get }
+    var updatedAt: Date { get set }
+    associatedtype Draft: Codable & Sendable
+    /// Singular name in messages and audit actions (`product`).
+    static var resourceName: String { get }
+    static var idKind: IdentifierKind { get }
+    /// The fields a create body may hold.
+    static var draftFields: Set<String> { get }
+    /// Fields that a `PATCH` may not change.
+    static var immutableFields: Set<String> { get }
+    static func table(_ session: StoreSession) -> DocumentTable<Self>
+    static func draft(of value: Self) -> Draft
+    static func build(_ draft: Draft, id: String, accountId: String, createdAt: Date, now: Date) throws(TollgateError) -> Self
+    /// Checks that ids the value names exist in the account.
+    static func checkReferences(_ value: Self, session: StoreSession) throws
+    /// The list filters a request's query asks for.
+    static func filters(for request: Request) throws -> [Filter]
+    /// The error for a unique column that is taken.
+    static func duplicateError(_ value: Self) -> TollgateError
+}
+
+extension ManagedResource {
+    static var immutableFields: Set<String> { [] }
+    static func checkReferences(_ value: Self, session: StoreSession) throws {}
+    static func filters(for request: Request) throws -> [Filter] { [] }
+    static func duplicateError(_ value: Self) -> TollgateError {
+        .conflict(code: "DUPLICATE", message: "A \(resourceName) like this exists already.")
+    }
+}
+
+extension Product: ManagedResource {
+    static let resourceName = "product"
+    static let idKind = IdentifierKind.product
+    static let draftFields: Set<String> = ["code", "name", "metadata"]
+    static func table(_ session: StoreSession) -> DocumentTable<Product> { session.products }
+    static func draft(of value: Product) -> ProductDraft { ProductDraft(value) }
+    static func build(_ draft: ProductDraft, id: String, accountId: String, createdAt: Date, now: Date) throws(TollgateError) -> Product {
+        try draft.validated(id: id, accountId: accountId, createdAt: createdAt, now: now)
+    }
+    static func duplicateError(_ value: Product) -> TollgateError {
+        .conflict(code: "PRODUCT_CODE_TAKEN", message: "A product with code '\(value.code)' exists already.", field: "code")
+    }
+}
+
+extension Customer: ManagedResource {
+    static let resourceName = "customer"
+    static let idKind = IdentifierKind.customer
+    static let draftFields: Set<String> = ["name", "email", "metadata"]
+    static func table(_ session: StoreSession) -> DocumentTable<Customer> { session.customers }
+    static func draft(of value: Customer) -> CustomerDraft { CustomerDraft(value) }
+    static func build(_ draft: CustomerDraft, id: String, accountId: String, createdAt: Date, now: Date) throws(TollgateError) -> Customer {
+        try draft.validated(id: id, accountId: accountId, createdAt: createdAt, now: now)
+    }
+    static func filters(for request: Request) throws -> [Filter] {
+        request.queryString("email").map { [Filter("email = ?", [.text($0)])] } ?? []
+    }
+}
+
+extension Policy: ManagedResource {
+    static let resourceName = "policy"
+    static let idKind = IdentifierKind.policy
+    static let draftFields: Set<String> = [
+        "productId", "name", "durationDays", "machineBinding", "maxMachines", "entitlements", "limits", "cloudDeployment",
+        "gracePeriodDays", "offlineGraceDays", "expirationStrategy", "metadata",
+    ]
+    static let immutableFields: Set<String> = ["productId"]
+    static func table(_ session: StoreSession) -> DocumentTable<Policy> { session.policies }
+    static func draft(of value: Policy) -> PolicyDraft { PolicyDraft(value) }
+    static func build(_ draft: PolicyDraft, id: String, accountId: String, createdAt: Date, now: Date) throws(TollgateError) -> Policy {
+        try draft.validated(id: id, accountId: accountId, createdAt: createdAt, now: now)
+    }
+    static func checkReferences(_ value: Policy, session: StoreSession) throws {
+        guard try session.products.find(id: value.productId, accountId: value.accountId) != nil else {
+            throw TollgateError.invalid(code: "REFERENCE_NOT_FOUND", field: "productId", message: "No product '\(value.productId)' exists in this account.")
+        }
+    }
+    static func filters(for request: Request) throws -> [Filter] {
+        request.queryString("productId").map { [Filter("product_id = ?", [.text($0)])] } ?? []
+    }
+}
+
+/// Create, list, show and update for one ``ManagedResource`` under `/v1/<path>`.
+struct ResourceController<Resource: ManagedResource>: Sendable {
+    let path: String
+    let writer: ChangeWriter
+    let store: Store
+    let limits: BodyLimits
+
+    func addRoutes(to group: RouterGroup<AuthenticatedContext>) {
+        group.post(RouterPath(path)) { request, context in try await create(request, context) }
+        group.get(RouterPath(path)) { request, context in try await list(request, context) }
+        group.get(RouterPath("\(path)/:id")) { request, context in try await show(request, context) }
+        group.patch(RouterPath("\(path)/:id")) { request, context in try await update(request, context) }
+    }
+
+    func create(_ request: Request, _ context: AuthenticatedContext) async throws -> Response {
+        let body = try await JSONBody.read(request, limit: limits.maxBodyBytes, allowedFields: Resource.draftFields)
+        let draft = try body.decode(Resource.Draft.self)
+        return try await insert(draft, request: request, context: context, body: body)
+    }
+
+    /// Validates, inserts and audits a new object from `draft`.
+    func insert(_ draft: Resource.Draft, request: Request, context: AuthenticatedContext, body: JSONBody) async throws -> Response {
+        let accountId = context.accountId
+        let actor = context.actor
+        return try await writer.perform(request: request, context: context, body: body, status: .created) { session, now in
+            let value = try Resource.build(draft, id: Identifier.make(Resource.idKind, at: now), accountId: accountId, createdAt: now, now: now)
+            try Resource.checkReferences(value, session: session)
+            do {
+                try Resource.table(session).insert(value)
+            } catch StoreError.duplicate {
+                throw Resource.duplicateError(value)
+            }
+            try session.audit.record(
+                accountId: accountId, actor: actor, action: "\(Resource.resourceName).created", objectType: Resource.resourceName,
+                objectId: value.id, before: nil as Resource?, after: value, at: now)
+            return value
+        }
+    }
+
+    func list(_ request: Request, _ context: AuthenticatedContext) async throws -> Response {
+        let page = try request.pageRequest()
+        let filters = try Resource.filters(for: request)
+        let accountId = context.accountId
+        let result = try await store.read { try Resource.table($0).list(accountId: accountId, filters: filters, page: page) }
+        return try Response.json(PageBody(data: result.items, nextCursor: result.nextCursor))
+    }
+
+    func show(_ request: Request, _ context: AuthenticatedContext) async throws -> Response {
+        let id = try context.parameters.require("id")
+        let accountId = context.accountId
+        guard let value = try await store.read({ try Resource.table($0).find(id: id, accountId: accountId) }) else {
+            throw TollgateError.notFound(resource: Resource.resourceName, id: id)
+        }
+        return try Response.json(value)
+    }
+
+    func update(_ request: Request, _ context: AuthenticatedContext) async throws -> Response {
+        let id = try context.parameters.require("id")
+        let body = try await JSONBody.read(request, limit: limits.maxBodyBytes, allowedFields: Resource.draftFields)
+        if let field = body.object.objectKeys.sorted().first(where: Resource.immutableFields.contains) {
+            throw TollgateError.invalid(code: "IMMUTABLE_FIELD", field: field, message: "'\(field)' cannot be changed after creation.")
+        }
+        let accountId = context.accountId
+        let actor = context.actor
+        return try await writer.update { session, now in
+            let table = Resource.table(session)
+            guard let current = try table.find(id: id, accountId: accountId) else {
+                throw TollgateError.notFound(resource: Resource.resourceName, id: id)
+            }
+            let draft = try body.merged(into: Resource.draft(of: current))
+            let updated = try Resource.build(draft, id: current.id, accountId: accountId, createdAt: current.createdAt, now: now)
+            var unchanged = updated
+            unchanged.updatedAt = current.updatedAt
+            guard unchanged != current else { return current }
+            do {
+                try table.update(updated)
+            } catch StoreError.duplicate {
+                throw Resource.duplicateError(updated)
+            }
+            try session.audit.record(
+                accountId: accountId, actor: actor, action: "\(Resource.resourceName).updated", objectType: Resource.resourceName,
+                objectId: id, before: current, after: updated, at: now)
+            return updated
+        }
+    }
+}
+
+/// Request size limits.
+struct BodyLimits: Sendable {
+    var maxBodyBytes: Int
+}

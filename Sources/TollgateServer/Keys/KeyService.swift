@@ -1,0 +1,55 @@
+import Foundation
+import Synchronization
+import TollgateCore
+
+/// The signing keys in memory, backed by a ``KeyStore``. Reads are lock-protected snapshots,
+/// so the validation path never waits on I/O.
+final class KeyService: Sendable {
+    private let ring: Mutex<KeyRing>
+    private let store: any KeyStore
+
+    init(store: any KeyStore) throws {
+        self.store = store
+        self.ring = Mutex(KeyRing(keys: try store.load()))
+    }
+
+    /// The current keys.
+    var snapshot: KeyRing { ring.withLock { $0 } }
+
+    /// The key that signs for `accountId`.
+    func current(accountId: String) throws(TollgateError) -> SigningKey {
+        guard let key = ring.withLock({ $0.current(accountId: accountId) }) else {
+            throw .unavailable(message: "The account has no live signing key.")
+        }
+        return key
+    }
+
+    /// The live public key with `id`.
+    func verificationKey(id: String) -> VerificationKey? { ring.withLock { $0.verificationKey(id: id) } }
+
+    /// Makes, stores and adds a new key for `accountId`; it signs from now on.
+    /// Changes happen under the lock, file write included, so concurrent rotations serialize.
+    @discardableResult
+    func rotate(accountId: String, now: Date) throws -> SigningKey {
+        try ring.withLock { ring throws -> SigningKey in
+            var key = SigningKey.generate(accountId: accountId, now: now)
+            while ring.keys.contains(where: { $0.id == key.id }) { key = SigningKey.generate(accountId: accountId, now: now) }
+            var next = ring
+            try next.add(key)
+            try store.save(key)
+            ring = next
+            return key
+        }
+    }
+
+    /// Retires key `id` of `accountId`: it neither signs nor verifies any more.
+    func retire(id: String, accountId: String, now: Date) throws -> SigningKey {
+        try ring.withLock { ring throws -> SigningKey in
+            var next = ring
+            let retired = try next.retire(id: id, accountId: accountId, at: now)
+            try store.save(retired)
+            ring = next
+            return retired
+        }
+    }
+}

@@ -1,0 +1,73 @@
+import Foundation
+import Logging
+
+/// Everything `tollgate serve` can be told. Each field has a `--flag` and a `TOLLGATE_*`
+/// environment variable (the README's configuration table lists them).
+public struct ServerConfiguration: Sendable {
+    /// Address to listen on. `TOLLGATE_HOST`, default `127.0.0.1`.
+    public var host: String = "127.0.0.1"
+    /// Port to listen on; 0 picks a free one. `TOLLGATE_PORT`, default 8080.
+    public var port: Int = 8080
+    /// Where the SQLite file and the signing keys live. `TOLLGATE_DATA_DIR`, default `./tollgate-data`.
+    public var dataDirectory: String = "./tollgate-data"
+    /// `TOLLGATE_LOG_LEVEL`: trace, debug, info, notice, warning, error, critical. Default info.
+    public var logLevel: Logger.Level = .info
+    /// `TOLLGATE_LOG_FORMAT`: `text` or `json`.
+    public var logFormat: LogFormat = .text
+    /// On first start, this becomes the default account's admin token. `TOLLGATE_ADMIN_TOKEN`.
+    public var adminToken: String?
+    /// Signing keys as a JSON array of stored keys, instead of files in the data directory
+    /// (so that replicas share them). `TOLLGATE_SIGNING_KEYS`.
+    public var signingKeysJSON: String?
+    /// Largest accepted request body. `TOLLGATE_MAX_BODY_BYTES`, default 1 MiB.
+    public var maxBodyBytes: Int = 1 << 20
+    /// How often batched validation logs are written. `TOLLGATE_LOG_FLUSH_MS`, default 500.
+    public var validationLogFlushMilliseconds: Int = 500
+
+    public enum LogFormat: String, Sendable, CaseIterable {
+        case text, json
+    }
+
+    public init() {}
+
+    /// The SQLite file inside the data directory.
+    public var databasePath: String { (dataDirectory as NSString).appendingPathComponent("tollgate.sqlite") }
+    /// The folder of signing key files inside the data directory.
+    public var keysDirectory: String { (dataDirectory as NSString).appendingPathComponent("keys") }
+
+    /// The configuration with every `TOLLGATE_*` variable in `environment` applied.
+    public func applying(environment: [String: String]) throws -> ServerConfiguration {
+        var config = self
+        if let value = environment["TOLLGATE_HOST"] { config.host = value }
+        if let value = environment["TOLLGATE_PORT"] {
+            guard let port = Int(value), (0...65535).contains(port) else { throw ConfigurationError("TOLLGATE_PORT must be a port number, not '\(value)'.") }
+            config.port = port
+        }
+        if let value = environment["TOLLGATE_DATA_DIR"] { config.dataDirectory = value }
+        if let value = environment["TOLLGATE_LOG_LEVEL"] {
+            guard let level = Logger.Level(rawValue: value) else { throw ConfigurationError("TOLLGATE_LOG_LEVEL '\(value)' is not a log level.") }
+            config.logLevel = level
+        }
+        if let value = environment["TOLLGATE_LOG_FORMAT"] {
+            guard let format = LogFormat(rawValue: value) else { throw ConfigurationError("TOLLGATE_LOG_FORMAT must be 'text' or 'json'.") }
+            config.logFormat = format
+        }
+        if let value = environment["TOLLGATE_ADMIN_TOKEN"], !value.isEmpty { config.adminToken = value }
+        if let value = environment["TOLLGATE_SIGNING_KEYS"], !value.isEmpty { config.signingKeysJSON = value }
+        if let value = environment["TOLLGATE_MAX_BODY_BYTES"] {
+            guard let bytes = Int(value), bytes >= 1024 else { throw ConfigurationError("TOLLGATE_MAX_BODY_BYTES must be a number of bytes of at least 1024.") }
+            config.maxBodyBytes = bytes
+        }
+        if let value = environment["TOLLGATE_LOG_FLUSH_MS"] {
+            guard let millis = Int(value), millis >= 10 else { throw ConfigurationError("TOLLGATE_LOG_FLUSH_MS must be at least 10.") }
+            config.validationLogFlushMilliseconds = millis
+        }
+        return config
+    }
+}
+
+/// A configuration value that cannot be used.
+public struct ConfigurationError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,73 @@
+import Foundation
+import TollgateCore
+import TollgateStore
+
+/// Creates accounts: the default one on first start, and more for `tollgate accounts create`.
+struct AccountProvisioner: Sendable {
+    let store: Store
+    let keys: KeyService
+    let clock: any TollgateClock
+
+    /// What creating an account made.
+    struct Created: Sendable {
+        var account: Account
+        var adminToken: String
+    }
+
+    /// A new account with a signing key and an admin token (`secret`, or a generated one).
+    func createAccount(name: String, adminSecret: String? = nil) async throws -> Created {
+        let now = clock.now()
+        let account = Account(id: Identifier.make(.account, at: now), name: name, createdAt: now)
+        let secret = adminSecret ?? APIToken.generateSecret(scope: .admin)
+        let token = APIToken(id: Identifier.make(.token, at: now), accountId: account.id, name: "admin", scope: .admin, createdAt: now)
+        try await store.write { session in
+            try session.accounts.insert(account)
+            try session.audit.record(
+                accountId: account.id, actor: "system", action: "account.created", objectType: "account", objectId: account.id,
+                before: nil as Account?, after: account, at: now)
+            try session.tokens.insert(token, secretHash: APIToken.hash(secret: secret))
+            try session.audit.record(
+                accountId: account.id, actor: "system", action: "token.created", objectType: "token", objectId: token.id,
+                before: nil as APIToken?, after: token, at: now)
+        }
+        if keys.snapshot.current(accountId: account.id) == nil {
+            try keys.rotate(accountId: account.id, now: now)
+        }
+        return Created(account: account, adminToken: secret)
+    }
+
+    /// Adds a token with `secret` to `accountId` unless one with that secret exists.
+    func ensureToken(accountId: String, secret: String, scope: TokenScope) async throws {
+        let now = clock.now()
+        let hash = APIToken.hash(secret: secret)
+        try await store.write { session in
+            guard try session.tokens.find(secretHash: hash) == nil else { return }
+            let token = APIToken(id: Identifier.make(.token, at: now), accountId: accountId, name: "configured", scope: scope, createdAt: now)
+            try session.tokens.insert(token, secretHash: hash)
+            try session.audit.record(
+                accountId: accountId, actor: "system", action: "token.created", objectType: "token", objectId: token.id,
+                before: nil as APIToken?, after: token, at: now)
+        }
+    }
+
+    /// On start: the default account (created with its key and admin token if the store is
+    /// empty), a signing key for every account that lacks one, and the configured admin token.
+    /// Returns the default account and the admin token to print once, if one was generated.
+    func bootstrap(configuredAdminToken: String?) async throws -> (defaultAccount: Account, generatedToken: String?) {
+        if let configuredAdminToken, configuredAdminToken.count < 16 {
+            throw ConfigurationError("TOLLGATE_ADMIN_TOKEN must be at least 16 characters.")
+        }
+        let accounts = try await store.read { try $0.accounts.all() }
+        guard let first = accounts.first else {
+            let created = try await createAccount(name: "Default", adminSecret: configuredAdminToken)
+            return (created.account, configuredAdminToken == nil ? created.adminToken : nil)
+        }
+        for account in accounts where keys.snapshot.current(accountId: account.id) == nil {
+            try keys.rotate(accountId: account.id, now: clock.now())
+        }
+        if let configuredAdminToken {
+            try await ensureToken(accountId: first.id, secret: configuredAdminToken, scope: .admin)
+        }
+        return (first, nil)
+    }
+}

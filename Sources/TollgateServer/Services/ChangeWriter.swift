@@ -1,0 +1,49 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import TollgateCore
+import TollgateStore
+
+/// Runs a change in one write transaction with its audit entries, honouring `Idempotency-Key`:
+/// the first request's response is stored in the same transaction, and a retry with the same
+/// key and body gets it back (`Idempotent-Replayed: true`) instead of a second change. The
+/// same key with another body is refused with 422 `IDEMPOTENCY_KEY_REUSED`.
+struct ChangeWriter: Sendable {
+    let store: Store
+    let clock: any TollgateClock
+
+    func perform<Result: Encodable & Sendable>(
+        request: Request, context: AuthenticatedContext, body: JSONBody, status: HTTPResponse.Status,
+        _ change: @escaping @Sendable (StoreSession, Date) throws -> Result
+    ) async throws -> Response {
+        let key = try request.idempotencyKey()
+        let fingerprint = body.fingerprint(method: request.method, path: request.uri.path)
+        let accountId = context.accountId
+        let now = clock.now()
+        let (saved, replayed) = try await store.write { session -> (IdempotencyTable.Saved, Bool) in
+            if let key, let saved = try session.idempotency.find(accountId: accountId, key: key) {
+                guard saved.requestHash == fingerprint else {
+                    throw TollgateError.invalid(
+                        code: "IDEMPOTENCY_KEY_REUSED", field: "Idempotency-Key",
+                        message: "This Idempotency-Key was used with another request; use a new key for a new request.")
+                }
+                return (saved, true)
+            }
+            let result = try change(session, now)
+            let saved = IdempotencyTable.Saved(
+                requestHash: fingerprint, status: Int(status.code), body: String(decoding: try APICoding.encode(result), as: UTF8.self))
+            if let key { try session.idempotency.insert(accountId: accountId, key: key, saved: saved, at: now) }
+            return (saved, false)
+        }
+        var headers: HTTPFields = [:]
+        if replayed { headers[HTTPField.Name("Idempotent-Replayed")!] = "true" }
+        return try Response.json(status: HTTPResponse.Status(code: saved.status), raw: Data(saved.body.utf8), headers: headers)
+    }
+
+    /// A change without a body or idempotency (`PATCH`).
+    func update<Result: Encodable & Sendable>(_ change: @escaping @Sendable (StoreSession, Date) throws -> Result) async throws -> Response {
+        let now = clock.now()
+        let result = try await store.write { session in try change(session, now) }
+        return try Response.json(result)
+    }
+}

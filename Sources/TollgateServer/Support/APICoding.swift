@@ -1,0 +1,105 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import TollgateCore
+
+/// The JSON encoding of the API: camelCase keys, ISO 8601 times.
+enum APICoding {
+    static func encoder() -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }
+
+    static func decoder() -> JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
+    }
+
+    static func encode(_ value: some Encodable) throws -> Data { try encoder().encode(value) }
+
+    /// Decodes `data`, turning decoding failures into 400/422 errors that name the field.
+    static func decode<T: Decodable>(_ type: T.Type, from data: Data) throws(TollgateError) -> T {
+        do {
+            return try decoder().decode(type, from: data)
+        } catch let error as DecodingError {
+            throw describe(error)
+        } catch let error as TollgateError {
+            throw error
+        } catch {
+            throw .malformed(code: "MALFORMED_JSON", message: "The body is not valid JSON.")
+        }
+    }
+
+    static func describe(_ error: DecodingError) -> TollgateError {
+        func path(_ keys: [any CodingKey], _ last: (any CodingKey)? = nil) -> String {
+            (keys + (last.map { [$0] } ?? [])).reduce("") { result, key in
+                if let index = key.intValue { return result + "[\(index)]" }
+                return result.isEmpty ? key.stringValue : result + "." + key.stringValue
+            }
+        }
+        switch error {
+        case .keyNotFound(let key, let context):
+            let field = path(context.codingPath, key)
+            return .invalid(code: "MISSING_FIELD", field: field, message: "'\(field)' is required.")
+        case .valueNotFound(_, let context):
+            let field = path(context.codingPath)
+            return .invalid(code: "MISSING_FIELD", field: field, message: "'\(field)' must not be null.")
+        case .typeMismatch(let type, let context):
+            let field = path(context.codingPath)
+            let expected: String
+            switch type {
+            case is String.Type, is Optional<String>.Type: expected = "a string"
+            case is Int.Type, is Int64.Type: expected = "a whole number"
+            case is Bool.Type: expected = "true or false"
+            case is Date.Type: expected = "an ISO 8601 time"
+            default: expected = type is any Collection.Type ? "an array" : "an object"
+            }
+            if field.isEmpty { return .malformed(code: "MALFORMED_JSON", message: "The body must be \(expected).") }
+            return .invalid(code: "INVALID_TYPE", field: field, message: "'\(field)' must be \(expected).")
+        case .dataCorrupted(let context):
+            let field = path(context.codingPath)
+            if field.isEmpty {
+                return .malformed(code: "MALFORMED_JSON", message: "The body is not valid JSON.")
+            }
+            var message = context.debugDescription
+            if message.hasPrefix("Expected date string") || message.contains("ISO8601") || message.contains("date") {
+                message = "'\(field)' must be an ISO 8601 time such as 2027-01-31T00:00:00Z."
+            }
+            return .invalid(code: "INVALID_VALUE", field: field, message: message)
+        @unknown default:
+            return .malformed(code: "MALFORMED_JSON", message: "The body could not be read.")
+        }
+    }
+}
+
+extension Response {
+    /// A JSON response of `value` in the API encoding.
+    static func json(status: HTTPResponse.Status = .ok, _ value: some Encodable, headers: HTTPFields = [:]) throws -> Response {
+        try json(status: status, raw: APICoding.encode(value), headers: headers)
+    }
+
+    /// A JSON response of bytes already encoded.
+    static func json(status: HTTPResponse.Status = .ok, raw: Data, headers: HTTPFields = [:]) throws -> Response {
+        var headers = headers
+        headers[.contentType] = "application/json"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: raw)))
+    }
+}
+
+/// A list page as the API renders it: `{"data":[…],"nextCursor":…}`.
+struct PageBody<Item: Encodable>: Encodable {
+    var data: [Item]
+    var nextCursor: String?
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(data, forKey: .data)
+        try container.encode(nextCursor, forKey: .nextCursor)
+    }
+
+    enum CodingKeys: String, CodingKey { case data, nextCursor }
+}

@@ -1,2 +1,0 @@
-import TollgateServer
-print("x")
