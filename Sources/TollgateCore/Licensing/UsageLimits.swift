@@ -23,9 +23,10 @@ public struct UsageLimits: Codable, Sendable, Equatable {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         let unknown = try decoder.unknownKeys(allowed: CodingKeys.allCases.map(\.rawValue))
         if let first = unknown.first {
-            throw DecodingError.dataCorruptedError(
-                forKey: .maxWorkflows, in: container,
-                debugDescription: "Unknown limit '\(first)'; limits are maxWorkflows, executionsPerMonth, concurrentExecutions, requestsPerSecond.")
+            throw DecodingError.dataCorrupted(
+                .init(
+                    codingPath: decoder.codingPath + [AnyCodingKey(stringValue: first)],
+                    debugDescription: "Unknown limit '\(first)'; limits are maxWorkflows, executionsPerMonth, concurrentExecutions, requestsPerSecond."))
         }
         maxWorkflows = try container.decodeIfPresent(Int.self, forKey: .maxWorkflows)
         executionsPerMonth = try container.decodeIfPresent(Int.self, forKey: .executionsPerMonth)

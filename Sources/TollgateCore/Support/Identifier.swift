@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// The kinds of objects Tollgate names, each with the prefix its ids carry.
 public enum IdentifierKind: String, Sendable, CaseIterable {
@@ -19,12 +20,24 @@ public enum IdentifierKind: String, Sendable, CaseIterable {
 /// keys carry them in binary).
 public enum Identifier {
     /// A new id of `kind` created at `date`.
+    ///
+    /// Monotonic within a process: an id made in the same millisecond as the previous one
+    /// (or with a clock that went back) is the previous one plus one, so ids always sort in
+    /// the order they were made.
     public static func make(_ kind: IdentifierKind, at date: Date = Date()) -> String {
         var generator = SystemRandomNumberGenerator()
         let millis = UInt128(UInt64(max(0, date.epochMilliseconds)) & 0xFFFF_FFFF_FFFF)
         let random = (UInt128(generator.next() as UInt64) << 16) | UInt128(generator.next() as UInt16)
-        return "\(kind.rawValue)_" + encodeULID((millis << 80) | random)
+        let value = last.withLock { last -> UInt128 in
+            var next = (millis << 80) | random
+            if next <= last { next = last &+ 1 }
+            last = next
+            return next
+        }
+        return "\(kind.rawValue)_" + encodeULID(value)
     }
+
+    private static let last = Mutex<UInt128>(0)
 
     /// The 16 bytes of an id's ULID, if `id` is a well-formed id of `kind`.
     public static func bytes(of id: String, kind: IdentifierKind) -> [UInt8]? {

@@ -15,7 +15,15 @@ enum APICoding {
 
     static func decoder() -> JSONDecoder {
         let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
+        // A custom strategy, because the built-in one reports no field on failure; this one
+        // also accepts fractional seconds.
+        decoder.dateDecodingStrategy = .custom { decoder in
+            let container = try decoder.singleValueContainer()
+            let text = try container.decode(String.self)
+            if let date = try? Date(text, strategy: .iso8601) { return date }
+            if let date = try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)) { return date }
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "not an ISO 8601 time")
+        }
         return decoder
     }
 
@@ -26,12 +34,42 @@ enum APICoding {
         do {
             return try decoder().decode(type, from: data)
         } catch let error as DecodingError {
+            if case .dataCorrupted(let context) = error, context.codingPath.isEmpty {
+                throw locate(in: data)
+            }
             throw describe(error)
         } catch let error as TollgateError {
             throw error
         } catch {
             throw .malformed(code: "MALFORMED_JSON", message: "The body is not valid JSON.")
         }
+    }
+
+    /// Foundation reports a number that is not a whole number (or too large) as invalid JSON
+    /// with no field; the body parses as JSON, so find the value and name it.
+    static func locate(in data: Data) -> TollgateError {
+        guard let value = try? JSONDecoder().decode(JSONValue.self, from: data) else {
+            return .malformed(code: "MALFORMED_JSON", message: "The body is not valid JSON.")
+        }
+        func find(_ value: JSONValue, _ path: String) -> String? {
+            switch value {
+            case .number: return path
+            case .object(let members):
+                for key in members.keys.sorted() {
+                    if let found = find(members[key]!, path.isEmpty ? key : "\(path).\(key)") { return found }
+                }
+            case .array(let items):
+                for (index, item) in items.enumerated() {
+                    if let found = find(item, "\(path)[\(index)]") { return found }
+                }
+            default: break
+            }
+            return nil
+        }
+        guard let field = find(value, "") else {
+            return .malformed(code: "MALFORMED_JSON", message: "The body could not be read.")
+        }
+        return .invalid(code: "INVALID_VALUE", field: field, message: "'\(field)' must be a whole number within range.")
     }
 
     static func describe(_ error: DecodingError) -> TollgateError {
@@ -66,7 +104,10 @@ enum APICoding {
                 return .malformed(code: "MALFORMED_JSON", message: "The body is not valid JSON.")
             }
             var message = context.debugDescription
-            if message.hasPrefix("Expected date string") || message.contains("ISO8601") || message.contains("date") {
+            if message.hasPrefix("Could not convert key"), let last = context.codingPath.last?.stringValue {
+                let parent = context.codingPath.dropLast().map(\.stringValue).joined(separator: ".")
+                message = "Unknown key '\(last)' in '\(parent)'."
+            } else if message == "not an ISO 8601 time" {
                 message = "'\(field)' must be an ISO 8601 time such as 2027-01-31T00:00:00Z."
             }
             return .invalid(code: "INVALID_VALUE", field: field, message: message)

@@ -57,11 +57,25 @@ public final class SQLiteDatabase: SQLDatabase {
 struct GRDBExecutor: SQLExecutor {
     let db: Database
 
+    // Errors are translated here, inside the transaction, so that a caller can catch
+    // `StoreError.duplicate` and answer with its own error.
     func execute(_ sql: String, _ arguments: [SQLValue]) throws {
-        try db.execute(sql: sql, arguments: Self.arguments(arguments))
+        do {
+            try db.execute(sql: sql, arguments: Self.arguments(arguments))
+        } catch {
+            throw SQLiteDatabase.translate(error)
+        }
     }
 
     func query(_ sql: String, _ arguments: [SQLValue]) throws -> [SQLRow] {
+        do {
+            return try fetch(sql, arguments)
+        } catch {
+            throw SQLiteDatabase.translate(error)
+        }
+    }
+
+    private func fetch(_ sql: String, _ arguments: [SQLValue]) throws -> [SQLRow] {
         let statement = try db.cachedStatement(sql: sql)
         let rows = try Row.fetchCursor(statement, arguments: Self.arguments(arguments))
         var result: [SQLRow] = []

@@ -1,0 +1,60 @@
+import Foundation
+import HTTPTypes
+import Logging
+import Testing
+import TollgateCore
+@testable import TollgateServer
+
+@Suite struct AccessTests {
+    @Test func routesWithoutATokenAnswer401() async throws {
+        let app = try await TestApp.make()
+        try await app.run { client in
+            for path in ["/v1/products", "/v1/licenses", "/v1/audit-events", "/v1/keys"] {
+                let anonymous = try await client.send(.get, path, token: nil)
+                #expect(anonymous.status == 401 && anonymous.errorCode == "UNAUTHORIZED" && anonymous.header("WWW-Authenticate") == "Bearer")
+                #expect(try await client.send(.get, path, token: "tga_wrong").status == 401)
+            }
+            #expect(try await client.send(.get, "/v1/products", token: nil, headers: ["Authorization": "Basic abc"]).status == 401)
+        }
+    }
+
+    @Test func readOnlyTokensReadButCannotWrite() async throws {
+        let app = try await TestApp.make()
+        let reader = APIToken.generateSecret(scope: .readOnly)
+        try await AccountProvisioner(store: app.built.services.store, keys: app.built.services.keys, clock: app.clock)
+            .ensureToken(accountId: app.built.defaultAccount.id, secret: reader, scope: .readOnly)
+        try await app.run { client in
+            let license = try await client.license()
+            #expect(try await client.send(.get, "/v1/licenses/\(license.id)", token: reader).status == 200)
+            let write = try await client.send(.post, "/v1/licenses/\(license.id)/actions/suspend", token: reader)
+            #expect(write.status == 403 && write.errorCode == "FORBIDDEN")
+            #expect(try await client.send(.post, "/v1/products", ["code": "x", "name": "x"], token: reader).status == 403)
+        }
+    }
+
+    @Test func anotherAccountsObjectsAnswer404() async throws {
+        let app = try await TestApp.make()
+        let other = try await app.built.createAccount(name: "Other vendor")
+        try await app.run { client in
+            let license = try await client.license()
+            let customer = try await client.send(.get, "/v1/customers").list[0]["id"] as! String
+            let theirs = other.adminToken
+            for path in [
+                "/v1/licenses/\(license.id)", "/v1/products/\(license.product)", "/v1/policies/\(license.policy)", "/v1/customers/\(customer)",
+                "/v1/licenses/\(license.id)/validations",
+            ] {
+                let reply = try await client.send(.get, path, token: theirs)
+                #expect(reply.status == 404 && reply.errorCode == "NOT_FOUND", "\(path)")
+            }
+            #expect(try await client.send(.patch, "/v1/products/\(license.product)", ["name": "Mine"], token: theirs).status == 404)
+            #expect(try await client.send(.post, "/v1/licenses/\(license.id)/actions/revoke", token: theirs).status == 404)
+            let borrowed = try await client.send(.post, "/v1/licenses", ["policyId": license.policy, "customerId": customer], token: theirs)
+            #expect(borrowed.status == 422 && borrowed.errorCode == "REFERENCE_NOT_FOUND")
+            #expect(try await client.send(.get, "/v1/licenses", token: theirs).list.isEmpty)
+            #expect(try await client.send(.get, "/v1/audit-events", token: theirs).list.allSatisfy { $0["accountId"] as? String == other.account.id })
+            // The other account's keys sign its own licenses; validation still works for both.
+            #expect(try await client.validate(license.key).object["code"] as? String == "VALID")
+            #expect(try await client.send(.get, "/v1/keys", token: theirs).list.count == 1)
+        }
+    }
+}

@@ -1,0 +1,52 @@
+import Foundation
+import GRDB
+import HTTPTypes
+import Logging
+import Testing
+@testable import TollgateServer
+
+@Suite struct AuditTests {
+    @Test func everyChangeIsAuditedWithDigests() async throws {
+        let app = try await TestApp.make()
+        try await app.run { client in
+            let license = try await client.license()
+            try await client.send(.post, "/v1/licenses/\(license.id)/actions/suspend")
+            let events = try await client.send(.get, "/v1/audit-events?objectId=\(license.id)").list
+            #expect(events.map { $0["action"] as! String } == ["license.suspended", "license.created"])
+            #expect(events[0]["beforeDigest"] as? String == events[1]["afterDigest"] as? String)
+            #expect((events[0]["actor"] as? String)?.hasPrefix("tok_") == true)
+            let all = try await client.send(.get, "/v1/audit-events?limit=100").list.map { $0["action"] as! String }
+            #expect(all.reversed().prefix(2) == ["account.created", "token.created"])
+        }
+    }
+
+    /// Edits, removes and reorders rows directly in the SQLite file; the verifier names the entry.
+    @Test func tamperingWithTheSQLiteFileIsDetected() async throws {
+        let app = try await TestApp.make()
+        try await app.run { client in
+            let license = try await client.license()
+            try await client.send(.post, "/v1/licenses/\(license.id)/actions/suspend")
+            let intact = try await client.send(.get, "/v1/audit-events/verify").object
+            #expect(intact["valid"] as? Bool == true && intact["checked"] as? Int == 7)
+
+            let queue = try DatabaseQueue(path: app.configuration.databasePath)
+            try await queue.write { db in
+                try db.execute(sql: "UPDATE audit_events SET action = 'license.reinstated' WHERE sequence = 7")
+            }
+            let edited = try await client.send(.get, "/v1/audit-events/verify").object
+            #expect(edited["valid"] as? Bool == false && edited["firstBrokenSequence"] as? Int == 7)
+            #expect((edited["reason"] as? String)?.contains("changed") == true)
+
+            try await queue.write { db in
+                try db.execute(sql: "UPDATE audit_events SET action = 'license.suspended' WHERE sequence = 7")
+                try db.execute(sql: "DELETE FROM audit_events WHERE sequence = 4")
+            }
+            let removed = try await client.send(.get, "/v1/audit-events/verify").object
+            #expect(removed["valid"] as? Bool == false && removed["firstBrokenSequence"] as? Int == 4)
+
+            try await queue.write { db in try db.execute(sql: "DELETE FROM audit_events WHERE sequence >= 4") }
+            let truncated = try await client.send(.get, "/v1/audit-events/verify").object
+            #expect(truncated["valid"] as? Bool == false && truncated["firstBrokenSequence"] as? Int == 4)
+        }
+    }
+}
