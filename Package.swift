@@ -77,6 +77,9 @@ let package = Package(
             name: "TollgateServerTests",
             dependencies: [
                 "TollgateServer",
+                "TollgateStore",
+                "TollgateCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

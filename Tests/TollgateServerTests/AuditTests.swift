@@ -1,6 +1,9 @@
 import Foundation
 import GRDB
 import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import TollgateStore
 import Logging
 import Testing
 @testable import TollgateServer

@@ -1,5 +1,8 @@
 import Foundation
 import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import TollgateStore
 import Logging
 import Testing
 @testable import TollgateServer

@@ -1,5 +1,8 @@
 import Foundation
 import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import TollgateStore
 import Logging
 import Testing
 @testable import TollgateServer
@@ -35,7 +38,7 @@ import Testing
             let body = ["policyId": catalog.policy, "customerId": catalog.customer]
             let first = try await client.send(.post, "/v1/licenses", body, headers: ["Idempotency-Key": "order-77"])
             let again = try await client.send(.post, "/v1/licenses", body, headers: ["Idempotency-Key": "order-77"])
-            #expect(first.object["key"] as? String == again.object["key"] as? String)
+            #expect(first.object["key"] as? String == again.object["key"] as? String, "\(again.status) \(again.text)")
             let id = first.object["id"] as! String
             let renew1 = try await client.send(.post, "/v1/licenses/\(id)/actions/renew", headers: ["Idempotency-Key": "renew-1"])
             let renew2 = try await client.send(.post, "/v1/licenses/\(id)/actions/renew", headers: ["Idempotency-Key": "renew-1"])

@@ -32,8 +32,13 @@ final class KeyService: Sendable {
     @discardableResult
     func rotate(accountId: String, now: Date) throws -> SigningKey {
         try ring.withLock { ring throws -> SigningKey in
-            var key = SigningKey.generate(accountId: accountId, now: now)
-            while ring.keys.contains(where: { $0.id == key.id }) { key = SigningKey.generate(accountId: accountId, now: now) }
+            // The newest key signs, so a new key must be strictly newer than every other of the
+            // account, even when the clock has not moved a whole second (stored times have seconds).
+            let newest = ring.all(accountId: accountId).map(\.createdAt).max()
+            let createdAt = newest.map { max(now, $0.addingTimeInterval(1)) } ?? now
+            let stamp = Date(timeIntervalSince1970: createdAt.timeIntervalSince1970.rounded(.up))
+            var key = SigningKey.generate(accountId: accountId, now: stamp)
+            while ring.keys.contains(where: { $0.id == key.id }) { key = SigningKey.generate(accountId: accountId, now: stamp) }
             var next = ring
             try next.add(key)
             try store.save(key)

@@ -63,11 +63,14 @@ struct JSONBody: Sendable {
         return try APICoding.decode(T.self, from: data)
     }
 
-    /// SHA-256 of method, path and body: what an idempotency key is bound to.
+    /// SHA-256 of method, path and the body as canonical JSON (sorted keys): what an
+    /// idempotency key is bound to. A retry that orders its keys differently is the same request.
     func fingerprint(method: HTTPRequest.Method, path: String) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
         var hasher = SHA256()
         hasher.update(data: Data("\(method.rawValue) \(path)\n".utf8))
-        hasher.update(data: data)
+        hasher.update(data: (try? encoder.encode(object)) ?? data)
         return hasher.finalize().hexString
     }
 }
