@@ -31,6 +31,7 @@ public struct Store: Sendable {
     }
 
     /// Runs `body` in a write transaction: all of it commits, or none of it does.
+    @discardableResult
     public func write<T: Sendable>(_ body: @Sendable (StoreSession) throws -> T) async throws -> T {
         try await database.write { try body(StoreSession(sql: $0)) }
     }

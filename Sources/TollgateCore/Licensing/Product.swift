@@ -10,6 +10,16 @@ public struct Product: Codable, Sendable, Equatable {
     public var metadata: [String: String]
     public var createdAt: Date
     public var updatedAt: Date
+
+    public init(id: String, accountId: String, code: String, name: String, metadata: [String: String], createdAt: Date, updatedAt: Date) {
+        self.id = id
+        self.accountId = accountId
+        self.code = code
+        self.name = name
+        self.metadata = metadata
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+    }
 }
 
 /// The fields of a product a caller may set.
