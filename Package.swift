@@ -63,6 +63,12 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "tollgate-bench",
+            dependencies: ["TollgateCore", .product(name: "Crypto", package: "swift-crypto")],
+            path: "Benchmarks/tollgate-bench",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "TollgateCoreTests",
             dependencies: ["TollgateCore"],

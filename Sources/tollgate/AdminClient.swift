@@ -11,6 +11,15 @@ struct ClientOptions: ParsableArguments {
     @Option(help: "Server URL (TOLLGATE_URL, default http://127.0.0.1:8080).") var url: String?
     @Option(help: "API token (TOLLGATE_TOKEN).") var token: String?
     @Flag(help: "Print the server's JSON instead of a table.") var json = false
+    @Flag(name: .shortAndLong, help: "Print only the id of the object (for scripts: ID=$(tollgate … -q)).") var quiet = false
+    @Option(help: "Print only this field of the object, e.g. --field key.") var field: String?
+
+    /// What to print of a single object.
+    var selection: Output.Selection {
+        if let field { return .field(field) }
+        if quiet { return .field("id") }
+        return json ? .json : .table
+    }
 
     var client: AdminClient {
         let environment = ProcessInfo.processInfo.environment
@@ -96,9 +105,19 @@ enum Output {
         print(String(decoding: (try? encoder.encode(value)) ?? Data(), as: UTF8.self))
     }
 
-    /// One object as `field  value` lines.
-    static func object(_ value: JSONValue, json asJSON: Bool) {
-        if asJSON { return json(value) }
+    /// How to print one object.
+    enum Selection {
+        case table, json
+        case field(String)
+    }
+
+    /// One object as `field  value` lines, as JSON, or one field of it.
+    static func object(_ value: JSONValue, _ selection: Selection) {
+        switch selection {
+        case .json: return json(value)
+        case .field(let name): return print(value[name]?.cell ?? "")
+        case .table: break
+        }
         guard case .object(let members) = value else { return print(value.cell) }
         let width = members.keys.map(\.count).max() ?? 0
         for key in members.keys.sorted() {

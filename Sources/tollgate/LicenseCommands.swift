@@ -24,7 +24,7 @@ struct Licenses: AsyncParsableCommand {
                     ("policyId", .string(policy)), ("customerId", .string(customer)), ("expiresAt", string(expiresAt)),
                     ("entitlements", strings(entitlement)), ("metadata", try metadataValue(metadata)),
                 ])
-                Output.object(try await client.client.send("POST", "/v1/licenses", body: body), json: client.json)
+                Output.object(try await client.client.send("POST", "/v1/licenses", body: body), client.selection)
             }
         }
     }
@@ -56,7 +56,7 @@ struct Licenses: AsyncParsableCommand {
         @Argument var id: String
         @OptionGroup var client: ClientOptions
         func run() async throws {
-            try await runAdmin { Output.object(try await client.client.send("GET", "/v1/licenses/\(id)"), json: client.json) }
+            try await runAdmin { Output.object(try await client.client.send("GET", "/v1/licenses/\(id)"), client.selection) }
         }
     }
 
@@ -126,7 +126,7 @@ struct Licenses: AsyncParsableCommand {
 
 private func act(_ id: String, _ action: String, _ client: ClientOptions, body: [String: JSONValue] = [:]) async throws {
     try await runAdmin {
-        Output.object(try await client.client.send("POST", "/v1/licenses/\(id)/actions/\(action)", body: body), json: client.json)
+        Output.object(try await client.client.send("POST", "/v1/licenses/\(id)/actions/\(action)", body: body), client.selection)
     }
 }
 
@@ -149,7 +149,7 @@ struct Keys: AsyncParsableCommand {
             abstract: "Create a new signing key; new licenses use it, old keys keep verifying until retired.")
         @OptionGroup var client: ClientOptions
         func run() async throws {
-            try await runAdmin { Output.object(try await client.client.send("POST", "/v1/keys/actions/rotate", body: [:]), json: client.json) }
+            try await runAdmin { Output.object(try await client.client.send("POST", "/v1/keys/actions/rotate", body: [:]), client.selection) }
         }
     }
 
@@ -158,7 +158,7 @@ struct Keys: AsyncParsableCommand {
         @Argument var kid: String
         @OptionGroup var client: ClientOptions
         func run() async throws {
-            try await runAdmin { Output.object(try await client.client.send("POST", "/v1/keys/\(kid)/actions/retire", body: [:]), json: client.json) }
+            try await runAdmin { Output.object(try await client.client.send("POST", "/v1/keys/\(kid)/actions/retire", body: [:]), client.selection) }
         }
     }
 }

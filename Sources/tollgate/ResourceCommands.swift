@@ -36,7 +36,7 @@ struct Products: AsyncParsableCommand {
         func run() async throws {
             try await runAdmin {
                 let body = fields([("code", .string(code)), ("name", .string(name)), ("metadata", try metadataValue(metadata))])
-                Output.object(try await client.client.send("POST", "/v1/products", body: body), json: client.json)
+                Output.object(try await client.client.send("POST", "/v1/products", body: body), client.selection)
             }
         }
     }
@@ -57,7 +57,7 @@ struct Products: AsyncParsableCommand {
         @Argument var id: String
         @OptionGroup var client: ClientOptions
         func run() async throws {
-            try await runAdmin { Output.object(try await client.client.send("GET", "/v1/products/\(id)"), json: client.json) }
+            try await runAdmin { Output.object(try await client.client.send("GET", "/v1/products/\(id)"), client.selection) }
         }
     }
 }
@@ -105,7 +105,7 @@ struct Policies: AsyncParsableCommand {
                     ("gracePeriodDays", integer(gracePeriodDays)), ("offlineGraceDays", integer(offlineGraceDays)),
                     ("expirationStrategy", string(expirationStrategy)),
                 ])
-                Output.object(try await client.client.send("POST", "/v1/policies", body: body), json: client.json)
+                Output.object(try await client.client.send("POST", "/v1/policies", body: body), client.selection)
             }
         }
     }
@@ -119,7 +119,7 @@ struct Policies: AsyncParsableCommand {
         func run() async throws {
             try await runAdmin {
                 let answer = try await client.client.send("POST", "/v1/policies/presets/\(preset)", body: ["productId": .string(product)])
-                Output.object(answer, json: client.json)
+                Output.object(answer, client.selection)
             }
         }
     }
@@ -143,7 +143,7 @@ struct Policies: AsyncParsableCommand {
         @Argument var id: String
         @OptionGroup var client: ClientOptions
         func run() async throws {
-            try await runAdmin { Output.object(try await client.client.send("GET", "/v1/policies/\(id)"), json: client.json) }
+            try await runAdmin { Output.object(try await client.client.send("GET", "/v1/policies/\(id)"), client.selection) }
         }
     }
 }
@@ -161,7 +161,7 @@ struct Customers: AsyncParsableCommand {
         func run() async throws {
             try await runAdmin {
                 let body = fields([("name", .string(name)), ("email", string(email)), ("metadata", try metadataValue(metadata))])
-                Output.object(try await client.client.send("POST", "/v1/customers", body: body), json: client.json)
+                Output.object(try await client.client.send("POST", "/v1/customers", body: body), client.selection)
             }
         }
     }
@@ -185,7 +185,7 @@ struct Customers: AsyncParsableCommand {
         @Argument var id: String
         @OptionGroup var client: ClientOptions
         func run() async throws {
-            try await runAdmin { Output.object(try await client.client.send("GET", "/v1/customers/\(id)"), json: client.json) }
+            try await runAdmin { Output.object(try await client.client.send("GET", "/v1/customers/\(id)"), client.selection) }
         }
     }
 }

@@ -1,0 +1,94 @@
+"""Starts real `tollgate serve` processes on free loopback ports for the end-to-end tests."""
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+BINARY = ROOT / ".build" / "debug" / "tollgate"
+ADMIN_TOKEN = "tga_e2e-admin-token-0123456789"
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    def __init__(self, data_dir, extra_args=(), env=None):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.data_dir = Path(data_dir)
+        environment = dict(os.environ, TOLLGATE_ADMIN_TOKEN=ADMIN_TOKEN, TOLLGATE_LOG_FLUSH_MS="200")
+        environment.update(env or {})
+        self.stdout = open(self.data_dir.parent / f"server-{self.port}.out", "w+")
+        self.stderr = open(self.data_dir.parent / f"server-{self.port}.err", "w+")
+        self.process = subprocess.Popen(
+            [str(BINARY), "serve", "--port", str(self.port), "--data-dir", str(self.data_dir), *extra_args],
+            stdout=self.stdout, stderr=self.stderr, env=environment)
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            try:
+                if self.request("GET", "/healthz")[0] == 200:
+                    return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError("server did not start: " + self.read_stderr())
+
+    def request(self, method, path, body=None, token=ADMIN_TOKEN, headers=None):
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(self.url + path, data=data, method=method)
+        if token:
+            request.add_header("Authorization", f"Bearer {token}")
+        if data is not None:
+            request.add_header("Content-Type", "application/json")
+        for name, value in (headers or {}).items():
+            request.add_header(name, value)
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return response.status, dict(response.headers), response.read()
+        except urllib.error.HTTPError as error:
+            return error.code, dict(error.headers), error.read()
+
+    def json(self, method, path, body=None, **kwargs):
+        status, _, raw = self.request(method, path, body, **kwargs)
+        return status, json.loads(raw)
+
+    def stop(self, sig=signal.SIGTERM, timeout=20):
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+            self.process.wait(timeout=timeout)
+        return self.process.returncode
+
+    def read_stdout(self):
+        self.stdout.flush()
+        return (self.data_dir.parent / f"server-{self.port}.out").read_text()
+
+    def read_stderr(self):
+        self.stderr.flush()
+        return (self.data_dir.parent / f"server-{self.port}.err").read_text()
+
+
+@pytest.fixture
+def server(tmp_path):
+    running = Server(tmp_path / "data")
+    yield running
+    running.stop()
+
+
+def issue_license(server, preset="professional"):
+    """A product, a preset policy, a customer and a license; returns the license object."""
+    _, product = server.json("POST", "/v1/products", {"code": f"p{time.time_ns()}", "name": "Engine"})
+    _, policy = server.json("POST", f"/v1/policies/presets/{preset}", {"productId": product["id"]})
+    _, customer = server.json("POST", "/v1/customers", {"name": "Acme"})
+    status, license = server.json("POST", "/v1/licenses", {"policyId": policy["id"], "customerId": customer["id"]})
+    assert status == 201, license
+    return license

@@ -1,0 +1,48 @@
+"""The README quickstart, pasted line by line into bash against a real server."""
+import re
+import subprocess
+
+from conftest import ADMIN_TOKEN, ROOT
+
+
+def quickstart_script():
+    readme = (ROOT / "README.md").read_text()
+    block = re.search(r"<!-- quickstart:begin -->\n```sh\n(.*?)```\n<!-- quickstart:end -->", readme, re.S).group(1)
+    return block
+
+
+def test_readme_quickstart_works_when_pasted(server):
+    script = quickstart_script()
+    script = script.replace("tga_paste_the_token_the_server_printed", ADMIN_TOKEN)
+    script = script.replace("http://127.0.0.1:8080", server.url)
+    try:
+        result = subprocess.run(
+            ["bash", "-e", "-o", "pipefail", "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    finally:
+        (ROOT / "jwks.json").unlink(missing_ok=True)
+    output = result.stdout
+    assert result.returncode == 0, output + result.stderr
+    assert '"code":"VALID"' in output
+    assert "VALID  valid=true" in output
+    assert "VALID: Signature valid." in output
+    assert "SUSPENDED  valid=false" in output
+    assert "refused, as it should be" in output
+    assert "license.suspended" in output and "license.reinstated" in output
+    assert "Audit chain intact" in output
+
+
+def test_first_start_prints_a_generated_token_once(tmp_path):
+    from conftest import Server
+    import os
+    first = Server(tmp_path / "data", env={"TOLLGATE_ADMIN_TOKEN": ""})
+    try:
+        printed = re.search(r"export TOLLGATE_TOKEN=(tga_\w+)", first.read_stdout())
+        assert printed, first.read_stdout()
+        assert first.request("GET", "/v1/products", token=printed.group(1))[0] == 200
+    finally:
+        assert first.stop() == 0
+    second = Server(tmp_path / "data", env={"TOLLGATE_ADMIN_TOKEN": ""})
+    try:
+        assert "TOLLGATE_TOKEN" not in second.read_stdout()
+    finally:
+        second.stop()
