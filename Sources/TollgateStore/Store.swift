@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import TollgateCore
 
 /// Tollgate's persistence: typed tables over one ``SQLDatabase``, in transactions.
@@ -13,6 +14,14 @@ import TollgateCore
 /// ```
 public struct Store: Sendable {
     public let database: any SQLDatabase
+    /// Counts committed write transactions of this process, so that caches of stored objects
+    /// can tell whether anything changed since they read it.
+    public let generation: WriteGeneration
+
+    init(database: any SQLDatabase) {
+        self.database = database
+        self.generation = WriteGeneration()
+    }
 
     /// Wraps `database` after running its migrations.
     public static func open(_ database: any SQLDatabase, now: Date = Date()) async throws -> Store {
@@ -33,6 +42,13 @@ public struct Store: Sendable {
     /// Runs `body` in a write transaction: all of it commits, or none of it does.
     @discardableResult
     public func write<T: Sendable>(_ body: @Sendable (StoreSession) throws -> T) async throws -> T {
+        defer { generation.advance() }
+        return try await database.write { try body(StoreSession(sql: $0)) }
+    }
+
+    /// Runs `body` in a write transaction that only appends to logs no cache depends on
+    /// (validation events): it does not advance ``generation``.
+    public func appendToLog(_ body: @Sendable (StoreSession) throws -> Void) async throws {
         try await database.write { try body(StoreSession(sql: $0)) }
     }
 
@@ -119,4 +135,16 @@ enum DocumentCoding {
         decoder.dateDecodingStrategy = .millisecondsSince1970
         return try decoder.decode(type, from: Data(text.utf8))
     }
+}
+
+/// A counter that every write transaction advances after it ends (committed or not).
+///
+/// A cache reads ``current`` before it reads the database and keeps an entry only while the
+/// counter has not moved: any write of this process since the read invalidates it.
+public final class WriteGeneration: Sendable {
+    private let value = Atomic<UInt64>(0)
+
+    public var current: UInt64 { value.load(ordering: .acquiring) }
+
+    func advance() { value.add(1, ordering: .releasing) }
 }

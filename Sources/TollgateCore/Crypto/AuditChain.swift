@@ -118,18 +118,19 @@ public enum AuditChain {
     }
 }
 
+private let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+
 extension Sequence<UInt8> {
     /// Lower-case hex.
     public var hexString: String {
-        var output = ""
+        var output: [UInt8] = []
+        output.reserveCapacity(underestimatedCount * 2)
         for byte in self {
-            output.append(Self.hexDigits[Int(byte >> 4)])
-            output.append(Self.hexDigits[Int(byte & 0xF)])
+            output.append(hexDigits[Int(byte >> 4)])
+            output.append(hexDigits[Int(byte & 0xF)])
         }
-        return output
+        return String(decoding: output, as: UTF8.self)
     }
-
-    private static var hexDigits: [Character] { Array("0123456789abcdef") }
 }
 
 extension Digest {

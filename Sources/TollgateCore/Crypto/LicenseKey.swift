@@ -61,33 +61,39 @@ public struct LicenseKey: Sendable, Equatable {
 
     /// Reads a key's text without checking its signature: the first half of ``verify(_:keys:)``.
     public static func decode(_ text: String) -> Result<(key: LicenseKey, message: [UInt8], signature: [UInt8]), LicenseKeyError> {
-        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard trimmed.count >= prefix.count, trimmed.prefix(prefix.count).uppercased() == prefix else {
+        var utf8 = Substring(text).utf8[...]
+        while let first = utf8.first, isSpace(first) { utf8 = utf8.dropFirst() }
+        while let last = utf8.last, isSpace(last) { utf8 = utf8.dropLast() }
+        let expected = prefix.utf8
+        guard utf8.count >= expected.count, zip(utf8.prefix(expected.count), expected).allSatisfy({ $0 & 0xDF == $1 & 0xDF }) else {
             return .failure(.mistyped("The key does not start with '\(prefix)'."))
         }
-        guard let bytes = CrockfordBase32.decode(trimmed.dropFirst(prefix.count)) else {
+        guard let bytes = CrockfordBase32.decode(Substring(utf8.dropFirst(expected.count))) else {
             return .failure(.mistyped("The key holds a character that is not in the key alphabet."))
         }
         guard bytes.count == encodedLength else {
             return .failure(.mistyped("The key has the wrong length: a character is missing or extra."))
         }
-        let body = bytes[0..<(payloadLength + 64)]
         let crc = bytes[(payloadLength + 64)...].reduce(UInt32(0)) { ($0 << 8) | UInt32($1) }
-        guard CRC32.checksum(body) == crc else {
+        guard CRC32.checksum(bytes[0..<(payloadLength + 64)]) == crc else {
             return .failure(.mistyped("The key's checksum does not match: it was probably mistyped."))
         }
         guard bytes[0] == version else {
             return .failure(.mistyped("The key's format version \(bytes[0]) is not supported."))
         }
-        let keyId = bytes[1..<5].map { String(format: "%02x", $0) }.joined()
+        let keyId = bytes[1..<5].hexString
         let licenseId = Identifier.string(kind: .license, bytes: bytes[5..<21])
         let productId = Identifier.string(kind: .product, bytes: bytes[21..<37])
         let seconds = bytes[37..<41].reduce(UInt32(0)) { ($0 << 8) | UInt32($1) }
         let key = LicenseKey(
             keyId: keyId, licenseId: licenseId, productId: productId,
             expiresAt: seconds == 0 ? nil : Date(timeIntervalSince1970: TimeInterval(seconds)))
-        return .success((key, signingContext + Array(bytes[0..<payloadLength]), Array(bytes[payloadLength..<(payloadLength + 64)])))
+        var message = signingContext
+        message.append(contentsOf: bytes[0..<payloadLength])
+        return .success((key, message, Array(bytes[payloadLength..<(payloadLength + 64)])))
     }
+
+    private static func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 }
 
     /// Decodes `text` and checks its signature with the key `keys` finds for its key id.
     ///

@@ -11,6 +11,11 @@ struct LicenseValidationService: Sendable {
     let clock: any TollgateClock
     let recorder: ValidationRecorder
     let defaultAccountId: String
+    let cache = ValidationCache()
+
+    /// One counter per code, made once: `tollgate_validations_total{code=…}`.
+    static let counters: [ValidationCode: Counter] = Dictionary(
+        uniqueKeysWithValues: ValidationCode.allCases.map { ($0, Counter(label: "tollgate_validations_total", dimensions: [("code", $0.rawValue)])) })
 
     /// The request body.
     struct Request: Decodable, Sendable {
@@ -20,7 +25,7 @@ struct LicenseValidationService: Sendable {
     }
 
     /// The license as a validation reports it.
-    struct Summary: Encodable, Sendable {
+    struct Summary: Sendable {
         var id: String
         var status: String
         var tier: String
@@ -35,31 +40,34 @@ struct LicenseValidationService: Sendable {
         var access: AccessLevel
         var revocationVersion: Int
 
-        func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(id, forKey: .id)
-            try container.encode(status, forKey: .status)
-            try container.encode(tier, forKey: .tier)
-            try container.encode(policyId, forKey: .policyId)
-            try container.encode(productId, forKey: .productId)
-            try container.encode(customerId, forKey: .customerId)
-            try container.encode(expiresAt, forKey: .expiresAt)
-            try container.encode(entitlements, forKey: .entitlements)
-            try container.encode(limits, forKey: .limits)
-            try container.encode(cloudDeployment, forKey: .cloudDeployment)
-            try container.encode(offlineGraceDays, forKey: .offlineGraceDays)
-            try container.encode(access, forKey: .access)
-            try container.encode(revocationVersion, forKey: .revocationVersion)
-        }
-
-        enum CodingKeys: String, CodingKey {
-            case id, status, tier, policyId, productId, customerId, expiresAt, entitlements, limits, cloudDeployment
-            case offlineGraceDays, access, revocationVersion
+        func write(_ json: inout JSONWriter) {
+            json.object { json in
+                json.key("access"); json.string(access.rawValue)
+                json.key("cloudDeployment"); json.bool(cloudDeployment)
+                json.key("customerId"); json.string(customerId)
+                json.key("entitlements"); json.array(entitlements) { json, code in json.string(code) }
+                json.key("expiresAt"); json.date(expiresAt)
+                json.key("id"); json.string(id)
+                json.key("limits")
+                json.object { json in
+                    json.key("concurrentExecutions"); json.int(limits.concurrentExecutions)
+                    json.key("executionsPerMonth"); json.int(limits.executionsPerMonth)
+                    json.key("maxMachines"); json.int(limits.maxMachines)
+                    json.key("maxWorkflows"); json.int(limits.maxWorkflows)
+                    json.key("requestsPerSecond"); json.int(limits.requestsPerSecond)
+                }
+                json.key("offlineGraceDays"); json.int(offlineGraceDays)
+                json.key("policyId"); json.string(policyId)
+                json.key("productId"); json.string(productId)
+                json.key("revocationVersion"); json.int(revocationVersion)
+                json.key("status"); json.string(status)
+                json.key("tier"); json.string(tier)
+            }
         }
     }
 
-    /// The response body; signed as bytes.
-    struct Answer: Encodable, Sendable {
+    /// The response body, written by ``JSONWriter`` (keys sorted, nulls explicit) and signed as bytes.
+    struct Answer: Sendable {
         var valid: Bool
         var code: ValidationCode
         var reasons: [ValidationReason]
@@ -67,17 +75,25 @@ struct LicenseValidationService: Sendable {
         var serverTime: Date
         var nonce: String?
 
-        func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(valid, forKey: .valid)
-            try container.encode(code, forKey: .code)
-            try container.encode(reasons, forKey: .reasons)
-            try container.encode(license, forKey: .license)
-            try container.encode(serverTime, forKey: .serverTime)
-            try container.encode(nonce, forKey: .nonce)
+        var json: [UInt8] {
+            var json = JSONWriter()
+            json.object { json in
+                json.key("code"); json.string(code.rawValue)
+                json.key("license")
+                if let license { license.write(&json) } else { json.null() }
+                json.key("nonce"); json.string(nonce)
+                json.key("reasons")
+                json.array(reasons) { json, reason in
+                    json.object { json in
+                        json.key("code"); json.string(reason.code.rawValue)
+                        json.key("message"); json.string(reason.message)
+                    }
+                }
+                json.key("serverTime"); json.date(serverTime)
+                json.key("valid"); json.bool(valid)
+            }
+            return json.bytes
         }
-
-        enum CodingKeys: String, CodingKey { case valid, code, reasons, license, serverTime, nonce }
     }
 
     /// Validates and returns the body and its `Tollgate-Signature` header value.
@@ -90,7 +106,7 @@ struct LicenseValidationService: Sendable {
         var accountId: String?
         var licenseId: String?
 
-        switch LicenseKey.verify(request.key, keys: keys.verificationKey(id:)) {
+        switch verify(request.key) {
         case .failure(.mistyped(let message)):
             answer.code = .mistyped
             answer.reasons = [ValidationReason(.mistyped, message)]
@@ -100,12 +116,7 @@ struct LicenseValidationService: Sendable {
         case .success(let key):
             let signer = keys.verificationKey(id: key.keyId)?.accountId
             accountId = signer
-            let found = try await store.read { session -> (License, Policy)? in
-                guard let signer, let license = try session.licenses.find(id: key.licenseId, accountId: signer),
-                    let policy = try session.policies.find(id: license.policyId, accountId: signer)
-                else { return nil }
-                return (license, policy)
-            }
+            let found = try await load(licenseId: key.licenseId, accountId: signer)
             guard let (license, policy) = found else {
                 answer.reasons = [ValidationReason(.notFound, "No license with this key exists.")]
                 break
@@ -124,14 +135,42 @@ struct LicenseValidationService: Sendable {
         }
         if answer.code == .notFound { answer.reasons = answer.reasons.isEmpty ? [ValidationReason(.notFound, "No license with this key exists.")] : answer.reasons }
 
-        let body = try APICoding.encode(answer)
+        let body = Data(answer.json)
         let signingKey = try keys.current(accountId: accountId ?? defaultAccountId)
         let signature = try ResponseSignature.sign(body, with: signingKey)
         recorder.record(
             .init(
                 id: Identifier.make(.validation, at: now), accountId: accountId, licenseId: licenseId, code: answer.code,
                 valid: answer.valid, remoteAddress: remoteAddress, occurredAt: now))
-        Counter(label: "tollgate_validations_total", dimensions: [("code", answer.code.rawValue)]).increment()
+        Self.counters[answer.code]?.increment()
         return (body, signature)
+    }
+
+    /// ``LicenseKey/verify(_:keys:)``, remembering keys that verified while their signing key is live.
+    func verify(_ text: String) -> Result<LicenseKey, LicenseKeyError> {
+        if let known = cache.verifiedKey(text), keys.verificationKey(id: known.keyId) != nil {
+            return .success(known)
+        }
+        let result = LicenseKey.verify(text, keys: keys.verificationKey(id:))
+        if case .success(let key) = result { cache.remember(key, text: text) }
+        return result
+    }
+
+    /// The license and its policy, from the cache when nothing has been written since.
+    func load(licenseId: String, accountId: String?) async throws -> (License, Policy)? {
+        guard let accountId else { return nil }
+        let store = self.store
+        let generation = store.generation.current
+        let snapshot = try await cache.snapshot(licenseId: licenseId, generation: generation) {
+            let readAt = ContinuousClock.now
+            return try await store.read { session -> ValidationCache.Snapshot? in
+                guard let license = try session.licenses.find(id: licenseId, accountId: accountId),
+                    let policy = try session.policies.find(id: license.policyId, accountId: accountId)
+                else { return nil }
+                return .init(license: license, policy: policy, generation: generation, readAt: readAt)
+            }
+        }
+        guard let snapshot, snapshot.license.accountId == accountId else { return nil }
+        return (snapshot.license, snapshot.policy)
     }
 }

@@ -33,7 +33,7 @@ final class ValidationRecorder: Service, Sendable {
         }
         guard !batch.isEmpty else { return }
         do {
-            try await store.write { try $0.validations.insert(batch) }
+            try await store.appendToLog { try $0.validations.insert(batch) }
         } catch {
             logger.warning("Validation log batch not written; will retry", metadata: ["count": "\(batch.count)", "error": "\(error)"])
             buffer.withLock { $0.insert(contentsOf: batch, at: 0) }

@@ -61,7 +61,7 @@ struct GRDBExecutor: SQLExecutor {
     // `StoreError.duplicate` and answer with its own error.
     func execute(_ sql: String, _ arguments: [SQLValue]) throws {
         do {
-            try db.execute(sql: sql, arguments: Self.arguments(arguments))
+            try db.cachedStatement(sql: sql).execute(arguments: Self.arguments(arguments))
         } catch {
             throw SQLiteDatabase.translate(error)
         }
