@@ -43,3 +43,8 @@ print("offline verification, \(iterations) x \(rounds) rounds, one core (medians
 print(String(format: "  raw Ed25519 verify:      %9.0f /s", rawMedian))
 print(String(format: "  license key verify:      %9.0f /s", keyMedian))
 print(String(format: "  ratio key / raw:         %9.3f   (target >= 0.9)", keyMedian / rawMedian))
+
+// The floor of online validation: every answer carries a fresh Ed25519 signature.
+let answer = Data(repeating: 0x7B, count: 600)
+let signRate = measure(iterations) { (try? signer.privateKey.signature(for: answer)) != nil }
+print(String(format: "  Ed25519 sign (600 B):    %9.0f /s   (each online answer pays one)", signRate))
