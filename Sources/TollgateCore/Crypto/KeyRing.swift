@@ -22,6 +22,14 @@ public struct KeyRing: Sendable {
         keys.append(key)
     }
 
+    /// Replaces the key at `index` with a newer copy of the same key (same id), e.g. one retired elsewhere.
+    public mutating func replace(_ key: SigningKey, at index: Int) throws(TollgateError) {
+        guard keys.indices.contains(index), keys[index].id == key.id else {
+            throw .conflict(code: "KEY_ID_MISMATCH", message: "Key '\(key.id)' is not at that position.")
+        }
+        keys[index] = key
+    }
+
     /// Marks a key retired.
     public mutating func retire(id: String, accountId: String, at now: Date) throws(TollgateError) -> SigningKey {
         guard let index = byId[id], keys[index].accountId == accountId else {

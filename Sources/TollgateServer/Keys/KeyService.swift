@@ -7,6 +7,9 @@ import TollgateCore
 final class KeyService: Sendable {
     private let ring: Mutex<KeyRing>
     private let store: any KeyStore
+    private let lastReload = Mutex<ContinuousClock.Instant?>(nil)
+    /// The shortest time between two reloads caused by misses.
+    private let reloadInterval: Duration = .seconds(5)
 
     init(store: any KeyStore) throws {
         self.store = store
@@ -18,6 +21,8 @@ final class KeyService: Sendable {
 
     /// The key that signs for `accountId`.
     func current(accountId: String) throws(TollgateError) -> SigningKey {
+        if let key = ring.withLock({ $0.current(accountId: accountId) }) { return key }
+        reloadAfterMiss()
         guard let key = ring.withLock({ $0.current(accountId: accountId) }) else {
             throw .unavailable(message: "The account has no live signing key.")
         }
@@ -25,7 +30,32 @@ final class KeyService: Sendable {
     }
 
     /// The live public key with `id`.
-    func verificationKey(id: String) -> VerificationKey? { ring.withLock { $0.verificationKey(id: id) } }
+    func verificationKey(id: String) -> VerificationKey? {
+        if let key = ring.withLock({ $0.verificationKey(id: id) }) { return key }
+        reloadAfterMiss()
+        return ring.withLock { $0.verificationKey(id: id) }
+    }
+
+    /// Rereads the key store after a miss: another process (`tollgate accounts create`) may have
+    /// added keys. Throttled, so that keys naming unknown key ids cannot make every request read files.
+    private func reloadAfterMiss() {
+        let now = ContinuousClock.now
+        let due = lastReload.withLock { last -> Bool in
+            if let last, now - last < reloadInterval { return false }
+            last = now
+            return true
+        }
+        guard due, let keys = try? store.load() else { return }
+        ring.withLock { ring in
+            for key in keys {
+                if let index = ring.keys.firstIndex(where: { $0.id == key.id }) {
+                    if ring.keys[index].retiredAt == nil, key.retiredAt != nil { try? ring.replace(key, at: index) }
+                } else {
+                    try? ring.add(key)
+                }
+            }
+        }
+    }
 
     /// Makes, stores and adds a new key for `accountId`; it signs from now on.
     /// Changes happen under the lock, file write included, so concurrent rotations serialize.

@@ -1,0 +1,76 @@
+"""The command line against a real server: exit codes, offline verification with a PEM key,
+key rotation, and audit tampering reported with exit code 1."""
+import os
+import sqlite3
+import subprocess
+
+from conftest import ADMIN_TOKEN, BINARY, free_port, issue_license
+
+
+def tollgate(server, *args, url=None):
+    environment = dict(os.environ, TOLLGATE_URL=url or server.url, TOLLGATE_TOKEN=ADMIN_TOKEN)
+    return subprocess.run([str(BINARY), *args], capture_output=True, text=True, env=environment, timeout=30)
+
+
+def test_verify_with_a_pem_public_key_and_exit_codes(server, tmp_path):
+    license = issue_license(server)
+    _, keys = server.json("GET", "/v1/keys")
+    pem = tmp_path / "public.pem"
+    pem.write_text(keys["data"][0]["publicKeyPem"])
+    ok = tollgate(server, "verify", license["key"], "--public-key", str(pem))
+    assert ok.returncode == 0 and ok.stdout.startswith("VALID"), ok.stdout + ok.stderr
+    typo = license["key"][:-3] + ("A" if license["key"][-3] != "A" else "B") + license["key"][-2:]
+    mistyped = tollgate(server, "verify", typo, "--public-key", str(pem))
+    assert mistyped.returncode == 1 and mistyped.stdout.startswith("MISTYPED")
+    usage = tollgate(server, "verify", license["key"])
+    assert usage.returncode == 64
+    unreachable = tollgate(server, "products", "list", url=f"http://127.0.0.1:{free_port()}")
+    assert unreachable.returncode == 3 and "Cannot reach" in unreachable.stderr
+    refused = tollgate(server, "licenses", "reinstate", license["id"])
+    assert refused.returncode == 1 and "LICENSE_NOT_SUSPENDED" in refused.stderr
+    listed = tollgate(server, "licenses", "list", "--json")
+    assert listed.returncode == 0 and license["id"] in listed.stdout
+
+
+def test_keys_rotate_keeps_old_keys_verifying(server):
+    old = issue_license(server)
+    rotated = tollgate(server, "keys", "rotate", "-q")
+    assert rotated.returncode == 0
+    new = issue_license(server)
+    assert new["keyId"] != old["keyId"]
+    for license in (old, new):
+        assert tollgate(server, "verify", license["key"], "--jwks", server.url + "/.well-known/jwks.json").returncode == 0
+    table = tollgate(server, "keys", "list")
+    assert table.stdout.count("live") == 2
+
+
+def test_audit_verify_reports_an_edited_row(server):
+    issue_license(server)
+    assert tollgate(server, "audit", "verify").returncode == 0
+    with sqlite3.connect(server.data_dir / "tollgate.sqlite") as db:
+        db.execute("UPDATE audit_events SET actor = 'someone-else' WHERE sequence = 3")
+    broken = tollgate(server, "audit", "verify")
+    assert broken.returncode == 1 and "BROKEN at entry 3" in broken.stdout, broken.stdout
+
+
+def test_accounts_create_adds_an_isolated_tenant(server):
+    created = subprocess.run(
+        [str(BINARY), "accounts", "create", "Second vendor", "--data-dir", str(server.data_dir), "--json"],
+        capture_output=True, text=True, timeout=30)
+    assert created.returncode == 0, created.stderr
+    import json
+    token = json.loads(created.stdout)["adminToken"]
+    license = issue_license(server)
+    status, _ = server.json("GET", f"/v1/licenses/{license['id']}", token=token)
+    assert status == 404
+    status, product = server.json("POST", "/v1/products", {"code": "theirs", "name": "Theirs"}, token=token)
+    assert status == 201
+    # The running server learns the new account's signing key from the data directory.
+    _, policy = server.json("POST", "/v1/policies/presets/community", {"productId": product["id"]}, token=token)
+    _, customer = server.json("POST", "/v1/customers", {"name": "Their customer"}, token=token)
+    status, theirs = server.json("POST", "/v1/licenses", {"policyId": policy["id"], "customerId": customer["id"]}, token=token)
+    assert status == 201, theirs
+    _, answer = server.json("POST", "/v1/licenses/validate", {"key": theirs["key"]}, token=None)
+    assert answer["code"] == "VALID"
+    _, jwks = server.json("GET", "/.well-known/jwks.json", token=None)
+    assert theirs["keyId"] in [key["kid"] for key in jwks["keys"]]
