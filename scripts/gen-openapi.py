@@ -1,0 +1,126 @@
+#!/usr/bin/env python3
+"""Writes Sources/TollgateServer/Operations/OpenAPIDocument.swift: the OpenAPI 3.1 document served at
+/openapi.json. Edit this file, run it, commit both. OpenAPITests checks the document against the
+router's routes; the e2e suite validates it with openapi-spec-validator."""
+import json
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def ref(n): return {"$ref": f"#/components/schemas/{n}"}
+def page(n): return {"type":"object","required":["data","nextCursor"],"properties":{"data":{"type":"array","items":ref(n)},"nextCursor":{"type":["string","null"],"description":"Pass as `cursor` for the next page; null on the last page."}}}
+def errors(*codes):
+    names={"400":"Malformed JSON or query parameter","401":"Missing or invalid API token","403":"Read-only token used for a change","404":"Not found in this account","409":"The object's state forbids this","413":"Body larger than the limit","422":"A field is missing, of the wrong type, unknown or out of range","503":"The database is unavailable; retry after Retry-After seconds"}
+    return {c:{"description":names[c],"content":{"application/json":{"schema":ref("Error")}}} for c in codes}
+def ok(schema, code="200", desc="OK", headers=None):
+    r={"description":desc,"content":{"application/json":{"schema":schema}}}
+    if headers: r["headers"]=headers
+    return {code:r}
+def body(schema): return {"required":True,"content":{"application/json":{"schema":schema}}}
+idem={"name":"Idempotency-Key","in":"header","required":False,"schema":{"type":"string","maxLength":255},"description":"Retries with the same key and body get the first response (header Idempotent-Replayed: true); the same key with another body answers 422 IDEMPOTENCY_KEY_REUSED."}
+def pid(name="id"): return {"name":name,"in":"path","required":True,"schema":{"type":"string"}}
+pagep=[{"name":"limit","in":"query","schema":{"type":"integer","minimum":1,"maximum":100,"default":25}},{"name":"cursor","in":"query","schema":{"type":"string"}}]
+sec=[{"bearer":[]}]
+W=["400","401","403","413","422","503"]
+R=["400","401","503"]
+
+def crud(name, schema, draft, tag, filters=[]):
+    base=f"/v1/{name}"
+    return {
+      base: {
+        "post":{"tags":[tag],"operationId":f"create{schema}","summary":f"Create a {schema.lower()}","security":sec,"parameters":[idem],"requestBody":body(ref(draft)),"responses":{**ok(ref(schema),"201","Created"),**errors(*W)}},
+        "get":{"tags":[tag],"operationId":f"list{schema}s","summary":f"List {name}","security":sec,"parameters":pagep+filters,"responses":{**ok(page(schema)),**errors(*R)}},
+      },
+      base+"/{id}": {
+        "get":{"tags":[tag],"operationId":f"get{schema}","summary":f"Show a {schema.lower()}","security":sec,"parameters":[pid()],"responses":{**ok(ref(schema)),**errors("401","404","503")}},
+        "patch":{"tags":[tag],"operationId":f"update{schema}","summary":f"Update a {schema.lower()} (JSON Merge Patch: null removes a field)","security":sec,"parameters":[pid()],"requestBody":body(ref(draft)),"responses":{**ok(ref(schema)),**errors(*W,"404")}},
+      }}
+
+limits_props={k:{"type":["integer","null"],"minimum":0,"description":"null = unlimited"} for k in ["maxWorkflows","executionsPerMonth","concurrentExecutions","requestsPerSecond"]}
+limitValue={"oneOf":[{"type":"integer","minimum":0},{"type":"string","const":"unlimited"}]}
+dt={"type":"string","format":"date-time"}
+meta={"type":"object","additionalProperties":{"type":"string"},"maxProperties":50}
+strs={"type":"array","items":{"type":"string"}}
+schemas={
+ "Error":{"type":"object","required":["error"],"properties":{"error":{"type":"object","required":["code","message"],"properties":{"code":{"type":"string","examples":["MISSING_FIELD","LICENSE_ALREADY_SUSPENDED"]},"message":{"type":"string"},"field":{"type":"string"}}}}},
+ "ProductDraft":{"type":"object","additionalProperties":False,"required":["code","name"],"properties":{"code":{"type":"string","pattern":"^[a-z0-9][a-z0-9._-]{0,63}$"},"name":{"type":"string","maxLength":200},"metadata":meta}},
+ "Product":{"type":"object","properties":{"id":{"type":"string"},"accountId":{"type":"string"},"code":{"type":"string"},"name":{"type":"string"},"metadata":meta,"createdAt":dt,"updatedAt":dt}},
+ "UsageLimits":{"type":"object","additionalProperties":False,"properties":limits_props},
+ "PolicyDraft":{"type":"object","additionalProperties":False,"required":["productId","name"],"properties":{
+   "productId":{"type":"string","description":"Cannot change after creation."},"name":{"type":"string","description":"The tier name validation reports."},
+   "durationDays":{"type":["integer","null"],"minimum":1,"description":"Omit for perpetual."},
+   "machineBinding":{"type":"string","enum":["node-locked","floating"],"default":"floating"},
+   "maxMachines":{"type":["integer","null"],"minimum":1},"entitlements":{**strs,"description":"Feature codes; * grants all."},
+   "limits":ref("UsageLimits"),"cloudDeployment":{"type":"boolean","default":False},
+   "gracePeriodDays":{"type":"integer","minimum":0,"default":0},"offlineGraceDays":{"type":"integer","minimum":0,"default":30},
+   "expirationStrategy":{"type":"string","enum":["restrict-access","keep-read-only","revoke"],"default":"restrict-access"},"metadata":meta}},
+ "Policy":{"type":"object","properties":{"id":{"type":"string"},"accountId":{"type":"string"},"productId":{"type":"string"},"name":{"type":"string"},"durationDays":{"type":["integer","null"]},"machineBinding":{"type":"string","enum":["node-locked","floating"]},"maxMachines":{"type":["integer","null"]},"entitlements":strs,"limits":ref("UsageLimits"),"cloudDeployment":{"type":"boolean"},"gracePeriodDays":{"type":"integer"},"offlineGraceDays":{"type":"integer"},"expirationStrategy":{"type":"string"},"metadata":meta,"createdAt":dt,"updatedAt":dt}},
+ "CustomerDraft":{"type":"object","additionalProperties":False,"required":["name"],"properties":{"name":{"type":"string"},"email":{"type":["string","null"],"format":"email"},"metadata":meta}},
+ "Customer":{"type":"object","properties":{"id":{"type":"string"},"accountId":{"type":"string"},"name":{"type":"string"},"email":{"type":["string","null"]},"metadata":meta,"createdAt":dt,"updatedAt":dt}},
+ "LimitOverrides":{"type":"object","additionalProperties":False,"properties":{k:limitValue for k in ["maxMachines","maxWorkflows","executionsPerMonth","concurrentExecutions","requestsPerSecond"]},"description":"Replace the policy's limits for one license; 'unlimited' lifts a limit."},
+ "LicenseDraft":{"type":"object","additionalProperties":False,"required":["policyId","customerId"],"properties":{"policyId":{"type":"string"},"customerId":{"type":"string"},"expiresAt":{**dt,"description":"Defaults to now plus the policy's duration."},"limitOverrides":ref("LimitOverrides"),"entitlements":{**strs,"description":"Granted on top of the policy's."},"metadata":meta}},
+ "LicenseUpdate":{"type":"object","additionalProperties":False,"properties":{"expiresAt":{"type":["string","null"],"format":"date-time"},"limitOverrides":ref("LimitOverrides"),"entitlements":strs,"metadata":meta}},
+ "License":{"type":"object","properties":{"id":{"type":"string"},"accountId":{"type":"string"},"productId":{"type":"string"},"policyId":{"type":"string"},"customerId":{"type":"string"},
+   "key":{"type":"string","description":"The signed license key (TG1-…, 179 characters)."},"keyId":{"type":"string"},"state":{"type":"string","enum":["active","suspended","revoked"]},
+   "status":{"type":"string","enum":["active","suspended","expired","revoked"],"description":"State plus expiry at the time of the request."},"tier":{"type":"string"},
+   "expiresAt":{"type":["string","null"],"format":"date-time"},"limitOverrides":ref("LimitOverrides"),"extraEntitlements":strs,"metadata":meta,"revocationVersion":{"type":"integer"},"createdAt":dt,"updatedAt":dt}},
+ "ChangePolicy":{"type":"object","additionalProperties":False,"required":["policyId"],"properties":{"policyId":{"type":"string"}}},
+ "ValidationRequest":{"type":"object","required":["key"],"properties":{"key":{"type":"string"},"nonce":{"type":"string","maxLength":256,"description":"Echoed in the signed answer."},"scope":{"type":"object","properties":{"productId":{"type":"string"},"fingerprint":{"type":"string"},"entitlements":strs}}}},
+ "ValidationCode":{"type":"string","enum":["VALID","IN_GRACE_PERIOD","NOT_FOUND","MISTYPED","BAD_SIGNATURE","SUSPENDED","EXPIRED","REVOKED","PRODUCT_SCOPE_MISMATCH","ENTITLEMENTS_MISSING","NO_MACHINE"]},
+ "ValidationResponse":{"type":"object","required":["valid","code","reasons","license","serverTime","nonce"],"properties":{"valid":{"type":"boolean"},"code":ref("ValidationCode"),
+   "reasons":{"type":"array","items":{"type":"object","properties":{"code":ref("ValidationCode"),"message":{"type":"string"}}},"description":"Every failing check."},
+   "license":{"oneOf":[{"type":"null"},{"type":"object","properties":{"id":{"type":"string"},"status":{"type":"string"},"tier":{"type":"string"},"policyId":{"type":"string"},"productId":{"type":"string"},"customerId":{"type":"string"},"expiresAt":{"type":["string","null"],"format":"date-time"},"entitlements":strs,"limits":{"type":"object"},"cloudDeployment":{"type":"boolean"},"offlineGraceDays":{"type":"integer"},"access":{"type":"string","enum":["full","read-only","none"]},"revocationVersion":{"type":"integer"}}}]},
+   "serverTime":dt,"nonce":{"type":["string","null"]}}},
+ "ValidationEvent":{"type":"object","properties":{"id":{"type":"string"},"accountId":{"type":["string","null"]},"licenseId":{"type":["string","null"]},"code":ref("ValidationCode"),"valid":{"type":"boolean"},"remoteAddress":{"type":["string","null"]},"occurredAt":dt}},
+ "AuditEvent":{"type":"object","properties":{"id":{"type":"string"},"accountId":{"type":"string"},"sequence":{"type":"integer"},"actor":{"type":"string"},"action":{"type":"string"},"objectType":{"type":"string"},"objectId":{"type":"string"},"beforeDigest":{"type":["string","null"]},"afterDigest":{"type":["string","null"]},"occurredAt":dt,"previousHash":{"type":"string"},"hash":{"type":"string"}}},
+ "AuditVerification":{"type":"object","properties":{"valid":{"type":"boolean"},"checked":{"type":"integer"},"firstBrokenSequence":{"type":["integer","null"]},"reason":{"type":["string","null"]}}},
+ "SigningKey":{"type":"object","properties":{"kid":{"type":"string"},"status":{"type":"string","enum":["live","retired"]},"current":{"type":"boolean"},"createdAt":dt,"retiredAt":{"type":["string","null"],"format":"date-time"},"publicKeyPem":{"type":"string"}}},
+ "JWKS":{"type":"object","properties":{"keys":{"type":"array","items":{"type":"object","properties":{"kty":{"const":"OKP"},"crv":{"const":"Ed25519"},"kid":{"type":"string"},"x":{"type":"string"},"use":{"const":"sig"},"alg":{"const":"EdDSA"}}}}}},
+ "Status":{"type":"object","properties":{"status":{"type":"string"}}},
+}
+paths={}
+paths.update(crud("products","Product","ProductDraft","Products"))
+paths.update(crud("policies","Policy","PolicyDraft","Policies",[{"name":"productId","in":"query","schema":{"type":"string"}}]))
+paths.update(crud("customers","Customer","CustomerDraft","Customers",[{"name":"email","in":"query","schema":{"type":"string"}}]))
+lic=crud("licenses","License","LicenseDraft","Licenses",[{"name":n,"in":"query","schema":{"type":"string"}} for n in ["customerId","productId","policyId"]]+[{"name":"status","in":"query","schema":{"type":"string","enum":["active","suspended","expired","revoked"]}},{"name":"expiringBefore","in":"query","schema":{"type":"string","format":"date"},"description":"ISO 8601 date or time."}])
+lic["/v1/licenses/{id}"]["patch"]["requestBody"]=body(ref("LicenseUpdate"))
+lic["/v1/licenses"]["post"]["description"]="Issues a license and signs its key with the account's current signing key."
+paths.update(lic)
+paths["/v1/policies/presets/{preset}"]={"post":{"tags":["Policies"],"operationId":"applyPreset","summary":"Create a seed tier (community, professional, enterprise) for a product","security":sec,
+  "parameters":[{"name":"preset","in":"path","required":True,"schema":{"type":"string","enum":["community","professional","enterprise"]}},idem],
+  "requestBody":body({"type":"object","additionalProperties":False,"required":["productId"],"properties":{"productId":{"type":"string"}}}),"responses":{**ok(ref("Policy"),"201","Created"),**errors(*W,"404")}}}
+paths["/v1/licenses/{id}/actions/{action}"]={"post":{"tags":["Licenses"],"operationId":"licenseAction","summary":"Suspend, reinstate, renew, revoke or change the policy of a license",
+  "description":"An action the license's status forbids answers 409 with LICENSE_ALREADY_SUSPENDED, LICENSE_NOT_SUSPENDED, LICENSE_REVOKED, LICENSE_PERPETUAL or POLICY_UNCHANGED. change-policy takes {policyId}; the others take no body.",
+  "security":sec,"parameters":[pid(),{"name":"action","in":"path","required":True,"schema":{"type":"string","enum":["suspend","reinstate","renew","revoke","change-policy"]}},idem],
+  "requestBody":{"required":False,"content":{"application/json":{"schema":ref("ChangePolicy")}}},"responses":{**ok(ref("License")),**errors(*W,"404","409")}}}
+paths["/v1/licenses/{id}/validations"]={"get":{"tags":["Licenses"],"operationId":"listValidations","summary":"The license's validation log, newest first","security":sec,"parameters":[pid()]+pagep,"responses":{**ok(page("ValidationEvent")),**errors("400","401","404","503")}}}
+paths["/v1/licenses/validate"]={"post":{"tags":["Validation"],"operationId":"validateLicense","summary":"Validate a license key (no API token: the key is the credential)",
+  "description":"Always 200 for a readable request: `valid` and `code` give the verdict, `reasons` every failing check. The body is signed: verify `Tollgate-Signature` with the key it names in /.well-known/jwks.json and check the echoed nonce.",
+  "requestBody":body(ref("ValidationRequest")),
+  "responses":{**ok(ref("ValidationResponse"),headers={"Tollgate-Signature":{"description":"keyid=\"…\", algorithm=\"ed25519\", signature=\"<base64 Ed25519 over the exact body bytes>\"","schema":{"type":"string"}}}),**errors("400","413","422","503")}}}
+paths["/v1/audit-events"]={"get":{"tags":["Audit"],"operationId":"listAuditEvents","summary":"The account's audit log, newest first","security":sec,"parameters":pagep+[{"name":"objectId","in":"query","schema":{"type":"string"}}],"responses":{**ok(page("AuditEvent")),**errors(*R)}}}
+paths["/v1/audit-events/verify"]={"get":{"tags":["Audit"],"operationId":"verifyAuditChain","summary":"Recompute the hash chain and report the first broken entry","security":sec,"responses":{**ok(ref("AuditVerification")),**errors("401","503")}}}
+paths["/v1/keys"]={"get":{"tags":["Keys"],"operationId":"listKeys","summary":"The account's signing keys (public halves)","security":sec,"responses":{**ok(page("SigningKey")),**errors("401")}}}
+paths["/v1/keys/actions/rotate"]={"post":{"tags":["Keys"],"operationId":"rotateKey","summary":"Add a signing key; new licenses use it, old keys keep verifying","security":sec,"responses":{**ok(ref("SigningKey"),"201","Created"),**errors("401","403","409","422")}}}
+paths["/v1/keys/{kid}/actions/retire"]={"post":{"tags":["Keys"],"operationId":"retireKey","summary":"Retire a signing key: it stops signing and verifying","security":sec,"parameters":[pid("kid")],"responses":{**ok(ref("SigningKey")),**errors("401","403","404","409","422")}}}
+paths["/.well-known/jwks.json"]={"get":{"tags":["Operations"],"operationId":"jwks","summary":"Live public signing keys (RFC 8037 OKP/Ed25519)","parameters":[{"name":"account","in":"query","schema":{"type":"string"},"description":"Only this account's keys."}],"responses":ok(ref("JWKS"))}}
+paths["/healthz"]={"get":{"tags":["Operations"],"operationId":"health","summary":"The process is alive","responses":ok(ref("Status"))}}
+paths["/readyz"]={"get":{"tags":["Operations"],"operationId":"ready","summary":"The database answers","responses":{**ok(ref("Status")),"503":{"description":"The database does not answer","content":{"application/json":{"schema":ref("Status")}}}}}}
+paths["/metrics"]={"get":{"tags":["Operations"],"operationId":"metrics","summary":"Prometheus metrics","responses":{"200":{"description":"Prometheus text exposition","content":{"text/plain":{"schema":{"type":"string"}}}}}}}
+paths["/openapi.json"]={"get":{"tags":["Operations"],"operationId":"openapi","summary":"This document","responses":{"200":{"description":"OpenAPI 3.1","content":{"application/json":{"schema":{"type":"object"}}}}}}}
+doc={"openapi":"3.1.0","info":{"title":"Tollgate","version":"0.1.0","description":"Self-hosted licensing server. JSON under /v1, camelCase, cursor pagination, errors as {\"error\":{\"code\",\"message\",\"field\"}}."},
+ "servers":[{"url":"http://127.0.0.1:8080"}],
+ "components":{"securitySchemes":{"bearer":{"type":"http","scheme":"bearer","description":"An API token: tga_… (admin) or tgr_… (read-only)."}},"schemas":schemas},
+ "paths":dict(sorted(paths.items()))}
+text=json.dumps(doc,indent=1,sort_keys=False)
+assert '"""#' not in text
+(ROOT / "Sources/TollgateServer/Operations/OpenAPIDocument.swift").write_text('''/// The OpenAPI 3.1 document served at `/openapi.json`. Embedded in the binary so a server
+/// needs no resource files; `OpenAPITests` checks that it documents exactly the registered routes.
+/// Generated by scripts/gen-openapi.py: edit that, run it, commit both.
+enum OpenAPIDocument {
+    static let json = #"""
+'''+text+'''
+"""#
+}
+''')
