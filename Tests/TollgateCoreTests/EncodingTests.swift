@@ -28,6 +28,13 @@ import TollgateCore
         #expect(!Identifier.isValid("lic_short", kind: .license))
     }
 
+    @Test func batchIdentifiersAreDistinctOrderedAndCarryTheirTimes() {
+        let dates = [Date(timeIntervalSince1970: 5_000), Date(timeIntervalSince1970: 5_000), Date(timeIntervalSince1970: 6_000)]
+        let ids = Identifier.make(.validation, at: dates)
+        #expect(ids.count == 3 && Set(ids).count == 3 && ids == ids.sorted())
+        #expect(ids[2].dropFirst(4).prefix(10) == Identifier.make(.validation, at: dates[2]).dropFirst(4).prefix(10))
+    }
+
     @Test func mergePatchRemovesNullsAndMergesObjects() {
         let base = JSONValue.object(["a": .integer(1), "b": .object(["c": .integer(2), "d": .integer(3)])])
         let patch = JSONValue.object(["a": .null, "b": .object(["c": .integer(9)])])

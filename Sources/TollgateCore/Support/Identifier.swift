@@ -37,6 +37,22 @@ public enum Identifier {
         return "\(kind.rawValue)_" + encodeULID(value)
     }
 
+    /// Ids for many objects at once (a batch of log rows): one random draw for the whole batch,
+    /// each id carrying its own time and sorting after the previous one.
+    public static func make(_ kind: IdentifierKind, at dates: [Date]) -> [String] {
+        var generator = SystemRandomNumberGenerator()
+        let random = (UInt128(generator.next() as UInt64) << 16) | UInt128(generator.next() as UInt16)
+        return last.withLock { last in
+            dates.map { date in
+                let millis = UInt128(UInt64(max(0, date.epochMilliseconds)) & 0xFFFF_FFFF_FFFF)
+                var next = (millis << 80) | random
+                if next <= last { next = last &+ 1 }
+                last = next
+                return "\(kind.rawValue)_" + encodeULID(next)
+            }
+        }
+    }
+
     private static let last = Mutex<UInt128>(0)
 
     /// The 16 bytes of an id's ULID, if `id` is a well-formed id of `kind`.

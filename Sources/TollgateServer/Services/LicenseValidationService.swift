@@ -139,9 +139,7 @@ struct LicenseValidationService: Sendable {
         let signingKey = try keys.current(accountId: accountId ?? defaultAccountId)
         let signature = try ResponseSignature.sign(body, with: signingKey)
         recorder.record(
-            .init(
-                id: Identifier.make(.validation, at: now), accountId: accountId, licenseId: licenseId, code: answer.code,
-                valid: answer.valid, remoteAddress: remoteAddress, occurredAt: now))
+            .init(accountId: accountId, licenseId: licenseId, code: answer.code, valid: answer.valid, remoteAddress: remoteAddress, occurredAt: now))
         Self.counters[answer.code]?.increment()
         return (body, signature)
     }

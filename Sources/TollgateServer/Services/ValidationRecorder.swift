@@ -9,7 +9,19 @@ import TollgateStore
 /// background service writes the buffer in one transaction every flush interval and once
 /// more at shutdown.
 final class ValidationRecorder: Service, Sendable {
-    private let buffer = Mutex<[ValidationEventTable.Event]>([])
+    /// A validation waiting to be written; its id is assigned when the batch is written.
+    struct Pending: Sendable {
+        var accountId: String?
+        var licenseId: String?
+        var code: ValidationCode
+        var valid: Bool
+        var remoteAddress: String?
+        var occurredAt: Date
+    }
+
+    private let buffer = Mutex<[Pending]>([])
+    /// While the database refuses writes, at most this many validations wait; the oldest go first.
+    static let maximumPending = 1_000_000
     private let store: Store
     private let interval: Duration
     private let logger: Logger
@@ -21,22 +33,35 @@ final class ValidationRecorder: Service, Sendable {
     }
 
     /// Queues one validation for the next batch.
-    func record(_ event: ValidationEventTable.Event) {
+    func record(_ event: Pending) {
         buffer.withLock { $0.append(event) }
     }
 
     /// Writes everything queued; on failure the batch is put back for the next attempt.
     func flush() async {
-        let batch = buffer.withLock { buffer -> [ValidationEventTable.Event] in
+        let batch = buffer.withLock { buffer -> [Pending] in
             defer { buffer.removeAll(keepingCapacity: true) }
             return buffer
         }
         guard !batch.isEmpty else { return }
+        let ids = Identifier.make(.validation, at: batch.map(\.occurredAt))
+        let events = zip(ids, batch).map { id, event in
+            ValidationEventTable.Event(
+                id: id, accountId: event.accountId, licenseId: event.licenseId, code: event.code, valid: event.valid,
+                remoteAddress: event.remoteAddress, occurredAt: event.occurredAt)
+        }
         do {
-            try await store.appendToLog { try $0.validations.insert(batch) }
+            try await store.appendToLog { try $0.validations.insert(events) }
         } catch {
-            logger.warning("Validation log batch not written; will retry", metadata: ["count": "\(batch.count)", "error": "\(error)"])
-            buffer.withLock { $0.insert(contentsOf: batch, at: 0) }
+            let dropped = buffer.withLock { buffer -> Int in
+                buffer.insert(contentsOf: batch, at: 0)
+                let overflow = max(0, buffer.count - Self.maximumPending)
+                buffer.removeFirst(overflow)
+                return overflow
+            }
+            logger.warning(
+                "Validation log batch not written; will retry",
+                metadata: ["count": "\(batch.count)", "dropped": "\(dropped)", "error": "\(error)"])
         }
     }
 
