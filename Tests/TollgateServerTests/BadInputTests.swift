@@ -58,6 +58,8 @@ import Testing
             Case(method: .get, path: "/v1/licenses?status=dormant", raw: "", status: 400, code: "INVALID_PARAMETER", field: "status"),
             Case(method: .get, path: "/v1/licenses?expiringBefore=soon", raw: "", status: 400, code: "INVALID_PARAMETER", field: "expiringBefore"),
             Case(method: .get, path: "/v1/products?limit=1000", raw: "", status: 400, code: "INVALID_PARAMETER", field: "limit"),
+            Case(method: .get, path: "/v1/audit-events?cursor=abc", raw: "", status: 400, code: "INVALID_PARAMETER", field: "cursor"),
+            Case(method: .post, path: "/v1/keys/nope/actions/retire", raw: "", status: 404, code: "NOT_FOUND"),
             Case(method: .get, path: "/v1/nothing-here", raw: "", status: 404, code: "ROUTE_NOT_FOUND"),
         ]
     }

@@ -10,6 +10,9 @@ struct AuditController: Sendable {
     func addRoutes(to group: RouterGroup<AuthenticatedContext>) {
         group.get("audit-events") { request, context in
             let page = try request.pageRequest()
+            if let cursor = page.after, Int64(cursor) == nil {
+                throw TollgateError.malformed(code: "INVALID_PARAMETER", message: "'cursor' must be a previous page's nextCursor.", field: "cursor")
+            }
             let objectId = request.queryString("objectId")
             let accountId = context.accountId
             let result = try await store.read { try $0.audit.list(accountId: accountId, objectId: objectId, page: page) }
