@@ -52,11 +52,7 @@ public func buildApplication(
 ) async throws -> BuiltApplication {
     var logger = logger ?? Logger(label: "tollgate")
     logger.logLevel = configuration.logLevel
-    try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
-    let store = try await Store.openSQLite(path: configuration.databasePath, now: clock.now())
-    let keyStore: any KeyStore =
-        configuration.signingKeysJSON.map { EnvironmentKeyStore(json: $0) } ?? FileKeyStore(directory: configuration.keysDirectory)
-    let keys = try KeyService(store: keyStore)
+    let (store, keys) = try await openDataDirectory(configuration, now: clock.now())
     let (defaultAccount, generatedToken) = try await AccountProvisioner(store: store, keys: keys, clock: clock)
         .bootstrap(configuredAdminToken: configuration.adminToken)
     let recorder = ValidationRecorder(
@@ -107,13 +103,20 @@ func buildRouter(_ services: AppServices) -> Router<AppRequestContext> {
 
 /// Creates an account directly in a data directory (`tollgate accounts create`).
 public func createAccount(_ configuration: ServerConfiguration, name: String) async throws -> (account: Account, adminToken: String) {
-    try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
-    let store = try await Store.openSQLite(path: configuration.databasePath)
-    let keyStore: any KeyStore =
-        configuration.signingKeysJSON.map { EnvironmentKeyStore(json: $0) } ?? FileKeyStore(directory: configuration.keysDirectory)
-    let provisioner = AccountProvisioner(store: store, keys: try KeyService(store: keyStore), clock: SystemClock())
+    let (store, keys) = try await openDataDirectory(configuration, now: Date())
+    let provisioner = AccountProvisioner(store: store, keys: keys, clock: SystemClock())
     _ = try await provisioner.bootstrap(configuredAdminToken: configuration.adminToken)
     let created = try await provisioner.createAccount(name: name)
     try await store.database.close()
     return (created.account, created.adminToken)
+}
+
+/// Opens the store (creating the data directory and running migrations) and loads the signing
+/// keys: from `TOLLGATE_SIGNING_KEYS` when set, otherwise from the files in the data directory.
+func openDataDirectory(_ configuration: ServerConfiguration, now: Date) async throws -> (Store, KeyService) {
+    try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
+    let store = try await Store.openSQLite(path: configuration.databasePath, now: now)
+    let keyStore: any KeyStore =
+        configuration.signingKeysJSON.map { EnvironmentKeyStore(json: $0) } ?? FileKeyStore(directory: configuration.keysDirectory)
+    return (store, try KeyService(store: keyStore))
 }

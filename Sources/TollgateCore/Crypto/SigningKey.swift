@@ -30,9 +30,7 @@ public struct SigningKey: Sendable {
         return SigningKey(id: id, accountId: accountId, privateKey: .init(), createdAt: now)
     }
 
-    /// The key's id as the 4 bytes a license key carries.
-    public var idBytes: [UInt8] { Self.idBytes(id) ?? [0, 0, 0, 0] }
-
+    /// A key id as the 4 bytes a license key carries.
     static func idBytes(_ id: String) -> [UInt8]? {
         guard id.count == 8, let value = UInt32(id, radix: 16) else { return nil }
         return withUnsafeBytes(of: value.bigEndian) { Array($0) }

@@ -14,14 +14,14 @@ public enum LicenseAction: Sendable, Equatable {
     /// Terminal: nothing brings a revoked license back.
     case revoke
 
-    /// The action's name in the API path (`/v1/licenses/{id}/actions/{name}`).
-    public var name: String {
+    /// The audit log's name for the action, e.g. `license.suspended`.
+    public var auditAction: String {
         switch self {
-        case .suspend: "suspend"
-        case .reinstate: "reinstate"
-        case .renew: "renew"
-        case .changePolicy: "change-policy"
-        case .revoke: "revoke"
+        case .suspend: "license.suspended"
+        case .reinstate: "license.reinstated"
+        case .renew: "license.renewed"
+        case .changePolicy: "license.policy_changed"
+        case .revoke: "license.revoked"
         }
     }
 }

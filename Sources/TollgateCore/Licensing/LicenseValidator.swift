@@ -11,6 +11,8 @@ public enum LicenseValidator {
         public var reasons: [ValidationReason]
         public var status: LicenseStatus
         public var access: AccessLevel
+        /// The license's effective feature codes (policy's and its own).
+        public var entitlements: [String]
         public var valid: Bool { code.isValid }
     }
 
@@ -32,8 +34,8 @@ public enum LicenseValidator {
         if let productId = scope?.productId, productId != license.productId {
             reasons.append(.init(.productScopeMismatch, "The license is for another product than '\(productId)'."))
         }
-        let required = scope?.entitlements ?? []
-        let missing = Entitlements.missing(required, from: Set(license.effectiveEntitlements(policy: policy)))
+        let entitlements = license.effectiveEntitlements(policy: policy)
+        let missing = Entitlements.missing(scope?.entitlements ?? [], from: Set(entitlements))
         if !missing.isEmpty {
             reasons.append(.init(.entitlementsMissing, "The license lacks: \(missing.joined(separator: ", "))."))
         }
@@ -54,6 +56,6 @@ public enum LicenseValidator {
         } else {
             access = .none
         }
-        return Verdict(code: code, reasons: reasons, status: status, access: access)
+        return Verdict(code: code, reasons: reasons, status: status, access: access, entitlements: entitlements)
     }
 }

@@ -19,6 +19,10 @@ public enum TollgateError: Error, Sendable, Equatable {
     case invalid(code: String = "VALIDATION_FAILED", field: String?, message: String)
     /// The store cannot answer right now. 503.
     case unavailable(message: String)
+    /// No route matches the method and path. 404.
+    case routeNotFound(method: String, path: String)
+    /// Something failed that the caller did not cause; the details are logged, not sent. 500.
+    case `internal`
 
     /// The stable, machine-readable code.
     public var code: String {
@@ -31,6 +35,8 @@ public enum TollgateError: Error, Sendable, Equatable {
         case .payloadTooLarge: "PAYLOAD_TOO_LARGE"
         case .invalid(let code, _, _): code
         case .unavailable: "STORE_UNAVAILABLE"
+        case .routeNotFound: "ROUTE_NOT_FOUND"
+        case .internal: "INTERNAL"
         }
     }
 
@@ -42,6 +48,8 @@ public enum TollgateError: Error, Sendable, Equatable {
             message
         case .notFound(let resource, let id): "No \(resource) with id '\(id)' exists in this account."
         case .payloadTooLarge(let limit): "The request body is larger than the limit of \(limit) bytes."
+        case .routeNotFound(let method, let path): "No route \(method) \(path)."
+        case .internal: "An internal error occurred; it has been logged."
         }
     }
 

@@ -190,9 +190,8 @@ struct LicenseController: Sendable {
             }
             let updated = try LicenseStateMachine.apply(action, to: license, policy: policy, now: now)
             try session.licenses.update(updated)
-            let past = ["suspend": "suspended", "reinstate": "reinstated", "renew": "renewed", "revoke": "revoked", "change-policy": "policy_changed"]
             try session.audit.record(
-                accountId: accountId, actor: actor, action: "license.\(past[action.name] ?? action.name)", objectType: "license",
+                accountId: accountId, actor: actor, action: action.auditAction, objectType: "license",
                 objectId: id, before: license, after: updated, at: now)
             return View(updated, policy: resultingPolicy, now: now)
         }

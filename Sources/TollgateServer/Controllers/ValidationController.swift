@@ -1,7 +1,6 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
-import NIOCore
 import TollgateCore
 
 /// `POST /v1/licenses/validate`: no API token needed, the key is the credential.
@@ -12,13 +11,8 @@ struct ValidationController: Sendable {
 
     func addRoutes(to router: Router<AppRequestContext>) {
         router.post("v1/licenses/validate") { request, context in
-            let buffer: ByteBuffer
-            do {
-                buffer = try await request.body.collect(upTo: limits.maxBodyBytes)
-            } catch is NIOTooManyBytesError {
-                throw TollgateError.payloadTooLarge(limit: limits.maxBodyBytes)
-            }
-            let body = try APICoding.decode(LicenseValidationService.Request.self, from: Data(buffer.readableBytesView))
+            let data = try await JSONBody.collect(request, limit: limits.maxBodyBytes)
+            let body = try APICoding.decode(LicenseValidationService.Request.self, from: data)
             let (answer, signature) = try await service.validate(body, remoteAddress: context.remoteAddress)
             return try Response.json(raw: answer, headers: [HTTPField.Name(ResponseSignature.headerName)!: signature])
         }

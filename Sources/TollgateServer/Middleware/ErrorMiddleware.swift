@@ -1,19 +1,11 @@
 import Hummingbird
 import Logging
+import NIOCore
 import TollgateCore
 import TollgateStore
 
-extension StoreError: StoreErrorConvertible {
-    var tollgateError: TollgateError? {
-        switch self {
-        case .unavailable(let message): .unavailable(message: "The database is unavailable: \(message). Retry shortly.")
-        case .duplicate: nil
-        }
-    }
-}
-
-/// Renders every error in the one JSON shape; an unexpected error is logged and answered
-/// with a 500 that carries no internals.
+/// Renders every error in the one JSON shape. Known errors keep their meaning; anything else
+/// is logged and answered with a 500 that carries no internals.
 struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     let maxBodyBytes: Int
 
@@ -21,17 +13,33 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         do {
             return try await next(request, context)
         } catch {
-            if var known = TollgateError.from(error) {
-                if case .payloadTooLarge = known { known = .payloadTooLarge(limit: maxBodyBytes) }
-                if case .notFound(resource: "route", id: "") = known {
-                    known = .malformed(code: "ROUTE_NOT_FOUND", message: "No route \(request.method) \(request.uri.path).")
-                    return try Response.json(status: .notFound, raw: known.body)
-                }
-                return try known.response(from: request, context: context)
+            let known = translate(error, request: request)
+            if known == .internal {
+                context.logger.error("Unhandled error", metadata: ["error": "\(String(reflecting: error))", "path": "\(request.uri.path)"])
             }
-            context.logger.error("Unhandled error", metadata: ["error": "\(String(reflecting: error))", "path": "\(request.uri.path)"])
-            let internalError = TollgateError.malformed(code: "INTERNAL", message: "An internal error occurred; it has been logged.")
-            return try Response.json(status: .internalServerError, raw: internalError.body)
+            return try known.response(from: request, context: context)
+        }
+    }
+
+    /// The API error for an error that escaped a handler.
+    func translate(_ error: any Error, request: Request) -> TollgateError {
+        switch error {
+        case let error as TollgateError: return error
+        case let error as LicenseTransitionError: return error.asError
+        case is NIOTooManyBytesError: return .payloadTooLarge(limit: maxBodyBytes)
+        case StoreError.unavailable(let message): return .unavailable(message: "The database is unavailable: \(message). Retry shortly.")
+        case let error as HTTPError:
+            switch error.status {
+            case .notFound: return .routeNotFound(method: request.method.rawValue, path: request.uri.path)
+            case .methodNotAllowed: return .malformed(code: "METHOD_NOT_ALLOWED", message: "This method is not allowed on this route.")
+            case .contentTooLarge: return .payloadTooLarge(limit: maxBodyBytes)
+            default:
+                if (400..<500).contains(error.status.code) {
+                    return .malformed(code: "BAD_REQUEST", message: error.body ?? error.status.reasonPhrase)
+                }
+                return .internal
+            }
+        default: return .internal
         }
     }
 }

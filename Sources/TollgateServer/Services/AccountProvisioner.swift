@@ -25,10 +25,7 @@ struct AccountProvisioner: Sendable {
             try session.audit.record(
                 accountId: account.id, actor: "system", action: "account.created", objectType: "account", objectId: account.id,
                 before: nil as Account?, after: account, at: now)
-            try session.tokens.insert(token, secretHash: APIToken.hash(secret: secret))
-            try session.audit.record(
-                accountId: account.id, actor: "system", action: "token.created", objectType: "token", objectId: token.id,
-                before: nil as APIToken?, after: token, at: now)
+            try Self.insert(token, secret: secret, session: session, now: now)
         }
         if keys.snapshot.current(accountId: account.id) == nil {
             try keys.rotate(accountId: account.id, now: now)
@@ -43,11 +40,16 @@ struct AccountProvisioner: Sendable {
         try await store.write { session in
             guard try session.tokens.find(secretHash: hash) == nil else { return }
             let token = APIToken(id: Identifier.make(.token, at: now), accountId: accountId, name: "configured", scope: scope, createdAt: now)
-            try session.tokens.insert(token, secretHash: hash)
-            try session.audit.record(
-                accountId: accountId, actor: "system", action: "token.created", objectType: "token", objectId: token.id,
-                before: nil as APIToken?, after: token, at: now)
+            try Self.insert(token, secret: secret, session: session, now: now)
         }
+    }
+
+    /// Stores a token under the hash of its secret, and audits it.
+    private static func insert(_ token: APIToken, secret: String, session: StoreSession, now: Date) throws {
+        try session.tokens.insert(token, secretHash: APIToken.hash(secret: secret))
+        try session.audit.record(
+            accountId: token.accountId, actor: "system", action: "token.created", objectType: "token", objectId: token.id,
+            before: nil as APIToken?, after: token, at: now)
     }
 
     /// On start: the default account (created with its key and admin token if the store is

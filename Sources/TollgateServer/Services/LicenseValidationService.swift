@@ -113,8 +113,7 @@ struct LicenseValidationService: Sendable {
         case .failure(.badSignature(let message)):
             answer.code = .badSignature
             answer.reasons = [ValidationReason(.badSignature, message)]
-        case .success(let key):
-            let signer = keys.verificationKey(id: key.keyId)?.accountId
+        case .success(let (key, signer)):
             accountId = signer
             let found = try await load(licenseId: key.licenseId, accountId: signer)
             guard let (license, policy) = found else {
@@ -129,11 +128,10 @@ struct LicenseValidationService: Sendable {
             answer.reasons = verdict.reasons
             answer.license = Summary(
                 id: license.id, status: verdict.status.name, tier: policy.name, policyId: policy.id, productId: license.productId,
-                customerId: license.customerId, expiresAt: license.expiresAt, entitlements: license.effectiveEntitlements(policy: policy),
+                customerId: license.customerId, expiresAt: license.expiresAt, entitlements: verdict.entitlements,
                 limits: license.effectiveLimits(policy: policy), cloudDeployment: policy.cloudDeployment,
                 offlineGraceDays: policy.offlineGraceDays, access: verdict.access, revocationVersion: license.revocationVersion)
         }
-        if answer.code == .notFound { answer.reasons = answer.reasons.isEmpty ? [ValidationReason(.notFound, "No license with this key exists.")] : answer.reasons }
 
         let body = Data(answer.json)
         let signingKey = try keys.current(accountId: accountId ?? defaultAccountId)
@@ -144,14 +142,21 @@ struct LicenseValidationService: Sendable {
         return (body, signature)
     }
 
-    /// ``LicenseKey/verify(_:keys:)``, remembering keys that verified while their signing key is live.
-    func verify(_ text: String) -> Result<LicenseKey, LicenseKeyError> {
-        if let known = cache.verifiedKey(text), keys.verificationKey(id: known.keyId) != nil {
-            return .success(known)
+    /// ``LicenseKey/verify(_:keys:)`` and the account of the signing key, remembering keys that
+    /// verified; a remembered key still needs its signing key to be live.
+    func verify(_ text: String) -> Result<(key: LicenseKey, accountId: String?), LicenseKeyError> {
+        if let known = cache.verifiedKey(text), let signer = keys.verificationKey(id: known.keyId) {
+            return .success((known, signer.accountId))
         }
-        let result = LicenseKey.verify(text, keys: keys.verificationKey(id:))
-        if case .success(let key) = result { cache.remember(key, text: text) }
-        return result
+        var signer: VerificationKey?
+        let result = LicenseKey.verify(text) { kid in
+            signer = keys.verificationKey(id: kid)
+            return signer
+        }
+        return result.map { key in
+            cache.remember(key, text: text)
+            return (key, signer?.accountId)
+        }
     }
 
     /// The license and its policy, from the cache when nothing has been written since.

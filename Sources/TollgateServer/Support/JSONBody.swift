@@ -16,13 +16,7 @@ struct JSONBody: Sendable {
     /// Reads the body of `request`: at most `limit` bytes, a JSON object, with only `allowedFields`
     /// at the top level.
     static func read(_ request: Request, limit: Int, allowedFields: Set<String>, requireBody: Bool = true) async throws -> JSONBody {
-        let buffer: ByteBuffer
-        do {
-            buffer = try await request.body.collect(upTo: limit)
-        } catch is NIOTooManyBytesError {
-            throw TollgateError.payloadTooLarge(limit: limit)
-        }
-        let data = Data(buffer.readableBytesView)
+        let data = try await collect(request, limit: limit)
         if data.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
             if requireBody { throw TollgateError.malformed(code: "MALFORMED_JSON", message: "The request needs a JSON object body.") }
             return JSONBody(data: Data("{}".utf8), object: .object([:]))
@@ -42,6 +36,15 @@ struct JSONBody: Sendable {
                 message: "Unknown field '\(unknown)'; this request takes \(allowedFields.sorted().joined(separator: ", ")).")
         }
         return JSONBody(data: data, object: value)
+    }
+
+    /// The raw body, at most `limit` bytes (413 `PAYLOAD_TOO_LARGE` beyond).
+    static func collect(_ request: Request, limit: Int) async throws -> Data {
+        do {
+            return Data(try await request.body.collect(upTo: limit).readableBytesView)
+        } catch is NIOTooManyBytesError {
+            throw TollgateError.payloadTooLarge(limit: limit)
+        }
     }
 
     /// The body decoded as `type`.

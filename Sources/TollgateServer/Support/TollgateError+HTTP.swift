@@ -17,6 +17,8 @@ extension TollgateError: HTTPResponseError {
         case .payloadTooLarge: .contentTooLarge
         case .invalid: .unprocessableContent
         case .unavailable: .serviceUnavailable
+        case .routeNotFound: .notFound
+        case .internal: .internalServerError
         }
     }
 
@@ -40,31 +42,3 @@ extension TollgateError: HTTPResponseError {
         return (try? JSONEncoder().encode(Envelope(error: .init(code: code, message: message, field: field)))) ?? Data()
     }
 }
-
-extension TollgateError {
-    /// The error for any error that escaped a handler. Known framework errors keep their
-    /// meaning; anything else is a 500 and is logged.
-    static func from(_ error: any Error) -> TollgateError? {
-        switch error {
-        case let error as TollgateError: return error
-        case let error as LicenseTransitionError: return error.asError
-        case is NIOTooManyBytesError: return .payloadTooLarge(limit: 0)
-        case let error as any StoreErrorConvertible: return error.tollgateError
-        case let error as HTTPError:
-            switch error.status {
-            case .notFound: return .notFound(resource: "route", id: "")
-            case .methodNotAllowed: return .malformed(code: "METHOD_NOT_ALLOWED", message: "This method is not allowed on this route.")
-            case .contentTooLarge: return .payloadTooLarge(limit: 0)
-            default:
-                if (400..<500).contains(error.status.code) {
-                    return .malformed(code: "BAD_REQUEST", message: error.body ?? error.status.reasonPhrase)
-                }
-                return nil
-            }
-        default: return nil
-        }
-    }
-}
-
-/// Store errors that have an API meaning.
-protocol StoreErrorConvertible { var tollgateError: TollgateError? { get } }

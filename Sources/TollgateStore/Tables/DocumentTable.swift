@@ -51,14 +51,6 @@ public struct DocumentTable<Document: StoredDocument> {
         return try DocumentCoding.decode(Document.self, from: data)
     }
 
-    /// The document with `id` in any account: for credentials that name their object (license keys).
-    public func find(id: String) throws -> Document? {
-        guard let row = try sql.queryOne("SELECT data FROM \(table) WHERE id = ?", [.text(id)]), let data = row.string("data") else {
-            return nil
-        }
-        return try DocumentCoding.decode(Document.self, from: data)
-    }
-
     /// A page of `accountId`'s documents matching every filter, in id (creation) order.
     public func list(accountId: String, filters: [Filter] = [], page: PageRequest) throws -> Page<Document> {
         var clauses = ["account_id = ?"] + filters.map(\.clause)

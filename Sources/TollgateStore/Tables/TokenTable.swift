@@ -18,9 +18,4 @@ public struct TokenTable {
         else { return nil }
         return try DocumentCoding.decode(APIToken.self, from: data)
     }
-
-    /// Whether the account has any token.
-    public func exists(accountId: String) throws -> Bool {
-        try sql.queryOne("SELECT id FROM api_tokens WHERE account_id = ? LIMIT 1", [.text(accountId)]) != nil
-    }
 }
