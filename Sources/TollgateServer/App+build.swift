@@ -11,6 +11,9 @@ struct AppServices: Sendable {
     let keys: KeyService
     let clock: any TollgateClock
     let recorder: ValidationRecorder
+    let sweeper: MachineSweeper
+    let tokens: TokenService
+    let licenseKeys: LicenseKeyVerifier
     let defaultAccount: Account
 }
 
@@ -35,6 +38,14 @@ public struct BuiltApplication: Sendable {
 
     /// Writes queued validation logs now (tests and shutdown).
     public func flushValidationLog() async { await services.recorder.flush() }
+
+    /// Runs the machine sweep now, on the server's clock (tests; the server runs it every
+    /// `sweepIntervalSeconds`). Returns how many machines died and how many drains ended.
+    @discardableResult
+    public func sweepMachines() async throws -> (died: Int, drained: Int) {
+        let outcome = try await services.sweeper.sweep()
+        return (outcome.died, outcome.drained)
+    }
 }
 
 /// Builds the server: opens the store (running migrations), loads the signing keys, creates
@@ -57,14 +68,17 @@ public func buildApplication(
         .bootstrap(configuredAdminToken: configuration.adminToken)
     let recorder = ValidationRecorder(
         store: store, interval: .milliseconds(configuration.validationLogFlushMilliseconds), logger: logger)
+    let sweeper = MachineSweeper(
+        store: store, clock: clock, interval: .seconds(configuration.sweepIntervalSeconds), logger: logger)
     let services = AppServices(
-        configuration: configuration, store: store, keys: keys, clock: clock, recorder: recorder, defaultAccount: defaultAccount)
+        configuration: configuration, store: store, keys: keys, clock: clock, recorder: recorder, sweeper: sweeper,
+        tokens: TokenService(keys: keys), licenseKeys: LicenseKeyVerifier(keys: keys), defaultAccount: defaultAccount)
 
     let router = buildRouter(services)
     let application = Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Tollgate"),
-        services: [recorder],
+        services: [recorder, sweeper],
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
         logger: logger)
     return BuiltApplication(application: application, defaultAccount: defaultAccount, generatedAdminToken: generatedToken, services: services)
@@ -82,12 +96,17 @@ func buildRouter(_ services: AppServices) -> Router<AppRequestContext> {
     OperationsController(store: services.store, keys: services.keys).addRoutes(to: router)
     ValidationController(
         service: LicenseValidationService(
-            store: services.store, keys: services.keys, clock: services.clock, recorder: services.recorder,
-            defaultAccountId: services.defaultAccount.id),
+            store: services.store, keys: services.keys, licenseKeys: services.licenseKeys, clock: services.clock,
+            recorder: services.recorder, defaultAccountId: services.defaultAccount.id),
         limits: limits
     ).addRoutes(to: router)
+    OfflineController(store: services.store, keys: services.keys, clock: services.clock, limits: limits).addRoutes(to: router)
+    TokenController(store: services.store, tokens: services.tokens, clock: services.clock, limits: limits).addRoutes(to: router)
 
-    let v1 = router.group("v1").add(middleware: AuthenticationMiddleware(store: services.store)).group(context: AuthenticatedContext.self)
+    let authenticated = router.group("v1").add(
+        middleware: AuthenticationMiddleware(store: services.store, tokens: services.tokens, licenseKeys: services.licenseKeys, clock: services.clock))
+    let v1 = authenticated.group(context: AuthenticatedContext.self)
+    let machineRoutes = authenticated.group(context: MachineRouteContext.self)
     let products = ResourceController<Product>(path: "products", writer: writer, store: services.store, limits: limits)
     let policies = ResourceController<Policy>(path: "policies", writer: writer, store: services.store, limits: limits)
     let customers = ResourceController<Customer>(path: "customers", writer: writer, store: services.store, limits: limits)
@@ -98,6 +117,9 @@ func buildRouter(_ services: AppServices) -> Router<AppRequestContext> {
     LicenseController(writer: writer, store: services.store, keys: services.keys, clock: services.clock, limits: limits).addRoutes(to: v1)
     AuditController(store: services.store).addRoutes(to: v1)
     KeyController(keys: services.keys, store: services.store, clock: services.clock).addRoutes(to: v1)
+    MachineController(writer: writer, store: services.store, keys: services.keys, tokens: services.tokens, clock: services.clock, limits: limits)
+        .addRoutes(to: machineRoutes, admin: v1)
+    LeaseController(store: services.store, clock: services.clock, limits: limits).addRoutes(to: machineRoutes)
     return router
 }
 

@@ -62,7 +62,35 @@ enum Migrations {
                 """,
                 "CREATE INDEX validation_events_by_license ON validation_events (license_id, id)",
             ]
-        )
+        ),
+        (
+            2,
+            [
+                // Machines are plain columns, not a JSON document: the sweep and cluster drains
+                // change many rows with one statement.
+                """
+                CREATE TABLE machines (
+                  id TEXT PRIMARY KEY, account_id TEXT NOT NULL, license_id TEXT NOT NULL, fingerprint TEXT NOT NULL,
+                  name TEXT, platform TEXT, hostname TEXT, cores BIGINT, cluster TEXT, state TEXT NOT NULL,
+                  deactivation_reason TEXT, deactivated_at BIGINT, last_heartbeat_at BIGINT NOT NULL, dead_at BIGINT,
+                  cull_when_dead BIGINT NOT NULL, draining_until BIGINT, token_version BIGINT NOT NULL,
+                  activated_offline BIGINT NOT NULL, offline_request_nonce TEXT, created_at BIGINT NOT NULL,
+                  updated_at BIGINT NOT NULL)
+                """,
+                "CREATE INDEX machines_by_license ON machines (license_id, state)",
+                "CREATE INDEX machines_by_account ON machines (account_id, id)",
+                "CREATE INDEX machines_dying ON machines (state, cull_when_dead, dead_at)",
+                "CREATE INDEX machines_draining ON machines (state, draining_until)",
+                "CREATE INDEX machines_by_nonce ON machines (license_id, offline_request_nonce)",
+                """
+                CREATE TABLE leases (
+                  id TEXT PRIMARY KEY, account_id TEXT NOT NULL, license_id TEXT NOT NULL, machine_id TEXT,
+                  holder TEXT, expires_at BIGINT NOT NULL, created_at BIGINT NOT NULL)
+                """,
+                "CREATE INDEX leases_by_license ON leases (license_id, expires_at)",
+                "CREATE INDEX leases_by_expiry ON leases (expires_at)",
+            ]
+        ),
     ]
 
     /// Applies every migration `database` has not seen.

@@ -76,6 +76,8 @@ public struct StoreSession {
             [.text($0.productId), .text($0.policyId), .text($0.customerId), .text($0.state.rawValue), .integer($0.expiresAt?.epochMilliseconds)]
         }
     }
+    public var machines: MachineTable { MachineTable(sql: sql) }
+    public var leases: LeaseTable { LeaseTable(sql: sql) }
     public var audit: AuditTable { AuditTable(sql: sql) }
     public var idempotency: IdempotencyTable { IdempotencyTable(sql: sql) }
     public var validations: ValidationEventTable { ValidationEventTable(sql: sql) }

@@ -19,6 +19,14 @@ public enum ExpirationStrategy: String, APIEnum {
     case revoke
 }
 
+/// What the sweep does with a machine that missed its heartbeat deadline and grace.
+public enum DeadMachineStrategy: String, APIEnum {
+    /// Deactivate it and free its seat (a heartbeat within the resurrection window brings it back).
+    case deactivate
+    /// Keep it: it holds its seat and shows as dead until it beats again.
+    case keep
+}
+
 /// A tier: the template every license of a product is issued under.
 public struct Policy: Codable, Sendable, Equatable {
     public var id: String
@@ -41,6 +49,24 @@ public struct Policy: Codable, Sendable, Equatable {
     /// Days an app may run offline since its last successful online check.
     public var offlineGraceDays: Int
     public var expirationStrategy: ExpirationStrategy
+    /// Clusters a license may run in at once; `nil` means one once a machine names a cluster.
+    public var maxClusters: Int?
+    /// Machines per cluster; `nil` for no cap beyond `maxMachines`.
+    public var maxNodesPerCluster: Int?
+    /// Seconds a cluster that was replaced by a new one keeps running before its machines
+    /// are deactivated.
+    public var clusterDrainSeconds: Int
+    /// Whether machines must send heartbeats; machines activated offline never do.
+    public var requireHeartbeat: Bool
+    /// Seconds between heartbeats.
+    public var heartbeatIntervalSeconds: Int
+    /// Seconds past a missed heartbeat before the machine counts as dead.
+    public var heartbeatGraceSeconds: Int
+    /// Seconds after its death during which a heartbeat brings a deactivated machine back.
+    public var resurrectionWindowSeconds: Int
+    public var deadMachineStrategy: DeadMachineStrategy
+    /// Minutes an activation token lives.
+    public var tokenLifetimeMinutes: Int
     public var metadata: [String: String]
     public var createdAt: Date
     public var updatedAt: Date
@@ -59,13 +85,25 @@ public struct PolicyDraft: Codable, Sendable, Equatable {
     public var gracePeriodDays: Int?
     public var offlineGraceDays: Int?
     public var expirationStrategy: ExpirationStrategy?
+    public var maxClusters: Int?
+    public var maxNodesPerCluster: Int?
+    public var clusterDrainSeconds: Int?
+    public var requireHeartbeat: Bool?
+    public var heartbeatIntervalSeconds: Int?
+    public var heartbeatGraceSeconds: Int?
+    public var resurrectionWindowSeconds: Int?
+    public var deadMachineStrategy: DeadMachineStrategy?
+    public var tokenLifetimeMinutes: Int?
     public var metadata: [String: String]?
 
     public init(
         productId: String, name: String, durationDays: Int? = nil, machineBinding: MachineBinding? = nil,
         maxMachines: Int? = nil, entitlements: [String]? = nil, limits: UsageLimits? = nil,
         cloudDeployment: Bool? = nil, gracePeriodDays: Int? = nil, offlineGraceDays: Int? = nil,
-        expirationStrategy: ExpirationStrategy? = nil, metadata: [String: String]? = nil
+        expirationStrategy: ExpirationStrategy? = nil, maxClusters: Int? = nil, maxNodesPerCluster: Int? = nil,
+        clusterDrainSeconds: Int? = nil, requireHeartbeat: Bool? = nil, heartbeatIntervalSeconds: Int? = nil,
+        heartbeatGraceSeconds: Int? = nil, resurrectionWindowSeconds: Int? = nil,
+        deadMachineStrategy: DeadMachineStrategy? = nil, tokenLifetimeMinutes: Int? = nil, metadata: [String: String]? = nil
     ) {
         self.productId = productId
         self.name = name
@@ -78,6 +116,15 @@ public struct PolicyDraft: Codable, Sendable, Equatable {
         self.gracePeriodDays = gracePeriodDays
         self.offlineGraceDays = offlineGraceDays
         self.expirationStrategy = expirationStrategy
+        self.maxClusters = maxClusters
+        self.maxNodesPerCluster = maxNodesPerCluster
+        self.clusterDrainSeconds = clusterDrainSeconds
+        self.requireHeartbeat = requireHeartbeat
+        self.heartbeatIntervalSeconds = heartbeatIntervalSeconds
+        self.heartbeatGraceSeconds = heartbeatGraceSeconds
+        self.resurrectionWindowSeconds = resurrectionWindowSeconds
+        self.deadMachineStrategy = deadMachineStrategy
+        self.tokenLifetimeMinutes = tokenLifetimeMinutes
         self.metadata = metadata
     }
 
@@ -86,11 +133,22 @@ public struct PolicyDraft: Codable, Sendable, Equatable {
             productId: policy.productId, name: policy.name, durationDays: policy.durationDays,
             machineBinding: policy.machineBinding, maxMachines: policy.maxMachines, entitlements: policy.entitlements,
             limits: policy.limits, cloudDeployment: policy.cloudDeployment, gracePeriodDays: policy.gracePeriodDays,
-            offlineGraceDays: policy.offlineGraceDays, expirationStrategy: policy.expirationStrategy, metadata: policy.metadata)
+            offlineGraceDays: policy.offlineGraceDays, expirationStrategy: policy.expirationStrategy,
+            maxClusters: policy.maxClusters, maxNodesPerCluster: policy.maxNodesPerCluster,
+            clusterDrainSeconds: policy.clusterDrainSeconds, requireHeartbeat: policy.requireHeartbeat,
+            heartbeatIntervalSeconds: policy.heartbeatIntervalSeconds, heartbeatGraceSeconds: policy.heartbeatGraceSeconds,
+            resurrectionWindowSeconds: policy.resurrectionWindowSeconds, deadMachineStrategy: policy.deadMachineStrategy,
+            tokenLifetimeMinutes: policy.tokenLifetimeMinutes, metadata: policy.metadata)
     }
 
     /// The default number of days an app may run offline.
     public static let defaultOfflineGraceDays = 30
+    /// Defaults of the machine rules (README, "Machines").
+    public static let defaultHeartbeatIntervalSeconds = 600
+    public static let defaultHeartbeatGraceSeconds = 120
+    public static let defaultResurrectionWindowSeconds = 3600
+    public static let defaultClusterDrainSeconds = 3600
+    public static let defaultTokenLifetimeMinutes = 15
 
     /// Checks the rules and builds the policy.
     public func validated(id: String, accountId: String, createdAt: Date, now: Date) throws(TollgateError) -> Policy {
@@ -106,6 +164,13 @@ public struct PolicyDraft: Codable, Sendable, Equatable {
         try (limits ?? .unlimited).validate(prefix: "limits")
         try Rules.requireRange(gracePeriodDays, field: "gracePeriodDays", min: 0, max: 3650)
         try Rules.requireRange(offlineGraceDays, field: "offlineGraceDays", min: 0, max: 3650)
+        try Rules.requireRange(maxClusters, field: "maxClusters", min: 1)
+        try Rules.requireRange(maxNodesPerCluster, field: "maxNodesPerCluster", min: 1)
+        try Rules.requireRange(clusterDrainSeconds, field: "clusterDrainSeconds", min: 0, max: 30 * 86_400)
+        try Rules.requireRange(heartbeatIntervalSeconds, field: "heartbeatIntervalSeconds", min: 60, max: 7 * 86_400)
+        try Rules.requireRange(heartbeatGraceSeconds, field: "heartbeatGraceSeconds", min: 0, max: 7 * 86_400)
+        try Rules.requireRange(resurrectionWindowSeconds, field: "resurrectionWindowSeconds", min: 0, max: 30 * 86_400)
+        try Rules.requireRange(tokenLifetimeMinutes, field: "tokenLifetimeMinutes", min: 5, max: 60)
         try Rules.requireMetadata(metadata)
         return Policy(
             id: id, accountId: accountId, productId: productId, name: name, durationDays: durationDays,
@@ -113,7 +178,14 @@ public struct PolicyDraft: Codable, Sendable, Equatable {
             entitlements: Array(Set(codes)).sorted(), limits: limits ?? .unlimited,
             cloudDeployment: cloudDeployment ?? false, gracePeriodDays: gracePeriodDays ?? 0,
             offlineGraceDays: offlineGraceDays ?? Self.defaultOfflineGraceDays,
-            expirationStrategy: expirationStrategy ?? .restrictAccess, metadata: metadata ?? [:],
+            expirationStrategy: expirationStrategy ?? .restrictAccess, maxClusters: maxClusters,
+            maxNodesPerCluster: maxNodesPerCluster, clusterDrainSeconds: clusterDrainSeconds ?? Self.defaultClusterDrainSeconds,
+            requireHeartbeat: requireHeartbeat ?? true,
+            heartbeatIntervalSeconds: heartbeatIntervalSeconds ?? Self.defaultHeartbeatIntervalSeconds,
+            heartbeatGraceSeconds: heartbeatGraceSeconds ?? Self.defaultHeartbeatGraceSeconds,
+            resurrectionWindowSeconds: resurrectionWindowSeconds ?? Self.defaultResurrectionWindowSeconds,
+            deadMachineStrategy: deadMachineStrategy ?? .deactivate,
+            tokenLifetimeMinutes: tokenLifetimeMinutes ?? Self.defaultTokenLifetimeMinutes, metadata: metadata ?? [:],
             createdAt: createdAt, updatedAt: now)
     }
 }

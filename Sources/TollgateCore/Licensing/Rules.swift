@@ -1,8 +1,8 @@
 import Foundation
 
-/// Field rules shared by the drafts.
-enum Rules {
-    static func requireText(_ value: String, field: String, max: Int = 200) throws(TollgateError) {
+/// Field rules shared by the drafts and the request bodies.
+public enum Rules {
+    public static func requireText(_ value: String, field: String, max: Int = 200) throws(TollgateError) {
         guard !value.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
             throw .invalid(field: field, message: "'\(field)' must not be empty.")
         }
@@ -12,7 +12,7 @@ enum Rules {
     }
 
     /// Lower-case letters, digits, `-`, `_` and `.`; starts with a letter or digit; at most 64 characters.
-    static func requireSlug(_ value: String, field: String) throws(TollgateError) {
+    public static func requireSlug(_ value: String, field: String) throws(TollgateError) {
         let allowed = value.utf8.allSatisfy { c in
             (c >= 0x61 && c <= 0x7A) || (c >= 0x30 && c <= 0x39) || c == 0x2D || c == 0x5F || c == 0x2E
         }
@@ -24,7 +24,7 @@ enum Rules {
         }
     }
 
-    static func requireMetadata(_ metadata: [String: String]?) throws(TollgateError) {
+    public static func requireMetadata(_ metadata: [String: String]?) throws(TollgateError) {
         guard let metadata else { return }
         guard metadata.count <= 50 else { throw .invalid(field: "metadata", message: "'metadata' holds at most 50 keys.") }
         for (key, value) in metadata where key.isEmpty || key.count > 64 || value.count > 1000 {
@@ -32,14 +32,14 @@ enum Rules {
         }
     }
 
-    static func requireRange(_ value: Int?, field: String, min: Int, max: Int = 1_000_000_000) throws(TollgateError) {
+    public static func requireRange(_ value: Int?, field: String, min: Int, max: Int = 1_000_000_000) throws(TollgateError) {
         guard let value else { return }
         guard value >= min, value <= max else {
             throw .invalid(field: field, message: "'\(field)' must be between \(min) and \(max).")
         }
     }
 
-    static func requireFeatureCodes(_ codes: [String], field: String) throws(TollgateError) {
+    public static func requireFeatureCodes(_ codes: [String], field: String) throws(TollgateError) {
         guard codes.count <= 200 else { throw .invalid(field: field, message: "'\(field)' holds at most 200 codes.") }
         for code in codes where code != Entitlements.all {
             do { try requireSlug(code, field: field) } catch {

@@ -11,6 +11,8 @@ public enum IdentifierKind: String, Sendable, CaseIterable {
     case license = "lic"
     case auditEvent = "aud"
     case validation = "val"
+    case machine = "mch"
+    case lease = "lse"
 }
 
 /// Object ids: a kind prefix and a ULID, e.g. `lic_01JD3M6Z0K8Q4W2T5N7R9B1C3E`.

@@ -5,10 +5,11 @@
 public enum TollgateError: Error, Sendable, Equatable {
     /// The body is not JSON, or a query parameter cannot be read. 400.
     case malformed(code: String = "MALFORMED_REQUEST", message: String, field: String? = nil)
-    /// No or an unknown credential. 401.
-    case unauthorized(message: String)
-    /// The credential may not do this. 403.
-    case forbidden(message: String)
+    /// No or an unknown credential. 401. `licenseStatus` tells a refused machine token's holder
+    /// why (`suspended`, `revoked`…), so it learns of the change from the refusal itself.
+    case unauthorized(code: String = "UNAUTHORIZED", message: String, licenseStatus: String? = nil)
+    /// The credential may not do this, or the license's state forbids it. 403.
+    case forbidden(code: String = "FORBIDDEN", message: String)
     /// The object does not exist in the caller's account. 404.
     case notFound(resource: String, id: String)
     /// The request contradicts the object's current state. 409.
@@ -17,6 +18,8 @@ public enum TollgateError: Error, Sendable, Equatable {
     case payloadTooLarge(limit: Int)
     /// A field is missing, of the wrong type or out of range. 422.
     case invalid(code: String = "VALIDATION_FAILED", field: String?, message: String)
+    /// A limit of the license would be exceeded. 422, with the current `count` and the `limit`.
+    case limitExceeded(code: String, message: String, count: Int, limit: Int)
     /// The store cannot answer right now. 503.
     case unavailable(message: String)
     /// No route matches the method and path. 404.
@@ -28,12 +31,13 @@ public enum TollgateError: Error, Sendable, Equatable {
     public var code: String {
         switch self {
         case .malformed(let code, _, _): code
-        case .unauthorized: "UNAUTHORIZED"
-        case .forbidden: "FORBIDDEN"
+        case .unauthorized(let code, _, _): code
+        case .forbidden(let code, _): code
         case .notFound: "NOT_FOUND"
         case .conflict(let code, _, _): code
         case .payloadTooLarge: "PAYLOAD_TOO_LARGE"
         case .invalid(let code, _, _): code
+        case .limitExceeded(let code, _, _, _): code
         case .unavailable: "STORE_UNAVAILABLE"
         case .routeNotFound: "ROUTE_NOT_FOUND"
         case .internal: "INTERNAL"
@@ -43,8 +47,9 @@ public enum TollgateError: Error, Sendable, Equatable {
     /// A sentence for a person.
     public var message: String {
         switch self {
-        case .malformed(_, let message, _), .unauthorized(let message), .forbidden(let message),
-            .conflict(_, let message, _), .invalid(_, _, let message), .unavailable(let message):
+        case .malformed(_, let message, _), .unauthorized(_, let message, _), .forbidden(_, let message),
+            .conflict(_, let message, _), .invalid(_, _, let message), .unavailable(let message),
+            .limitExceeded(_, let message, _, _):
             message
         case .notFound(let resource, let id): "No \(resource) with id '\(id)' exists in this account."
         case .payloadTooLarge(let limit): "The request body is larger than the limit of \(limit) bytes."

@@ -69,7 +69,9 @@ extension Policy: ManagedResource {
     static let idKind = IdentifierKind.policy
     static let draftFields: Set<String> = [
         "productId", "name", "durationDays", "machineBinding", "maxMachines", "entitlements", "limits", "cloudDeployment",
-        "gracePeriodDays", "offlineGraceDays", "expirationStrategy", "metadata",
+        "gracePeriodDays", "offlineGraceDays", "expirationStrategy", "maxClusters", "maxNodesPerCluster", "clusterDrainSeconds",
+        "requireHeartbeat", "heartbeatIntervalSeconds", "heartbeatGraceSeconds", "resurrectionWindowSeconds",
+        "deadMachineStrategy", "tokenLifetimeMinutes", "metadata",
     ]
     static let immutableFields: Set<String> = ["productId"]
     static func table(_ session: StoreSession) -> DocumentTable<Policy> { session.policies }

@@ -1,30 +1,50 @@
+import Foundation
 import Hummingbird
 import TollgateCore
 import TollgateStore
 
-/// Reads `Authorization: Bearer <token>`, finds the token by its hash and puts it in the
-/// context. Read-only tokens may only `GET`.
+/// Reads the `Authorization` header and puts the credential in the context:
+/// - `Bearer tga_…` / `Bearer tgr_…`: an API token, found by its hash. Read-only tokens may only `GET`.
+/// - `Bearer eyJ…`: a machine's activation token (signature and expiry checked here).
+/// - `License TG1-…`: a license key (signature checked here).
 struct AuthenticationMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
     let store: Store
+    let tokens: TokenService
+    let licenseKeys: LicenseKeyVerifier
+    let clock: any TollgateClock
 
     func handle(_ request: Request, context: AppRequestContext, next: (Request, AppRequestContext) async throws -> Response) async throws -> Response {
         guard let header = request.headers[.authorization] else {
-            throw TollgateError.unauthorized(message: "This route needs an API token: send 'Authorization: Bearer <token>'.")
+            throw TollgateError.unauthorized(message: "This route needs a credential: send 'Authorization: Bearer <token>'.")
         }
         let parts = header.split(separator: " ", maxSplits: 1)
-        guard parts.count == 2, parts[0].lowercased() == "bearer", !parts[1].isEmpty else {
-            throw TollgateError.unauthorized(message: "The Authorization header must be 'Bearer <token>'.")
+        guard parts.count == 2, !parts[1].isEmpty else {
+            throw TollgateError.unauthorized(message: "The Authorization header must be 'Bearer <token>' or 'License <key>'.")
         }
-        let hash = APIToken.hash(secret: String(parts[1]))
-        guard let token = try await store.read({ try $0.tokens.find(secretHash: hash) }) else {
-            throw TollgateError.unauthorized(message: "The API token is not valid.")
-        }
-        if token.scope == .readOnly, request.method != .get, request.method != .head {
-            throw TollgateError.forbidden(message: "This token is read-only; changes need an admin token.")
-        }
+        let secret = String(parts[1]).trimmingCharacters(in: .whitespaces)
         var context = context
-        context.token = token
+        switch parts[0].lowercased() {
+        case "bearer" where TokenService.looksLikeJWT(secret):
+            context.credential = .machine(try await tokens.verify(secret, now: clock.now()))
+        case "bearer":
+            guard let token = try await store.read({ try $0.tokens.find(secretHash: APIToken.hash(secret: secret)) }) else {
+                throw TollgateError.unauthorized(message: "The API token is not valid.")
+            }
+            if token.scope == .readOnly, request.method != .get, request.method != .head {
+                throw TollgateError.forbidden(message: "This token is read-only; changes need an admin token.")
+            }
+            context.credential = .apiToken(token)
+        case "license":
+            switch licenseKeys.verify(secret) {
+            case .success(let (key, accountId?)):
+                context.credential = .license(licenseId: key.licenseId, accountId: accountId)
+            case .success, .failure:
+                throw TollgateError.unauthorized(code: "LICENSE_KEY_INVALID", message: "The license key is not valid: mistyped or not signed by this server.")
+            }
+        default:
+            throw TollgateError.unauthorized(message: "The Authorization header must be 'Bearer <token>' or 'License <key>'.")
+        }
         return try await next(request, context)
     }
 }

@@ -13,14 +13,44 @@ struct ChangeWriter: Sendable {
     let clock: any TollgateClock
 
     func perform<Result: Encodable & Sendable>(
+        request: Request, accountId: String, body: JSONBody, status: HTTPResponse.Status,
+        _ change: @escaping @Sendable (StoreSession, Date) throws -> Result
+    ) async throws -> Response {
+        let (saved, replayed) = try await run(request: request, accountId: accountId, body: body, status: status) { session, now in
+            String(decoding: try APICoding.encode(try change(session, now)), as: UTF8.self)
+        }
+        return try Response.json(status: HTTPResponse.Status(code: saved.status), raw: Data(saved.body.utf8), headers: Self.headers(replayed: replayed))
+    }
+
+    func perform<Result: Encodable & Sendable>(
         request: Request, context: AuthenticatedContext, body: JSONBody, status: HTTPResponse.Status,
         _ change: @escaping @Sendable (StoreSession, Date) throws -> Result
     ) async throws -> Response {
+        try await perform(request: request, accountId: context.accountId, body: body, status: status, change)
+    }
+
+    /// Like ``perform(request:accountId:body:status:_:)``, but hands the result back instead of a
+    /// response, for routes that finish the answer outside the transaction (signing a token).
+    /// A replay decodes the stored result.
+    func transact<Result: Codable & Sendable>(
+        request: Request, accountId: String, body: JSONBody, status: HTTPResponse.Status,
+        _ change: @escaping @Sendable (StoreSession, Date) throws -> Result
+    ) async throws -> (result: Result, status: HTTPResponse.Status, headers: HTTPFields) {
+        let (saved, replayed) = try await run(request: request, accountId: accountId, body: body, status: status) { session, now in
+            String(decoding: try APICoding.encode(try change(session, now)), as: UTF8.self)
+        }
+        let result = try APICoding.decode(Result.self, from: Data(saved.body.utf8))
+        return (result, HTTPResponse.Status(code: saved.status), Self.headers(replayed: replayed))
+    }
+
+    private func run(
+        request: Request, accountId: String, body: JSONBody, status: HTTPResponse.Status,
+        _ change: @escaping @Sendable (StoreSession, Date) throws -> String
+    ) async throws -> (IdempotencyTable.Saved, Bool) {
         let key = try request.idempotencyKey()
         let fingerprint = body.fingerprint(method: request.method, path: request.uri.path)
-        let accountId = context.accountId
         let now = clock.now()
-        let (saved, replayed) = try await store.write { session -> (IdempotencyTable.Saved, Bool) in
+        return try await store.write { session -> (IdempotencyTable.Saved, Bool) in
             if let key, let saved = try session.idempotency.find(accountId: accountId, key: key) {
                 guard saved.requestHash == fingerprint else {
                     throw TollgateError.invalid(
@@ -29,15 +59,16 @@ struct ChangeWriter: Sendable {
                 }
                 return (saved, true)
             }
-            let result = try change(session, now)
-            let saved = IdempotencyTable.Saved(
-                requestHash: fingerprint, status: Int(status.code), body: String(decoding: try APICoding.encode(result), as: UTF8.self))
+            let saved = IdempotencyTable.Saved(requestHash: fingerprint, status: Int(status.code), body: try change(session, now))
             if let key { try session.idempotency.insert(accountId: accountId, key: key, saved: saved, at: now) }
             return (saved, false)
         }
+    }
+
+    private static func headers(replayed: Bool) -> HTTPFields {
         var headers: HTTPFields = [:]
         if replayed { headers[HTTPField.Name("Idempotent-Replayed")!] = "true" }
-        return try Response.json(status: HTTPResponse.Status(code: saved.status), raw: Data(saved.body.utf8), headers: headers)
+        return headers
     }
 
     /// A change without a body or idempotency (`PATCH`).

@@ -8,6 +8,7 @@ import TollgateStore
 struct LicenseValidationService: Sendable {
     let store: Store
     let keys: KeyService
+    let licenseKeys: LicenseKeyVerifier
     let clock: any TollgateClock
     let recorder: ValidationRecorder
     let defaultAccountId: String
@@ -106,7 +107,7 @@ struct LicenseValidationService: Sendable {
         var accountId: String?
         var licenseId: String?
 
-        switch verify(request.key) {
+        switch licenseKeys.verify(request.key) {
         case .failure(.mistyped(let message)):
             answer.code = .mistyped
             answer.reasons = [ValidationReason(.mistyped, message)]
@@ -116,13 +117,12 @@ struct LicenseValidationService: Sendable {
         case .success(let (key, signer)):
             accountId = signer
             let found = try await load(licenseId: key.licenseId, accountId: signer)
-            guard let (license, policy) = found else {
+            guard let (license, policy, fingerprints) = found else {
                 answer.reasons = [ValidationReason(.notFound, "No license with this key exists.")]
                 break
             }
             licenseId = license.id
-            // Machines arrive with the machines capability; until then no license has any.
-            let verdict = LicenseValidator.evaluate(license: license, policy: policy, scope: request.scope, fingerprints: [], now: now)
+            let verdict = LicenseValidator.evaluate(license: license, policy: policy, scope: request.scope, fingerprints: fingerprints, now: now)
             answer.valid = verdict.valid
             answer.code = verdict.code
             answer.reasons = verdict.reasons
@@ -142,25 +142,9 @@ struct LicenseValidationService: Sendable {
         return (body, signature)
     }
 
-    /// ``LicenseKey/verify(_:keys:)`` and the account of the signing key, remembering keys that
-    /// verified; a remembered key still needs its signing key to be live.
-    func verify(_ text: String) -> Result<(key: LicenseKey, accountId: String?), LicenseKeyError> {
-        if let known = cache.verifiedKey(text), let signer = keys.verificationKey(id: known.keyId) {
-            return .success((known, signer.accountId))
-        }
-        var signer: VerificationKey?
-        let result = LicenseKey.verify(text) { kid in
-            signer = keys.verificationKey(id: kid)
-            return signer
-        }
-        return result.map { key in
-            cache.remember(key, text: text)
-            return (key, signer?.accountId)
-        }
-    }
-
-    /// The license and its policy, from the cache when nothing has been written since.
-    func load(licenseId: String, accountId: String?) async throws -> (License, Policy)? {
+    /// The license, its policy and its active machines' fingerprints, from the cache when
+    /// nothing has been written since.
+    func load(licenseId: String, accountId: String?) async throws -> (License, Policy, Set<String>)? {
         guard let accountId else { return nil }
         let store = self.store
         let generation = store.generation.current
@@ -170,10 +154,11 @@ struct LicenseValidationService: Sendable {
                 guard let license = try session.licenses.find(id: licenseId, accountId: accountId),
                     let policy = try session.policies.find(id: license.policyId, accountId: accountId)
                 else { return nil }
-                return .init(license: license, policy: policy, generation: generation, readAt: readAt)
+                let fingerprints = try session.machines.fingerprints(licenseId: licenseId)
+                return .init(license: license, policy: policy, fingerprints: fingerprints, generation: generation, readAt: readAt)
             }
         }
         guard let snapshot, snapshot.license.accountId == accountId else { return nil }
-        return (snapshot.license, snapshot.policy)
+        return (snapshot.license, snapshot.policy, snapshot.fingerprints)
     }
 }

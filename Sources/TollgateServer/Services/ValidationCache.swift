@@ -3,27 +3,25 @@ import Synchronization
 import TollgateCore
 import TollgateStore
 
-/// What validation may remember between requests, so that a hot path costs one signature
-/// (of the answer) rather than a verification, a database read and two document decodes.
+/// License snapshots that validation may remember between requests, so that a hot path costs
+/// one signature (of the answer) rather than a database read and two document decodes.
 ///
-/// - Verified keys: the text of a key whose signature verified, and what it says. A hit still
-///   requires its signing key to be live, so retiring a key takes effect at once.
-/// - License snapshots: a license and its policy, kept while no write of this process has
-///   committed since they were read (``WriteGeneration``) and for at most `ttl`, which bounds
-///   staleness against writers in other processes.
+/// A snapshot (a license, its policy and its machines' fingerprints) is kept while no write of
+/// this process has committed since it was read (``WriteGeneration``) and for at most `ttl`,
+/// which bounds staleness against writers in other processes.
 ///
-/// Both are bounded; when full they are cleared rather than tracked entry by entry. Loads are
+/// The cache is bounded; when full it is cleared rather than tracked entry by entry. Loads are
 /// single-flight per license and generation: when an entry expires under load, one request
 /// reads the database and the others wait for it, instead of all of them reading at once.
 final class ValidationCache: Sendable {
     struct Snapshot: Sendable {
         var license: License
         var policy: Policy
+        var fingerprints: Set<String>
         var generation: UInt64
         var readAt: ContinuousClock.Instant
     }
 
-    private let verified = Mutex<[String: LicenseKey]>([:])
     private let snapshots = Mutex<[String: Snapshot]>([:])
     private let loads = Mutex<[String: Task<Snapshot?, any Error>]>([:])
     private let capacity: Int
@@ -32,15 +30,6 @@ final class ValidationCache: Sendable {
     init(capacity: Int = 100_000, ttl: Duration = .seconds(2)) {
         self.capacity = capacity
         self.ttl = ttl
-    }
-
-    func verifiedKey(_ text: String) -> LicenseKey? { verified.withLock { $0[text] } }
-
-    func remember(_ key: LicenseKey, text: String) {
-        verified.withLock { entries in
-            if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
-            entries[text] = key
-        }
     }
 
     func snapshot(licenseId: String, generation: UInt64) -> Snapshot? {

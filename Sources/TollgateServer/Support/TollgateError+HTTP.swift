@@ -15,7 +15,7 @@ extension TollgateError: HTTPResponseError {
         case .notFound: .notFound
         case .conflict: .conflict
         case .payloadTooLarge: .contentTooLarge
-        case .invalid: .unprocessableContent
+        case .invalid, .limitExceeded: .unprocessableContent
         case .unavailable: .serviceUnavailable
         case .routeNotFound: .notFound
         case .internal: .internalServerError
@@ -36,9 +36,20 @@ extension TollgateError: HTTPResponseError {
                 var code: String
                 var message: String
                 var field: String?
+                var count: Int?
+                var limit: Int?
+                var licenseStatus: String?
             }
             var error: Detail
         }
-        return (try? JSONEncoder().encode(Envelope(error: .init(code: code, message: message, field: field)))) ?? Data()
+        var detail = Envelope.Detail(code: code, message: message, field: field)
+        switch self {
+        case .limitExceeded(_, _, let count, let limit):
+            detail.count = count
+            detail.limit = limit
+        case .unauthorized(_, _, let status): detail.licenseStatus = status
+        default: break
+        }
+        return (try? JSONEncoder().encode(Envelope(error: detail))) ?? Data()
     }
 }

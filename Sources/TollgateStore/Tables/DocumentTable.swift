@@ -51,6 +51,13 @@ public struct DocumentTable<Document: StoredDocument> {
         return try DocumentCoding.decode(Document.self, from: data)
     }
 
+    /// The document with `id` in whichever account holds it (ids are unique across accounts), for
+    /// callers that prove their right to it another way (an offline request's proof).
+    public func find(id: String) throws -> Document? {
+        guard let row = try sql.queryOne("SELECT data FROM \(table) WHERE id = ?", [.text(id)]), let data = row.string("data") else { return nil }
+        return try DocumentCoding.decode(Document.self, from: data)
+    }
+
     /// A page of `accountId`'s documents matching every filter, in id (creation) order.
     public func list(accountId: String, filters: [Filter] = [], page: PageRequest) throws -> Page<Document> {
         var clauses = ["account_id = ?"] + filters.map(\.clause)

@@ -1,0 +1,254 @@
+import Crypto
+import Foundation
+
+/// A signed license file: what an app keeps to run offline (check-out, air-gapped activation).
+///
+/// The armored body is a JSON envelope:
+/// `{"alg":"ed25519"|"aes-256-gcm+ed25519","enc":"<base64>","kid":"<key id>","sig":"<base64>","type":"license"|"machine"}`.
+/// - `enc` is the UTF-8 JSON of ``LicenseFileContent``, or for `aes-256-gcm+ed25519` its
+///   AES-256-GCM sealed box (12-byte nonce ‖ ciphertext ‖ 16-byte tag). The key is
+///   HKDF-SHA256 of the license key (salt `tollgate-license-file-v1`, info: the machine's
+///   fingerprint for a machine file, empty for a license file), so the file alone reveals nothing.
+/// - `sig` is Ed25519 over `tollgate-license-file-v1\0` ‖ alg ‖ `\0` ‖ type ‖ `\0` ‖ kid ‖ `\0` ‖ enc bytes:
+///   the signature is checked before anything is decrypted or parsed, and covers every byte.
+public enum LicenseFile {
+    public static let label = "TOLLGATE LICENSE FILE"
+    static let domain = "tollgate-license-file-v1"
+    /// How far in the future a file's `issuedAt` may lie before verification calls it clock tampering.
+    public static let futureTolerance: TimeInterval = 300
+
+    struct Envelope: Codable {
+        var alg: String
+        var enc: String
+        var kid: String
+        var sig: String
+        var type: LicenseFileContent.Kind
+    }
+
+    static let plainAlgorithm = "ed25519"
+    static let encryptedAlgorithm = "aes-256-gcm+ed25519"
+
+    /// Signs `content` with `key`, encrypting it when `encryptWith` holds the license key.
+    public static func issue(_ content: LicenseFileContent, signedWith key: SigningKey, encryptWith licenseKey: String? = nil) throws -> String {
+        let plain = try Self.encoder.encode(content)
+        let algorithm: String
+        let enc: Data
+        if let licenseKey {
+            algorithm = encryptedAlgorithm
+            let symmetric = encryptionKey(licenseKey: licenseKey, fingerprint: content.machine?.fingerprint)
+            guard let combined = try AES.GCM.seal(plain, using: symmetric).combined else { throw TollgateError.internal }
+            enc = combined
+        } else {
+            algorithm = plainAlgorithm
+            enc = plain
+        }
+        let signature = try key.privateKey.signature(for: message(alg: algorithm, type: content.type, kid: key.id, enc: enc))
+        let envelope = Envelope(alg: algorithm, enc: enc.base64EncodedString(), kid: key.id, sig: signature.base64EncodedString(), type: content.type)
+        return Armor.wrap(try Self.encoder.encode(envelope), label: label)
+    }
+
+    /// Verifies a file and returns its content.
+    ///
+    /// - Parameters:
+    ///   - keys: the verification key for a key id (the app's embedded public key, or a JWKS).
+    ///   - licenseKey: the license key, needed to read an encrypted file.
+    ///   - fingerprint: the machine's fingerprint; a machine file for another machine is refused.
+    ///     `nil` skips the check (and cannot decrypt an encrypted machine file).
+    public static func verify(
+        _ text: String, now: Date, licenseKey: String? = nil, fingerprint: String? = nil,
+        keys: (String) -> VerificationKey?
+    ) -> Result<LicenseFileContent, LicenseFileError> {
+        guard let data = Armor.unwrap(text, label: label), let envelope = try? JSONDecoder().decode(Envelope.self, from: data),
+            let enc = Data(base64Encoded: envelope.enc), let signature = Data(base64Encoded: envelope.sig)
+        else { return .failure(.malformed) }
+        guard envelope.alg == plainAlgorithm || envelope.alg == encryptedAlgorithm else { return .failure(.malformed) }
+        guard let key = keys(envelope.kid) else { return .failure(.unknownKey(envelope.kid)) }
+        guard key.publicKey.isValidSignature(signature, for: message(alg: envelope.alg, type: envelope.type, kid: envelope.kid, enc: enc)) else {
+            return .failure(.badSignature)
+        }
+        var plain = enc
+        if envelope.alg == encryptedAlgorithm {
+            guard let licenseKey else { return .failure(.encrypted) }
+            if envelope.type == .machine, fingerprint == nil { return .failure(.encrypted) }
+            let symmetric = encryptionKey(licenseKey: licenseKey, fingerprint: envelope.type == .machine ? fingerprint : nil)
+            guard let box = try? AES.GCM.SealedBox(combined: enc), let opened = try? AES.GCM.open(box, using: symmetric) else {
+                return .failure(envelope.type == .machine ? .wrongMachineOrKey : .wrongKey)
+            }
+            plain = opened
+        }
+        guard let content = try? Self.decoder.decode(LicenseFileContent.self, from: plain), content.type == envelope.type else {
+            return .failure(.malformed)
+        }
+        if content.issuedAt.timeIntervalSince(now) > futureTolerance { return .failure(.issuedInFuture(content.issuedAt)) }
+        if now >= content.expiresAt { return .failure(.expired(content.expiresAt)) }
+        if let fingerprint, let machine = content.machine, machine.fingerprint != fingerprint { return .failure(.wrongMachine) }
+        return .success(content)
+    }
+
+    /// The AES-256 key of a file: HKDF-SHA256 of the license key, bound to a fingerprint for machine files.
+    public static func encryptionKey(licenseKey: String, fingerprint: String?) -> SymmetricKey {
+        HKDF<SHA256>.deriveKey(
+            inputKeyMaterial: SymmetricKey(data: Data(licenseKey.utf8)), salt: Data(domain.utf8),
+            info: Data((fingerprint ?? "").utf8), outputByteCount: 32)
+    }
+
+    static func message(alg: String, type: LicenseFileContent.Kind, kid: String, enc: Data) -> Data {
+        var message = Data("\(domain)\0\(alg)\0\(type.rawValue)\0\(kid)\0".utf8)
+        message.append(enc)
+        return message
+    }
+
+    static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        return encoder
+    }()
+
+    static let decoder: JSONDecoder = {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
+    }()
+}
+
+/// Why a license file was refused.
+public enum LicenseFileError: Error, Sendable, Equatable {
+    /// Not an armored license file, or its envelope or content cannot be read.
+    case malformed
+    /// Signed by a key the verifier does not hold (or that was retired).
+    case unknownKey(String)
+    /// The signature does not match: some byte was changed.
+    case badSignature
+    /// The file is encrypted and no license key (and fingerprint, for a machine file) was given.
+    case encrypted
+    /// The license key does not open the file.
+    case wrongKey
+    /// The license key and fingerprint do not open the machine file: another machine's, or another key.
+    case wrongMachineOrKey
+    /// `issuedAt` lies more than five minutes ahead of the verifier's clock: the clock was set back.
+    case issuedInFuture(Date)
+    case expired(Date)
+    /// A machine file for another fingerprint.
+    case wrongMachine
+
+    /// A stable code, as the CLI and the SDKs report it.
+    public var code: String {
+        switch self {
+        case .malformed: "FILE_MALFORMED"
+        case .unknownKey: "UNKNOWN_KEY"
+        case .badSignature: "BAD_SIGNATURE"
+        case .encrypted: "FILE_ENCRYPTED"
+        case .wrongKey: "WRONG_KEY"
+        case .wrongMachineOrKey, .wrongMachine: "WRONG_MACHINE"
+        case .issuedInFuture: "ISSUED_IN_FUTURE"
+        case .expired: "FILE_EXPIRED"
+        }
+    }
+
+    public var message: String {
+        switch self {
+        case .malformed: "This is not a readable Tollgate license file."
+        case .unknownKey(let kid): "The file is signed by key '\(kid)', which the verifier does not hold."
+        case .badSignature: "The file's signature does not match its content: it was changed."
+        case .encrypted: "The file is encrypted: give the license key (and the machine's fingerprint for a machine file)."
+        case .wrongKey: "The license key does not open this file."
+        case .wrongMachineOrKey: "The file does not open with this license key and fingerprint: it is for another machine or license."
+        case .issuedInFuture(let date): "The file was issued at \(date.formatted(.iso8601)), ahead of this machine's clock: the clock is wrong."
+        case .expired(let date): "The file expired at \(date.formatted(.iso8601)); check out a new one."
+        case .wrongMachine: "The file is bound to another machine."
+        }
+    }
+}
+
+/// What a license file says.
+public struct LicenseFileContent: Codable, Sendable, Equatable {
+    /// A license file (check-out of a license) or a machine file (bound to one fingerprint).
+    public enum Kind: String, Codable, Sendable { case license, machine }
+
+    /// The license as a file carries it.
+    public struct LicenseInfo: Codable, Sendable, Equatable {
+        public var id: String
+        public var accountId: String
+        public var productId: String
+        public var policyId: String
+        public var customerId: String
+        public var status: String
+        public var tier: String
+        public var entitlements: [String]
+        public var limits: EffectiveLimits
+        public var expiresAt: Date?
+        public var offlineGraceDays: Int
+
+        public init(
+            id: String, accountId: String, productId: String, policyId: String, customerId: String, status: String, tier: String,
+            entitlements: [String], limits: EffectiveLimits, expiresAt: Date?, offlineGraceDays: Int
+        ) {
+            self.id = id
+            self.accountId = accountId
+            self.productId = productId
+            self.policyId = policyId
+            self.customerId = customerId
+            self.status = status
+            self.tier = tier
+            self.entitlements = entitlements
+            self.limits = limits
+            self.expiresAt = expiresAt
+            self.offlineGraceDays = offlineGraceDays
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(id, forKey: .id)
+            try container.encode(accountId, forKey: .accountId)
+            try container.encode(productId, forKey: .productId)
+            try container.encode(policyId, forKey: .policyId)
+            try container.encode(customerId, forKey: .customerId)
+            try container.encode(status, forKey: .status)
+            try container.encode(tier, forKey: .tier)
+            try container.encode(entitlements, forKey: .entitlements)
+            try container.encode(limits, forKey: .limits)
+            try container.encode(expiresAt, forKey: .expiresAt)
+            try container.encode(offlineGraceDays, forKey: .offlineGraceDays)
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case id, accountId, productId, policyId, customerId, status, tier, entitlements, limits, expiresAt, offlineGraceDays
+        }
+    }
+
+    /// The machine a machine file is bound to.
+    public struct MachineInfo: Codable, Sendable, Equatable {
+        public var id: String
+        public var fingerprint: String
+        public var name: String?
+        public var cluster: String?
+
+        public init(id: String, fingerprint: String, name: String?, cluster: String?) {
+            self.id = id
+            self.fingerprint = fingerprint
+            self.name = name
+            self.cluster = cluster
+        }
+    }
+
+    public var type: Kind
+    public var license: LicenseInfo
+    public var machine: MachineInfo?
+    public var issuedAt: Date
+    public var expiresAt: Date
+    public var ttlSeconds: Int
+    /// The nonce of the air-gapped activation request this file answers.
+    public var requestNonce: String?
+
+    public init(license: LicenseInfo, machine: MachineInfo?, issuedAt: Date, ttlSeconds: Int, requestNonce: String? = nil) {
+        self.type = machine == nil ? .license : .machine
+        self.license = license
+        self.machine = machine
+        let issued = Date(timeIntervalSince1970: issuedAt.timeIntervalSince1970.rounded(.down))
+        self.issuedAt = issued
+        self.expiresAt = issued.addingTimeInterval(TimeInterval(ttlSeconds))
+        self.ttlSeconds = ttlSeconds
+        self.requestNonce = requestNonce
+    }
+}

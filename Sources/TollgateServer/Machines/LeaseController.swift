@@ -1,0 +1,109 @@
+import Foundation
+import Hummingbird
+import TollgateCore
+import TollgateStore
+
+/// Concurrency leases: `POST /v1/licenses/{id}/leases` takes one of the license's
+/// `concurrentExecutions` slots for a TTL, renewable; `DELETE` returns it; an expired lease
+/// frees its slot by itself (it stops counting at once, and the sweep deletes it later).
+/// Counting and inserting happen in one write transaction, so the limit holds under races.
+struct LeaseController: Sendable {
+    let store: Store
+    let clock: any TollgateClock
+    let limits: BodyLimits
+
+    static let fields: Set<String> = ["ttlSeconds", "holder"]
+
+    func addRoutes(to group: RouterGroup<MachineRouteContext>) {
+        group.post("licenses/:id/leases") { request, context in try await take(request, context) }
+        group.get("licenses/:id/leases") { request, context in try await list(request, context) }
+        group.post("licenses/:id/leases/:lease/actions/renew") { request, context in try await renew(request, context) }
+        group.delete("licenses/:id/leases/:lease") { request, context in try await release(request, context) }
+    }
+
+    struct Body: Decodable {
+        var ttlSeconds: Int?
+        var holder: String?
+
+        func ttl() throws(TollgateError) -> Int {
+            try Rules.requireRange(ttlSeconds, field: "ttlSeconds", min: Lease.ttlRange.lowerBound, max: Lease.ttlRange.upperBound)
+            return ttlSeconds ?? Lease.defaultTTL
+        }
+    }
+
+    func take(_ request: Request, _ context: MachineRouteContext) async throws -> Response {
+        let id = try context.parameters.require("id")
+        let body = try await JSONBody.read(request, limit: limits.maxBodyBytes, allowedFields: Self.fields, requireBody: false).decode(Body.self)
+        let ttl = try body.ttl()
+        if let holder = body.holder { try Rules.requireText(holder, field: "holder") }
+        let credential = context.credential
+        try credential.requireAccess(toLicense: id, resource: "license", id: id)
+        let now = clock.now()
+        let result = try await store.write { session -> Result<Lease, TollgateError> in
+            if let refusal = try MachineHeartbeat.refusal(for: credential, session: session, now: now) { return .failure(refusal) }
+            let (license, policy) = try MachineActivator.loadLicense(id, accountId: credential.accountId, session: session)
+            try ActivationPlanner.requireUsable(license, policy: policy, now: now)
+            if let limit = license.effectiveLimits(policy: policy).concurrentExecutions {
+                let held = try session.leases.live(licenseId: id, at: now).count
+                if held >= limit {
+                    throw TollgateError.limitExceeded(
+                        code: "CONCURRENCY_LIMIT_EXCEEDED", message: "The license holds \(held) of \(limit) concurrent executions.",
+                        count: held, limit: limit)
+                }
+            }
+            var machineId: String?
+            if case .machine(let token) = credential { machineId = token.machine }
+            let lease = Lease(
+                id: Identifier.make(.lease, at: now), accountId: license.accountId, licenseId: id, machineId: machineId, holder: body.holder,
+                expiresAt: now.addingTimeInterval(TimeInterval(ttl)), createdAt: now)
+            try session.leases.insert(lease)
+            return .success(lease)
+        }
+        return try Response.json(status: .created, try result.get())
+    }
+
+    func list(_ request: Request, _ context: MachineRouteContext) async throws -> Response {
+        let id = try context.parameters.require("id")
+        let credential = context.credential
+        try credential.requireAccess(toLicense: id, resource: "license", id: id)
+        let now = clock.now()
+        let leases = try await store.read { session -> [Lease] in
+            _ = try MachineActivator.loadLicense(id, accountId: credential.accountId, session: session)
+            return try session.leases.live(licenseId: id, at: now)
+        }
+        return try Response.json(PageBody(data: leases, nextCursor: nil))
+    }
+
+    func renew(_ request: Request, _ context: MachineRouteContext) async throws -> Response {
+        let (id, leaseId) = (try context.parameters.require("id"), try context.parameters.require("lease"))
+        let ttl = try await JSONBody.read(request, limit: limits.maxBodyBytes, allowedFields: ["ttlSeconds"], requireBody: false).decode(Body.self).ttl()
+        let credential = context.credential
+        try credential.requireAccess(toLicense: id, resource: "license", id: id)
+        let now = clock.now()
+        let result = try await store.write { session -> Result<Lease, TollgateError> in
+            if let refusal = try MachineHeartbeat.refusal(for: credential, session: session, now: now) { return .failure(refusal) }
+            let (license, policy) = try MachineActivator.loadLicense(id, accountId: credential.accountId, session: session)
+            guard var lease = try session.leases.find(id: leaseId, licenseId: id) else { throw TollgateError.notFound(resource: "lease", id: leaseId) }
+            guard lease.expiresAt > now else {
+                throw TollgateError.conflict(code: "LEASE_EXPIRED", message: "The lease expired and its slot was freed; take a new one.")
+            }
+            try ActivationPlanner.requireUsable(license, policy: policy, now: now)
+            lease.expiresAt = now.addingTimeInterval(TimeInterval(ttl))
+            try session.leases.setExpiry(id: leaseId, to: lease.expiresAt)
+            return .success(lease)
+        }
+        return try Response.json(try result.get())
+    }
+
+    func release(_ request: Request, _ context: MachineRouteContext) async throws -> Response {
+        let (id, leaseId) = (try context.parameters.require("id"), try context.parameters.require("lease"))
+        let credential = context.credential
+        try credential.requireAccess(toLicense: id, resource: "license", id: id)
+        try await store.write { session in
+            _ = try MachineActivator.loadLicense(id, accountId: credential.accountId, session: session)
+            guard try session.leases.find(id: leaseId, licenseId: id) != nil else { throw TollgateError.notFound(resource: "lease", id: leaseId) }
+            try session.leases.delete(id: leaseId)
+        }
+        return Response(status: .noContent)
+    }
+}

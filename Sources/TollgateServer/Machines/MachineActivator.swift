@@ -1,0 +1,90 @@
+import Foundation
+import JWTKit
+import TollgateCore
+import TollgateStore
+
+/// Activates machines: checks the license and the limits with ``ActivationPlanner`` inside the
+/// write transaction that inserts the machine (SQLite serializes writers, so the limits hold
+/// under concurrent activations), starts a cluster drain when a new cluster replaces an old
+/// one, and records everything in the audit log.
+enum MachineActivator {
+    /// Activates `draft` on license `licenseId`. `offline` is the air-gapped request it answers.
+    static func activate(
+        _ draft: MachineDraft, licenseId: String, accountId: String, actor: String, offline: OfflineActivationRequest? = nil,
+        session: StoreSession, now: Date
+    ) throws -> MachineRecord {
+        let (license, policy) = try loadLicense(licenseId, accountId: accountId, session: session)
+        try ActivationPlanner.requireUsable(license, policy: policy, now: now)
+        let plan = try ActivationPlanner.plan(
+            fingerprint: draft.fingerprint, cluster: draft.cluster, machines: try session.machines.active(licenseId: license.id),
+            license: license, policy: policy, now: now)
+        if let drain = plan.drain {
+            let ids = try session.machines.drain(licenseId: license.id, cluster: drain.cluster, until: drain.until, at: now)
+            try session.audit.recordMany(
+                accountId: accountId, actor: actor, action: "machine.draining", objectType: "machine", objectIds: ids, at: now)
+            if drain.until <= now { try endDrain(ids: ids, accountId: accountId, actor: actor, session: session, now: now) }
+        }
+        let machine = Machine(
+            id: Identifier.make(.machine, at: now), accountId: accountId, licenseId: license.id, fingerprint: draft.fingerprint,
+            name: draft.name, platform: draft.platform, hostname: draft.hostname, cores: draft.cores, cluster: draft.cluster,
+            lastHeartbeatAt: now, deadAt: Machine.deadline(after: now, policy: policy, offline: offline != nil),
+            cullWhenDead: policy.deadMachineStrategy == .deactivate, activatedOffline: offline != nil,
+            offlineRequestNonce: offline?.nonce, createdAt: now, updatedAt: now)
+        try session.machines.insert(machine)
+        try session.audit.record(
+            accountId: accountId, actor: actor, action: offline == nil ? "machine.activated" : "machine.activated_offline",
+            objectType: "machine", objectId: machine.id, before: nil as Machine?, after: machine, at: now)
+        return MachineRecord(machine: machine, license: license, policy: policy)
+    }
+
+    /// Deactivates the machines of a drained cluster.
+    static func endDrain(ids: [String], accountId: String, actor: String, session: StoreSession, now: Date) throws {
+        try session.machines.deactivate(ids: ids, reason: .clusterDrained, at: now)
+        try session.audit.recordMany(accountId: accountId, actor: actor, action: "machine.deactivated", objectType: "machine", objectIds: ids, at: now)
+    }
+
+    /// A license of the account and its policy; a missing license answers 404.
+    static func loadLicense(_ licenseId: String, accountId: String, session: StoreSession) throws -> (License, Policy) {
+        guard let license = try session.licenses.find(id: licenseId, accountId: accountId) else {
+            throw TollgateError.notFound(resource: "license", id: licenseId)
+        }
+        guard let policy = try session.policies.find(id: license.policyId, accountId: accountId) else {
+            throw TollgateError.notFound(resource: "policy", id: license.policyId)
+        }
+        return (license, policy)
+    }
+
+    /// A machine of the account with its license and policy, if the credential may see it.
+    static func loadMachine(_ id: String, credential: Credential, session: StoreSession) throws -> MachineRecord {
+        guard let machine = try session.machines.find(id: id, accountId: credential.accountId) else {
+            throw TollgateError.notFound(resource: "machine", id: id)
+        }
+        try credential.requireAccess(toMachine: machine)
+        let (license, policy) = try loadLicense(machine.licenseId, accountId: machine.accountId, session: session)
+        return MachineRecord(machine: machine, license: license, policy: policy)
+    }
+}
+
+extension TokenService {
+    /// The answer to an activation or heartbeat: a fresh token when the license may run.
+    func answer(for record: MachineRecord, now: Date) async throws -> MachineAnswer {
+        let status = record.license.status(at: now, policy: record.policy)
+        let code: ValidationCode =
+            switch status {
+            case .active: .valid
+            case .expired(inGrace: true): .inGracePeriod
+            case .expired(inGrace: false): .expired
+            case .suspended: .suspended
+            case .revoked: .revoked
+            }
+        var answer = MachineAnswer(
+            machine: MachineView(record.machine, policy: record.policy, now: now), license: LicenseSummary(record.license, policy: record.policy, now: now),
+            valid: code.isValid && record.machine.state == .active, code: code, token: nil, tokenExpiresAt: nil)
+        if answer.valid {
+            let claims = MachineToken(machine: record.machine, license: record.license, policy: record.policy, now: now)
+            answer.token = try await sign(claims)
+            answer.tokenExpiresAt = claims.exp.value
+        }
+        return answer
+    }
+}

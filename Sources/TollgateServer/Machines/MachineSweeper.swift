@@ -1,0 +1,79 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import TollgateCore
+import TollgateStore
+
+/// The background job of machines, on the server's clock: deactivates dead machines whose
+/// policy says so (freeing their seats), ends cluster drains, and deletes expired leases.
+///
+/// Work goes in batches of ``batchSize`` rows, one write transaction each, so heartbeats and
+/// activations get the writer between batches. Each deactivated machine gets its audit entry.
+struct MachineSweeper: Service {
+    let store: Store
+    let clock: any TollgateClock
+    let interval: Duration
+    let logger: Logger
+    var batchSize = 5_000
+
+    /// What one sweep did.
+    struct Outcome: Sendable, Equatable {
+        var died = 0
+        var drained = 0
+    }
+
+    static let actor = "system:sweeper"
+
+    /// Sweeps once, now.
+    @discardableResult
+    func sweep() async throws -> Outcome {
+        let now = clock.now()
+        var outcome = Outcome()
+        outcome.died = try await deactivateInBatches(reason: .dead, action: "machine.died", now: now) { try $0.machines.dead(at: now, limit: $1) }
+        outcome.drained = try await deactivateInBatches(reason: .clusterDrained, action: "machine.deactivated", now: now) {
+            try $0.machines.drained(at: now, limit: $1)
+        }
+        try await store.write { try $0.leases.deleteExpired(before: now) }
+        return outcome
+    }
+
+    private func deactivateInBatches(
+        reason: DeactivationReason, action: String, now: Date,
+        select: @escaping @Sendable (StoreSession, Int) throws -> [MachineTable.Doomed]
+    ) async throws -> Int {
+        var total = 0
+        let batchSize = self.batchSize
+        while true {
+            let count = try await store.write { session -> Int in
+                let doomed = try select(session, batchSize)
+                guard !doomed.isEmpty else { return 0 }
+                try session.machines.deactivate(ids: doomed.map(\.id), reason: reason, at: now)
+                for (accountId, machines) in Dictionary(grouping: doomed, by: \.accountId) {
+                    try session.audit.recordMany(
+                        accountId: accountId, actor: Self.actor, action: action, objectType: "machine", objectIds: machines.map(\.id), at: now)
+                }
+                return doomed.count
+            }
+            total += count
+            if count < batchSize { return total }
+        }
+    }
+
+    func run() async throws {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            try? await Task.sleep(for: interval)
+            guard !Task.isShuttingDownGracefully && !Task.isCancelled else { return }
+            let started = ContinuousClock.now
+            do {
+                let outcome = try await sweep()
+                if outcome.died + outcome.drained > 0 {
+                    let seconds = (ContinuousClock.now - started) / .seconds(1)
+                    logger.info(
+                        "Machine sweep", metadata: ["died": "\(outcome.died)", "drained": "\(outcome.drained)", "seconds": "\(seconds)"])
+                }
+            } catch {
+                logger.warning("Machine sweep failed; will retry", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+}

@@ -1,0 +1,121 @@
+import Foundation
+import TollgateCore
+
+/// A machine as the API shows it: the stored fields plus `status` (`alive`, `dead` or
+/// `deactivated`, at the time of the request) and when the next heartbeat is due.
+struct MachineView: Encodable, Sendable {
+    var machine: Machine
+    var status: MachineLiveness
+    var nextHeartbeatDueAt: Date?
+    var heartbeatIntervalSeconds: Int?
+
+    init(_ machine: Machine, policy: Policy?, now: Date) {
+        self.machine = machine
+        self.status = machine.liveness(at: now)
+        self.nextHeartbeatDueAt = machine.state == .active ? policy.flatMap { machine.nextHeartbeatDue(policy: $0) } : nil
+        self.heartbeatIntervalSeconds = machine.deadAt == nil ? nil : policy?.heartbeatIntervalSeconds
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        try machine.encode(to: encoder)
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(status, forKey: .status)
+        try container.encode(nextHeartbeatDueAt, forKey: .nextHeartbeatDueAt)
+        try container.encode(heartbeatIntervalSeconds, forKey: .heartbeatIntervalSeconds)
+    }
+
+    enum CodingKeys: String, CodingKey { case status, nextHeartbeatDueAt, heartbeatIntervalSeconds }
+}
+
+/// The license as machine routes report it.
+struct LicenseSummary: Encodable, Sendable {
+    var id: String
+    var status: String
+    var tier: String
+    var productId: String
+    var policyId: String
+    var customerId: String
+    var expiresAt: Date?
+    var entitlements: [String]
+    var limits: EffectiveLimits
+    var revocationVersion: Int
+
+    init(_ license: License, policy: Policy, now: Date) {
+        id = license.id
+        status = license.status(at: now, policy: policy).name
+        tier = policy.name
+        productId = license.productId
+        policyId = policy.id
+        customerId = license.customerId
+        expiresAt = license.expiresAt
+        entitlements = license.effectiveEntitlements(policy: policy)
+        limits = license.effectiveLimits(policy: policy)
+        revocationVersion = license.revocationVersion
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(status, forKey: .status)
+        try container.encode(tier, forKey: .tier)
+        try container.encode(productId, forKey: .productId)
+        try container.encode(policyId, forKey: .policyId)
+        try container.encode(customerId, forKey: .customerId)
+        try container.encode(expiresAt, forKey: .expiresAt)
+        try container.encode(entitlements, forKey: .entitlements)
+        try container.encode(limits, forKey: .limits)
+        try container.encode(revocationVersion, forKey: .revocationVersion)
+    }
+
+    enum CodingKeys: String, CodingKey { case id, status, tier, productId, policyId, customerId, expiresAt, entitlements, limits, revocationVersion }
+}
+
+/// A machine with its license and policy, as one transaction read or wrote them.
+struct MachineRecord: Codable, Sendable {
+    var machine: Machine
+    var license: License
+    var policy: Policy
+}
+
+/// The answer of activation and heartbeats: the machine, its license, and a fresh token
+/// (none when the license may not run: suspended, revoked or expired past its grace).
+struct MachineAnswer: Encodable, Sendable {
+    var machine: MachineView
+    var license: LicenseSummary
+    var valid: Bool
+    var code: ValidationCode
+    var token: String?
+    var tokenExpiresAt: Date?
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(machine, forKey: .machine)
+        try container.encode(license, forKey: .license)
+        try container.encode(valid, forKey: .valid)
+        try container.encode(code, forKey: .code)
+        try container.encode(token, forKey: .token)
+        try container.encode(tokenExpiresAt, forKey: .tokenExpiresAt)
+    }
+
+    enum CodingKeys: String, CodingKey { case machine, license, valid, code, token, tokenExpiresAt }
+}
+
+extension Credential {
+    /// Confines a license key or a machine token to its own license: another license's objects
+    /// answer 404, as another account's do.
+    func requireAccess(toLicense licenseId: String, resource: String, id: String) throws(TollgateError) {
+        let own: String
+        switch self {
+        case .apiToken: return
+        case .license(let licenseId, _): own = licenseId
+        case .machine(let token): own = token.license
+        }
+        guard own == licenseId else { throw .notFound(resource: resource, id: id) }
+    }
+
+    /// Confines a license key to its license's machines and a machine token to its own machine.
+    func requireAccess(toMachine machine: Machine) throws(TollgateError) {
+        if case .machine(let token) = self, token.machine != machine.id { throw .notFound(resource: "machine", id: machine.id) }
+        try requireAccess(toLicense: machine.licenseId, resource: "machine", id: machine.id)
+    }
+}

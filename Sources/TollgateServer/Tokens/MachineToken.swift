@@ -1,0 +1,62 @@
+import Foundation
+import JWTKit
+import TollgateCore
+
+/// The claims of an activation token: a JWT (EdDSA, `kid` in the header) that a machine gets at
+/// activation and at every heartbeat, and presents as `Authorization: Bearer <token>`.
+///
+/// `licenseVersion` and `machineVersion` are the license's revocation version and the machine's
+/// token version when the token was issued; suspending or revoking the license, changing its
+/// policy or deactivating the machine bumps one of them, and the server refuses a token whose
+/// versions are no longer current.
+struct MachineToken: JWTPayload, Equatable {
+    static let issuer = "tollgate"
+
+    var iss: IssuerClaim
+    /// The machine id.
+    var sub: SubjectClaim
+    var jti: IDClaim
+    var iat: IssuedAtClaim
+    var exp: ExpirationClaim
+    var account: String
+    var license: String
+    var machine: String
+    var fingerprint: String
+    var product: String
+    var tier: String
+    /// The license's status when the token was issued.
+    var status: String
+    var entitlements: [String]
+    var limits: EffectiveLimits
+    var licenseVersion: Int
+    var machineVersion: Int
+
+    init(machine: Machine, license: License, policy: Policy, now: Date) {
+        let issued = Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down))
+        iss = IssuerClaim(value: Self.issuer)
+        sub = SubjectClaim(value: machine.id)
+        jti = IDClaim(value: OfflineActivationRequest.randomNonce())
+        iat = IssuedAtClaim(value: issued)
+        exp = ExpirationClaim(value: issued.addingTimeInterval(TimeInterval(policy.tokenLifetimeMinutes * 60)))
+        account = license.accountId
+        self.license = license.id
+        self.machine = machine.id
+        fingerprint = machine.fingerprint
+        product = license.productId
+        tier = policy.name
+        status = license.status(at: now, policy: policy).name
+        entitlements = license.effectiveEntitlements(policy: policy)
+        limits = license.effectiveLimits(policy: policy)
+        licenseVersion = license.revocationVersion
+        machineVersion = machine.tokenVersion
+    }
+
+    /// Expiry is checked by ``TokenService`` on the server's clock, not here.
+    func verify(using algorithm: some JWTAlgorithm) async throws {}
+
+    /// Whether the token still speaks for `machine` of `license`.
+    func isCurrent(machine: Machine, license: License) -> Bool {
+        machine.id == self.machine && license.id == self.license && machine.state == .active
+            && machine.tokenVersion == machineVersion && license.revocationVersion == licenseVersion
+    }
+}

@@ -1,0 +1,64 @@
+import Foundation
+import Hummingbird
+import TollgateCore
+import TollgateStore
+
+/// `POST /v1/tokens/verify`: whether an activation token is valid now. No credential needed:
+/// the token is the question. Reads the machine and license fresh from the store, so a
+/// suspension, revocation or deactivation shows at once on every replica.
+struct TokenController: Sendable {
+    let store: Store
+    let tokens: TokenService
+    let clock: any TollgateClock
+    let limits: BodyLimits
+
+    func addRoutes(to router: Router<AppRequestContext>) {
+        router.post("v1/tokens/verify") { request, _ in try await verify(request) }
+    }
+
+    struct Answer: Encodable, Sendable {
+        var valid: Bool
+        var code: String
+        var message: String
+        var claims: MachineToken?
+        var licenseStatus: String?
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(valid, forKey: .valid)
+            try container.encode(code, forKey: .code)
+            try container.encode(message, forKey: .message)
+            try container.encode(claims, forKey: .claims)
+            try container.encode(licenseStatus, forKey: .licenseStatus)
+        }
+
+        enum CodingKeys: String, CodingKey { case valid, code, message, claims, licenseStatus }
+    }
+
+    func verify(_ request: Request) async throws -> Response {
+        struct Body: Decodable { var token: String }
+        let body = try await JSONBody.read(request, limit: limits.maxBodyBytes, allowedFields: ["token"]).decode(Body.self)
+        let now = clock.now()
+        let token: MachineToken
+        do {
+            token = try await tokens.verify(body.token, now: now)
+        } catch {
+            return try Response.json(Answer(valid: false, code: error.code, message: error.message, claims: nil, licenseStatus: nil))
+        }
+        let credential = Credential.machine(token)
+        let record = try await store.read { session -> MachineRecord? in
+            try? MachineActivator.loadMachine(token.machine, credential: credential, session: session)
+        }
+        guard let record else {
+            return try Response.json(Answer(valid: false, code: "TOKEN_INVALID", message: "The token names a machine that does not exist.", claims: nil, licenseStatus: nil))
+        }
+        let status = record.license.status(at: now, policy: record.policy).name
+        guard token.isCurrent(machine: record.machine, license: record.license) else {
+            let refusal = try await store.write { session in
+                try MachineHeartbeat.refuse(token: token, record: record, credential: credential, session: session, now: now)
+            }
+            return try Response.json(Answer(valid: false, code: refusal.code, message: refusal.message, claims: token, licenseStatus: status))
+        }
+        return try Response.json(Answer(valid: true, code: "VALID", message: "The token is valid.", claims: token, licenseStatus: status))
+    }
+}

@@ -1,0 +1,68 @@
+import Foundation
+import JWTKit
+import Synchronization
+import TollgateCore
+
+/// Signs and verifies activation tokens with the accounts' Ed25519 keys, through jwt-kit.
+///
+/// One jwt-kit key collection per signing key id, made on first use. A token verifies only
+/// while its key is live in ``KeyService``, so retiring a key refuses its tokens at once.
+final class TokenService: Sendable {
+    let keys: KeyService
+    private let collections = Mutex<[String: JWTKeyCollection]>([:])
+
+    init(keys: KeyService) { self.keys = keys }
+
+    /// Signs `token` with the current key of its account.
+    func sign(_ token: MachineToken) async throws -> String {
+        let key = try keys.current(accountId: token.account)
+        let collection = await collection(for: key)
+        return try await collection.sign(token, kid: JWKIdentifier(string: key.id))
+    }
+
+    /// The claims of a token whose signature verifies with a live key and that has not expired
+    /// at `now`. Versions are the caller's to check (they need the stored license and machine).
+    func verify(_ text: String, now: Date) async throws(TollgateError) -> MachineToken {
+        guard let kid = Self.keyId(of: text), keys.verificationKey(id: kid) != nil,
+            let key = keys.snapshot.keys.first(where: { $0.id == kid })
+        else { throw Self.invalid }
+        let collection = await collection(for: key)
+        let token: MachineToken
+        do {
+            token = try await collection.verify(text, as: MachineToken.self)
+        } catch {
+            throw Self.invalid
+        }
+        guard token.iss.value == MachineToken.issuer else { throw Self.invalid }
+        guard now < token.exp.value else {
+            throw .unauthorized(code: "TOKEN_EXPIRED", message: "The machine token has expired; send a heartbeat with the license key to get a new one.")
+        }
+        return token
+    }
+
+    static let invalid = TollgateError.unauthorized(code: "TOKEN_INVALID", message: "The machine token is not valid: malformed, altered or signed by an unknown key.")
+
+    /// Whether `text` looks like a JWT rather than an API token.
+    static func looksLikeJWT(_ text: some StringProtocol) -> Bool {
+        text.hasPrefix("eyJ") && text.utf8.count(where: { $0 == UInt8(ascii: ".") }) == 2
+    }
+
+    /// The `kid` of a JWT's header.
+    static func keyId(of text: String) -> String? {
+        guard let header = text.split(separator: ".", maxSplits: 1).first, let data = Base64URL.decode(String(header)),
+            let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+        else { return nil }
+        return object["kid"] as? String
+    }
+
+    private func collection(for key: SigningKey) async -> JWTKeyCollection {
+        if let existing = collections.withLock({ $0[key.id] }) { return existing }
+        let collection = JWTKeyCollection()
+        await collection.add(eddsa: EdDSA.PrivateKey(backing: key.privateKey), kid: JWKIdentifier(string: key.id))
+        return collections.withLock { collections in
+            if let existing = collections[key.id] { return existing }
+            collections[key.id] = collection
+            return collection
+        }
+    }
+}

@@ -1,0 +1,158 @@
+import Foundation
+import TollgateCore
+
+/// Machines, one row each in plain columns (no JSON document): the sweep and cluster drains
+/// change many rows with single statements.
+public struct MachineTable {
+    let sql: any SQLExecutor
+
+    static let columns = [
+        "id", "account_id", "license_id", "fingerprint", "name", "platform", "hostname", "cores", "cluster", "state",
+        "deactivation_reason", "deactivated_at", "last_heartbeat_at", "dead_at", "cull_when_dead", "draining_until",
+        "token_version", "activated_offline", "offline_request_nonce", "created_at", "updated_at",
+    ]
+
+    static func values(_ machine: Machine) -> [SQLValue] {
+        [
+            .text(machine.id), .text(machine.accountId), .text(machine.licenseId), .text(machine.fingerprint), .text(machine.name),
+            .text(machine.platform), .text(machine.hostname), .integer(machine.cores.map(Int64.init)), .text(machine.cluster),
+            .text(machine.state.rawValue), .text(machine.deactivationReason?.rawValue), .integer(machine.deactivatedAt?.epochMilliseconds),
+            .integer(machine.lastHeartbeatAt.epochMilliseconds), .integer(machine.deadAt?.epochMilliseconds),
+            .integer(machine.cullWhenDead ? 1 : 0), .integer(machine.drainingUntil?.epochMilliseconds), .integer(Int64(machine.tokenVersion)),
+            .integer(machine.activatedOffline ? 1 : 0), .text(machine.offlineRequestNonce), .integer(machine.createdAt.epochMilliseconds),
+            .integer(machine.updatedAt.epochMilliseconds),
+        ]
+    }
+
+    public func insert(_ machine: Machine) throws {
+        let placeholders = Array(repeating: "?", count: Self.columns.count).joined(separator: ", ")
+        try sql.execute("INSERT INTO machines (\(Self.columns.joined(separator: ", "))) VALUES (\(placeholders))", Self.values(machine))
+    }
+
+    /// Replaces every column of a stored machine.
+    public func update(_ machine: Machine) throws {
+        let assignments = Self.columns.dropFirst().map { "\($0) = ?" }.joined(separator: ", ")
+        try sql.execute("UPDATE machines SET \(assignments) WHERE id = ?", Array(Self.values(machine).dropFirst()) + [.text(machine.id)])
+    }
+
+    /// The machine with `id` in `accountId`.
+    public func find(id: String, accountId: String) throws -> Machine? {
+        try sql.queryOne("SELECT * FROM machines WHERE id = ? AND account_id = ?", [.text(id), .text(accountId)]).flatMap(Self.machine)
+    }
+
+    /// Every machine of a license that is not deactivated.
+    public func active(licenseId: String) throws -> [Machine] {
+        try sql.query("SELECT * FROM machines WHERE license_id = ? AND state = 'active' ORDER BY id", [.text(licenseId)]).compactMap(Self.machine)
+    }
+
+    /// The machine an air-gapped request with `nonce` activated, if any.
+    public func find(licenseId: String, offlineRequestNonce nonce: String) throws -> Machine? {
+        try sql.queryOne("SELECT * FROM machines WHERE license_id = ? AND offline_request_nonce = ?", [.text(licenseId), .text(nonce)])
+            .flatMap(Self.machine)
+    }
+
+    /// A page of `accountId`'s machines, optionally of one license and in one state, in id order.
+    public func list(accountId: String, licenseId: String?, state: MachineState?, page: PageRequest) throws -> Page<Machine> {
+        var clauses = ["account_id = ?"]
+        var arguments: [SQLValue] = [.text(accountId)]
+        if let licenseId {
+            clauses.append("license_id = ?")
+            arguments.append(.text(licenseId))
+        }
+        if let state {
+            clauses.append("state = ?")
+            arguments.append(.text(state.rawValue))
+        }
+        if let after = page.after {
+            clauses.append("id > ?")
+            arguments.append(.text(after))
+        }
+        arguments.append(.integer(Int64(page.limit + 1)))
+        var items = try sql.query("SELECT * FROM machines WHERE \(clauses.joined(separator: " AND ")) ORDER BY id LIMIT ?", arguments)
+            .compactMap(Self.machine)
+        var next: String?
+        if items.count > page.limit {
+            items.removeLast()
+            next = items.last?.id
+        }
+        return Page(items: items, nextCursor: next)
+    }
+
+    /// A machine the sweep is about to deactivate.
+    public struct Doomed: Sendable, Equatable {
+        public var id: String
+        public var accountId: String
+        public var licenseId: String
+    }
+
+    /// Up to `limit` active machines that are dead at `now` under a policy that deactivates dead
+    /// machines: the rule of ``MachineStateMachine``'s `cull`, as a query.
+    public func dead(at now: Date, limit: Int) throws -> [Doomed] {
+        try sql.query(
+            "SELECT id, account_id, license_id FROM machines WHERE state = 'active' AND cull_when_dead = 1 AND dead_at <= ? ORDER BY dead_at LIMIT ?",
+            [.integer(now.epochMilliseconds), .integer(Int64(limit))]
+        ).compactMap(Self.doomed)
+    }
+
+    /// Up to `limit` active machines whose cluster drain ended at `now`.
+    public func drained(at now: Date, limit: Int) throws -> [Doomed] {
+        try sql.query(
+            "SELECT id, account_id, license_id FROM machines WHERE state = 'active' AND draining_until <= ? ORDER BY draining_until LIMIT ?",
+            [.integer(now.epochMilliseconds), .integer(Int64(limit))]
+        ).compactMap(Self.doomed)
+    }
+
+    /// Deactivates `ids` (still active) for `reason`, bumping their token versions.
+    public func deactivate(ids: [String], reason: DeactivationReason, at now: Date) throws {
+        let millis = SQLValue.integer(now.epochMilliseconds)
+        for start in stride(from: 0, to: ids.count, by: 500) {
+            let chunk = ids[start..<min(start + 500, ids.count)]
+            let placeholders = Array(repeating: "?", count: chunk.count).joined(separator: ", ")
+            try sql.execute(
+                """
+                UPDATE machines SET state = 'deactivated', deactivation_reason = ?, deactivated_at = ?, updated_at = ?,
+                  token_version = token_version + 1 WHERE state = 'active' AND id IN (\(placeholders))
+                """,
+                [.text(reason.rawValue), millis, millis] + chunk.map { .text($0) })
+        }
+    }
+
+    /// Marks the active machines of a license's cluster as draining until `until`.
+    public func drain(licenseId: String, cluster: String, until: Date, at now: Date) throws -> [String] {
+        let ids = try sql.query(
+            "SELECT id FROM machines WHERE license_id = ? AND cluster = ? AND state = 'active' AND draining_until IS NULL ORDER BY id",
+            [.text(licenseId), .text(cluster)]
+        ).compactMap { $0.string("id") }
+        try sql.execute(
+            "UPDATE machines SET draining_until = ?, updated_at = ? WHERE license_id = ? AND cluster = ? AND state = 'active' AND draining_until IS NULL",
+            [.integer(until.epochMilliseconds), .integer(now.epochMilliseconds), .text(licenseId), .text(cluster)])
+        return ids
+    }
+
+    /// The fingerprints of a license's active machines.
+    public func fingerprints(licenseId: String) throws -> Set<String> {
+        Set(try sql.query("SELECT fingerprint FROM machines WHERE license_id = ? AND state = 'active'", [.text(licenseId)]).compactMap { $0.string("fingerprint") })
+    }
+
+    static func doomed(_ row: SQLRow) -> Doomed? {
+        guard let id = row.string("id"), let account = row.string("account_id"), let license = row.string("license_id") else { return nil }
+        return Doomed(id: id, accountId: account, licenseId: license)
+    }
+
+    static func machine(_ row: SQLRow) -> Machine? {
+        func date(_ column: String) -> Date? { row.int(column).map(Date.init(epochMilliseconds:)) }
+        guard let id = row.string("id"), let account = row.string("account_id"), let license = row.string("license_id"),
+            let fingerprint = row.string("fingerprint"), let state = row.string("state").flatMap(MachineState.init(rawValue:)),
+            let lastBeat = date("last_heartbeat_at"), let created = date("created_at"), let updated = date("updated_at")
+        else { return nil }
+        return Machine(
+            id: id, accountId: account, licenseId: license, fingerprint: fingerprint, name: row.string("name"),
+            platform: row.string("platform"), hostname: row.string("hostname"), cores: row.int("cores").map(Int.init),
+            cluster: row.string("cluster"), state: state,
+            deactivationReason: row.string("deactivation_reason").flatMap(DeactivationReason.init(rawValue:)),
+            deactivatedAt: date("deactivated_at"), lastHeartbeatAt: lastBeat, deadAt: date("dead_at"),
+            cullWhenDead: row.int("cull_when_dead") == 1, drainingUntil: date("draining_until"),
+            tokenVersion: Int(row.int("token_version") ?? 0), activatedOffline: row.int("activated_offline") == 1,
+            offlineRequestNonce: row.string("offline_request_nonce"), createdAt: created, updatedAt: updated)
+    }
+}
