@@ -18,4 +18,22 @@ enum Fixtures {
             customerId: Identifier.make(.customer, at: now), key: "", keyId: "00000000", state: state, expiresAt: expiresAt,
             limitOverrides: [:], extraEntitlements: [], metadata: [:], revocationVersion: 0, createdAt: now, updatedAt: now)
     }
+
+    static func machinePolicy(
+        maxMachines: Int? = 3, maxClusters: Int? = nil, maxNodes: Int? = nil, interval: Int = 60, grace: Int = 30, window: Int = 300,
+        dead: DeadMachineStrategy = .deactivate
+    ) -> Policy {
+        try! PolicyDraft(
+            productId: Identifier.make(.product, at: now), name: "Machines", maxMachines: maxMachines, maxClusters: maxClusters,
+            maxNodesPerCluster: maxNodes, clusterDrainSeconds: 600, heartbeatIntervalSeconds: interval, heartbeatGraceSeconds: grace,
+            resurrectionWindowSeconds: window, deadMachineStrategy: dead
+        ).validated(id: Identifier.make(.policy, at: now), accountId: accountId, createdAt: now, now: now)
+    }
+
+    static func machine(_ fingerprint: String, policy: Policy, cluster: String? = nil, at time: Date = now) -> Machine {
+        Machine(
+            id: Identifier.make(.machine, at: time), accountId: accountId, licenseId: "lic_1", fingerprint: fingerprint, cluster: cluster,
+            lastHeartbeatAt: time, deadAt: Machine.deadline(after: time, policy: policy, offline: false),
+            cullWhenDead: policy.deadMachineStrategy == .deactivate, createdAt: time, updatedAt: time)
+    }
 }

@@ -95,6 +95,33 @@ struct TestApp {
             return try await send(.post, "/v1/licenses/validate", body, token: nil)
         }
 
+        /// Sends with `Authorization: License <key>`.
+        @discardableResult
+        func send(_ method: HTTPRequest.Method, _ path: String, _ body: Any? = nil, licenseKey: String) async throws -> Reply {
+            try await send(method, path, body, token: nil, headers: ["Authorization": "License \(licenseKey)"])
+        }
+
+        /// Activates a machine with the license key.
+        @discardableResult
+        func activate(_ key: String, fingerprint: String, _ extra: [String: Any] = [:]) async throws -> Reply {
+            var body: [String: Any] = ["fingerprint": fingerprint]
+            body.merge(extra) { $1 }
+            return try await send(.post, "/v1/machines", body, licenseKey: key)
+        }
+
+        /// The audit actions of the account, oldest first.
+        func auditActions() async throws -> [String] {
+            var actions: [String] = []
+            var cursor: String?
+            repeat {
+                let path = "/v1/audit-events?limit=100" + (cursor.map { "&cursor=\($0)" } ?? "")
+                let reply = try await send(.get, path)
+                actions += reply.list.compactMap { $0["action"] as? String }
+                cursor = reply.object["nextCursor"] as? String
+            } while cursor != nil
+            return actions.reversed()
+        }
+
         func auditCount(token: String = TestApp.adminToken) async throws -> Int {
             let verification = try await send(.get, "/v1/audit-events/verify", token: token).object
             return verification["checked"] as! Int

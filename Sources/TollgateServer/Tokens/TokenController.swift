@@ -20,7 +20,8 @@ struct TokenController: Sendable {
         var valid: Bool
         var code: String
         var message: String
-        var claims: MachineToken?
+        /// The token's payload exactly as signed (times in epoch seconds, as JWTs carry them).
+        var claims: JSONValue?
         var licenseStatus: String?
 
         func encode(to encoder: any Encoder) throws {
@@ -35,6 +36,13 @@ struct TokenController: Sendable {
         enum CodingKeys: String, CodingKey { case valid, code, message, claims, licenseStatus }
     }
 
+    /// The decoded payload segment of a verified token.
+    static func payload(of token: String) -> JSONValue? {
+        let parts = token.split(separator: ".")
+        guard parts.count == 3, let data = Base64URL.decode(String(parts[1])) else { return nil }
+        return try? JSONDecoder().decode(JSONValue.self, from: data)
+    }
+
     func verify(_ request: Request) async throws -> Response {
         struct Body: Decodable { var token: String }
         let body = try await JSONBody.read(request, limit: limits.maxBodyBytes, allowedFields: ["token"]).decode(Body.self)
@@ -45,6 +53,7 @@ struct TokenController: Sendable {
         } catch {
             return try Response.json(Answer(valid: false, code: error.code, message: error.message, claims: nil, licenseStatus: nil))
         }
+        let claims = Self.payload(of: body.token)
         let credential = Credential.machine(token)
         let record = try await store.read { session -> MachineRecord? in
             try? MachineActivator.loadMachine(token.machine, credential: credential, session: session)
@@ -57,8 +66,8 @@ struct TokenController: Sendable {
             let refusal = try await store.write { session in
                 try MachineHeartbeat.refuse(token: token, record: record, credential: credential, session: session, now: now)
             }
-            return try Response.json(Answer(valid: false, code: refusal.code, message: refusal.message, claims: token, licenseStatus: status))
+            return try Response.json(Answer(valid: false, code: refusal.code, message: refusal.message, claims: claims, licenseStatus: status))
         }
-        return try Response.json(Answer(valid: true, code: "VALID", message: "The token is valid.", claims: token, licenseStatus: status))
+        return try Response.json(Answer(valid: true, code: "VALID", message: "The token is valid.", claims: claims, licenseStatus: status))
     }
 }

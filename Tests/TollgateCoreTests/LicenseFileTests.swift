@@ -1,0 +1,102 @@
+import Foundation
+import Testing
+@testable import TollgateCore
+
+@Suite struct LicenseFileTests {
+    let key = SigningKey.generate(accountId: Fixtures.accountId, now: Fixtures.now)
+    let now = Fixtures.now
+    let licenseKey = "TG1-EXAMPLE-LICENSE-KEY"
+
+    var keys: (String) -> VerificationKey? {
+        let key = self.key
+        return { $0 == key.id ? VerificationKey(id: key.id, accountId: nil, publicKey: key.publicKey) : nil }
+    }
+
+    func content(machine fingerprint: String? = "fp-1", ttl: Int = 86_400) -> LicenseFileContent {
+        let info = LicenseFileContent.LicenseInfo(
+            id: "lic_1", accountId: Fixtures.accountId, productId: "prd_1", policyId: "pol_1", customerId: "cus_1", status: "active",
+            tier: "Pro", entitlements: ["sso"], limits: EffectiveLimits(maxMachines: 3), expiresAt: nil, offlineGraceDays: 30)
+        return LicenseFileContent(
+            license: info, machine: fingerprint.map { .init(id: "mch_1", fingerprint: $0, name: nil, cluster: nil) }, issuedAt: now, ttlSeconds: ttl)
+    }
+
+    @Test func aFileVerifiesAndReadsBack() throws {
+        let file = try LicenseFile.issue(content(), signedWith: key)
+        #expect(try LicenseFile.verify(file, now: now, fingerprint: "fp-1", keys: keys).get() == content())
+    }
+
+    @Test func everyChangedByteIsFound() throws {
+        let file = try LicenseFile.issue(content(), signedWith: key)
+        let data = Armor.unwrap(file, label: LicenseFile.label)!
+        for index in stride(from: 0, to: data.count, by: 7) {
+            var changed = data
+            changed[index] ^= 0x01
+            let result = LicenseFile.verify(Armor.wrap(changed, label: LicenseFile.label), now: now, fingerprint: "fp-1", keys: keys)
+            #expect(result.isFailure, "byte \(index) changed unnoticed")
+        }
+    }
+
+    @Test func aFileIssuedMoreThanFiveMinutesAheadIsClockTampering() throws {
+        let file = try LicenseFile.issue(content(), signedWith: key)
+        #expect(LicenseFile.verify(file, now: now.addingTimeInterval(-299), keys: keys).isSuccess)
+        #expect(LicenseFile.verify(file, now: now.addingTimeInterval(-301), keys: keys) == .failure(.issuedInFuture(now)))
+    }
+
+    @Test func anExpiredFileIsRefused() throws {
+        let file = try LicenseFile.issue(content(ttl: 3600), signedWith: key)
+        #expect(LicenseFile.verify(file, now: now.addingTimeInterval(3599), keys: keys).isSuccess)
+        #expect(LicenseFile.verify(file, now: now.addingTimeInterval(3600), keys: keys) == .failure(.expired(now.addingTimeInterval(3600))))
+    }
+
+    @Test func aMachineFileForAnotherMachineIsRefused() throws {
+        let file = try LicenseFile.issue(content(), signedWith: key)
+        #expect(LicenseFile.verify(file, now: now, fingerprint: "fp-2", keys: keys) == .failure(.wrongMachine))
+    }
+
+    @Test func anEncryptedFileRevealsNothingAndOpensOnlyWithTheKeyAndFingerprint() throws {
+        let file = try LicenseFile.issue(content(), signedWith: key, encryptWith: licenseKey)
+        let envelope = String(decoding: Armor.unwrap(file, label: LicenseFile.label)!, as: UTF8.self)
+        #expect(!envelope.contains("lic_1"))
+        #expect(!String(decoding: Data(base64Encoded: try JSONDecoder().decode([String: String].self, from: Data(envelope.utf8))["enc"]!)!, as: UTF8.self).contains("lic_1"))
+        #expect(try LicenseFile.verify(file, now: now, licenseKey: licenseKey, fingerprint: "fp-1", keys: keys).get() == content())
+        #expect(LicenseFile.verify(file, now: now, keys: keys) == .failure(.encrypted))
+        #expect(LicenseFile.verify(file, now: now, licenseKey: licenseKey + "X", fingerprint: "fp-1", keys: keys) == .failure(.wrongMachineOrKey))
+        #expect(LicenseFile.verify(file, now: now, licenseKey: licenseKey, fingerprint: "fp-2", keys: keys) == .failure(.wrongMachineOrKey))
+        let licenseFile = try LicenseFile.issue(content(machine: nil), signedWith: key, encryptWith: licenseKey)
+        #expect(LicenseFile.verify(licenseFile, now: now, licenseKey: licenseKey, keys: keys).isSuccess)
+        #expect(LicenseFile.verify(licenseFile, now: now, licenseKey: "other", keys: keys) == .failure(.wrongKey))
+    }
+
+    @Test func aFileFromAnUnknownKeyIsRefused() throws {
+        let other = SigningKey.generate(accountId: Fixtures.accountId, now: now)
+        let file = try LicenseFile.issue(content(), signedWith: other)
+        #expect(LicenseFile.verify(file, now: now, keys: keys) == .failure(.unknownKey(other.id)))
+    }
+
+    @Test func theArmorSurvivesMailQuotingAndCRLF() throws {
+        let file = try LicenseFile.issue(content(), signedWith: key)
+        let mailed = "Hello, here is the file:\r\n\r\n" + file.split(separator: "\n").map { "> " + $0 }.joined(separator: "\r\n") + "\r\n-- \r\nBob"
+        #expect(LicenseFile.verify(mailed, now: now, keys: keys).isSuccess)
+        #expect(LicenseFile.verify("not a file", now: now, keys: keys) == .failure(.malformed))
+    }
+
+    @Test func offlineBlocksProveTheLicenseKeyWithoutCarryingIt() throws {
+        let request = OfflineActivationRequest(licenseId: "lic_1", fingerprint: "fp", requestedAt: now)
+        let text = try OfflineBlock(request, licenseKey: licenseKey, domain: OfflineActivationRequest.domain).armored(label: OfflineActivationRequest.label)
+        #expect(!text.contains(licenseKey))
+        let parsed = try #require(OfflineBlock<OfflineActivationRequest>.parse(text, label: OfflineActivationRequest.label))
+        #expect(parsed.body == request)
+        #expect(parsed.isProven(by: licenseKey, domain: OfflineActivationRequest.domain))
+        #expect(!parsed.isProven(by: "other", domain: OfflineActivationRequest.domain))
+        #expect(!parsed.isProven(by: licenseKey, domain: OfflineDeactivationReceipt.domain))
+    }
+}
+
+extension Result {
+    var isFailure: Bool {
+        if case .failure = self { return true }
+        return false
+    }
+
+    var isSuccess: Bool { !isFailure }
+}
