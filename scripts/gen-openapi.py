@@ -42,8 +42,21 @@ limitValue={"oneOf":[{"type":"integer","minimum":0},{"type":"string","const":"un
 dt={"type":"string","format":"date-time"}
 meta={"type":"object","additionalProperties":{"type":"string"},"maxProperties":50}
 strs={"type":"array","items":{"type":"string"}}
+machine_rules={
+ "maxClusters":{"type":["integer","null"],"minimum":1,"description":"Clusters a license runs in at once; null = 1 once a machine names a cluster."},
+ "maxNodesPerCluster":{"type":["integer","null"],"minimum":1},
+ "clusterDrainSeconds":{"type":"integer","minimum":0,"maximum":2592000,"default":3600,"description":"How long a replaced cluster keeps running."},
+ "requireHeartbeat":{"type":"boolean","default":True},
+ "heartbeatIntervalSeconds":{"type":"integer","minimum":60,"maximum":604800,"default":600},
+ "heartbeatGraceSeconds":{"type":"integer","minimum":0,"maximum":604800,"default":120},
+ "resurrectionWindowSeconds":{"type":"integer","minimum":0,"maximum":2592000,"default":3600,"description":"After its death, a beat within this window brings a culled machine back."},
+ "deadMachineStrategy":{"type":"string","enum":["deactivate","keep"],"default":"deactivate"},
+ "tokenLifetimeMinutes":{"type":"integer","minimum":5,"maximum":60,"default":15}}
+sec_any=[{"bearer":[]},{"license":[]},{"machineToken":[]}]
+limits_obj={"type":"object","properties":{k:{"type":["integer","null"]} for k in ["maxMachines","maxWorkflows","executionsPerMonth","concurrentExecutions","requestsPerSecond"]}}
 schemas={
- "Error":{"type":"object","required":["error"],"properties":{"error":{"type":"object","required":["code","message"],"properties":{"code":{"type":"string","examples":["MISSING_FIELD","LICENSE_ALREADY_SUSPENDED"]},"message":{"type":"string"},"field":{"type":"string"}}}}},
+ "Error":{"type":"object","required":["error"],"properties":{"error":{"type":"object","required":["code","message"],"properties":{"code":{"type":"string","examples":["MISSING_FIELD","LICENSE_ALREADY_SUSPENDED","MACHINE_LIMIT_EXCEEDED"]},"message":{"type":"string"},"field":{"type":"string"},
+   "count":{"type":"integer","description":"Limit errors: the current count."},"limit":{"type":"integer","description":"Limit errors: the limit."},"licenseStatus":{"type":"string","description":"TOKEN_REVOKED: the license's status now."}}}}},
  "ProductDraft":{"type":"object","additionalProperties":False,"required":["code","name"],"properties":{"code":{"type":"string","pattern":"^[a-z0-9][a-z0-9._-]{0,63}$"},"name":{"type":"string","maxLength":200},"metadata":meta}},
  "Product":{"type":"object","properties":{"id":{"type":"string"},"accountId":{"type":"string"},"code":{"type":"string"},"name":{"type":"string"},"metadata":meta,"createdAt":dt,"updatedAt":dt}},
  "UsageLimits":{"type":"object","additionalProperties":False,"properties":limits_props},
@@ -54,8 +67,9 @@ schemas={
    "maxMachines":{"type":["integer","null"],"minimum":1},"entitlements":{**strs,"description":"Feature codes; * grants all."},
    "limits":ref("UsageLimits"),"cloudDeployment":{"type":"boolean","default":False},
    "gracePeriodDays":{"type":"integer","minimum":0,"default":0},"offlineGraceDays":{"type":"integer","minimum":0,"default":30},
-   "expirationStrategy":{"type":"string","enum":["restrict-access","keep-read-only","revoke"],"default":"restrict-access"},"metadata":meta}},
- "Policy":{"type":"object","properties":{"id":{"type":"string"},"accountId":{"type":"string"},"productId":{"type":"string"},"name":{"type":"string"},"durationDays":{"type":["integer","null"]},"machineBinding":{"type":"string","enum":["node-locked","floating"]},"maxMachines":{"type":["integer","null"]},"entitlements":strs,"limits":ref("UsageLimits"),"cloudDeployment":{"type":"boolean"},"gracePeriodDays":{"type":"integer"},"offlineGraceDays":{"type":"integer"},"expirationStrategy":{"type":"string"},"metadata":meta,"createdAt":dt,"updatedAt":dt}},
+   "expirationStrategy":{"type":"string","enum":["restrict-access","keep-read-only","revoke"],"default":"restrict-access"},
+   **machine_rules,"metadata":meta}},
+ "Policy":{"type":"object","properties":{"id":{"type":"string"},"accountId":{"type":"string"},"productId":{"type":"string"},"name":{"type":"string"},"durationDays":{"type":["integer","null"]},"machineBinding":{"type":"string","enum":["node-locked","floating"]},"maxMachines":{"type":["integer","null"]},"entitlements":strs,"limits":ref("UsageLimits"),"cloudDeployment":{"type":"boolean"},"gracePeriodDays":{"type":"integer"},"offlineGraceDays":{"type":"integer"},"expirationStrategy":{"type":"string"},**machine_rules,"metadata":meta,"createdAt":dt,"updatedAt":dt}},
  "CustomerDraft":{"type":"object","additionalProperties":False,"required":["name"],"properties":{"name":{"type":"string"},"email":{"type":["string","null"],"format":"email"},"metadata":meta}},
  "Customer":{"type":"object","properties":{"id":{"type":"string"},"accountId":{"type":"string"},"name":{"type":"string"},"email":{"type":["string","null"]},"metadata":meta,"createdAt":dt,"updatedAt":dt}},
  "LimitOverrides":{"type":"object","additionalProperties":False,"properties":{k:limitValue for k in ["maxMachines","maxWorkflows","executionsPerMonth","concurrentExecutions","requestsPerSecond"]},"description":"Replace the policy's limits for one license; 'unlimited' lifts a limit."},
@@ -78,6 +92,30 @@ schemas={
  "SigningKey":{"type":"object","properties":{"kid":{"type":"string"},"status":{"type":"string","enum":["live","retired"]},"current":{"type":"boolean"},"createdAt":dt,"retiredAt":{"type":["string","null"],"format":"date-time"},"publicKeyPem":{"type":"string"}}},
  "JWKS":{"type":"object","properties":{"keys":{"type":"array","items":{"type":"object","properties":{"kty":{"const":"OKP"},"crv":{"const":"Ed25519"},"kid":{"type":"string"},"x":{"type":"string"},"use":{"const":"sig"},"alg":{"const":"EdDSA"}}}}}},
  "Status":{"type":"object","properties":{"status":{"type":"string"}}},
+ "Activation":{"type":"object","additionalProperties":False,"required":["fingerprint"],"properties":{
+   "licenseId":{"type":"string","description":"Required with an API token; with a license key it is the key's license."},
+   "fingerprint":{"type":"string","maxLength":256,"description":"Printable ASCII without spaces; unique among the license's active machines."},
+   "name":{"type":"string"},"platform":{"type":"string"},"hostname":{"type":"string"},"cores":{"type":"integer","minimum":1,"maximum":4096},
+   "cluster":{"type":"string","description":"The cluster the machine is a node of (cluster-bound licenses)."}}},
+ "Machine":{"type":"object","properties":{"id":{"type":"string"},"accountId":{"type":"string"},"licenseId":{"type":"string"},"fingerprint":{"type":"string"},
+   "name":{"type":["string","null"]},"platform":{"type":["string","null"]},"hostname":{"type":["string","null"]},"cores":{"type":["integer","null"]},"cluster":{"type":["string","null"]},
+   "state":{"type":"string","enum":["active","deactivated"]},"status":{"type":"string","enum":["alive","dead","deactivated"],"description":"At the time of the request."},
+   "deactivationReason":{"type":["string","null"],"enum":["requested","dead","cluster-drained","offline-receipt",None]},"deactivatedAt":{"type":["string","null"],"format":"date-time"},
+   "lastHeartbeatAt":dt,"deadAt":{"type":["string","null"],"format":"date-time","description":"When it counts as dead without a beat; null when it needs no heartbeats."},
+   "nextHeartbeatDueAt":{"type":["string","null"],"format":"date-time"},"heartbeatIntervalSeconds":{"type":["integer","null"]},
+   "drainingUntil":{"type":["string","null"],"format":"date-time"},"tokenVersion":{"type":"integer"},"activatedOffline":{"type":"boolean"},"createdAt":dt,"updatedAt":dt}},
+ "LicenseSummary":{"type":"object","properties":{"id":{"type":"string"},"status":{"type":"string"},"tier":{"type":"string"},"productId":{"type":"string"},"policyId":{"type":"string"},"customerId":{"type":"string"},"expiresAt":{"type":["string","null"],"format":"date-time"},"entitlements":strs,"limits":limits_obj,"revocationVersion":{"type":"integer"}}},
+ "MachineAnswer":{"type":"object","required":["machine","license","valid","code","token","tokenExpiresAt"],"properties":{"machine":ref("Machine"),"license":ref("LicenseSummary"),"valid":{"type":"boolean"},"code":ref("ValidationCode"),
+   "token":{"type":["string","null"],"description":"Activation token: a JWT (EdDSA, kid in the header; verify with /.well-known/jwks.json). Null when the license may not run."},
+   "tokenExpiresAt":{"type":["string","null"],"format":"date-time"}}},
+ "CheckOut":{"type":"object","additionalProperties":False,"properties":{"encrypt":{"type":"boolean","default":False,"description":"AES-256-GCM under a key derived from the license key (and the fingerprint for a machine file)."},"ttlSeconds":{"type":"integer","minimum":3600,"maximum":31536000,"description":"Default: the policy's offline grace."}}},
+ "LicenseFile":{"type":"object","properties":{"file":{"type":"string","description":"-----BEGIN TOLLGATE LICENSE FILE----- armor"},"encrypted":{"type":"boolean"},"issuedAt":dt,"expiresAt":dt}},
+ "OfflineActivation":{"type":"object","additionalProperties":False,"required":["request"],"properties":{"request":{"type":"string","description":"-----BEGIN TOLLGATE ACTIVATION REQUEST----- block made on the air-gapped machine."},"encrypt":{"type":"boolean"},"ttlSeconds":{"type":"integer"}}},
+ "OfflineActivationAnswer":{"type":"object","properties":{"machine":ref("Machine"),"file":{"type":"string"},"encrypted":{"type":"boolean"},"expiresAt":dt}},
+ "OfflineDeactivation":{"type":"object","additionalProperties":False,"required":["receipt"],"properties":{"receipt":{"type":"string","description":"-----BEGIN TOLLGATE DEACTIVATION RECEIPT----- block."}}},
+ "LeaseRequest":{"type":"object","additionalProperties":False,"properties":{"ttlSeconds":{"type":"integer","minimum":10,"maximum":86400,"default":300},"holder":{"type":"string"}}},
+ "Lease":{"type":"object","properties":{"id":{"type":"string"},"accountId":{"type":"string"},"licenseId":{"type":"string"},"machineId":{"type":["string","null"]},"holder":{"type":["string","null"]},"expiresAt":dt,"createdAt":dt}},
+ "TokenVerification":{"type":"object","required":["valid","code","message","claims","licenseStatus"],"properties":{"valid":{"type":"boolean"},"code":{"type":"string","enum":["VALID","TOKEN_INVALID","TOKEN_EXPIRED","TOKEN_REVOKED"]},"message":{"type":"string"},"claims":{"type":["object","null"],"description":"The JWT payload as signed."},"licenseStatus":{"type":["string","null"]}}},
 }
 paths={}
 paths.update(crud("products","Product","ProductDraft","Products"))
@@ -99,6 +137,37 @@ paths["/v1/licenses/validate"]={"post":{"tags":["Validation"],"operationId":"val
   "description":"Always 200 for a readable request: `valid` and `code` give the verdict, `reasons` every failing check. The body is signed: verify `Tollgate-Signature` with the key it names in /.well-known/jwks.json and check the echoed nonce.",
   "requestBody":body(ref("ValidationRequest")),
   "responses":{**ok(ref("ValidationResponse"),headers={"Tollgate-Signature":{"description":"keyid=\"…\", algorithm=\"ed25519\", signature=\"<base64 Ed25519 over the exact body bytes>\"","schema":{"type":"string"}}}),**errors("400","413","422","503")}}}
+M=["400","401","403","404","409","413","422","503"]
+paths["/v1/machines"]={
+ "post":{"tags":["Machines"],"operationId":"activateMachine","summary":"Activate a machine (license key or API token)",
+  "description":"Errors: 403 SUSPENDED/EXPIRED/REVOKED, 409 FINGERPRINT_TAKEN/CLUSTER_DRAINING, 422 MACHINE_LIMIT_EXCEEDED/CLUSTER_LIMIT_EXCEEDED/NODE_LIMIT_EXCEEDED with `count` and `limit` in the error object.",
+  "security":sec_any,"parameters":[idem],"requestBody":body(ref("Activation")),"responses":{**ok(ref("MachineAnswer"),"201","Created"),**errors(*M)}},
+ "get":{"tags":["Machines"],"operationId":"listMachines","summary":"List the account's machines","security":sec,"parameters":pagep+[{"name":"licenseId","in":"query","schema":{"type":"string"}},{"name":"state","in":"query","schema":{"type":"string","enum":["active","deactivated"]}}],"responses":{**ok(page("Machine")),**errors(*R)}}}
+paths["/v1/machines/{id}"]={
+ "get":{"tags":["Machines"],"operationId":"getMachine","summary":"Show a machine (alive, dead or deactivated)","security":sec_any,"parameters":[pid()],"responses":{**ok(ref("Machine")),**errors("401","404","503")}},
+ "delete":{"tags":["Machines"],"operationId":"deactivateMachine","summary":"Deactivate a machine (its own token, its license key, or an API token); its tokens are revoked","security":sec_any,"parameters":[pid()],"responses":{**ok(ref("Machine")),**errors("401","404","409","503")}}}
+paths["/v1/machines/{id}/heartbeat"]={"post":{"tags":["Machines"],"operationId":"heartbeat","summary":"Heartbeat: moves the deadline, answers the license status and a fresh token",
+  "description":"A machine token that is no longer current answers 401 TOKEN_REVOKED with `licenseStatus` in the error; TOKEN_EXPIRED when it expired. A culled machine comes back within the resurrection window; otherwise 409 MACHINE_DEACTIVATED.",
+  "security":sec_any,"parameters":[pid()],"responses":{**ok(ref("MachineAnswer")),**errors(*M)}}}
+paths["/v1/machines/{id}/actions/check-out"]={"post":{"tags":["Offline"],"operationId":"checkOutMachine","summary":"A signed machine file for offline use","security":sec_any,"parameters":[pid()],
+  "requestBody":{"required":False,"content":{"application/json":{"schema":ref("CheckOut")}}},"responses":{**ok(ref("LicenseFile"),"201","Created"),**errors(*M)}}}
+paths["/v1/licenses/{id}/actions/check-out"]={"post":{"tags":["Offline"],"operationId":"checkOutLicense","summary":"A signed license file for offline use","security":sec_any,"parameters":[pid()],
+  "requestBody":{"required":False,"content":{"application/json":{"schema":ref("CheckOut")}}},"responses":{**ok(ref("LicenseFile"),"201","Created"),**errors(*M)}}}
+paths["/v1/licenses/{id}/machines"]={"get":{"tags":["Machines"],"operationId":"listLicenseMachines","summary":"A license's machines with alive/dead status and last heartbeat","security":sec_any,"parameters":[pid()]+pagep+[{"name":"state","in":"query","schema":{"type":"string","enum":["active","deactivated"]}}],"responses":{**ok(page("Machine")),**errors("400","401","404","503")}}}
+paths["/v1/machines/offline-activations"]={"post":{"tags":["Offline"],"operationId":"offlineActivation","summary":"Activate an air-gapped machine from its request block (the block's proof is the credential)",
+  "description":"201 with the machine file; 200 with a fresh file when the same request was already answered. 401 PROOF_INVALID, 422 REQUEST_MALFORMED/REQUEST_EXPIRED/REQUEST_IN_FUTURE, 409 REQUEST_USED, plus the activation errors.",
+  "requestBody":body(ref("OfflineActivation")),"responses":{**ok(ref("OfflineActivationAnswer"),"201","Created"),**errors(*M)}}}
+paths["/v1/machines/offline-deactivations"]={"post":{"tags":["Offline"],"operationId":"offlineDeactivation","summary":"Free the seat named by an air-gapped machine's deactivation receipt",
+  "requestBody":body(ref("OfflineDeactivation")),"responses":{**ok(ref("Machine")),**errors("400","401","404","413","422","503")}}}
+paths["/v1/licenses/{id}/leases"]={
+ "post":{"tags":["Leases"],"operationId":"takeLease","summary":"Take a concurrentExecutions slot for a TTL","description":"422 CONCURRENCY_LIMIT_EXCEEDED with `count` and `limit` when every slot is held.","security":sec_any,"parameters":[pid()],
+  "requestBody":{"required":False,"content":{"application/json":{"schema":ref("LeaseRequest")}}},"responses":{**ok(ref("Lease"),"201","Created"),**errors(*M)}},
+ "get":{"tags":["Leases"],"operationId":"listLeases","summary":"The license's unexpired leases","security":sec_any,"parameters":[pid()],"responses":{**ok(page("Lease")),**errors("401","404","503")}}}
+paths["/v1/licenses/{id}/leases/{lease}/actions/renew"]={"post":{"tags":["Leases"],"operationId":"renewLease","summary":"Extend a lease that has not expired (409 LEASE_EXPIRED otherwise)","security":sec_any,"parameters":[pid(),pid("lease")],
+  "requestBody":{"required":False,"content":{"application/json":{"schema":{"type":"object","additionalProperties":False,"properties":{"ttlSeconds":{"type":"integer","minimum":10,"maximum":86400}}}}}},"responses":{**ok(ref("Lease")),**errors(*M)}}}
+paths["/v1/licenses/{id}/leases/{lease}"]={"delete":{"tags":["Leases"],"operationId":"releaseLease","summary":"Return a lease","security":sec_any,"parameters":[pid(),pid("lease")],"responses":{"204":{"description":"Returned"},**errors("401","404","503")}}}
+paths["/v1/tokens/verify"]={"post":{"tags":["Machines"],"operationId":"verifyToken","summary":"Whether an activation token is valid now (signature, expiry, and not revoked)",
+  "requestBody":body({"type":"object","additionalProperties":False,"required":["token"],"properties":{"token":{"type":"string"}}}),"responses":{**ok(ref("TokenVerification")),**errors("400","413","422","503")}}}
 paths["/v1/audit-events"]={"get":{"tags":["Audit"],"operationId":"listAuditEvents","summary":"The account's audit log, newest first","security":sec,"parameters":pagep+[{"name":"objectId","in":"query","schema":{"type":"string"}}],"responses":{**ok(page("AuditEvent")),**errors(*R)}}}
 paths["/v1/audit-events/verify"]={"get":{"tags":["Audit"],"operationId":"verifyAuditChain","summary":"Recompute the hash chain and report the first broken entry","security":sec,"responses":{**ok(ref("AuditVerification")),**errors("401","503")}}}
 paths["/v1/keys"]={"get":{"tags":["Keys"],"operationId":"listKeys","summary":"The account's signing keys (public halves)","security":sec,"responses":{**ok(page("SigningKey")),**errors("401")}}}
@@ -111,7 +180,9 @@ paths["/metrics"]={"get":{"tags":["Operations"],"operationId":"metrics","summary
 paths["/openapi.json"]={"get":{"tags":["Operations"],"operationId":"openapi","summary":"This document","responses":{"200":{"description":"OpenAPI 3.1","content":{"application/json":{"schema":{"type":"object"}}}}}}}
 doc={"openapi":"3.1.0","info":{"title":"Tollgate","version":"0.1.0","description":"Self-hosted licensing server. JSON under /v1, camelCase, cursor pagination, errors as {\"error\":{\"code\",\"message\",\"field\"}}."},
  "servers":[{"url":"http://127.0.0.1:8080"}],
- "components":{"securitySchemes":{"bearer":{"type":"http","scheme":"bearer","description":"An API token: tga_… (admin) or tgr_… (read-only)."}},"schemas":schemas},
+ "components":{"securitySchemes":{"bearer":{"type":"http","scheme":"bearer","description":"An API token: tga_… (admin) or tgr_… (read-only)."},
+   "license":{"type":"apiKey","in":"header","name":"Authorization","description":"`License <key>`: the license key, for its own license's machine routes."},
+   "machineToken":{"type":"http","scheme":"bearer","bearerFormat":"JWT","description":"A machine's activation token, for its own machine."}},"schemas":schemas},
  "paths":dict(sorted(paths.items()))}
 text=json.dumps(doc,indent=1,sort_keys=False)
 assert '"""#' not in text

@@ -21,6 +21,18 @@ enum OpenAPIDocument {
     "type": "http",
     "scheme": "bearer",
     "description": "An API token: tga_\u2026 (admin) or tgr_\u2026 (read-only)."
+   },
+   "license": {
+    "type": "apiKey",
+    "in": "header",
+    "name": "Authorization",
+    "description": "`License <key>`: the license key, for its own license's machine routes."
+   },
+   "machineToken": {
+    "type": "http",
+    "scheme": "bearer",
+    "bearerFormat": "JWT",
+    "description": "A machine's activation token, for its own machine."
    }
   },
   "schemas": {
@@ -41,7 +53,8 @@ enum OpenAPIDocument {
         "type": "string",
         "examples": [
          "MISSING_FIELD",
-         "LICENSE_ALREADY_SUSPENDED"
+         "LICENSE_ALREADY_SUSPENDED",
+         "MACHINE_LIMIT_EXCEEDED"
         ]
        },
        "message": {
@@ -49,6 +62,18 @@ enum OpenAPIDocument {
        },
        "field": {
         "type": "string"
+       },
+       "count": {
+        "type": "integer",
+        "description": "Limit errors: the current count."
+       },
+       "limit": {
+        "type": "integer",
+        "description": "Limit errors: the limit."
+       },
+       "licenseStatus": {
+        "type": "string",
+        "description": "TOKEN_REVOKED: the license's status now."
        }
       }
      }
@@ -221,6 +246,65 @@ enum OpenAPIDocument {
       ],
       "default": "restrict-access"
      },
+     "maxClusters": {
+      "type": [
+       "integer",
+       "null"
+      ],
+      "minimum": 1,
+      "description": "Clusters a license runs in at once; null = 1 once a machine names a cluster."
+     },
+     "maxNodesPerCluster": {
+      "type": [
+       "integer",
+       "null"
+      ],
+      "minimum": 1
+     },
+     "clusterDrainSeconds": {
+      "type": "integer",
+      "minimum": 0,
+      "maximum": 2592000,
+      "default": 3600,
+      "description": "How long a replaced cluster keeps running."
+     },
+     "requireHeartbeat": {
+      "type": "boolean",
+      "default": true
+     },
+     "heartbeatIntervalSeconds": {
+      "type": "integer",
+      "minimum": 60,
+      "maximum": 604800,
+      "default": 600
+     },
+     "heartbeatGraceSeconds": {
+      "type": "integer",
+      "minimum": 0,
+      "maximum": 604800,
+      "default": 120
+     },
+     "resurrectionWindowSeconds": {
+      "type": "integer",
+      "minimum": 0,
+      "maximum": 2592000,
+      "default": 3600,
+      "description": "After its death, a beat within this window brings a culled machine back."
+     },
+     "deadMachineStrategy": {
+      "type": "string",
+      "enum": [
+       "deactivate",
+       "keep"
+      ],
+      "default": "deactivate"
+     },
+     "tokenLifetimeMinutes": {
+      "type": "integer",
+      "minimum": 5,
+      "maximum": 60,
+      "default": 15
+     },
      "metadata": {
       "type": "object",
       "additionalProperties": {
@@ -284,6 +368,65 @@ enum OpenAPIDocument {
      },
      "expirationStrategy": {
       "type": "string"
+     },
+     "maxClusters": {
+      "type": [
+       "integer",
+       "null"
+      ],
+      "minimum": 1,
+      "description": "Clusters a license runs in at once; null = 1 once a machine names a cluster."
+     },
+     "maxNodesPerCluster": {
+      "type": [
+       "integer",
+       "null"
+      ],
+      "minimum": 1
+     },
+     "clusterDrainSeconds": {
+      "type": "integer",
+      "minimum": 0,
+      "maximum": 2592000,
+      "default": 3600,
+      "description": "How long a replaced cluster keeps running."
+     },
+     "requireHeartbeat": {
+      "type": "boolean",
+      "default": true
+     },
+     "heartbeatIntervalSeconds": {
+      "type": "integer",
+      "minimum": 60,
+      "maximum": 604800,
+      "default": 600
+     },
+     "heartbeatGraceSeconds": {
+      "type": "integer",
+      "minimum": 0,
+      "maximum": 604800,
+      "default": 120
+     },
+     "resurrectionWindowSeconds": {
+      "type": "integer",
+      "minimum": 0,
+      "maximum": 2592000,
+      "default": 3600,
+      "description": "After its death, a beat within this window brings a culled machine back."
+     },
+     "deadMachineStrategy": {
+      "type": "string",
+      "enum": [
+       "deactivate",
+       "keep"
+      ],
+      "default": "deactivate"
+     },
+     "tokenLifetimeMinutes": {
+      "type": "integer",
+      "minimum": 5,
+      "maximum": 60,
+      "default": 15
      },
      "metadata": {
       "type": "object",
@@ -922,6 +1065,460 @@ enum OpenAPIDocument {
     "properties": {
      "status": {
       "type": "string"
+     }
+    }
+   },
+   "Activation": {
+    "type": "object",
+    "additionalProperties": false,
+    "required": [
+     "fingerprint"
+    ],
+    "properties": {
+     "licenseId": {
+      "type": "string",
+      "description": "Required with an API token; with a license key it is the key's license."
+     },
+     "fingerprint": {
+      "type": "string",
+      "maxLength": 256,
+      "description": "Printable ASCII without spaces; unique among the license's active machines."
+     },
+     "name": {
+      "type": "string"
+     },
+     "platform": {
+      "type": "string"
+     },
+     "hostname": {
+      "type": "string"
+     },
+     "cores": {
+      "type": "integer",
+      "minimum": 1,
+      "maximum": 4096
+     },
+     "cluster": {
+      "type": "string",
+      "description": "The cluster the machine is a node of (cluster-bound licenses)."
+     }
+    }
+   },
+   "Machine": {
+    "type": "object",
+    "properties": {
+     "id": {
+      "type": "string"
+     },
+     "accountId": {
+      "type": "string"
+     },
+     "licenseId": {
+      "type": "string"
+     },
+     "fingerprint": {
+      "type": "string"
+     },
+     "name": {
+      "type": [
+       "string",
+       "null"
+      ]
+     },
+     "platform": {
+      "type": [
+       "string",
+       "null"
+      ]
+     },
+     "hostname": {
+      "type": [
+       "string",
+       "null"
+      ]
+     },
+     "cores": {
+      "type": [
+       "integer",
+       "null"
+      ]
+     },
+     "cluster": {
+      "type": [
+       "string",
+       "null"
+      ]
+     },
+     "state": {
+      "type": "string",
+      "enum": [
+       "active",
+       "deactivated"
+      ]
+     },
+     "status": {
+      "type": "string",
+      "enum": [
+       "alive",
+       "dead",
+       "deactivated"
+      ],
+      "description": "At the time of the request."
+     },
+     "deactivationReason": {
+      "type": [
+       "string",
+       "null"
+      ],
+      "enum": [
+       "requested",
+       "dead",
+       "cluster-drained",
+       "offline-receipt",
+       null
+      ]
+     },
+     "deactivatedAt": {
+      "type": [
+       "string",
+       "null"
+      ],
+      "format": "date-time"
+     },
+     "lastHeartbeatAt": {
+      "type": "string",
+      "format": "date-time"
+     },
+     "deadAt": {
+      "type": [
+       "string",
+       "null"
+      ],
+      "format": "date-time",
+      "description": "When it counts as dead without a beat; null when it needs no heartbeats."
+     },
+     "nextHeartbeatDueAt": {
+      "type": [
+       "string",
+       "null"
+      ],
+      "format": "date-time"
+     },
+     "heartbeatIntervalSeconds": {
+      "type": [
+       "integer",
+       "null"
+      ]
+     },
+     "drainingUntil": {
+      "type": [
+       "string",
+       "null"
+      ],
+      "format": "date-time"
+     },
+     "tokenVersion": {
+      "type": "integer"
+     },
+     "activatedOffline": {
+      "type": "boolean"
+     },
+     "createdAt": {
+      "type": "string",
+      "format": "date-time"
+     },
+     "updatedAt": {
+      "type": "string",
+      "format": "date-time"
+     }
+    }
+   },
+   "LicenseSummary": {
+    "type": "object",
+    "properties": {
+     "id": {
+      "type": "string"
+     },
+     "status": {
+      "type": "string"
+     },
+     "tier": {
+      "type": "string"
+     },
+     "productId": {
+      "type": "string"
+     },
+     "policyId": {
+      "type": "string"
+     },
+     "customerId": {
+      "type": "string"
+     },
+     "expiresAt": {
+      "type": [
+       "string",
+       "null"
+      ],
+      "format": "date-time"
+     },
+     "entitlements": {
+      "type": "array",
+      "items": {
+       "type": "string"
+      }
+     },
+     "limits": {
+      "type": "object",
+      "properties": {
+       "maxMachines": {
+        "type": [
+         "integer",
+         "null"
+        ]
+       },
+       "maxWorkflows": {
+        "type": [
+         "integer",
+         "null"
+        ]
+       },
+       "executionsPerMonth": {
+        "type": [
+         "integer",
+         "null"
+        ]
+       },
+       "concurrentExecutions": {
+        "type": [
+         "integer",
+         "null"
+        ]
+       },
+       "requestsPerSecond": {
+        "type": [
+         "integer",
+         "null"
+        ]
+       }
+      }
+     },
+     "revocationVersion": {
+      "type": "integer"
+     }
+    }
+   },
+   "MachineAnswer": {
+    "type": "object",
+    "required": [
+     "machine",
+     "license",
+     "valid",
+     "code",
+     "token",
+     "tokenExpiresAt"
+    ],
+    "properties": {
+     "machine": {
+      "$ref": "#/components/schemas/Machine"
+     },
+     "license": {
+      "$ref": "#/components/schemas/LicenseSummary"
+     },
+     "valid": {
+      "type": "boolean"
+     },
+     "code": {
+      "$ref": "#/components/schemas/ValidationCode"
+     },
+     "token": {
+      "type": [
+       "string",
+       "null"
+      ],
+      "description": "Activation token: a JWT (EdDSA, kid in the header; verify with /.well-known/jwks.json). Null when the license may not run."
+     },
+     "tokenExpiresAt": {
+      "type": [
+       "string",
+       "null"
+      ],
+      "format": "date-time"
+     }
+    }
+   },
+   "CheckOut": {
+    "type": "object",
+    "additionalProperties": false,
+    "properties": {
+     "encrypt": {
+      "type": "boolean",
+      "default": false,
+      "description": "AES-256-GCM under a key derived from the license key (and the fingerprint for a machine file)."
+     },
+     "ttlSeconds": {
+      "type": "integer",
+      "minimum": 3600,
+      "maximum": 31536000,
+      "description": "Default: the policy's offline grace."
+     }
+    }
+   },
+   "LicenseFile": {
+    "type": "object",
+    "properties": {
+     "file": {
+      "type": "string",
+      "description": "-----BEGIN TOLLGATE LICENSE FILE----- armor"
+     },
+     "encrypted": {
+      "type": "boolean"
+     },
+     "issuedAt": {
+      "type": "string",
+      "format": "date-time"
+     },
+     "expiresAt": {
+      "type": "string",
+      "format": "date-time"
+     }
+    }
+   },
+   "OfflineActivation": {
+    "type": "object",
+    "additionalProperties": false,
+    "required": [
+     "request"
+    ],
+    "properties": {
+     "request": {
+      "type": "string",
+      "description": "-----BEGIN TOLLGATE ACTIVATION REQUEST----- block made on the air-gapped machine."
+     },
+     "encrypt": {
+      "type": "boolean"
+     },
+     "ttlSeconds": {
+      "type": "integer"
+     }
+    }
+   },
+   "OfflineActivationAnswer": {
+    "type": "object",
+    "properties": {
+     "machine": {
+      "$ref": "#/components/schemas/Machine"
+     },
+     "file": {
+      "type": "string"
+     },
+     "encrypted": {
+      "type": "boolean"
+     },
+     "expiresAt": {
+      "type": "string",
+      "format": "date-time"
+     }
+    }
+   },
+   "OfflineDeactivation": {
+    "type": "object",
+    "additionalProperties": false,
+    "required": [
+     "receipt"
+    ],
+    "properties": {
+     "receipt": {
+      "type": "string",
+      "description": "-----BEGIN TOLLGATE DEACTIVATION RECEIPT----- block."
+     }
+    }
+   },
+   "LeaseRequest": {
+    "type": "object",
+    "additionalProperties": false,
+    "properties": {
+     "ttlSeconds": {
+      "type": "integer",
+      "minimum": 10,
+      "maximum": 86400,
+      "default": 300
+     },
+     "holder": {
+      "type": "string"
+     }
+    }
+   },
+   "Lease": {
+    "type": "object",
+    "properties": {
+     "id": {
+      "type": "string"
+     },
+     "accountId": {
+      "type": "string"
+     },
+     "licenseId": {
+      "type": "string"
+     },
+     "machineId": {
+      "type": [
+       "string",
+       "null"
+      ]
+     },
+     "holder": {
+      "type": [
+       "string",
+       "null"
+      ]
+     },
+     "expiresAt": {
+      "type": "string",
+      "format": "date-time"
+     },
+     "createdAt": {
+      "type": "string",
+      "format": "date-time"
+     }
+    }
+   },
+   "TokenVerification": {
+    "type": "object",
+    "required": [
+     "valid",
+     "code",
+     "message",
+     "claims",
+     "licenseStatus"
+    ],
+    "properties": {
+     "valid": {
+      "type": "boolean"
+     },
+     "code": {
+      "type": "string",
+      "enum": [
+       "VALID",
+       "TOKEN_INVALID",
+       "TOKEN_EXPIRED",
+       "TOKEN_REVOKED"
+      ]
+     },
+     "message": {
+      "type": "string"
+     },
+     "claims": {
+      "type": [
+       "object",
+       "null"
+      ],
+      "description": "The JWT payload as signed."
+     },
+     "licenseStatus": {
+      "type": [
+       "string",
+       "null"
+      ]
      }
     }
    }
@@ -2298,6 +2895,138 @@ enum OpenAPIDocument {
     }
    }
   },
+  "/v1/licenses/{id}/actions/check-out": {
+   "post": {
+    "tags": [
+     "Offline"
+    ],
+    "operationId": "checkOutLicense",
+    "summary": "A signed license file for offline use",
+    "security": [
+     {
+      "bearer": []
+     },
+     {
+      "license": []
+     },
+     {
+      "machineToken": []
+     }
+    ],
+    "parameters": [
+     {
+      "name": "id",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string"
+      }
+     }
+    ],
+    "requestBody": {
+     "required": false,
+     "content": {
+      "application/json": {
+       "schema": {
+        "$ref": "#/components/schemas/CheckOut"
+       }
+      }
+     }
+    },
+    "responses": {
+     "201": {
+      "description": "Created",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/LicenseFile"
+        }
+       }
+      }
+     },
+     "400": {
+      "description": "Malformed JSON or query parameter",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "401": {
+      "description": "Missing or invalid API token",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "403": {
+      "description": "Read-only token used for a change",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "404": {
+      "description": "Not found in this account",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "409": {
+      "description": "The object's state forbids this",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "413": {
+      "description": "Body larger than the limit",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "422": {
+      "description": "A field is missing, of the wrong type, unknown or out of range",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "503": {
+      "description": "The database is unavailable; retry after Retry-After seconds",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     }
+    }
+   }
+  },
   "/v1/licenses/{id}/actions/{action}": {
    "post": {
     "tags": [
@@ -2450,6 +3179,578 @@ enum OpenAPIDocument {
     }
    }
   },
+  "/v1/licenses/{id}/leases": {
+   "post": {
+    "tags": [
+     "Leases"
+    ],
+    "operationId": "takeLease",
+    "summary": "Take a concurrentExecutions slot for a TTL",
+    "description": "422 CONCURRENCY_LIMIT_EXCEEDED with `count` and `limit` when every slot is held.",
+    "security": [
+     {
+      "bearer": []
+     },
+     {
+      "license": []
+     },
+     {
+      "machineToken": []
+     }
+    ],
+    "parameters": [
+     {
+      "name": "id",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string"
+      }
+     }
+    ],
+    "requestBody": {
+     "required": false,
+     "content": {
+      "application/json": {
+       "schema": {
+        "$ref": "#/components/schemas/LeaseRequest"
+       }
+      }
+     }
+    },
+    "responses": {
+     "201": {
+      "description": "Created",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Lease"
+        }
+       }
+      }
+     },
+     "400": {
+      "description": "Malformed JSON or query parameter",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "401": {
+      "description": "Missing or invalid API token",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "403": {
+      "description": "Read-only token used for a change",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "404": {
+      "description": "Not found in this account",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "409": {
+      "description": "The object's state forbids this",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "413": {
+      "description": "Body larger than the limit",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "422": {
+      "description": "A field is missing, of the wrong type, unknown or out of range",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "503": {
+      "description": "The database is unavailable; retry after Retry-After seconds",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     }
+    }
+   },
+   "get": {
+    "tags": [
+     "Leases"
+    ],
+    "operationId": "listLeases",
+    "summary": "The license's unexpired leases",
+    "security": [
+     {
+      "bearer": []
+     },
+     {
+      "license": []
+     },
+     {
+      "machineToken": []
+     }
+    ],
+    "parameters": [
+     {
+      "name": "id",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string"
+      }
+     }
+    ],
+    "responses": {
+     "200": {
+      "description": "OK",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object",
+         "required": [
+          "data",
+          "nextCursor"
+         ],
+         "properties": {
+          "data": {
+           "type": "array",
+           "items": {
+            "$ref": "#/components/schemas/Lease"
+           }
+          },
+          "nextCursor": {
+           "type": [
+            "string",
+            "null"
+           ],
+           "description": "Pass as `cursor` for the next page; null on the last page."
+          }
+         }
+        }
+       }
+      }
+     },
+     "401": {
+      "description": "Missing or invalid API token",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "404": {
+      "description": "Not found in this account",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "503": {
+      "description": "The database is unavailable; retry after Retry-After seconds",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     }
+    }
+   }
+  },
+  "/v1/licenses/{id}/leases/{lease}": {
+   "delete": {
+    "tags": [
+     "Leases"
+    ],
+    "operationId": "releaseLease",
+    "summary": "Return a lease",
+    "security": [
+     {
+      "bearer": []
+     },
+     {
+      "license": []
+     },
+     {
+      "machineToken": []
+     }
+    ],
+    "parameters": [
+     {
+      "name": "id",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string"
+      }
+     },
+     {
+      "name": "lease",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string"
+      }
+     }
+    ],
+    "responses": {
+     "204": {
+      "description": "Returned"
+     },
+     "401": {
+      "description": "Missing or invalid API token",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "404": {
+      "description": "Not found in this account",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "503": {
+      "description": "The database is unavailable; retry after Retry-After seconds",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     }
+    }
+   }
+  },
+  "/v1/licenses/{id}/leases/{lease}/actions/renew": {
+   "post": {
+    "tags": [
+     "Leases"
+    ],
+    "operationId": "renewLease",
+    "summary": "Extend a lease that has not expired (409 LEASE_EXPIRED otherwise)",
+    "security": [
+     {
+      "bearer": []
+     },
+     {
+      "license": []
+     },
+     {
+      "machineToken": []
+     }
+    ],
+    "parameters": [
+     {
+      "name": "id",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string"
+      }
+     },
+     {
+      "name": "lease",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string"
+      }
+     }
+    ],
+    "requestBody": {
+     "required": false,
+     "content": {
+      "application/json": {
+       "schema": {
+        "type": "object",
+        "additionalProperties": false,
+        "properties": {
+         "ttlSeconds": {
+          "type": "integer",
+          "minimum": 10,
+          "maximum": 86400
+         }
+        }
+       }
+      }
+     }
+    },
+    "responses": {
+     "200": {
+      "description": "OK",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Lease"
+        }
+       }
+      }
+     },
+     "400": {
+      "description": "Malformed JSON or query parameter",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "401": {
+      "description": "Missing or invalid API token",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "403": {
+      "description": "Read-only token used for a change",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "404": {
+      "description": "Not found in this account",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "409": {
+      "description": "The object's state forbids this",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "413": {
+      "description": "Body larger than the limit",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "422": {
+      "description": "A field is missing, of the wrong type, unknown or out of range",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "503": {
+      "description": "The database is unavailable; retry after Retry-After seconds",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     }
+    }
+   }
+  },
+  "/v1/licenses/{id}/machines": {
+   "get": {
+    "tags": [
+     "Machines"
+    ],
+    "operationId": "listLicenseMachines",
+    "summary": "A license's machines with alive/dead status and last heartbeat",
+    "security": [
+     {
+      "bearer": []
+     },
+     {
+      "license": []
+     },
+     {
+      "machineToken": []
+     }
+    ],
+    "parameters": [
+     {
+      "name": "id",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string"
+      }
+     },
+     {
+      "name": "limit",
+      "in": "query",
+      "schema": {
+       "type": "integer",
+       "minimum": 1,
+       "maximum": 100,
+       "default": 25
+      }
+     },
+     {
+      "name": "cursor",
+      "in": "query",
+      "schema": {
+       "type": "string"
+      }
+     },
+     {
+      "name": "state",
+      "in": "query",
+      "schema": {
+       "type": "string",
+       "enum": [
+        "active",
+        "deactivated"
+       ]
+      }
+     }
+    ],
+    "responses": {
+     "200": {
+      "description": "OK",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object",
+         "required": [
+          "data",
+          "nextCursor"
+         ],
+         "properties": {
+          "data": {
+           "type": "array",
+           "items": {
+            "$ref": "#/components/schemas/Machine"
+           }
+          },
+          "nextCursor": {
+           "type": [
+            "string",
+            "null"
+           ],
+           "description": "Pass as `cursor` for the next page; null on the last page."
+          }
+         }
+        }
+       }
+      }
+     },
+     "400": {
+      "description": "Malformed JSON or query parameter",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "401": {
+      "description": "Missing or invalid API token",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "404": {
+      "description": "Not found in this account",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "503": {
+      "description": "The database is unavailable; retry after Retry-After seconds",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     }
+    }
+   }
+  },
   "/v1/licenses/{id}/validations": {
    "get": {
     "tags": [
@@ -2541,6 +3842,861 @@ enum OpenAPIDocument {
      },
      "404": {
       "description": "Not found in this account",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "503": {
+      "description": "The database is unavailable; retry after Retry-After seconds",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     }
+    }
+   }
+  },
+  "/v1/machines": {
+   "post": {
+    "tags": [
+     "Machines"
+    ],
+    "operationId": "activateMachine",
+    "summary": "Activate a machine (license key or API token)",
+    "description": "Errors: 403 SUSPENDED/EXPIRED/REVOKED, 409 FINGERPRINT_TAKEN/CLUSTER_DRAINING, 422 MACHINE_LIMIT_EXCEEDED/CLUSTER_LIMIT_EXCEEDED/NODE_LIMIT_EXCEEDED with `count` and `limit` in the error object.",
+    "security": [
+     {
+      "bearer": []
+     },
+     {
+      "license": []
+     },
+     {
+      "machineToken": []
+     }
+    ],
+    "parameters": [
+     {
+      "name": "Idempotency-Key",
+      "in": "header",
+      "required": false,
+      "schema": {
+       "type": "string",
+       "maxLength": 255
+      },
+      "description": "Retries with the same key and body get the first response (header Idempotent-Replayed: true); the same key with another body answers 422 IDEMPOTENCY_KEY_REUSED."
+     }
+    ],
+    "requestBody": {
+     "required": true,
+     "content": {
+      "application/json": {
+       "schema": {
+        "$ref": "#/components/schemas/Activation"
+       }
+      }
+     }
+    },
+    "responses": {
+     "201": {
+      "description": "Created",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/MachineAnswer"
+        }
+       }
+      }
+     },
+     "400": {
+      "description": "Malformed JSON or query parameter",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "401": {
+      "description": "Missing or invalid API token",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "403": {
+      "description": "Read-only token used for a change",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "404": {
+      "description": "Not found in this account",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "409": {
+      "description": "The object's state forbids this",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "413": {
+      "description": "Body larger than the limit",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "422": {
+      "description": "A field is missing, of the wrong type, unknown or out of range",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "503": {
+      "description": "The database is unavailable; retry after Retry-After seconds",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     }
+    }
+   },
+   "get": {
+    "tags": [
+     "Machines"
+    ],
+    "operationId": "listMachines",
+    "summary": "List the account's machines",
+    "security": [
+     {
+      "bearer": []
+     }
+    ],
+    "parameters": [
+     {
+      "name": "limit",
+      "in": "query",
+      "schema": {
+       "type": "integer",
+       "minimum": 1,
+       "maximum": 100,
+       "default": 25
+      }
+     },
+     {
+      "name": "cursor",
+      "in": "query",
+      "schema": {
+       "type": "string"
+      }
+     },
+     {
+      "name": "licenseId",
+      "in": "query",
+      "schema": {
+       "type": "string"
+      }
+     },
+     {
+      "name": "state",
+      "in": "query",
+      "schema": {
+       "type": "string",
+       "enum": [
+        "active",
+        "deactivated"
+       ]
+      }
+     }
+    ],
+    "responses": {
+     "200": {
+      "description": "OK",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object",
+         "required": [
+          "data",
+          "nextCursor"
+         ],
+         "properties": {
+          "data": {
+           "type": "array",
+           "items": {
+            "$ref": "#/components/schemas/Machine"
+           }
+          },
+          "nextCursor": {
+           "type": [
+            "string",
+            "null"
+           ],
+           "description": "Pass as `cursor` for the next page; null on the last page."
+          }
+         }
+        }
+       }
+      }
+     },
+     "400": {
+      "description": "Malformed JSON or query parameter",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "401": {
+      "description": "Missing or invalid API token",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "503": {
+      "description": "The database is unavailable; retry after Retry-After seconds",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     }
+    }
+   }
+  },
+  "/v1/machines/offline-activations": {
+   "post": {
+    "tags": [
+     "Offline"
+    ],
+    "operationId": "offlineActivation",
+    "summary": "Activate an air-gapped machine from its request block (the block's proof is the credential)",
+    "description": "201 with the machine file; 200 with a fresh file when the same request was already answered. 401 PROOF_INVALID, 422 REQUEST_MALFORMED/REQUEST_EXPIRED/REQUEST_IN_FUTURE, 409 REQUEST_USED, plus the activation errors.",
+    "requestBody": {
+     "required": true,
+     "content": {
+      "application/json": {
+       "schema": {
+        "$ref": "#/components/schemas/OfflineActivation"
+       }
+      }
+     }
+    },
+    "responses": {
+     "201": {
+      "description": "Created",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/OfflineActivationAnswer"
+        }
+       }
+      }
+     },
+     "400": {
+      "description": "Malformed JSON or query parameter",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "401": {
+      "description": "Missing or invalid API token",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "403": {
+      "description": "Read-only token used for a change",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "404": {
+      "description": "Not found in this account",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "409": {
+      "description": "The object's state forbids this",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "413": {
+      "description": "Body larger than the limit",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "422": {
+      "description": "A field is missing, of the wrong type, unknown or out of range",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "503": {
+      "description": "The database is unavailable; retry after Retry-After seconds",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     }
+    }
+   }
+  },
+  "/v1/machines/offline-deactivations": {
+   "post": {
+    "tags": [
+     "Offline"
+    ],
+    "operationId": "offlineDeactivation",
+    "summary": "Free the seat named by an air-gapped machine's deactivation receipt",
+    "requestBody": {
+     "required": true,
+     "content": {
+      "application/json": {
+       "schema": {
+        "$ref": "#/components/schemas/OfflineDeactivation"
+       }
+      }
+     }
+    },
+    "responses": {
+     "200": {
+      "description": "OK",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Machine"
+        }
+       }
+      }
+     },
+     "400": {
+      "description": "Malformed JSON or query parameter",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "401": {
+      "description": "Missing or invalid API token",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "404": {
+      "description": "Not found in this account",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "413": {
+      "description": "Body larger than the limit",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "422": {
+      "description": "A field is missing, of the wrong type, unknown or out of range",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "503": {
+      "description": "The database is unavailable; retry after Retry-After seconds",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     }
+    }
+   }
+  },
+  "/v1/machines/{id}": {
+   "get": {
+    "tags": [
+     "Machines"
+    ],
+    "operationId": "getMachine",
+    "summary": "Show a machine (alive, dead or deactivated)",
+    "security": [
+     {
+      "bearer": []
+     },
+     {
+      "license": []
+     },
+     {
+      "machineToken": []
+     }
+    ],
+    "parameters": [
+     {
+      "name": "id",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string"
+      }
+     }
+    ],
+    "responses": {
+     "200": {
+      "description": "OK",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Machine"
+        }
+       }
+      }
+     },
+     "401": {
+      "description": "Missing or invalid API token",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "404": {
+      "description": "Not found in this account",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "503": {
+      "description": "The database is unavailable; retry after Retry-After seconds",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     }
+    }
+   },
+   "delete": {
+    "tags": [
+     "Machines"
+    ],
+    "operationId": "deactivateMachine",
+    "summary": "Deactivate a machine (its own token, its license key, or an API token); its tokens are revoked",
+    "security": [
+     {
+      "bearer": []
+     },
+     {
+      "license": []
+     },
+     {
+      "machineToken": []
+     }
+    ],
+    "parameters": [
+     {
+      "name": "id",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string"
+      }
+     }
+    ],
+    "responses": {
+     "200": {
+      "description": "OK",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Machine"
+        }
+       }
+      }
+     },
+     "401": {
+      "description": "Missing or invalid API token",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "404": {
+      "description": "Not found in this account",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "409": {
+      "description": "The object's state forbids this",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "503": {
+      "description": "The database is unavailable; retry after Retry-After seconds",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     }
+    }
+   }
+  },
+  "/v1/machines/{id}/actions/check-out": {
+   "post": {
+    "tags": [
+     "Offline"
+    ],
+    "operationId": "checkOutMachine",
+    "summary": "A signed machine file for offline use",
+    "security": [
+     {
+      "bearer": []
+     },
+     {
+      "license": []
+     },
+     {
+      "machineToken": []
+     }
+    ],
+    "parameters": [
+     {
+      "name": "id",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string"
+      }
+     }
+    ],
+    "requestBody": {
+     "required": false,
+     "content": {
+      "application/json": {
+       "schema": {
+        "$ref": "#/components/schemas/CheckOut"
+       }
+      }
+     }
+    },
+    "responses": {
+     "201": {
+      "description": "Created",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/LicenseFile"
+        }
+       }
+      }
+     },
+     "400": {
+      "description": "Malformed JSON or query parameter",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "401": {
+      "description": "Missing or invalid API token",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "403": {
+      "description": "Read-only token used for a change",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "404": {
+      "description": "Not found in this account",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "409": {
+      "description": "The object's state forbids this",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "413": {
+      "description": "Body larger than the limit",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "422": {
+      "description": "A field is missing, of the wrong type, unknown or out of range",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "503": {
+      "description": "The database is unavailable; retry after Retry-After seconds",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     }
+    }
+   }
+  },
+  "/v1/machines/{id}/heartbeat": {
+   "post": {
+    "tags": [
+     "Machines"
+    ],
+    "operationId": "heartbeat",
+    "summary": "Heartbeat: moves the deadline, answers the license status and a fresh token",
+    "description": "A machine token that is no longer current answers 401 TOKEN_REVOKED with `licenseStatus` in the error; TOKEN_EXPIRED when it expired. A culled machine comes back within the resurrection window; otherwise 409 MACHINE_DEACTIVATED.",
+    "security": [
+     {
+      "bearer": []
+     },
+     {
+      "license": []
+     },
+     {
+      "machineToken": []
+     }
+    ],
+    "parameters": [
+     {
+      "name": "id",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string"
+      }
+     }
+    ],
+    "responses": {
+     "200": {
+      "description": "OK",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/MachineAnswer"
+        }
+       }
+      }
+     },
+     "400": {
+      "description": "Malformed JSON or query parameter",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "401": {
+      "description": "Missing or invalid API token",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "403": {
+      "description": "Read-only token used for a change",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "404": {
+      "description": "Not found in this account",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "409": {
+      "description": "The object's state forbids this",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "413": {
+      "description": "Body larger than the limit",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "422": {
+      "description": "A field is missing, of the wrong type, unknown or out of range",
       "content": {
        "application/json": {
         "schema": {
@@ -3458,6 +5614,86 @@ enum OpenAPIDocument {
      },
      "404": {
       "description": "Not found in this account",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     }
+    }
+   }
+  },
+  "/v1/tokens/verify": {
+   "post": {
+    "tags": [
+     "Machines"
+    ],
+    "operationId": "verifyToken",
+    "summary": "Whether an activation token is valid now (signature, expiry, and not revoked)",
+    "requestBody": {
+     "required": true,
+     "content": {
+      "application/json": {
+       "schema": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": [
+         "token"
+        ],
+        "properties": {
+         "token": {
+          "type": "string"
+         }
+        }
+       }
+      }
+     }
+    },
+    "responses": {
+     "200": {
+      "description": "OK",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/TokenVerification"
+        }
+       }
+      }
+     },
+     "400": {
+      "description": "Malformed JSON or query parameter",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "413": {
+      "description": "Body larger than the limit",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "422": {
+      "description": "A field is missing, of the wrong type, unknown or out of range",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "503": {
+      "description": "The database is unavailable; retry after Retry-After seconds",
       "content": {
        "application/json": {
         "schema": {
