@@ -10,6 +10,10 @@ import FoundationNetworking
 struct ClientOptions: ParsableArguments {
     @Option(help: "Server URL (TOLLGATE_URL, default http://127.0.0.1:8080).") var url: String?
     @Option(help: "API token (TOLLGATE_TOKEN).") var token: String?
+    @Option(
+        name: .customLong("license-key"),
+        help: "Authenticate with a license key instead of a token (TOLLGATE_LICENSE_KEY); machine, check-out and lease commands only.")
+    var licenseKey: String?
     @Flag(help: "Print the server's JSON instead of a table.") var json = false
     @Flag(name: .shortAndLong, help: "Print only the id of the object (for scripts: ID=$(tollgate … -q)).") var quiet = false
     @Option(help: "Print only this field of the object, e.g. --field key.") var field: String?
@@ -24,7 +28,8 @@ struct ClientOptions: ParsableArguments {
     var client: AdminClient {
         let environment = ProcessInfo.processInfo.environment
         return AdminClient(
-            baseURL: url ?? environment["TOLLGATE_URL"] ?? "http://127.0.0.1:8080", token: token ?? environment["TOLLGATE_TOKEN"])
+            baseURL: url ?? environment["TOLLGATE_URL"] ?? "http://127.0.0.1:8080", token: token ?? environment["TOLLGATE_TOKEN"],
+            licenseKey: licenseKey ?? environment["TOLLGATE_LICENSE_KEY"])
     }
 }
 
@@ -38,6 +43,8 @@ struct CommandFailure: Error, CustomStringConvertible {
 struct AdminClient {
     var baseURL: String
     var token: String?
+    /// When set, sent as `Authorization: License <key>` in place of the token.
+    var licenseKey: String? = nil
 
     /// Sends a request; returns the JSON body of a 2xx answer, or throws with the server's message.
     func send(_ method: String, _ path: String, body: [String: JSONValue]? = nil, query: [String: String] = [:]) async throws -> JSONValue {
@@ -46,7 +53,11 @@ struct AdminClient {
         guard let url = components?.url else { throw CommandFailure(description: "'\(baseURL)' is not a URL.", exitCode: 64) }
         var request = URLRequest(url: url)
         request.httpMethod = method
-        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+        if let licenseKey {
+            request.setValue("License \(licenseKey)", forHTTPHeaderField: "Authorization")
+        } else if let token {
+            request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+        }
         if let body {
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")
             request.httpBody = try JSONEncoder().encode(JSONValue.object(body))
@@ -115,7 +126,10 @@ enum Output {
     static func object(_ value: JSONValue, _ selection: Selection) {
         switch selection {
         case .json: return json(value)
-        case .field(let name): return print(value[name]?.cell ?? "")
+        case .field(let path):
+            // A dotted path reaches into nested objects: --field machine.id.
+            let found = path.split(separator: ".").reduce(Optional(value)) { value, name in value?[String(name)] }
+            return print(found?.cell ?? "")
         case .table: break
         }
         guard case .object(let members) = value else { return print(value.cell) }

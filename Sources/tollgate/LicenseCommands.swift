@@ -7,6 +7,7 @@ struct Licenses: AsyncParsableCommand {
         abstract: "Issue, list, validate and change licenses.",
         subcommands: [
             Create.self, List.self, Show.self, Validate.self, Suspend.self, Reinstate.self, Renew.self, Revoke.self, ChangePolicy.self,
+            CheckOut.self,
         ])
     static let columns = ["id", "status", "tier", "customerId", "expiresAt"]
 
@@ -121,6 +122,21 @@ struct Licenses: AsyncParsableCommand {
         @Option(help: "The new policy id.") var policy: String
         @OptionGroup var client: ClientOptions
         func run() async throws { try await act(id, "change-policy", client, body: ["policyId": .string(policy)]) }
+    }
+}
+
+extension Licenses {
+    struct CheckOut: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "check-out", abstract: "Write a signed license file for offline use (admin token or --license-key).")
+        @Argument var id: String
+        @OptionGroup var file: CheckOutOptions
+        @OptionGroup var client: ClientOptions
+        func run() async throws {
+            try await runAdmin {
+                try file.write(try await client.client.send("POST", "/v1/licenses/\(id)/actions/check-out", body: file.body))
+            }
+        }
     }
 }
 

@@ -5,7 +5,7 @@ import ArgumentParser
 struct Tollgate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tollgate",
-        abstract: "Self-hosted licensing server: signed license keys, validation, tiers.",
+        abstract: "Self-hosted licensing server: signed license keys, validation, tiers, machines, offline files.",
         discussion: """
             Admin commands talk to a running server over HTTP: set TOLLGATE_URL (default http://127.0.0.1:8080) \
             and TOLLGATE_TOKEN (an admin or read-only API token), or pass --url and --token.
@@ -14,7 +14,7 @@ struct Tollgate: AsyncParsableCommand {
             3 the server could not be reached; 64 wrong usage.
             """,
         subcommands: [
-            Serve.self, Accounts.self, Products.self, Policies.self, Customers.self, Licenses.self, Keys.self, Audit.self,
-            Verify.self,
+            Serve.self, Accounts.self, Products.self, Policies.self, Customers.self, Licenses.self, Machines.self, Keys.self,
+            Audit.self, Verify.self,
         ])
 }

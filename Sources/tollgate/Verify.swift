@@ -6,23 +6,31 @@ import TollgateCore
 import FoundationNetworking
 #endif
 
-/// `tollgate verify KEY`: checks a license key offline with a public key or a JWKS.
+/// `tollgate verify KEY` / `tollgate verify --file F`: checks a license key or a license file
+/// offline with a public key or a JWKS.
 struct Verify: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Verify a license key offline with the vendor's public key.",
+        abstract: "Verify a license key or a license file offline with the vendor's public key.",
         discussion: """
-            Checks the key's checksum (MISTYPED), signature (BAD_SIGNATURE) and the expiry it carries (EXPIRED). \
+            A key: checks its checksum (MISTYPED), signature (BAD_SIGNATURE) and the expiry it carries (EXPIRED). \
             Suspension and revocation need the server: use 'tollgate licenses validate'. \
+            A file (--file): checks its signature over every byte, that it was not issued in the future (clock tampering), \
+            that it has not expired, and with --fingerprint that a machine file belongs to this machine; \
+            an encrypted file needs --license-key (and --fingerprint for a machine file). \
             Exit code 0 when valid, 1 when not.
             """)
 
-    @Argument(help: "The license key.") var key: String
+    @Argument(help: "The license key (or use --file).") var key: String?
+    @Option(help: "A license or machine file to verify instead of a key ('-' for standard input).") var file: String?
+    @Option(name: .customLong("license-key"), help: "The license key that opens an encrypted file.") var licenseKey: String?
+    @Option(help: "This machine's fingerprint: a machine file for another machine is refused.") var fingerprint: String?
     @Option(name: .customLong("public-key"), help: "A PEM public key file (GET /v1/keys shows it).") var publicKey: String?
     @Option(help: "A JWKS URL or file, e.g. http://127.0.0.1:8080/.well-known/jwks.json.") var jwks: String?
     @Flag(help: "Print JSON.") var json = false
 
     func validate() throws {
         guard (publicKey == nil) != (jwks == nil) else { throw ValidationError("Give exactly one of --public-key and --jwks.") }
+        guard (key == nil) != (file == nil) else { throw ValidationError("Give a license key or --file, not both.") }
     }
 
     func run() async throws {
@@ -48,6 +56,16 @@ struct Verify: AsyncParsableCommand {
         }
         // A single PEM key verifies whatever key id the license names.
         let lookup: (String) -> VerificationKey? = { kid in publicKey != nil ? keys.first : keys.first { $0.id == kid } }
+        if let file {
+            let text: String
+            do { text = try readText(file) } catch let failure as CommandFailure {
+                FileHandle.standardError.write(Data("error: \(failure.description)\n".utf8))
+                throw ExitCode(failure.exitCode)
+            }
+            try report(LicenseFile.verify(text, now: Date(), licenseKey: licenseKey, fingerprint: fingerprint, keys: lookup))
+            return
+        }
+        guard let key else { throw ValidationError("Give a license key or --file.") }
         let code: ValidationCode
         var message: String
         var license: LicenseKey?
@@ -79,5 +97,31 @@ struct Verify: AsyncParsableCommand {
             }
         }
         if code != .valid { throw ExitCode(1) }
+    }
+
+    /// Prints the verdict on a license file.
+    func report(_ result: Result<LicenseFileContent, LicenseFileError>) throws {
+        switch result {
+        case .failure(let error):
+            if json {
+                Output.json(.object(["valid": .bool(false), "code": .string(error.code), "message": .string(error.message)]))
+            } else {
+                print("\(error.code): \(error.message)")
+            }
+            throw ExitCode(1)
+        case .success(let content):
+            if json {
+                let data = (try? LicenseFile.encoder.encode(content)) ?? Data()
+                let decoded = (try? JSONDecoder().decode(JSONValue.self, from: data)) ?? .null
+                Output.json(.object(["valid": .bool(true), "code": .string("VALID"), "file": decoded]))
+            } else {
+                let iso = ISO8601DateFormatter()
+                print("VALID: signature, issue time and expiry check out\(fingerprint != nil && content.machine != nil ? ", bound to this machine" : "").")
+                print("  \(content.type.rawValue) file for license \(content.license.id) (\(content.license.status), tier \(content.license.tier))")
+                if let machine = content.machine { print("  machine \(machine.id) fingerprint \(machine.fingerprint)") }
+                print("  entitlements \(content.license.entitlements.joined(separator: ", "))")
+                print("  issued \(iso.string(from: content.issuedAt)), valid until \(iso.string(from: content.expiresAt))")
+            }
+        }
     }
 }

@@ -85,6 +85,25 @@ public enum LicenseFile {
         return .success(content)
     }
 
+    /// Reads a file's content without checking its signature or times: for a deactivation
+    /// receipt, which the server proves another way. Never trust what this returns for access.
+    public static func open(_ text: String, licenseKey: String?, fingerprint: String?) -> Result<LicenseFileContent, LicenseFileError> {
+        guard let data = Armor.unwrap(text, label: label), let envelope = try? JSONDecoder().decode(Envelope.self, from: data),
+            let enc = Data(base64Encoded: envelope.enc)
+        else { return .failure(.malformed) }
+        var plain = enc
+        if envelope.alg == encryptedAlgorithm {
+            guard let licenseKey else { return .failure(.encrypted) }
+            let symmetric = encryptionKey(licenseKey: licenseKey, fingerprint: envelope.type == .machine ? fingerprint : nil)
+            guard let box = try? AES.GCM.SealedBox(combined: enc), let opened = try? AES.GCM.open(box, using: symmetric) else {
+                return .failure(envelope.type == .machine ? .wrongMachineOrKey : .wrongKey)
+            }
+            plain = opened
+        }
+        guard let content = try? decoder.decode(LicenseFileContent.self, from: plain) else { return .failure(.malformed) }
+        return .success(content)
+    }
+
     /// The AES-256 key of a file: HKDF-SHA256 of the license key, bound to a fingerprint for machine files.
     public static func encryptionKey(licenseKey: String, fingerprint: String?) -> SymmetricKey {
         HKDF<SHA256>.deriveKey(
@@ -98,14 +117,15 @@ public enum LicenseFile {
         return message
     }
 
-    static let encoder: JSONEncoder = {
+    /// The JSON form of file contents and offline blocks: sorted keys, ISO 8601 times.
+    public static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .iso8601
         return encoder
     }()
 
-    static let decoder: JSONDecoder = {
+    public static let decoder: JSONDecoder = {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
         return decoder
