@@ -20,11 +20,15 @@ def test_readme_quickstart_works_when_pasted(server):
             ["bash", "-e", "-o", "pipefail", "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
     finally:
         (ROOT / "jwks.json").unlink(missing_ok=True)
+        (ROOT / "machine.lic").unlink(missing_ok=True)
     output = result.stdout
     assert result.returncode == 0, output + result.stderr
     assert '"code":"VALID"' in output
     assert "VALID  valid=true" in output
     assert "VALID: Signature valid." in output
+    assert "build-01" in output and "alive" in output
+    assert '"code":"VALID","licenseStatus":"active","message":"The token is valid.","valid":true' in output
+    assert "VALID: signature, issue time and expiry check out, bound to this machine." in output
     assert "SUSPENDED  valid=false" in output
     assert "refused, as it should be" in output
     assert "license.suspended" in output and "license.reinstated" in output
