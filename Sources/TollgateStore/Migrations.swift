@@ -77,7 +77,8 @@ enum Migrations {
                   activated_offline BIGINT NOT NULL, offline_request_nonce TEXT, created_at BIGINT NOT NULL,
                   updated_at BIGINT NOT NULL)
                 """,
-                "CREATE INDEX machines_by_license ON machines (license_id, state)",
+                "CREATE INDEX machines_by_license ON machines (license_id, state, cluster)",
+                "CREATE INDEX machines_by_fingerprint ON machines (license_id, fingerprint)",
                 "CREATE INDEX machines_by_account ON machines (account_id, id)",
                 "CREATE INDEX machines_dying ON machines (state, cull_when_dead, dead_at)",
                 "CREATE INDEX machines_draining ON machines (state, draining_until)",

@@ -7,7 +7,8 @@ import Testing
 
     func plan(_ fingerprint: String, cluster: String? = nil, machines: [Machine], policy: Policy) throws(TollgateError) -> ActivationPlanner.Plan {
         try ActivationPlanner.plan(
-            fingerprint: fingerprint, cluster: cluster, machines: machines, license: Fixtures.license(policy: policy), policy: policy, now: now)
+            fingerprintTaken: machines.contains { $0.state == .active && $0.fingerprint == fingerprint }, cluster: cluster,
+            usage: SeatUsage(machines: machines), license: Fixtures.license(policy: policy), policy: policy, now: now)
     }
 
     @Test func theMachineLimitCountsActiveMachines() throws {

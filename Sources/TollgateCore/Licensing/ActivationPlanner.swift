@@ -3,8 +3,8 @@ import Foundation
 /// Decides whether a machine may take a seat of a license: the license's status, the fingerprint,
 /// the machine limit, the cluster limit (with seamless migration) and the per-cluster node limit.
 ///
-/// Pure: the caller loads the license's active machines in the same write transaction that
-/// inserts the new one, so the limits hold under concurrent activations.
+/// Pure: the caller reads the license's ``SeatUsage`` in the same write transaction that inserts
+/// the new machine, so the limits hold under concurrent activations.
 ///
 /// Clusters: once machines name clusters, a license runs in at most `maxClusters` of them (1 when
 /// the policy leaves it out). When a new cluster activates and every slot is taken, the cluster
@@ -33,39 +33,37 @@ public enum ActivationPlanner {
         }
     }
 
-    /// Plans the activation of `draft` beside `machines` (the license's active machines).
-    /// `excluding` leaves one machine out of the counts (a culled machine coming back).
+    /// Plans the activation of a machine with `fingerprint` (in `cluster`) beside the license's
+    /// active machines, summarized by `usage`.
     public static func plan(
-        fingerprint: String, cluster: String?, machines: [Machine], license: License, policy: Policy, now: Date,
-        excluding: String? = nil
+        fingerprintTaken: Bool, cluster: String?, usage: SeatUsage, license: License, policy: Policy, now: Date
     ) throws(TollgateError) -> Plan {
-        let active = machines.filter { $0.state == .active && $0.id != excluding }
-        if active.contains(where: { $0.fingerprint == fingerprint }) {
+        if fingerprintTaken {
             throw .conflict(code: "FINGERPRINT_TAKEN", message: "A machine with this fingerprint is already activated for the license.", field: "fingerprint")
         }
         var plan = Plan()
-        var draining = Set(active.compactMap { $0.drainingUntil == nil ? nil : $0.cluster })
+        var draining = Set(usage.clusters.filter(\.draining).map(\.name))
         if let cluster {
             if draining.contains(cluster) {
                 throw .conflict(
                     code: "CLUSTER_DRAINING", message: "Cluster '\(cluster)' was replaced by another and is draining; it takes no new machines.",
                     field: "cluster")
             }
-            let live = Set(active.compactMap { $0.drainingUntil == nil ? $0.cluster : nil })
+            let live = usage.clusters.filter { !$0.draining }
             let maxClusters = policy.maxClusters ?? 1
-            if !live.contains(cluster), live.count >= maxClusters {
+            if !live.contains(where: { $0.name == cluster }), live.count >= maxClusters {
                 guard draining.isEmpty else {
                     throw .limitExceeded(
                         code: "CLUSTER_LIMIT_EXCEEDED",
                         message: "The license runs in \(live.count) of \(maxClusters) clusters and another is still draining; wait for the drain to end.",
                         count: live.count, limit: maxClusters)
                 }
-                let oldest = live.min { lastBeat(of: $0, in: active) < lastBeat(of: $1, in: active) }!
-                plan.drain = (oldest, now.addingTimeInterval(TimeInterval(policy.clusterDrainSeconds)))
-                draining.insert(oldest)
+                let oldest = live.min { ($0.lastBeat, $0.name) < ($1.lastBeat, $1.name) }!
+                plan.drain = (oldest.name, now.addingTimeInterval(TimeInterval(policy.clusterDrainSeconds)))
+                draining.insert(oldest.name)
             }
             if let maxNodes = policy.maxNodesPerCluster {
-                let nodes = active.filter { $0.cluster == cluster }.count
+                let nodes = usage.clusters.first { $0.name == cluster }?.nodes ?? 0
                 if nodes >= maxNodes {
                     throw .limitExceeded(
                         code: "NODE_LIMIT_EXCEEDED", message: "Cluster '\(cluster)' has \(nodes) of \(maxNodes) nodes.", count: nodes, limit: maxNodes)
@@ -73,7 +71,7 @@ public enum ActivationPlanner {
             }
         }
         if let maxMachines = license.effectiveLimits(policy: policy).maxMachines {
-            let counted = active.filter { machine in machine.cluster.map { !draining.contains($0) } ?? true }.count
+            let counted = usage.unclustered + usage.clusters.filter { !draining.contains($0.name) }.reduce(0) { $0 + $1.nodes }
             if counted >= maxMachines {
                 throw .limitExceeded(
                     code: "MACHINE_LIMIT_EXCEEDED", message: "The license has \(counted) of \(maxMachines) machines activated.",
@@ -82,8 +80,40 @@ public enum ActivationPlanner {
         }
         return plan
     }
+}
 
-    static func lastBeat(of cluster: String, in machines: [Machine]) -> Date {
-        machines.filter { $0.cluster == cluster }.map(\.lastHeartbeatAt).max() ?? .distantPast
+/// What the planner needs to know of a license's active machines: how many are in no cluster,
+/// and per cluster its node count, whether it drains and when it last beat. The store computes
+/// it with one aggregate query, so activation does not read every machine of a large license.
+public struct SeatUsage: Sendable, Equatable {
+    public struct Cluster: Sendable, Equatable {
+        public var name: String
+        public var nodes: Int
+        public var draining: Bool
+        public var lastBeat: Date
+
+        public init(name: String, nodes: Int, draining: Bool, lastBeat: Date) {
+            self.name = name
+            self.nodes = nodes
+            self.draining = draining
+            self.lastBeat = lastBeat
+        }
+    }
+
+    public var unclustered: Int
+    public var clusters: [Cluster]
+
+    public init(unclustered: Int, clusters: [Cluster]) {
+        self.unclustered = unclustered
+        self.clusters = clusters
+    }
+
+    /// The usage of `machines` (those not active are ignored).
+    public init(machines: [Machine]) {
+        let active = machines.filter { $0.state == .active }
+        unclustered = active.filter { $0.cluster == nil }.count
+        clusters = Dictionary(grouping: active.filter { $0.cluster != nil }, by: { $0.cluster! }).map { name, nodes in
+            Cluster(name: name, nodes: nodes.count, draining: nodes.contains { $0.drainingUntil != nil }, lastBeat: nodes.map(\.lastHeartbeatAt).max()!)
+        }.sorted { $0.name < $1.name }
     }
 }

@@ -16,8 +16,8 @@ enum MachineActivator {
         let (license, policy) = try loadLicense(licenseId, accountId: accountId, session: session)
         try ActivationPlanner.requireUsable(license, policy: policy, now: now)
         let plan = try ActivationPlanner.plan(
-            fingerprint: draft.fingerprint, cluster: draft.cluster, machines: try session.machines.active(licenseId: license.id),
-            license: license, policy: policy, now: now)
+            fingerprintTaken: try session.machines.isTaken(fingerprint: draft.fingerprint, licenseId: license.id), cluster: draft.cluster,
+            usage: try session.machines.usage(licenseId: license.id), license: license, policy: policy, now: now)
         if let drain = plan.drain {
             let ids = try session.machines.drain(licenseId: license.id, cluster: drain.cluster, until: drain.until, at: now)
             try session.audit.recordMany(

@@ -17,8 +17,8 @@ enum MachineHeartbeat {
             // Coming back takes a seat again.
             try ActivationPlanner.requireUsable(license, policy: policy, now: now)
             let plan = try ActivationPlanner.plan(
-                fingerprint: machine.fingerprint, cluster: machine.cluster, machines: try session.machines.active(licenseId: license.id),
-                license: license, policy: policy, now: now, excluding: machine.id)
+                fingerprintTaken: try session.machines.isTaken(fingerprint: machine.fingerprint, licenseId: license.id), cluster: machine.cluster,
+                usage: try session.machines.usage(licenseId: license.id), license: license, policy: policy, now: now)
             if plan.drain != nil {
                 throw TollgateError.limitExceeded(
                     code: "CLUSTER_LIMIT_EXCEEDED", message: "The machine's cluster was replaced while it was dead; it cannot come back.",

@@ -40,9 +40,31 @@ public struct MachineTable {
         try sql.queryOne("SELECT * FROM machines WHERE id = ? AND account_id = ?", [.text(id), .text(accountId)]).flatMap(Self.machine)
     }
 
-    /// Every machine of a license that is not deactivated.
-    public func active(licenseId: String) throws -> [Machine] {
-        try sql.query("SELECT * FROM machines WHERE license_id = ? AND state = 'active' ORDER BY id", [.text(licenseId)]).compactMap(Self.machine)
+    /// Whether an active machine of the license has `fingerprint`.
+    public func isTaken(fingerprint: String, licenseId: String) throws -> Bool {
+        try sql.queryOne(
+            "SELECT id FROM machines WHERE license_id = ? AND fingerprint = ? AND state = 'active'", [.text(licenseId), .text(fingerprint)]) != nil
+    }
+
+    /// The seats a license's active machines take, per cluster, in one aggregate query.
+    public func usage(licenseId: String) throws -> SeatUsage {
+        let rows = try sql.query(
+            """
+            SELECT cluster, COUNT(*) AS nodes, MAX(CASE WHEN draining_until IS NULL THEN 0 ELSE 1 END) AS draining,
+              MAX(last_heartbeat_at) AS last_beat
+            FROM machines WHERE license_id = ? AND state = 'active' GROUP BY cluster ORDER BY cluster
+            """, [.text(licenseId)])
+        var usage = SeatUsage(unclustered: 0, clusters: [])
+        for row in rows {
+            let nodes = Int(row.int("nodes") ?? 0)
+            guard let name = row.string("cluster") else {
+                usage.unclustered = nodes
+                continue
+            }
+            usage.clusters.append(
+                .init(name: name, nodes: nodes, draining: row.int("draining") == 1, lastBeat: Date(epochMilliseconds: row.int("last_beat") ?? 0)))
+        }
+        return usage
     }
 
     /// The machine an air-gapped request with `nonce` activated, if any.
