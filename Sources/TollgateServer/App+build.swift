@@ -12,6 +12,7 @@ struct AppServices: Sendable {
     let clock: any TollgateClock
     let recorder: ValidationRecorder
     let sweeper: MachineSweeper
+    let heartbeats: HeartbeatRecorder
     let tokens: TokenService
     let licenseKeys: LicenseKeyVerifier
     let defaultAccount: Account
@@ -68,17 +69,18 @@ public func buildApplication(
         .bootstrap(configuredAdminToken: configuration.adminToken)
     let recorder = ValidationRecorder(
         store: store, interval: .milliseconds(configuration.validationLogFlushMilliseconds), logger: logger)
+    let heartbeats = HeartbeatRecorder(store: store, interval: .milliseconds(configuration.validationLogFlushMilliseconds), logger: logger)
     let sweeper = MachineSweeper(
-        store: store, clock: clock, interval: .seconds(configuration.sweepIntervalSeconds), logger: logger)
+        store: store, heartbeats: heartbeats, clock: clock, interval: .seconds(configuration.sweepIntervalSeconds), logger: logger)
     let services = AppServices(
-        configuration: configuration, store: store, keys: keys, clock: clock, recorder: recorder, sweeper: sweeper,
+        configuration: configuration, store: store, keys: keys, clock: clock, recorder: recorder, sweeper: sweeper, heartbeats: heartbeats,
         tokens: TokenService(keys: keys), licenseKeys: LicenseKeyVerifier(keys: keys), defaultAccount: defaultAccount)
 
     let router = buildRouter(services)
     let application = Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Tollgate"),
-        services: [recorder, sweeper],
+        services: [recorder, heartbeats, sweeper],
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
         logger: logger)
     return BuiltApplication(application: application, defaultAccount: defaultAccount, generatedAdminToken: generatedToken, services: services)
@@ -117,8 +119,10 @@ func buildRouter(_ services: AppServices) -> Router<AppRequestContext> {
     LicenseController(writer: writer, store: services.store, keys: services.keys, clock: services.clock, limits: limits).addRoutes(to: v1)
     AuditController(store: services.store).addRoutes(to: v1)
     KeyController(keys: services.keys, store: services.store, clock: services.clock).addRoutes(to: v1)
-    MachineController(writer: writer, store: services.store, keys: services.keys, tokens: services.tokens, clock: services.clock, limits: limits)
-        .addRoutes(to: machineRoutes, admin: v1)
+    MachineController(
+        writer: writer, store: services.store, keys: services.keys, tokens: services.tokens, heartbeats: services.heartbeats,
+        clock: services.clock, limits: limits
+    ).addRoutes(to: machineRoutes, admin: v1)
     LeaseController(store: services.store, clock: services.clock, limits: limits).addRoutes(to: machineRoutes)
     return router
 }

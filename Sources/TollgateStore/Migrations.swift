@@ -77,12 +77,15 @@ enum Migrations {
                   activated_offline BIGINT NOT NULL, offline_request_nonce TEXT, created_at BIGINT NOT NULL,
                   updated_at BIGINT NOT NULL)
                 """,
-                "CREATE INDEX machines_by_license ON machines (license_id, state, cluster)",
+                // Covers the seat count of an activation (no table reads).
+                "CREATE INDEX machines_by_license ON machines (license_id, state, cluster, draining_until)",
                 "CREATE INDEX machines_by_fingerprint ON machines (license_id, fingerprint)",
                 "CREATE INDEX machines_by_account ON machines (account_id, id)",
-                "CREATE INDEX machines_dying ON machines (state, cull_when_dead, dead_at)",
-                "CREATE INDEX machines_draining ON machines (state, draining_until)",
-                "CREATE INDEX machines_by_nonce ON machines (license_id, offline_request_nonce)",
+                // Partial indexes (SQLite and PostgreSQL both have them): only the rows the sweep
+                // may act on, so deactivated machines cost nothing to keep.
+                "CREATE INDEX machines_dying ON machines (dead_at) WHERE state = 'active' AND cull_when_dead = 1",
+                "CREATE INDEX machines_draining ON machines (draining_until) WHERE state = 'active' AND draining_until IS NOT NULL",
+                "CREATE INDEX machines_by_nonce ON machines (license_id, offline_request_nonce) WHERE offline_request_nonce IS NOT NULL",
                 """
                 CREATE TABLE leases (
                   id TEXT PRIMARY KEY, account_id TEXT NOT NULL, license_id TEXT NOT NULL, machine_id TEXT,

@@ -11,6 +11,7 @@ import TollgateStore
 /// activations get the writer between batches. Each deactivated machine gets its audit entry.
 struct MachineSweeper: Service {
     let store: Store
+    let heartbeats: HeartbeatRecorder
     let clock: any TollgateClock
     let interval: Duration
     let logger: Logger
@@ -27,6 +28,8 @@ struct MachineSweeper: Service {
     /// Sweeps once, now.
     @discardableResult
     func sweep() async throws -> Outcome {
+        // Buffered beats first, so that no machine that beat in time is culled.
+        await heartbeats.flush()
         let now = clock.now()
         var outcome = Outcome()
         outcome.died = try await deactivateInBatches(reason: .dead, action: "machine.died", now: now) { try $0.machines.dead(at: now, limit: $1) }

@@ -12,7 +12,14 @@ struct LicenseValidationService: Sendable {
     let clock: any TollgateClock
     let recorder: ValidationRecorder
     let defaultAccountId: String
-    let cache = ValidationCache()
+    let cache = SnapshotCache<Snapshot>()
+
+    /// A license with what validation needs of it.
+    struct Snapshot: Sendable {
+        var license: License
+        var policy: Policy
+        var fingerprints: Set<String>
+    }
 
     /// One counter per code, made once: `tollgate_validations_total{code=…}`.
     static let counters: [ValidationCode: Counter] = Dictionary(
@@ -147,15 +154,12 @@ struct LicenseValidationService: Sendable {
     func load(licenseId: String, accountId: String?) async throws -> (License, Policy, Set<String>)? {
         guard let accountId else { return nil }
         let store = self.store
-        let generation = store.generation.current
-        let snapshot = try await cache.snapshot(licenseId: licenseId, generation: generation) {
-            let readAt = ContinuousClock.now
-            return try await store.read { session -> ValidationCache.Snapshot? in
+        let snapshot = try await cache.value(licenseId, generation: store.generation.current) {
+            try await store.read { session -> Snapshot? in
                 guard let license = try session.licenses.find(id: licenseId, accountId: accountId),
                     let policy = try session.policies.find(id: license.policyId, accountId: accountId)
                 else { return nil }
-                let fingerprints = try session.machines.fingerprints(licenseId: licenseId)
-                return .init(license: license, policy: policy, fingerprints: fingerprints, generation: generation, readAt: readAt)
+                return Snapshot(license: license, policy: policy, fingerprints: try session.machines.fingerprints(licenseId: licenseId))
             }
         }
         guard let snapshot, snapshot.license.accountId == accountId else { return nil }

@@ -7,9 +7,22 @@ import TollgateCore
 ///
 /// One jwt-kit key collection per signing key id, made on first use. A token verifies only
 /// while its key is live in ``KeyService``, so retiring a key refuses its tokens at once.
+///
+/// Tokens this process signed or already verified are remembered (text → claims, bounded), so a
+/// machine presenting the token it got at its last heartbeat costs a lookup rather than an Ed25519
+/// verification. A remembered token still needs its key to be live and is still checked for expiry.
 final class TokenService: Sendable {
     let keys: KeyService
     private let collections = Mutex<[String: JWTKeyCollection]>([:])
+    private let known = Mutex<[String: (kid: String, token: MachineToken)]>([:])
+    private let capacity = 200_000
+
+    private func remember(_ text: String, kid: String, token: MachineToken) {
+        known.withLock { known in
+            if known.count >= capacity { known.removeAll(keepingCapacity: true) }
+            known[text] = (kid, token)
+        }
+    }
 
     init(keys: KeyService) { self.keys = keys }
 
@@ -17,12 +30,17 @@ final class TokenService: Sendable {
     func sign(_ token: MachineToken) async throws -> String {
         let key = try keys.current(accountId: token.account)
         let collection = await collection(for: key)
-        return try await collection.sign(token, kid: JWKIdentifier(string: key.id))
+        let text = try await collection.sign(token, kid: JWKIdentifier(string: key.id))
+        remember(text, kid: key.id, token: token)
+        return text
     }
 
     /// The claims of a token whose signature verifies with a live key and that has not expired
     /// at `now`. Versions are the caller's to check (they need the stored license and machine).
     func verify(_ text: String, now: Date) async throws(TollgateError) -> MachineToken {
+        if let hit = known.withLock({ $0[text] }), keys.verificationKey(id: hit.kid) != nil {
+            return try Self.unexpired(hit.token, now: now)
+        }
         guard let kid = Self.keyId(of: text), keys.verificationKey(id: kid) != nil,
             let key = keys.snapshot.keys.first(where: { $0.id == kid })
         else { throw Self.invalid }
@@ -34,6 +52,11 @@ final class TokenService: Sendable {
             throw Self.invalid
         }
         guard token.iss.value == MachineToken.issuer else { throw Self.invalid }
+        remember(text, kid: kid, token: token)
+        return try Self.unexpired(token, now: now)
+    }
+
+    static func unexpired(_ token: MachineToken, now: Date) throws(TollgateError) -> MachineToken {
         guard now < token.exp.value else {
             throw .unauthorized(code: "TOKEN_EXPIRED", message: "The machine token has expired; send a heartbeat with the license key to get a new one.")
         }

@@ -50,8 +50,7 @@ public struct MachineTable {
     public func usage(licenseId: String) throws -> SeatUsage {
         let rows = try sql.query(
             """
-            SELECT cluster, COUNT(*) AS nodes, MAX(CASE WHEN draining_until IS NULL THEN 0 ELSE 1 END) AS draining,
-              MAX(last_heartbeat_at) AS last_beat
+            SELECT cluster, COUNT(*) AS nodes, MAX(CASE WHEN draining_until IS NULL THEN 0 ELSE 1 END) AS draining
             FROM machines WHERE license_id = ? AND state = 'active' GROUP BY cluster ORDER BY cluster
             """, [.text(licenseId)])
         var usage = SeatUsage(unclustered: 0, clusters: [])
@@ -61,8 +60,18 @@ public struct MachineTable {
                 usage.unclustered = nodes
                 continue
             }
-            usage.clusters.append(
-                .init(name: name, nodes: nodes, draining: row.int("draining") == 1, lastBeat: Date(epochMilliseconds: row.int("last_beat") ?? 0)))
+            usage.clusters.append(.init(name: name, nodes: nodes, draining: row.int("draining") == 1, lastBeat: .distantPast))
+        }
+        // When each cluster last beat decides which one drains; only clustered licenses read it.
+        if !usage.clusters.isEmpty {
+            let beats = try sql.query(
+                "SELECT cluster, MAX(last_heartbeat_at) AS last_beat FROM machines WHERE license_id = ? AND state = 'active' AND cluster IS NOT NULL GROUP BY cluster",
+                [.text(licenseId)])
+            for row in beats {
+                if let name = row.string("cluster"), let beat = row.int("last_beat"), let index = usage.clusters.firstIndex(where: { $0.name == name }) {
+                    usage.clusters[index].lastBeat = Date(epochMilliseconds: beat)
+                }
+            }
         }
         return usage
     }
@@ -100,6 +109,34 @@ public struct MachineTable {
         return Page(items: items, nextCursor: next)
     }
 
+    /// A plain heartbeat, written in a batch.
+    public struct Beat: Sendable, Equatable {
+        public var id: String
+        public var at: Date
+        public var deadAt: Date?
+        public var cullWhenDead: Bool
+
+        public init(id: String, at: Date, deadAt: Date?, cullWhenDead: Bool) {
+            self.id = id
+            self.at = at
+            self.deadAt = deadAt
+            self.cullWhenDead = cullWhenDead
+        }
+    }
+
+    /// Writes beats to machines that are still active and have not beaten later since.
+    public func recordBeats(_ beats: [Beat]) throws {
+        for beat in beats {
+            let at = SQLValue.integer(beat.at.epochMilliseconds)
+            try sql.execute(
+                """
+                UPDATE machines SET last_heartbeat_at = ?, dead_at = ?, cull_when_dead = ?, updated_at = ?
+                WHERE id = ? AND state = 'active' AND last_heartbeat_at <= ?
+                """,
+                [at, .integer(beat.deadAt?.epochMilliseconds), .integer(beat.cullWhenDead ? 1 : 0), at, .text(beat.id), at])
+        }
+    }
+
     /// A machine the sweep is about to deactivate.
     public struct Doomed: Sendable, Equatable {
         public var id: String
@@ -119,7 +156,10 @@ public struct MachineTable {
     /// Up to `limit` active machines whose cluster drain ended at `now`.
     public func drained(at now: Date, limit: Int) throws -> [Doomed] {
         try sql.query(
-            "SELECT id, account_id, license_id FROM machines WHERE state = 'active' AND draining_until <= ? ORDER BY draining_until LIMIT ?",
+            """
+            SELECT id, account_id, license_id FROM machines WHERE state = 'active' AND draining_until IS NOT NULL AND draining_until <= ?
+            ORDER BY draining_until LIMIT ?
+            """,
             [.integer(now.epochMilliseconds), .integer(Int64(limit))]
         ).compactMap(Self.doomed)
     }
