@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Testing
 import TollgateCore
+import TollgateStore
 @testable import TollgateServer
 
 @Suite struct HeartbeatTests {
