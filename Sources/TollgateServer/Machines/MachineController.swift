@@ -70,7 +70,7 @@ struct MachineController: Sendable {
             try MachineActivator.activate(activation.draft, licenseId: licenseId, accountId: accountId, actor: actor, session: session, now: now)
         }
         let answer = try await tokens.answer(for: record, now: clock.now())
-        return try Response.json(status: status, answer, headers: headers)
+        return try Response.json(status: status, raw: Data(answer.json), headers: headers)
     }
 
     func show(_ request: Request, _ context: MachineRouteContext) async throws -> Response {
@@ -86,11 +86,11 @@ struct MachineController: Sendable {
         let credential = context.credential
         let now = clock.now()
         if let beaten = try await plainBeat(id, credential: credential, now: now) {
-            return try Response.json(try await tokens.answer(for: beaten, now: now))
+            return try Response.json(raw: Data(try await tokens.answer(for: beaten, now: now).json))
         }
         let result = try await store.write { session in try MachineHeartbeat.beat(machineId: id, credential: credential, session: session, now: now) }
         let record = try result.get()
-        return try Response.json(try await tokens.answer(for: record, now: now))
+        return try Response.json(raw: Data(try await tokens.answer(for: record, now: now).json))
     }
 
     /// The fast path of a heartbeat: a live machine, a current credential, nothing to audit.

@@ -31,11 +31,15 @@ struct ChangeWriter: Sendable {
 
     /// Like ``perform(request:accountId:body:status:_:)``, but hands the result back instead of a
     /// response, for routes that finish the answer outside the transaction (signing a token).
-    /// A replay decodes the stored result.
+    /// A replay decodes the stored result; without an `Idempotency-Key` nothing is encoded.
     func transact<Result: Codable & Sendable>(
         request: Request, accountId: String, body: JSONBody, status: HTTPResponse.Status,
         _ change: @escaping @Sendable (StoreSession, Date) throws -> Result
     ) async throws -> (result: Result, status: HTTPResponse.Status, headers: HTTPFields) {
+        if try request.idempotencyKey() == nil {
+            let now = clock.now()
+            return (try await store.write { session in try change(session, now) }, status, [:])
+        }
         let (saved, replayed) = try await run(request: request, accountId: accountId, body: body, status: status) { session, now in
             String(decoding: try APICoding.encode(try change(session, now)), as: UTF8.self)
         }

@@ -81,7 +81,9 @@ final class TokenService: Sendable {
     private func collection(for key: SigningKey) async -> JWTKeyCollection {
         if let existing = collections.withLock({ $0[key.id] }) { return existing }
         let collection = JWTKeyCollection()
-        await collection.add(eddsa: EdDSA.PrivateKey(backing: key.privateKey), kid: JWKIdentifier(string: key.id))
+        await collection.add(
+            eddsa: EdDSA.PrivateKey(backing: key.privateKey), kid: JWKIdentifier(string: key.id),
+            serializer: DefaultJWTSerializer(jsonEncoder: TokenJSONEncoder()))
         return collections.withLock { collections in
             if let existing = collections[key.id] { return existing }
             collections[key.id] = collection

@@ -1,0 +1,34 @@
+import Foundation
+import Testing
+import TollgateCore
+@testable import TollgateServer
+
+@Suite struct MachineAnswerEncodingTests {
+    /// Drops nulls, which the hot-path writer spells out and Foundation's encoder leaves out.
+    func normalized(_ value: Any) -> Any {
+        if let object = value as? [String: Any] { return object.filter { !($0.value is NSNull) }.mapValues(normalized) }
+        if let array = value as? [Any] { return array.map(normalized) }
+        return value
+    }
+
+    @Test func theHotPathWriterSaysWhatTheAPIEncoderSays() throws {
+        let now = Date(timeIntervalSince1970: 1_800_000_000)
+        let policy = try PolicyDraft(productId: "prd_1", name: "Pro", durationDays: 30, entitlements: ["sso"])
+            .validated(id: "pol_1", accountId: "acc_1", createdAt: now, now: now)
+        let license = License(
+            id: "lic_1", accountId: "acc_1", productId: "prd_1", policyId: "pol_1", customerId: "cus_1", key: "TG1-X", keyId: "00000000",
+            state: .active, expiresAt: now.addingTimeInterval(86_400), limitOverrides: [.maxWorkflows: .limited(3)], extraEntitlements: [],
+            metadata: [:], revocationVersion: 2, createdAt: now, updatedAt: now)
+        for cluster in [nil, "blue"] {
+            let machine = Machine(
+                id: "mch_1", accountId: "acc_1", licenseId: "lic_1", fingerprint: "fp \"quoted\"", name: "n", cores: 4, cluster: cluster,
+                lastHeartbeatAt: now, deadAt: now.addingTimeInterval(720), cullWhenDead: true, createdAt: now, updatedAt: now)
+            let answer = MachineAnswer(
+                machine: MachineView(machine, policy: policy, now: now), license: LicenseSummary(license, policy: policy, now: now),
+                valid: true, code: .valid, token: "eyJ.x.y", tokenExpiresAt: now.addingTimeInterval(900))
+            let written = try JSONSerialization.jsonObject(with: Data(answer.json))
+            let encoded = try JSONSerialization.jsonObject(with: APICoding.encode(answer))
+            #expect(NSDictionary(dictionary: normalized(written) as! [String: Any]) == NSDictionary(dictionary: normalized(encoded) as! [String: Any]))
+        }
+    }
+}
