@@ -17,6 +17,8 @@ public struct Store: Sendable {
     /// Counts committed write transactions of this process, so that caches of stored objects
     /// can tell whether anything changed since they read it.
     public let generation: WriteGeneration
+    /// Decoded documents by their stored text (see ``DocumentCache``).
+    let documents = DocumentCache()
 
     init(database: any SQLDatabase) {
         self.database = database
@@ -36,20 +38,20 @@ public struct Store: Sendable {
 
     /// Runs `body` in a read transaction.
     public func read<T: Sendable>(_ body: @Sendable (StoreSession) throws -> T) async throws -> T {
-        try await database.read { try body(StoreSession(sql: $0)) }
+        try await database.read { try body(StoreSession(sql: $0, documents: documents)) }
     }
 
     /// Runs `body` in a write transaction: all of it commits, or none of it does.
     @discardableResult
     public func write<T: Sendable>(_ body: @Sendable (StoreSession) throws -> T) async throws -> T {
         defer { generation.advance() }
-        return try await database.write { try body(StoreSession(sql: $0)) }
+        return try await database.write { try body(StoreSession(sql: $0, documents: documents)) }
     }
 
     /// Runs `body` in a write transaction that only appends to logs no cache depends on
     /// (validation events): it does not advance ``generation``.
     public func appendToLog(_ body: @Sendable (StoreSession) throws -> Void) async throws {
-        try await database.write { try body(StoreSession(sql: $0)) }
+        try await database.write { try body(StoreSession(sql: $0, documents: documents)) }
     }
 
     /// Whether the database answers a trivial query.
@@ -61,18 +63,24 @@ public struct Store: Sendable {
 /// The tables, inside one transaction.
 public struct StoreSession {
     public let sql: any SQLExecutor
+    let documents: DocumentCache?
+
+    init(sql: any SQLExecutor, documents: DocumentCache) {
+        self.sql = sql
+        self.documents = documents
+    }
 
     public var accounts: AccountTable { AccountTable(sql: sql) }
     public var tokens: TokenTable { TokenTable(sql: sql) }
-    public var products: DocumentTable<Product> { DocumentTable(sql: sql, table: "products", columns: ["code"]) { [.text($0.code)] } }
+    public var products: DocumentTable<Product> { DocumentTable(sql: sql, documents: documents, table: "products", columns: ["code"]) { [.text($0.code)] } }
     public var policies: DocumentTable<Policy> {
-        DocumentTable(sql: sql, table: "policies", columns: ["product_id"]) { [.text($0.productId)] }
+        DocumentTable(sql: sql, documents: documents, table: "policies", columns: ["product_id"]) { [.text($0.productId)] }
     }
     public var customers: DocumentTable<Customer> {
-        DocumentTable(sql: sql, table: "customers", columns: ["email"]) { [.text($0.email)] }
+        DocumentTable(sql: sql, documents: documents, table: "customers", columns: ["email"]) { [.text($0.email)] }
     }
     public var licenses: DocumentTable<License> {
-        DocumentTable(sql: sql, table: "licenses", columns: ["product_id", "policy_id", "customer_id", "state", "expires_at"]) {
+        DocumentTable(sql: sql, documents: documents, table: "licenses", columns: ["product_id", "policy_id", "customer_id", "state", "expires_at"]) {
             [.text($0.productId), .text($0.policyId), .text($0.customerId), .text($0.state.rawValue), .integer($0.expiresAt?.epochMilliseconds)]
         }
     }
@@ -136,6 +144,26 @@ enum DocumentCoding {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .millisecondsSince1970
         return try decoder.decode(type, from: Data(text.utf8))
+    }
+}
+
+/// Documents already decoded, keyed by table and id and checked against the stored text: a read
+/// still fetches the row (so it sees every committed change, from any process), but skips the
+/// JSON decode when the text is the one decoded before. Bounded; cleared when full.
+final class DocumentCache: Sendable {
+    private let entries = Mutex<[String: (text: String, document: any Sendable)]>([:])
+    private let capacity = 50_000
+
+    func document<Document: Sendable>(_ type: Document.Type, key: String, text: String) -> Document? {
+        guard let entry = entries.withLock({ $0[key] }), entry.text == text else { return nil }
+        return entry.document as? Document
+    }
+
+    func remember(_ document: some Sendable, key: String, text: String) {
+        entries.withLock { entries in
+            if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
+            entries[key] = (text, document)
+        }
     }
 }
 

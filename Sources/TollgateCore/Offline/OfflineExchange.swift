@@ -107,10 +107,11 @@ public struct OfflineActivationRequest: Codable, Sendable, Equatable {
         return try OfflineBlock(request, licenseKey: licenseKey, domain: domain).armored(label: label)
     }
 
-    /// 16 random bytes, base64url.
+    /// 16 random bytes, base64url (two draws from the system generator, not sixteen).
     public static func randomNonce() -> String {
         var generator = SystemRandomNumberGenerator()
-        return Base64URL.encode((0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) })
+        let words = [generator.next() as UInt64, generator.next() as UInt64]
+        return Base64URL.encode(words.withUnsafeBytes { Array($0) })
     }
 
     public var draft: MachineDraft {

@@ -15,12 +15,14 @@ extension License: StoredDocument {}
 /// all written from the same value. Every read is scoped to an account.
 public struct DocumentTable<Document: StoredDocument> {
     let sql: any SQLExecutor
+    let documents: DocumentCache?
     let table: String
     let columns: [String]
     let project: (Document) -> [SQLValue]
 
-    init(sql: any SQLExecutor, table: String, columns: [String], project: @escaping (Document) -> [SQLValue]) {
+    init(sql: any SQLExecutor, documents: DocumentCache?, table: String, columns: [String], project: @escaping (Document) -> [SQLValue]) {
         self.sql = sql
+        self.documents = documents
         self.table = table
         self.columns = columns
         self.project = project
@@ -48,14 +50,23 @@ public struct DocumentTable<Document: StoredDocument> {
         guard let row = try sql.queryOne("SELECT data FROM \(table) WHERE id = ? AND account_id = ?", [.text(id), .text(accountId)]),
             let data = row.string("data")
         else { return nil }
-        return try DocumentCoding.decode(Document.self, from: data)
+        return try decode(data, id: id)
+    }
+
+    /// Decodes stored text, or returns the document decoded from the same text before.
+    func decode(_ text: String, id: String) throws -> Document {
+        let key = "\(table)/\(id)"
+        if let known = documents?.document(Document.self, key: key, text: text) { return known }
+        let document = try DocumentCoding.decode(Document.self, from: text)
+        documents?.remember(document, key: key, text: text)
+        return document
     }
 
     /// The document with `id` in whichever account holds it (ids are unique across accounts), for
     /// callers that prove their right to it another way (an offline request's proof).
     public func find(id: String) throws -> Document? {
         guard let row = try sql.queryOne("SELECT data FROM \(table) WHERE id = ?", [.text(id)]), let data = row.string("data") else { return nil }
-        return try DocumentCoding.decode(Document.self, from: data)
+        return try decode(data, id: id)
     }
 
     /// A page of `accountId`'s documents matching every filter, in id (creation) order.
