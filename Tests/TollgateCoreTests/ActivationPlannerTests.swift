@@ -66,4 +66,12 @@ import Testing
             ($0 as? TollgateError)?.code == "SUSPENDED"
         }
     }
+
+    @Test func onlyALimitOrAClusterNeedsTheSeatCount() {
+        let unlimited = Fixtures.machinePolicy(maxMachines: nil)
+        #expect(!ActivationPlanner.needsUsage(cluster: nil, license: Fixtures.license(policy: unlimited), policy: unlimited))
+        #expect(ActivationPlanner.needsUsage(cluster: "blue", license: Fixtures.license(policy: unlimited), policy: unlimited))
+        let limited = Fixtures.machinePolicy(maxMachines: 3)
+        #expect(ActivationPlanner.needsUsage(cluster: nil, license: Fixtures.license(policy: limited), policy: limited))
+    }
 }

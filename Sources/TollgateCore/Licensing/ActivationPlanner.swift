@@ -33,8 +33,15 @@ public enum ActivationPlanner {
         }
     }
 
+    /// Whether planning needs the license's ``SeatUsage`` at all: only a machine limit or a
+    /// cluster does. An unclustered machine on an unlimited floating license needs no count, so
+    /// the caller may skip reading it (the cost of a count grows with the license's machines).
+    public static func needsUsage(cluster: String?, license: License, policy: Policy) -> Bool {
+        cluster != nil || license.effectiveLimits(policy: policy).maxMachines != nil
+    }
+
     /// Plans the activation of a machine with `fingerprint` (in `cluster`) beside the license's
-    /// active machines, summarized by `usage`.
+    /// active machines, summarized by `usage` (which may be empty when ``needsUsage(cluster:license:policy:)`` is false).
     public static func plan(
         fingerprintTaken: Bool, cluster: String?, usage: SeatUsage, license: License, policy: Policy, now: Date
     ) throws(TollgateError) -> Plan {

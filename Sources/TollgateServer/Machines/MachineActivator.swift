@@ -17,7 +17,9 @@ enum MachineActivator {
         try ActivationPlanner.requireUsable(license, policy: policy, now: now)
         let plan = try ActivationPlanner.plan(
             fingerprintTaken: try session.machines.isTaken(fingerprint: draft.fingerprint, licenseId: license.id), cluster: draft.cluster,
-            usage: try session.machines.usage(licenseId: license.id), license: license, policy: policy, now: now)
+            usage: ActivationPlanner.needsUsage(cluster: draft.cluster, license: license, policy: policy)
+                ? try session.machines.usage(licenseId: license.id) : SeatUsage(unclustered: 0, clusters: []),
+            license: license, policy: policy, now: now)
         if let drain = plan.drain {
             let ids = try session.machines.drain(licenseId: license.id, cluster: drain.cluster, until: drain.until, at: now)
             try session.audit.recordMany(
