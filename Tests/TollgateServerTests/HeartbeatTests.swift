@@ -158,6 +158,7 @@ import TollgateStore
             app.clock.advance(by: 301)
             #expect(try await client.send(.post, "/v1/tokens/verify", ["token": token], token: nil).object["code"] as? String == "TOKEN_EXPIRED")
             #expect(try await client.send(.post, "/v1/machines/\(machine)/heartbeat", token: token).errorCode == "TOKEN_EXPIRED")
+            #expect(try await client.auditActions().filter { $0 == "token.refused" }.count == 2)
             var altered = Array(token)
             altered[altered.count - 5] = altered[altered.count - 5] == "A" ? "B" : "A"
             #expect(try await client.send(.post, "/v1/tokens/verify", ["token": String(altered)], token: nil).object["code"] as? String == "TOKEN_INVALID")

@@ -47,13 +47,19 @@ struct TokenController: Sendable {
         struct Body: Decodable { var token: String }
         let body = try await JSONBody.read(request, limit: limits.maxBodyBytes, allowedFields: ["token"]).decode(Body.self)
         let now = clock.now()
+        let claims = Self.payload(of: body.token)
         let token: MachineToken
         do {
-            token = try await tokens.verify(body.token, now: now)
+            token = try await tokens.verifySignature(body.token)
         } catch {
             return try Response.json(Answer(valid: false, code: error.code, message: error.message, claims: nil, licenseStatus: nil))
         }
-        let claims = Self.payload(of: body.token)
+        do {
+            _ = try TokenService.unexpired(token, now: now)
+        } catch {
+            await tokens.recordExpired(token, store: store, now: now)
+            return try Response.json(Answer(valid: false, code: error.code, message: error.message, claims: claims, licenseStatus: nil))
+        }
         let credential = Credential.machine(token)
         let record = try await store.read { session -> MachineRecord? in
             try? MachineActivator.loadMachine(token.machine, credential: credential, session: session)
