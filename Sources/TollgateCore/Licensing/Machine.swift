@@ -68,6 +68,37 @@ public struct Machine: Codable, Sendable, Equatable {
         self.updatedAt = updatedAt
     }
 
+    enum CodingKeys: String, CodingKey {
+        case id, accountId, licenseId, fingerprint, name, platform, hostname, cores, cluster, state, deactivationReason, deactivatedAt
+        case lastHeartbeatAt, deadAt, cullWhenDead, drainingUntil, tokenVersion, activatedOffline, offlineRequestNonce, createdAt, updatedAt
+    }
+
+    /// Encodes absent values as explicit `null`s, so every answer shows every field.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(accountId, forKey: .accountId)
+        try container.encode(licenseId, forKey: .licenseId)
+        try container.encode(fingerprint, forKey: .fingerprint)
+        try container.encode(name, forKey: .name)
+        try container.encode(platform, forKey: .platform)
+        try container.encode(hostname, forKey: .hostname)
+        try container.encode(cores, forKey: .cores)
+        try container.encode(cluster, forKey: .cluster)
+        try container.encode(state, forKey: .state)
+        try container.encode(deactivationReason, forKey: .deactivationReason)
+        try container.encode(deactivatedAt, forKey: .deactivatedAt)
+        try container.encode(lastHeartbeatAt, forKey: .lastHeartbeatAt)
+        try container.encode(deadAt, forKey: .deadAt)
+        try container.encode(cullWhenDead, forKey: .cullWhenDead)
+        try container.encode(drainingUntil, forKey: .drainingUntil)
+        try container.encode(tokenVersion, forKey: .tokenVersion)
+        try container.encode(activatedOffline, forKey: .activatedOffline)
+        try container.encode(offlineRequestNonce, forKey: .offlineRequestNonce)
+        try container.encode(createdAt, forKey: .createdAt)
+        try container.encode(updatedAt, forKey: .updatedAt)
+    }
+
     /// Whether the machine is alive, dead or deactivated at `now`.
     public func liveness(at now: Date) -> MachineLiveness {
         guard state == .active else { return .deactivated }
