@@ -56,14 +56,7 @@ struct LicenseValidationService: Sendable {
                 json.key("entitlements"); json.array(entitlements) { json, code in json.string(code) }
                 json.key("expiresAt"); json.date(expiresAt)
                 json.key("id"); json.string(id)
-                json.key("limits")
-                json.object { json in
-                    json.key("concurrentExecutions"); json.int(limits.concurrentExecutions)
-                    json.key("executionsPerMonth"); json.int(limits.executionsPerMonth)
-                    json.key("maxMachines"); json.int(limits.maxMachines)
-                    json.key("maxWorkflows"); json.int(limits.maxWorkflows)
-                    json.key("requestsPerSecond"); json.int(limits.requestsPerSecond)
-                }
+                json.key("limits"); json.limits(limits)
                 json.key("offlineGraceDays"); json.int(offlineGraceDays)
                 json.key("policyId"); json.string(policyId)
                 json.key("productId"); json.string(productId)

@@ -1,4 +1,5 @@
 import Foundation
+import TollgateCore
 
 /// A minimal JSON writer for the hottest response (the validation answer), where
 /// `JSONEncoder`'s generic machinery costs more than the Ed25519 signature. Writes compact
@@ -107,5 +108,18 @@ struct JSONWriter {
             return String(repeating: "0", count: max(0, width - text.count)) + text
         }
         return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(secondOfDay / 3600, 2)):\(pad(secondOfDay % 3600 / 60, 2)):\(pad(secondOfDay % 60, 2))Z"
+    }
+}
+
+extension JSONWriter {
+    /// Effective limits as an object, keys sorted, unlimited as `null`.
+    mutating func limits(_ limits: EffectiveLimits) {
+        object { json in
+            json.key("concurrentExecutions"); json.int(limits.concurrentExecutions)
+            json.key("executionsPerMonth"); json.int(limits.executionsPerMonth)
+            json.key("maxMachines"); json.int(limits.maxMachines)
+            json.key("maxWorkflows"); json.int(limits.maxWorkflows)
+            json.key("requestsPerSecond"); json.int(limits.requestsPerSecond)
+        }
     }
 }

@@ -38,14 +38,7 @@ extension MachineToken {
             json.key("jti"); json.string(jti.value)
             json.key("license"); json.string(license)
             json.key("licenseVersion"); json.int(licenseVersion)
-            json.key("limits")
-            json.object { json in
-                json.key("concurrentExecutions"); json.int(limits.concurrentExecutions)
-                json.key("executionsPerMonth"); json.int(limits.executionsPerMonth)
-                json.key("maxMachines"); json.int(limits.maxMachines)
-                json.key("maxWorkflows"); json.int(limits.maxWorkflows)
-                json.key("requestsPerSecond"); json.int(limits.requestsPerSecond)
-            }
+            json.key("limits"); json.limits(limits)
             json.key("machine"); json.string(machine)
             json.key("machineVersion"); json.int(machineVersion)
             json.key("product"); json.string(product)
