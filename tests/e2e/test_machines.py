@@ -116,3 +116,23 @@ def test_air_gapped_activation_and_deactivation_round_trip_through_the_cli(serve
     _, machines = server.json("GET", f"/v1/licenses/{license['id']}/machines")
     assert machines["data"][0]["status"] == "deactivated"
     assert machines["data"][0]["deactivationReason"] == "offline-receipt"
+
+
+def test_fifty_concurrent_activations_over_http_take_exactly_five_seats(server):
+    from concurrent.futures import ThreadPoolExecutor
+    _, product = server.json("POST", "/v1/products", {"code": "race", "name": "Race"})
+    _, policy = server.json("POST", "/v1/policies", {"productId": product["id"], "name": "Five", "maxMachines": 5})
+    _, customer = server.json("POST", "/v1/customers", {"name": "Acme"})
+    _, license = server.json("POST", "/v1/licenses", {"policyId": policy["id"], "customerId": customer["id"]})
+
+    def activate_one(n):
+        return server.json("POST", "/v1/machines", {"fingerprint": f"race-{n}"}, token=None,
+                           headers={"Authorization": f"License {license['key']}"})
+
+    with ThreadPoolExecutor(max_workers=50) as pool:
+        results = list(pool.map(activate_one, range(50)))
+    assert sorted(status for status, _ in results).count(201) == 5
+    refused = [body["error"] for status, body in results if status != 201]
+    assert len(refused) == 45 and all(e["code"] == "MACHINE_LIMIT_EXCEEDED" and e["limit"] == 5 for e in refused)
+    _, machines = server.json("GET", f"/v1/licenses/{license['id']}/machines?limit=100")
+    assert len(machines["data"]) == 5
