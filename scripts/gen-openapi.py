@@ -115,7 +115,7 @@ schemas={
  "OfflineDeactivation":{"type":"object","additionalProperties":False,"required":["receipt"],"properties":{"receipt":{"type":"string","description":"-----BEGIN TOLLGATE DEACTIVATION RECEIPT----- block."}}},
  "LeaseRequest":{"type":"object","additionalProperties":False,"properties":{"ttlSeconds":{"type":"integer","minimum":10,"maximum":86400,"default":300},"holder":{"type":"string"}}},
  "Lease":{"type":"object","properties":{"id":{"type":"string"},"accountId":{"type":"string"},"licenseId":{"type":"string"},"machineId":{"type":["string","null"]},"holder":{"type":["string","null"]},"expiresAt":dt,"createdAt":dt}},
- "TokenVerification":{"type":"object","required":["valid","code","message","claims","licenseStatus"],"properties":{"valid":{"type":"boolean"},"code":{"type":"string","enum":["VALID","TOKEN_INVALID","TOKEN_EXPIRED","TOKEN_REVOKED"]},"message":{"type":"string"},"claims":{"type":["object","null"],"description":"The JWT payload as signed."},"licenseStatus":{"type":["string","null"]}}},
+ "TokenVerification":{"type":"object","required":["valid","code","message","claims","licenseStatus"],"properties":{"valid":{"type":"boolean"},"code":{"type":"string","enum":["VALID","TOKEN_INVALID","TOKEN_EXPIRED","TOKEN_REVOKED","MACHINE_DEACTIVATED"]},"message":{"type":"string"},"claims":{"type":["object","null"],"description":"The JWT payload as signed."},"licenseStatus":{"type":["string","null"]}}},
 }
 paths={}
 paths.update(crud("products","Product","ProductDraft","Products"))

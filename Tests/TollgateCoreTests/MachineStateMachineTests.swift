@@ -32,7 +32,7 @@ import Testing
         let (culled, outcome) = try MachineStateMachine.apply(.cull, to: machine, policy: policy, now: now.addingTimeInterval(90))
         #expect(culled.state == .deactivated)
         #expect(culled.deactivationReason == .dead)
-        #expect(culled.tokenVersion == machine.tokenVersion + 1)
+        #expect(culled.tokenVersion == machine.tokenVersion)
         #expect(outcome.auditAction == "machine.died")
         let kept = Fixtures.machine("fp", policy: Fixtures.machinePolicy(dead: .keep))
         #expect(throws: MachineTransitionError.notDead) { try MachineStateMachine.apply(.cull, to: kept, policy: policy, now: now.addingTimeInterval(900)) }

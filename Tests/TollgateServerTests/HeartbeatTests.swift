@@ -56,6 +56,23 @@ import TollgateStore
         }
     }
 
+    @Test func aCulledMachineComesBackWithItsOwnToken() async throws {
+        let app = try await TestApp.make()
+        try await app.run { client in
+            let (_, machine, token) = try await activate(client)
+            app.clock.advance(by: 91)
+            try await app.built.sweepMachines()
+            let verdict = try await client.send(.post, "/v1/tokens/verify", ["token": token], token: nil).object
+            #expect(verdict["valid"] as? Bool == false)
+            #expect(verdict["code"] as? String == "MACHINE_DEACTIVATED")
+            app.clock.advance(by: 60)
+            let back = try await client.send(.post, "/v1/machines/\(machine)/heartbeat", token: token)
+            #expect(back.status == 200)
+            #expect((back.object["machine"] as! [String: Any])["status"] as? String == "alive")
+            #expect(try await client.send(.post, "/v1/tokens/verify", ["token": token], token: nil).object["valid"] as? Bool == true)
+        }
+    }
+
     @Test func aCulledMachineOutsideTheWindowStaysDeactivatedAndItsSeatIsFree() async throws {
         let app = try await TestApp.make()
         try await app.run { client in

@@ -100,7 +100,7 @@ public enum MachineStateMachine {
             next.state = .deactivated
             next.deactivationReason = .dead
             next.deactivatedAt = now
-            next.tokenVersion += 1
+            // Death revokes nothing: the machine's token may still bring it back within the window.
             return (next, .deactivated(.dead))
         case .drain(let until):
             guard machine.state == .active else { throw .alreadyDeactivated }

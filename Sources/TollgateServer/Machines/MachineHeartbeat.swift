@@ -50,7 +50,7 @@ enum MachineHeartbeat {
             accountId: record.machine.accountId, actor: credential.actor, action: "token.refused", objectType: "machine",
             objectId: record.machine.id, before: nil as Machine?, after: nil as Machine?, at: now)
         let status = record.license.status(at: now, policy: record.policy).name
-        let why = record.machine.state == .deactivated ? "the machine was deactivated" : "the license is now \(status)"
+        let why = record.machine.tokenVersion != token.machineVersion ? "the machine was deactivated" : "the license is now \(status)"
         return .unauthorized(
             code: "TOKEN_REVOKED", message: "The machine token was revoked: \(why). Use the license key to learn more.",
             licenseStatus: status)

@@ -1501,7 +1501,8 @@ enum OpenAPIDocument {
        "VALID",
        "TOKEN_INVALID",
        "TOKEN_EXPIRED",
-       "TOKEN_REVOKED"
+       "TOKEN_REVOKED",
+       "MACHINE_DEACTIVATED"
       ]
      },
      "message": {

@@ -54,9 +54,11 @@ struct MachineToken: JWTPayload, Equatable {
     /// Expiry is checked by ``TokenService`` on the server's clock, not here.
     func verify(using algorithm: some JWTAlgorithm) async throws {}
 
-    /// Whether the token still speaks for `machine` of `license`.
+    /// Whether the token still speaks for `machine` of `license`: nothing revoked it since it was
+    /// issued. A machine the sweep culled as dead keeps its version (its token may bring it back
+    /// within the resurrection window); whether the machine may run is its state's business.
     func isCurrent(machine: Machine, license: License) -> Bool {
-        machine.id == self.machine && license.id == self.license && machine.state == .active
-            && machine.tokenVersion == machineVersion && license.revocationVersion == licenseVersion
+        machine.id == self.machine && license.id == self.license && machine.tokenVersion == machineVersion
+            && license.revocationVersion == licenseVersion
     }
 }

@@ -74,6 +74,12 @@ struct TokenController: Sendable {
             }
             return try Response.json(Answer(valid: false, code: refusal.code, message: refusal.message, claims: claims, licenseStatus: status))
         }
+        guard record.machine.state == .active else {
+            return try Response.json(
+                Answer(
+                    valid: false, code: "MACHINE_DEACTIVATED", message: "The machine was deactivated as dead; a heartbeat within the resurrection window brings it back.",
+                    claims: claims, licenseStatus: status))
+        }
         return try Response.json(Answer(valid: true, code: "VALID", message: "The token is valid.", claims: claims, licenseStatus: status))
     }
 }

@@ -164,16 +164,18 @@ public struct MachineTable {
         ).compactMap(Self.doomed)
     }
 
-    /// Deactivates `ids` (still active) for `reason`, bumping their token versions.
+    /// Deactivates `ids` (still active) for `reason`, bumping their token versions unless they
+    /// died (``MachineStateMachine``: a dead machine's token may bring it back).
     public func deactivate(ids: [String], reason: DeactivationReason, at now: Date) throws {
         let millis = SQLValue.integer(now.epochMilliseconds)
+        let bump = reason == .dead ? 0 : 1
         for start in stride(from: 0, to: ids.count, by: 500) {
             let chunk = ids[start..<min(start + 500, ids.count)]
             let placeholders = Array(repeating: "?", count: chunk.count).joined(separator: ", ")
             try sql.execute(
                 """
                 UPDATE machines SET state = 'deactivated', deactivation_reason = ?, deactivated_at = ?, updated_at = ?,
-                  token_version = token_version + 1 WHERE state = 'active' AND id IN (\(placeholders))
+                  token_version = token_version + \(bump) WHERE state = 'active' AND id IN (\(placeholders))
                 """,
                 [.text(reason.rawValue), millis, millis] + chunk.map { .text($0) })
         }
