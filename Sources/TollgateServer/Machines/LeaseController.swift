@@ -40,9 +40,11 @@ struct LeaseController: Sendable {
         try credential.requireAccess(toLicense: id, resource: "license", id: id)
         let now = clock.now()
         let result = try await store.write { session -> Result<Lease, TollgateError> in
-            if let refusal = try MachineHeartbeat.refusal(for: credential, session: session, now: now) { return .failure(refusal) }
-            let (license, policy) = try MachineActivator.loadLicense(id, accountId: credential.accountId, session: session)
-            try ActivationPlanner.requireUsable(license, policy: policy, now: now)
+            let (license, policy): (License, Policy)
+            switch try Self.usableLicense(id, credential: credential, session: session, now: now) {
+            case .success(let found): (license, policy) = found
+            case .failure(let refusal): return .failure(refusal)
+            }
             if let limit = license.effectiveLimits(policy: policy).concurrentExecutions {
                 let held = try session.leases.live(licenseId: id, at: now).count
                 if held >= limit {
@@ -60,6 +62,16 @@ struct LeaseController: Sendable {
             return .success(lease)
         }
         return try Response.json(status: .created, try result.get())
+    }
+
+    /// The license `id` and its policy if it may hold leases at `now` (403 when suspended, revoked
+    /// or expired). A machine token that is no longer current comes back as the failure, already
+    /// audited, so the caller returns it from the transaction and the audit entry commits.
+    static func usableLicense(_ id: String, credential: Credential, session: StoreSession, now: Date) throws -> Result<(License, Policy), TollgateError> {
+        if let refusal = try MachineHeartbeat.refusal(for: credential, session: session, now: now) { return .failure(refusal) }
+        let (license, policy) = try MachineActivator.loadLicense(id, accountId: credential.accountId, session: session)
+        try ActivationPlanner.requireUsable(license, policy: policy, now: now)
+        return .success((license, policy))
     }
 
     func list(_ request: Request, _ context: MachineRouteContext) async throws -> Response {
@@ -81,13 +93,11 @@ struct LeaseController: Sendable {
         try credential.requireAccess(toLicense: id, resource: "license", id: id)
         let now = clock.now()
         let result = try await store.write { session -> Result<Lease, TollgateError> in
-            if let refusal = try MachineHeartbeat.refusal(for: credential, session: session, now: now) { return .failure(refusal) }
-            let (license, policy) = try MachineActivator.loadLicense(id, accountId: credential.accountId, session: session)
+            if case .failure(let refusal) = try Self.usableLicense(id, credential: credential, session: session, now: now) { return .failure(refusal) }
             guard var lease = try session.leases.find(id: leaseId, licenseId: id) else { throw TollgateError.notFound(resource: "lease", id: leaseId) }
             guard lease.expiresAt > now else {
                 throw TollgateError.conflict(code: "LEASE_EXPIRED", message: "The lease expired and its slot was freed; take a new one.")
             }
-            try ActivationPlanner.requireUsable(license, policy: policy, now: now)
             lease.expiresAt = now.addingTimeInterval(TimeInterval(ttl))
             try session.leases.setExpiry(id: leaseId, to: lease.expiresAt)
             return .success(lease)
