@@ -137,11 +137,17 @@ public func createAccount(_ configuration: ServerConfiguration, name: String) as
     return (created.account, created.adminToken)
 }
 
-/// Opens the store (creating the data directory and running migrations) and loads the signing
-/// keys: from `TOLLGATE_SIGNING_KEYS` when set, otherwise from the files in the data directory.
+/// Opens the store (PostgreSQL when `databaseURL` is set, otherwise the SQLite file in the data
+/// directory, creating it; migrations run either way) and loads the signing keys: from
+/// `TOLLGATE_SIGNING_KEYS` when set, otherwise from the files in the data directory.
 func openDataDirectory(_ configuration: ServerConfiguration, now: Date) async throws -> (Store, KeyService) {
     try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
-    let store = try await Store.openSQLite(path: configuration.databasePath, now: now)
+    let store =
+        if let url = configuration.databaseURL {
+            try await Store.openPostgreSQL(url: url, now: now)
+        } else {
+            try await Store.openSQLite(path: configuration.databasePath, now: now)
+        }
     let keyStore: any KeyStore =
         configuration.signingKeysJSON.map { EnvironmentKeyStore(json: $0) } ?? FileKeyStore(directory: configuration.keysDirectory)
     return (store, try KeyService(store: keyStore))

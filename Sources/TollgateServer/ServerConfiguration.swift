@@ -23,6 +23,9 @@ public struct ServerConfiguration: Sendable {
     public var maxBodyBytes: Int = 1 << 20
     /// How often batched validation logs are written. `TOLLGATE_LOG_FLUSH_MS`, default 500.
     public var validationLogFlushMilliseconds: Int = 500
+    /// `postgres://user:password@host:port/database[?schema=NAME]` selects PostgreSQL instead of
+    /// the SQLite file in the data directory. `TOLLGATE_DATABASE_URL`.
+    public var databaseURL: String?
     /// How often the machine sweep runs (dead machines, cluster drains, expired leases).
     /// `TOLLGATE_SWEEP_INTERVAL_SECONDS`, default 15.
     public var sweepIntervalSeconds: Int = 15
@@ -65,6 +68,7 @@ public struct ServerConfiguration: Sendable {
             guard let millis = Int(value), millis >= 10 else { throw ConfigurationError("TOLLGATE_LOG_FLUSH_MS must be at least 10.") }
             config.validationLogFlushMilliseconds = millis
         }
+        if let value = environment["TOLLGATE_DATABASE_URL"], !value.isEmpty { config.databaseURL = value }
         if let value = environment["TOLLGATE_SWEEP_INTERVAL_SECONDS"] {
             guard let seconds = Int(value), (1...3600).contains(seconds) else {
                 throw ConfigurationError("TOLLGATE_SWEEP_INTERVAL_SECONDS must be between 1 and 3600.")

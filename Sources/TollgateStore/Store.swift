@@ -36,21 +36,33 @@ public struct Store: Sendable {
         try await open(SQLiteDatabase(path: path), now: now)
     }
 
+    /// Connects to the PostgreSQL database at `url` (see ``PostgreSQLDatabase``).
+    public static func openPostgreSQL(url: String, now: Date = Date()) async throws -> Store {
+        let database = try PostgreSQLDatabase(url: url)
+        do {
+            try await database.prepare()
+            return try await open(database, now: now)
+        } catch {
+            try? await database.close()
+            throw error
+        }
+    }
+
     /// Runs `body` in a read transaction.
-    public func read<T: Sendable>(_ body: @Sendable (StoreSession) throws -> T) async throws -> T {
+    public func read<T: Sendable>(_ body: @escaping @Sendable (StoreSession) throws -> T) async throws -> T {
         try await database.read { try body(StoreSession(sql: $0, documents: documents)) }
     }
 
     /// Runs `body` in a write transaction: all of it commits, or none of it does.
     @discardableResult
-    public func write<T: Sendable>(_ body: @Sendable (StoreSession) throws -> T) async throws -> T {
+    public func write<T: Sendable>(_ body: @escaping @Sendable (StoreSession) throws -> T) async throws -> T {
         defer { generation.advance() }
         return try await database.write { try body(StoreSession(sql: $0, documents: documents)) }
     }
 
     /// Runs `body` in a write transaction that only appends to logs no cache depends on
     /// (validation events): it does not advance ``generation``.
-    public func appendToLog(_ body: @Sendable (StoreSession) throws -> Void) async throws {
+    public func appendToLog(_ body: @escaping @Sendable (StoreSession) throws -> Void) async throws {
         try await database.write { try body(StoreSession(sql: $0, documents: documents)) }
     }
 

@@ -47,6 +47,10 @@ struct ServerOptions: ParsableArguments {
     @Option(help: "Port to listen on, 0 for any free port (TOLLGATE_PORT, default 8080).") var port: Int?
     @Option(name: .customLong("data-dir"), help: "Folder of the SQLite file and signing keys (TOLLGATE_DATA_DIR, default ./tollgate-data).")
     var dataDirectory: String?
+    @Option(
+        name: .customLong("database-url"),
+        help: "postgres://user:password@host:port/database[?schema=NAME] to use PostgreSQL instead of SQLite (TOLLGATE_DATABASE_URL).")
+    var databaseURL: String?
     @Option(help: "trace, debug, info, notice, warning, error or critical (TOLLGATE_LOG_LEVEL, default info).") var logLevel: String?
     @Option(help: "text or json (TOLLGATE_LOG_FORMAT, default text).") var logFormat: String?
 
@@ -58,6 +62,7 @@ struct ServerOptions: ParsableArguments {
             config.port = port
         }
         if let dataDirectory { config.dataDirectory = dataDirectory }
+        if let databaseURL { config.databaseURL = databaseURL }
         if let logLevel {
             guard let level = Logger.Level(rawValue: logLevel) else { throw ValidationError("--log-level '\(logLevel)' is not a log level.") }
             config.logLevel = level

@@ -23,8 +23,19 @@ import Testing
         }
     }
 
-    /// Edits, removes and reorders rows directly in the SQLite file; the verifier names the entry.
-    @Test func tamperingWithTheSQLiteFileIsDetected() async throws {
+    /// Raw SQL past the application: through a second connection to the SQLite file, or straight
+    /// through the PostgreSQL driver when the suite runs on PostgreSQL.
+    func tamper(_ app: TestApp, _ statements: String...) async throws {
+        if app.configuration.databaseURL != nil {
+            try await app.built.services.store.database.write { sql in for statement in statements { try sql.execute(statement) } }
+        } else {
+            let queue = try DatabaseQueue(path: app.configuration.databasePath)
+            try await queue.write { db in for statement in statements { try db.execute(sql: statement) } }
+        }
+    }
+
+    /// Edits, removes and reorders rows directly in the database; the verifier names the entry.
+    @Test func tamperingWithTheDatabaseIsDetected() async throws {
         let app = try await TestApp.make()
         try await app.run { client in
             let license = try await client.license()
@@ -32,22 +43,17 @@ import Testing
             let intact = try await client.send(.get, "/v1/audit-events/verify").object
             #expect(intact["valid"] as? Bool == true && intact["checked"] as? Int == 7)
 
-            let queue = try DatabaseQueue(path: app.configuration.databasePath)
-            try await queue.write { db in
-                try db.execute(sql: "UPDATE audit_events SET action = 'license.reinstated' WHERE sequence = 7")
-            }
+            try await tamper(app, "UPDATE audit_events SET action = 'license.reinstated' WHERE sequence = 7")
             let edited = try await client.send(.get, "/v1/audit-events/verify").object
             #expect(edited["valid"] as? Bool == false && edited["firstBrokenSequence"] as? Int == 7)
             #expect((edited["reason"] as? String)?.contains("changed") == true)
 
-            try await queue.write { db in
-                try db.execute(sql: "UPDATE audit_events SET action = 'license.suspended' WHERE sequence = 7")
-                try db.execute(sql: "DELETE FROM audit_events WHERE sequence = 4")
-            }
+            try await tamper(
+                app, "UPDATE audit_events SET action = 'license.suspended' WHERE sequence = 7", "DELETE FROM audit_events WHERE sequence = 4")
             let removed = try await client.send(.get, "/v1/audit-events/verify").object
             #expect(removed["valid"] as? Bool == false && removed["firstBrokenSequence"] as? Int == 4)
 
-            try await queue.write { db in try db.execute(sql: "DELETE FROM audit_events WHERE sequence >= 4") }
+            try await tamper(app, "DELETE FROM audit_events WHERE sequence >= 4")
             let truncated = try await client.send(.get, "/v1/audit-events/verify").object
             #expect(truncated["valid"] as? Bool == false && truncated["firstBrokenSequence"] as? Int == 4)
         }

@@ -24,6 +24,11 @@ struct TestApp {
         configuration.port = 0
         configuration.maxBodyBytes = maxBodyBytes
         configuration.logLevel = .error
+        // With TOLLGATE_TEST_DATABASE_URL (scripts/with-postgres), every test gets its own schema
+        // of that PostgreSQL database instead of a SQLite file.
+        if let url = ProcessInfo.processInfo.environment["TOLLGATE_TEST_DATABASE_URL"], !url.isEmpty {
+            configuration.databaseURL = url + "?schema=t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        }
         let clock = ManualClock(Date(timeIntervalSince1970: 1_800_000_000))
         let built = try await buildApplication(configuration, clock: clock)
         return TestApp(built: built, clock: clock, directory: directory, configuration: configuration)

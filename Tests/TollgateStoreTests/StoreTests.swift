@@ -11,6 +11,15 @@ import TollgateCore
         FileManager.default.temporaryDirectory.appendingPathComponent("store-\(UUID().uuidString).sqlite").path
     }
 
+    /// The store under test: a fresh SQLite file, or a fresh schema of the PostgreSQL database in
+    /// TOLLGATE_TEST_DATABASE_URL (scripts/with-postgres), so the same contract runs on both.
+    func openStore() async throws -> Store {
+        if let url = ProcessInfo.processInfo.environment["TOLLGATE_TEST_DATABASE_URL"], !url.isEmpty {
+            return try await Store.openPostgreSQL(url: url + "?schema=s_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased(), now: now)
+        }
+        return try await Store.openSQLite(path: temporaryPath(), now: now)
+    }
+
     func account(_ store: Store) async throws -> Account {
         let account = Account(id: Identifier.make(.account, at: now), name: "A", createdAt: now)
         try await store.write { try $0.accounts.insert(account) }
@@ -32,7 +41,7 @@ import TollgateCore
     }
 
     @Test func documentsAreScopedToTheirAccount() async throws {
-        let store = try await Store.openSQLite(path: temporaryPath(), now: now)
+        let store = try await openStore()
         let mine = try await account(store)
         let theirs = try await account(store)
         let item = product(mine.id, code: "engine")
@@ -43,7 +52,7 @@ import TollgateCore
     }
 
     @Test func uniqueColumnsAnswerDuplicateAndRollBackTheTransaction() async throws {
-        let store = try await Store.openSQLite(path: temporaryPath(), now: now)
+        let store = try await openStore()
         let owner = try await account(store)
         try await store.write { try $0.products.insert(product(owner.id, code: "engine")) }
         await #expect(throws: StoreError.self) {
@@ -56,7 +65,7 @@ import TollgateCore
     }
 
     @Test func pagesFollowTheCursorWithoutGapsOrRepeats() async throws {
-        let store = try await Store.openSQLite(path: temporaryPath(), now: now)
+        let store = try await openStore()
         let owner = try await account(store)
         let codes = (0..<7).map { "p\($0)" }
         try await store.write { session in for code in codes { try session.products.insert(product(owner.id, code: code)) } }
@@ -71,7 +80,7 @@ import TollgateCore
     }
 
     @Test func auditRecordsExtendTheChainAndTheHead() async throws {
-        let store = try await Store.openSQLite(path: temporaryPath(), now: now)
+        let store = try await openStore()
         let owner = try await account(store)
         for index in 0..<3 {
             try await store.write { session in

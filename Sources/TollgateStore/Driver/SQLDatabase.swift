@@ -44,8 +44,8 @@ extension SQLExecutor {
 ///
 /// Writes are serialized and atomic: a `write` body that throws leaves nothing behind.
 public protocol SQLDatabase: Sendable {
-    func read<T: Sendable>(_ body: @Sendable (any SQLExecutor) throws -> T) async throws -> T
-    func write<T: Sendable>(_ body: @Sendable (any SQLExecutor) throws -> T) async throws -> T
+    func read<T: Sendable>(_ body: @escaping @Sendable (any SQLExecutor) throws -> T) async throws -> T
+    func write<T: Sendable>(_ body: @escaping @Sendable (any SQLExecutor) throws -> T) async throws -> T
     /// Releases the engine's resources.
     func close() async throws
 }

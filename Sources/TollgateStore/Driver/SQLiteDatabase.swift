@@ -28,7 +28,7 @@ public final class SQLiteDatabase: SQLDatabase {
         self.path = path
     }
 
-    public func read<T: Sendable>(_ body: @Sendable (any SQLExecutor) throws -> T) async throws -> T {
+    public func read<T: Sendable>(_ body: @escaping @Sendable (any SQLExecutor) throws -> T) async throws -> T {
         do {
             return try await pool.read { db in try body(GRDBExecutor(db: db)) }
         } catch {
@@ -36,7 +36,7 @@ public final class SQLiteDatabase: SQLDatabase {
         }
     }
 
-    public func write<T: Sendable>(_ body: @Sendable (any SQLExecutor) throws -> T) async throws -> T {
+    public func write<T: Sendable>(_ body: @escaping @Sendable (any SQLExecutor) throws -> T) async throws -> T {
         do {
             return try await pool.write { db in try body(GRDBExecutor(db: db)) }
         } catch {

@@ -1,0 +1,188 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import PostgresNIO
+import Synchronization
+
+/// PostgreSQL through PostgresNIO's `PostgresClient` (a connection pool), for several server
+/// replicas sharing one database.
+///
+/// The seam's transaction bodies are synchronous (``SQLExecutor``), so each transaction runs on a
+/// thread of a small `NIOThreadPool` and waits for each query's future there — never on an event
+/// loop. Write transactions take a transaction-scoped advisory lock first, so writes are
+/// serialized across every replica exactly as SQLite serializes them in one process: the limit
+/// checks that read and then insert in one transaction hold under races everywhere. Reads run
+/// in `REPEATABLE READ` snapshots.
+///
+/// The URL is `postgres://user:password@host:port/database`, with an optional `?schema=NAME`
+/// (created if missing, and put first on the `search_path`), which lets tests give every run a
+/// fresh schema in one database.
+public final class PostgreSQLDatabase: SQLDatabase {
+    let client: PostgresClient
+    let threads: NIOThreadPool
+    let runner: Task<Void, Never>
+    let logger: Logger
+    private let statements = Mutex<[String: String]>([:])
+    /// The key of the advisory lock that serializes writers.
+    static let writeLock: Int64 = 0x746F_6C6C_6761_7465  // "tollgate"
+
+    /// Connects lazily: nothing is opened until the first transaction.
+    public init(url: String, logger: Logger = Logger(label: "tollgate.postgres")) throws {
+        guard let components = URLComponents(string: url), ["postgres", "postgresql"].contains(components.scheme ?? ""),
+            let host = components.host, let user = components.user
+        else {
+            throw StoreError.unavailable("'\(url)' is not a postgres://user:password@host:port/database URL.")
+        }
+        var configuration = PostgresClient.Configuration(
+            host: host, port: components.port ?? 5432, username: user, password: components.password,
+            database: components.path.isEmpty ? nil : String(components.path.dropFirst()), tls: .disable)
+        configuration.options.connectTimeout = .seconds(5)
+        configuration.options.maximumConnections = 16
+        if let schema = components.queryItems?.first(where: { $0.name == "schema" })?.value {
+            guard schema.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }), !schema.isEmpty else {
+                throw StoreError.unavailable("The schema '\(schema)' must be letters, digits and underscores.")
+            }
+            configuration.options.additionalStartupParameters = [("options", "-c search_path=\(schema)")]
+            self.schema = schema
+        } else {
+            self.schema = nil
+        }
+        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        self.client = client
+        self.logger = logger
+        self.threads = NIOThreadPool(numberOfThreads: 16)
+        threads.start()
+        runner = Task { await client.run() }
+    }
+
+    let schema: String?
+
+    /// Creates the schema named in the URL, if any.
+    public func prepare() async throws {
+        guard let schema else { return }
+        try await transaction(write: false, readOnly: false) { sql in try sql.execute("CREATE SCHEMA IF NOT EXISTS \(schema)") }
+    }
+
+    public func read<T: Sendable>(_ body: @escaping @Sendable (any SQLExecutor) throws -> T) async throws -> T {
+        try await transaction(write: false, readOnly: true, body)
+    }
+
+    public func write<T: Sendable>(_ body: @escaping @Sendable (any SQLExecutor) throws -> T) async throws -> T {
+        try await transaction(write: true, readOnly: false, body)
+    }
+
+    public func close() async throws {
+        runner.cancel()
+        try await threads.shutdownGracefully()
+    }
+
+    private func transaction<T: Sendable>(write: Bool, readOnly: Bool, _ body: @escaping @Sendable (any SQLExecutor) throws -> T) async throws -> T {
+        do {
+            return try await client.withConnection { connection in
+                try await self.threads.runIfActive {
+                    let executor = PostgreSQLExecutor(connection: connection, database: self)
+                    try executor.execute(readOnly ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN")
+                    do {
+                        if write { try executor.execute("SELECT pg_advisory_xact_lock(\(Self.writeLock))") }
+                        let result = try body(executor)
+                        try executor.execute("COMMIT")
+                        return result
+                    } catch {
+                        try? executor.execute("ROLLBACK")
+                        throw error
+                    }
+                }
+            }
+        } catch {
+            throw Self.translate(error)
+        }
+    }
+
+    /// `?` placeholders as `$1`, `$2`… (outside quoted literals), cached per statement.
+    func numbered(_ sql: String) -> String {
+        if let known = statements.withLock({ $0[sql] }) { return known }
+        var output = ""
+        var index = 0
+        var quoted = false
+        for character in sql {
+            if character == "'" { quoted.toggle() }
+            if character == "?", !quoted {
+                index += 1
+                output += "$\(index)"
+            } else {
+                output.append(character)
+            }
+        }
+        statements.withLock { $0[sql] = output }
+        return output
+    }
+
+    /// Store errors from PostgreSQL's: a unique violation is a duplicate; lost connections,
+    /// a closed pool and timeouts make the store unavailable.
+    static func translate(_ error: any Error) -> any Error {
+        if error is StoreError { return error }
+        if let error = error as? PSQLError {
+            if let state = error.serverInfo?[.sqlState] {
+                if state == "23505" { return StoreError.duplicate(error.serverInfo?[.message] ?? "unique violation") }
+                // Class 08: connection exceptions; 57P: operator intervention (shutdown); 53: resources.
+                if state.hasPrefix("08") || state.hasPrefix("57P") || state.hasPrefix("53") {
+                    return StoreError.unavailable(error.serverInfo?[.message] ?? state)
+                }
+                return error
+            }
+            return StoreError.unavailable("\(error.code)")
+        }
+        if error is ChannelError || error is IOError || error is NIOConnectionError { return StoreError.unavailable("\(error)") }
+        return error
+    }
+}
+
+/// Statements of one PostgreSQL transaction, run from a thread-pool thread.
+struct PostgreSQLExecutor: SQLExecutor {
+    let connection: PostgresConnection
+    let database: PostgreSQLDatabase
+
+    func execute(_ sql: String, _ arguments: [SQLValue]) throws {
+        _ = try run(sql, arguments)
+    }
+
+    func query(_ sql: String, _ arguments: [SQLValue]) throws -> [SQLRow] {
+        try run(sql, arguments).rows.map { row in
+            var values: [String: SQLValue] = [:]
+            for cell in row { values[cell.columnName] = Self.value(of: cell) }
+            return SQLRow(values: values)
+        }
+    }
+
+    private func run(_ sql: String, _ arguments: [SQLValue]) throws -> PostgresQueryResult {
+        var binds = PostgresBindings(capacity: arguments.count)
+        for argument in arguments {
+            switch argument {
+            case .null: binds.appendNull()
+            case .integer(let value): binds.append(value)
+            case .text(let value): binds.append(value)
+            }
+        }
+        do {
+            return try connection.query(PostgresQuery(unsafeSQL: database.numbered(sql), binds: binds), logger: database.logger).wait()
+        } catch {
+            // Translated here, so a body can catch `StoreError.duplicate` and answer its own error
+            // (after which it must throw: PostgreSQL refuses further statements in the transaction).
+            throw PostgreSQLDatabase.translate(error)
+        }
+    }
+
+    /// Integers of any width as `.integer`, everything else as text.
+    static func value(of cell: PostgresCell) -> SQLValue {
+        guard cell.bytes != nil else { return .null }
+        switch cell.dataType {
+        case .int2, .int4, .int8:
+            return (try? cell.decode(Int64.self)).map { .integer($0) } ?? .null
+        case .bool:
+            return (try? cell.decode(Bool.self)).map { .integer($0 ? 1 : 0) } ?? .null
+        default:
+            return (try? cell.decode(String.self)).map { .text($0) } ?? .null
+        }
+    }
+}
