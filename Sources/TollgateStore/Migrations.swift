@@ -95,6 +95,15 @@ enum Migrations {
                 "CREATE INDEX leases_by_expiry ON leases (expires_at)",
             ]
         ),
+        (
+            3,
+            [
+                // Background jobs claim their tick here, so that with several replicas each tick
+                // runs once, on whichever replica claims it first.
+                "CREATE TABLE job_ticks (name TEXT PRIMARY KEY, last_run_at BIGINT NOT NULL, owner TEXT)",
+                "CREATE INDEX idempotency_keys_by_age ON idempotency_keys (created_at)",
+            ]
+        ),
     ]
 
     /// Applies every migration `database` has not seen.

@@ -148,7 +148,26 @@ private func act(_ id: String, _ action: String, _ client: ClientOptions, body: 
 
 struct Keys: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Manage the account's signing keys.", subcommands: [List.self, Rotate.self, Retire.self])
+        abstract: "Manage the account's signing keys.", subcommands: [List.self, Rotate.self, Retire.self, Generate.self])
+
+    struct Generate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print a new signing key as TOLLGATE_SIGNING_KEYS JSON (no server needed).",
+            discussion: """
+                For replicas that share one database: give every replica the same TOLLGATE_SIGNING_KEYS. On an empty \
+                database the first replica creates the default account with the id the first key names, so leave \
+                --account-id out for a new installation, or give an existing account's id to add a key for it.
+                """)
+        @Option(help: "The account the key signs for; a new account id by default.") var accountId: String?
+        func run() async throws {
+            let now = Date()
+            let key = SigningKey.generate(accountId: accountId ?? Identifier.make(.account, at: now), now: Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down)))
+            let encoder = JSONEncoder()
+            encoder.dateEncodingStrategy = .iso8601
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            print(String(decoding: try encoder.encode([key.stored]), as: UTF8.self))
+        }
+    }
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List signing keys.")

@@ -134,3 +134,22 @@ enum SQLiteDatabaseReadOnly {
         func close() async throws { try queue.close() }
     }
 }
+
+@Suite struct JobTickTests {
+    let now = Date(timeIntervalSince1970: 1_800_000_000)
+
+    @Test func oneReplicaClaimsEachTick() async throws {
+        let store = try await StoreTests().openStore()
+        let first = try await store.write { [now] in try $0.jobs.claim("sweep", owner: "a", at: now, every: 10) }
+        let second = try await store.write { [now] in try $0.jobs.claim("sweep", owner: "b", at: now.addingTimeInterval(5), every: 10) }
+        let later = try await store.write { [now] in try $0.jobs.claim("sweep", owner: "b", at: now.addingTimeInterval(10), every: 10) }
+        #expect(first && !second && later)
+        let racing = try await withThrowingTaskGroup(of: Bool.self) { group in
+            for owner in 0..<8 {
+                group.addTask { [now] in try await store.write { try $0.jobs.claim("race", owner: "\(owner)", at: now, every: 10) } }
+            }
+            return try await group.reduce(into: [Bool]()) { $0.append($1) }
+        }
+        #expect(racing.filter { $0 }.count == 1)
+    }
+}

@@ -5,7 +5,11 @@ import TollgateCore
 import TollgateStore
 
 /// The background job of machines, on the server's clock: deactivates dead machines whose
-/// policy says so (freeing their seats), ends cluster drains, and deletes expired leases.
+/// policy says so (freeing their seats), ends cluster drains, deletes expired leases and
+/// idempotency keys older than a day.
+///
+/// With several replicas on one database each tick runs once: a replica first claims the tick
+/// in `job_ticks` (``JobTable``), and only the replica that wins runs the sweep.
 ///
 /// Work goes in batches of ``batchSize`` rows, one write transaction each, so heartbeats and
 /// activations get the writer between batches. Each deactivated machine gets its audit entry.
@@ -24,6 +28,17 @@ struct MachineSweeper: Service {
     }
 
     static let actor = "system:sweeper"
+    /// How long an `Idempotency-Key` is remembered.
+    static let idempotencyWindow: TimeInterval = 86_400
+    /// This process, as `job_ticks.owner` shows it.
+    static let owner = "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier)"
+
+    /// Claims this tick for this replica; `false` when another replica ran the sweep within the interval.
+    func claimTick() async throws -> Bool {
+        let now = clock.now()
+        let seconds = Double(interval.components.seconds) * 0.9
+        return try await store.write { try $0.jobs.claim("machine-sweep", owner: Self.owner, at: now, every: seconds) }
+    }
 
     /// Sweeps once, now.
     @discardableResult
@@ -36,7 +51,10 @@ struct MachineSweeper: Service {
         outcome.drained = try await deactivateInBatches(reason: .clusterDrained, action: "machine.deactivated", now: now) {
             try $0.machines.drained(at: now, limit: $1)
         }
-        try await store.write { try $0.leases.deleteExpired(before: now) }
+        try await store.write { session in
+            try session.leases.deleteExpired(before: now)
+            try session.idempotency.deleteOlder(than: now.addingTimeInterval(-Self.idempotencyWindow))
+        }
         return outcome
     }
 
@@ -69,6 +87,11 @@ struct MachineSweeper: Service {
             guard !Task.isShuttingDownGracefully && !Task.isCancelled else { return }
             let started = ContinuousClock.now
             do {
+                guard try await claimTick() else {
+                    // Another replica swept this tick; this one still writes its own buffered beats.
+                    await heartbeats.flush()
+                    continue
+                }
                 let outcome = try await sweep()
                 if outcome.died + outcome.drained > 0 {
                     let seconds = (ContinuousClock.now - started) / .seconds(1)

@@ -17,23 +17,29 @@ struct AccountProvisioner: Sendable {
     /// A new account with a signing key and an admin token (`secret`, or a generated one).
     func createAccount(name: String, adminSecret: String? = nil) async throws -> Created {
         let now = clock.now()
-        let account = Account(id: Identifier.make(.account, at: now), name: name, createdAt: now)
-        let secret = adminSecret ?? APIToken.generateSecret(scope: .admin)
-        let token = APIToken(id: Identifier.make(.token, at: now), accountId: account.id, name: "admin", scope: .admin, createdAt: now)
-        try await store.write { session in
-            try session.accounts.insert(account)
-            try session.audit.record(
-                accountId: account.id, actor: "system", action: "account.created", objectType: "account", objectId: account.id,
-                before: nil as Account?, after: account, at: now)
-            try Self.insert(token, secret: secret, session: session, now: now)
+        let created = Self.newAccount(name: name, id: nil, adminSecret: adminSecret, now: now)
+        try await store.write { session in try Self.insert(created, session: session, now: now) }
+        if keys.snapshot.current(accountId: created.account.id) == nil {
+            try keys.rotate(accountId: created.account.id, now: now)
         }
-        if keys.snapshot.current(accountId: account.id) == nil {
-            try keys.rotate(accountId: account.id, now: now)
-        }
-        return Created(account: account, adminToken: secret)
+        return Created(account: created.account, adminToken: created.secret)
     }
 
-    /// Adds a token with `secret` to `accountId` unless one with that secret exists.
+    /// An account and its admin token, not yet stored.
+    static func newAccount(name: String, id: String?, adminSecret: String?, now: Date) -> (account: Account, token: APIToken, secret: String) {
+        let account = Account(id: id ?? Identifier.make(.account, at: now), name: name, createdAt: now)
+        let token = APIToken(id: Identifier.make(.token, at: now), accountId: account.id, name: "admin", scope: .admin, createdAt: now)
+        return (account, token, adminSecret ?? APIToken.generateSecret(scope: .admin))
+    }
+
+    static func insert(_ created: (account: Account, token: APIToken, secret: String), session: StoreSession, now: Date) throws {
+        try session.accounts.insert(created.account)
+        try session.audit.record(
+            accountId: created.account.id, actor: "system", action: "account.created", objectType: "account", objectId: created.account.id,
+            before: nil as Account?, after: created.account, at: now)
+        try insert(created.token, secret: created.secret, session: session, now: now)
+    }
+
     func ensureToken(accountId: String, secret: String, scope: TokenScope) async throws {
         let now = clock.now()
         let hash = APIToken.hash(secret: secret)
@@ -59,11 +65,23 @@ struct AccountProvisioner: Sendable {
         if let configuredAdminToken, configuredAdminToken.count < 16 {
             throw ConfigurationError("TOLLGATE_ADMIN_TOKEN must be at least 16 characters.")
         }
-        let accounts = try await store.read { try $0.accounts.all() }
-        guard let first = accounts.first else {
-            let created = try await createAccount(name: "Default", adminSecret: configuredAdminToken)
-            return (created.account, configuredAdminToken == nil ? created.adminToken : nil)
+        // The first replica to start on an empty database creates the default account; the check
+        // and the insert share one write transaction, so replicas starting together agree. With
+        // keys from the environment, the account takes the id the first key names, so that the
+        // keys every replica holds sign for it.
+        let now = clock.now()
+        let candidate = Self.newAccount(name: "Default", id: keys.snapshot.keys.first?.accountId, adminSecret: configuredAdminToken, now: now)
+        let createdNow = try await store.write { session -> Bool in
+            guard try session.accounts.all().isEmpty else { return false }
+            try Self.insert(candidate, session: session, now: now)
+            return true
         }
+        let accounts = try await store.read { try $0.accounts.all() }
+        guard let first = accounts.first else { throw TollgateError.internal }
+        if createdNow, keys.snapshot.current(accountId: first.id) == nil {
+            try keys.rotate(accountId: first.id, now: now)
+        }
+        if createdNow { return (first, configuredAdminToken == nil ? candidate.secret : nil) }
         for account in accounts where keys.snapshot.current(accountId: account.id) == nil {
             try keys.rotate(accountId: account.id, now: clock.now())
         }

@@ -34,4 +34,9 @@ public struct IdempotencyTable {
             [.text(accountId), .text(key), .text(saved.requestHash), .integer(Int64(saved.status)), .text(saved.body),
              .integer(now.epochMilliseconds)])
     }
+
+    /// Forgets responses older than `cutoff` (a retry after a day is a new request).
+    public func deleteOlder(than cutoff: Date) throws {
+        try sql.execute("DELETE FROM idempotency_keys WHERE created_at < ?", [.integer(cutoff.epochMilliseconds)])
+    }
 }

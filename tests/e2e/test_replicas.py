@@ -1,0 +1,91 @@
+"""Two real `tollgate serve` processes sharing one PostgreSQL database and the same signing keys
+(from the environment): revocation reaches the other replica within the bound, seat limits hold
+across replicas, and idempotency keys are shared. Needs TOLLGATE_TEST_DATABASE_URL, which
+`scripts/test` sets through scripts/with-postgres."""
+import os
+import subprocess
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from conftest import BINARY, Server
+
+DATABASE = os.environ.get("TOLLGATE_TEST_DATABASE_URL")
+pytestmark = pytest.mark.skipif(not DATABASE, reason="needs PostgreSQL: run through scripts/with-postgres (scripts/test does)")
+
+
+@pytest.fixture
+def replicas(tmp_path):
+    keys = subprocess.run([str(BINARY), "keys", "generate"], capture_output=True, text=True, check=True).stdout.strip()
+    env = {
+        "TOLLGATE_DATABASE_URL": f"{DATABASE}?schema=r_{uuid.uuid4().hex}",
+        "TOLLGATE_SIGNING_KEYS": keys,
+        "TOLLGATE_SWEEP_INTERVAL_SECONDS": "1",
+    }
+    a = Server(tmp_path / "a", env=env)
+    b = Server(tmp_path / "b", env=env)
+    yield a, b
+    a.stop()
+    b.stop()
+
+
+def license_on(server, max_machines=5):
+    _, product = server.json("POST", "/v1/products", {"code": f"p{time.time_ns()}", "name": "Engine"})
+    _, policy = server.json("POST", "/v1/policies", {"productId": product["id"], "name": "Five", "maxMachines": max_machines})
+    _, customer = server.json("POST", "/v1/customers", {"name": "Acme"})
+    status, license = server.json("POST", "/v1/licenses", {"policyId": policy["id"], "customerId": customer["id"]})
+    assert status == 201, license
+    return license
+
+
+def test_a_suspension_through_one_replica_is_refused_by_the_other_within_the_bound(replicas, capsys):
+    a, b = replicas
+    license = license_on(a)
+    status, machine = a.json("POST", "/v1/machines", {"fingerprint": "fp-1"}, token=None, headers={"Authorization": f"License {license['key']}"})
+    assert status == 201
+    # Warm replica B's caches, so the measurement includes their expiry.
+    for _ in range(3):
+        assert b.json("POST", "/v1/licenses/validate", {"key": license["key"]}, token=None)[1]["code"] == "VALID"
+        assert b.json("POST", f"/v1/machines/{machine['machine']['id']}/heartbeat", token=machine["token"])[0] == 200
+    suspended_at = time.monotonic()
+    assert a.json("POST", f"/v1/licenses/{license['id']}/actions/suspend")[0] == 200
+    delays = {}
+    while len(delays) < 2 and time.monotonic() - suspended_at < 60:
+        if "validation" not in delays and b.json("POST", "/v1/licenses/validate", {"key": license["key"]}, token=None)[1]["code"] == "SUSPENDED":
+            delays["validation"] = time.monotonic() - suspended_at
+        if "token" not in delays:
+            status, body = b.json("POST", f"/v1/machines/{machine['machine']['id']}/heartbeat", token=machine["token"])
+            if status == 401 and body["error"]["code"] == "TOKEN_REVOKED":
+                delays["token"] = time.monotonic() - suspended_at
+        time.sleep(0.05)
+    with capsys.disabled():
+        print(f"\n  revocation delay across replicas: validation {delays.get('validation', 'none')} s, token {delays.get('token', 'none')} s")
+    assert delays.get("validation", 99) < 60 and delays.get("token", 99) < 60
+
+
+def test_fifty_activations_spread_over_both_replicas_take_exactly_five_seats(replicas):
+    a, b = replicas
+    license = license_on(a)
+
+    def activate(n):
+        server = a if n % 2 else b
+        return server.json("POST", "/v1/machines", {"fingerprint": f"fp-{n}"}, token=None, headers={"Authorization": f"License {license['key']}"})
+
+    with ThreadPoolExecutor(max_workers=50) as pool:
+        results = list(pool.map(activate, range(50)))
+    assert [status for status, _ in results].count(201) == 5
+    assert all(body["error"]["code"] == "MACHINE_LIMIT_EXCEEDED" for status, body in results if status != 201)
+    assert len(b.json("GET", f"/v1/licenses/{license['id']}/machines?limit=100")[1]["data"]) == 5
+
+
+def test_idempotency_keys_hold_across_replicas(replicas):
+    a, b = replicas
+    headers = {"Idempotency-Key": f"k-{uuid.uuid4()}"}
+    first_status, first_headers, first = a.request("POST", "/v1/customers", {"name": "Once"}, headers=headers)
+    second_status, second_headers, second = b.request("POST", "/v1/customers", {"name": "Once"}, headers=headers)
+    assert first_status == second_status == 201
+    assert second_headers.get("Idempotent-Replayed") == "true" and first == second
+    _, customers = b.json("GET", "/v1/customers?limit=100")
+    assert [c["name"] for c in customers["data"]].count("Once") == 1
