@@ -92,3 +92,42 @@ def issue_license(server, preset="professional"):
     status, license = server.json("POST", "/v1/licenses", {"policyId": policy["id"], "customerId": customer["id"]})
     assert status == 201, license
     return license
+
+
+class TempPostgres:
+    """A PostgreSQL server of its own in a temporary directory, for tests that stop and start it."""
+
+    def __init__(self):
+        import glob
+        import tempfile
+        bins = sorted(glob.glob("/usr/lib/postgresql/*/bin"))
+        if not bins:
+            raise RuntimeError("PostgreSQL is not installed (scripts/with-postgres installs it)")
+        self.bin = Path(bins[-1])
+        # Under /tmp itself: the `postgres` user cannot enter pytest's private folders.
+        self.directory = Path(tempfile.mkdtemp(prefix="tollgate-pg-"))
+        self.port = free_port()
+        self.run_as = []
+        if os.geteuid() == 0:
+            subprocess.run(["chown", "-R", "postgres", str(self.directory)], check=True)
+            self.run_as = ["runuser", "-u", "postgres", "--"]
+        subprocess.run([*self.run_as, str(self.bin / "initdb"), "-D", str(self.directory / "data"), "-A", "trust", "-U", "tollgate", "--no-sync"],
+                       check=True, capture_output=True)
+        self.start()
+        subprocess.run([str(self.bin / "psql"), "-q", "-h", "127.0.0.1", "-p", str(self.port), "-U", "tollgate", "-d", "postgres",
+                        "-c", "CREATE DATABASE tollgate"], check=True, capture_output=True)
+        self.url = f"postgres://tollgate@127.0.0.1:{self.port}/tollgate"
+
+    def start(self):
+        subprocess.run([*self.run_as, str(self.bin / "pg_ctl"), "-D", str(self.directory / "data"), "-l", str(self.directory / "log"), "-w",
+                        "-o", f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1 -c fsync=off", "start"],
+                       check=True, capture_output=True)
+
+    def stop(self, mode="fast"):
+        subprocess.run([*self.run_as, str(self.bin / "pg_ctl"), "-D", str(self.directory / "data"), "-m", mode, "-w", "stop"],
+                       capture_output=True)
+
+    def remove(self):
+        import shutil
+        self.stop(mode="immediate")
+        shutil.rmtree(self.directory, ignore_errors=True)

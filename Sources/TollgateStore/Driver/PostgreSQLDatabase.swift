@@ -77,25 +77,74 @@ public final class PostgreSQLDatabase: SQLDatabase {
         try await threads.shutdownGracefully()
     }
 
+    /// How long a transaction may wait for a connection: while the database is down the pool
+    /// keeps trying to connect, and callers get `StoreError.unavailable` (503) instead of waiting.
+    static let connectionWait: Duration = .seconds(4)
+    /// How long one statement may take before the connection is given up as lost.
+    static let queryWatchdog: TimeAmount = .seconds(8)
+
     private func transaction<T: Sendable>(write: Bool, readOnly: Bool, _ body: @escaping @Sendable (any SQLExecutor) throws -> T) async throws -> T {
-        do {
-            return try await client.withConnection { connection in
-                try await self.threads.runIfActive {
-                    let executor = PostgreSQLExecutor(connection: connection, database: self)
-                    try executor.execute(readOnly ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN")
-                    do {
-                        if write { try executor.execute("SELECT pg_advisory_xact_lock(\(Self.writeLock))") }
-                        let result = try body(executor)
-                        try executor.execute("COMMIT")
-                        return result
-                    } catch {
-                        try? executor.execute("ROLLBACK")
-                        throw error
-                    }
+        // Waiting for a connection is abandoned at the deadline, but a transaction that has begun
+        // is always awaited: a caller is never told "unavailable" about a change that then commits.
+        let race = Race()
+        return try await withCheckedThrowingContinuation { continuation in
+            let settle = race.settler(continuation)
+            Task {
+                do {
+                    let result = try await self.run(write: write, readOnly: readOnly, race: race, body)
+                    settle(.success(result))
+                } catch {
+                    settle(.failure(Self.translate(error)))
                 }
             }
-        } catch {
-            throw Self.translate(error)
+            Task {
+                try? await Task.sleep(for: Self.connectionWait)
+                if race.timeOut() { settle(.failure(StoreError.unavailable("no database connection within \(Self.connectionWait)"))) }
+            }
+        }
+    }
+
+    /// Who settles a transaction first: the transaction beginning, or the deadline.
+    final class Race: Sendable {
+        private let state = Mutex<Int>(0)  // 0 waiting, 1 begun, 2 timed out, 3 settled
+
+        /// The transaction may begin unless the deadline has passed.
+        func begin() -> Bool { state.withLock { if $0 == 0 { $0 = 1; return true }; return false } }
+        /// The deadline passes unless the transaction has begun.
+        func timeOut() -> Bool { state.withLock { if $0 == 0 { $0 = 2; return true }; return false } }
+
+        /// Resumes `continuation` once, with whichever result comes first.
+        func settler<T>(_ continuation: CheckedContinuation<T, any Error>) -> @Sendable (Result<T, any Error>) -> Void where T: Sendable {
+            let done = Mutex(false)
+            return { result in
+                let first = done.withLock { done -> Bool in defer { done = true }; return !done }
+                if first { continuation.resume(with: result) }
+            }
+        }
+    }
+
+    private func run<T: Sendable>(
+        write: Bool, readOnly: Bool, race: Race, _ body: @escaping @Sendable (any SQLExecutor) throws -> T
+    ) async throws -> T {
+        try await client.withConnection { connection in
+            try await self.threads.runIfActive {
+                guard race.begin() else { throw StoreError.unavailable("no database connection in time") }
+                let executor = PostgreSQLExecutor(connection: connection, database: self)
+                try executor.execute(readOnly ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN")
+                do {
+                    if write { try executor.execute("SELECT pg_advisory_xact_lock(\(Self.writeLock))") }
+                    let result = try body(executor)
+                    try executor.execute("COMMIT")
+                    return result
+                } catch {
+                    // A lost connection ends the transaction on the server by itself; a query sent
+                    // on it would wait forever, so only a live connection gets the ROLLBACK.
+                    if case StoreError.unavailable = Self.translate(error) {} else if !connection.isClosed {
+                        try? executor.execute("ROLLBACK")
+                    }
+                    throw error
+                }
+            }
         }
     }
 
@@ -165,7 +214,16 @@ struct PostgreSQLExecutor: SQLExecutor {
             }
         }
         do {
-            return try connection.query(PostgresQuery(unsafeSQL: database.numbered(sql), binds: binds), logger: database.logger).wait()
+            // A query sent on a connection that has just died may never complete: check first,
+            // and give up after a watchdog rather than hold the request (and a thread) forever.
+            guard !connection.isClosed else { throw StoreError.unavailable("the database connection was lost") }
+            let promise = connection.eventLoop.makePromise(of: PostgresQueryResult.self)
+            connection.query(PostgresQuery(unsafeSQL: database.numbered(sql), binds: binds), logger: database.logger).cascade(to: promise)
+            let watchdog = connection.eventLoop.scheduleTask(in: PostgreSQLDatabase.queryWatchdog) {
+                promise.fail(StoreError.unavailable("the database did not answer within \(PostgreSQLDatabase.queryWatchdog.nanoseconds / 1_000_000_000) s"))
+            }
+            defer { watchdog.cancel() }
+            return try promise.futureResult.wait()
         } catch {
             // Translated here, so a body can catch `StoreError.duplicate` and answer its own error
             // (after which it must throw: PostgreSQL refuses further statements in the transaction).
