@@ -65,6 +65,7 @@ let package = Package(
             name: "tollgate",
             dependencies: [
                 "TollgateServer",
+                "TollgateStore",
                 "TollgateCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],

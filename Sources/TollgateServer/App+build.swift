@@ -152,3 +152,13 @@ func openDataDirectory(_ configuration: ServerConfiguration, now: Date) async th
         configuration.signingKeysJSON.map { EnvironmentKeyStore(json: $0) } ?? FileKeyStore(directory: configuration.keysDirectory)
     return (store, try KeyService(store: keyStore))
 }
+
+/// The signing keys kept in a data directory, as `TOLLGATE_SIGNING_KEYS` JSON
+/// (`tollgate keys export`): what replicas on a shared database need after `tollgate migrate`.
+public func exportSigningKeys(_ configuration: ServerConfiguration) throws -> String {
+    let keys = try FileKeyStore(directory: configuration.keysDirectory).load()
+    let encoder = JSONEncoder()
+    encoder.dateEncodingStrategy = .iso8601
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    return String(decoding: try encoder.encode(keys.map(\.stored)), as: UTF8.self)
+}

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TollgateCore
+import TollgateServer
 
 struct Licenses: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -148,7 +149,18 @@ private func act(_ id: String, _ action: String, _ client: ClientOptions, body: 
 
 struct Keys: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Manage the account's signing keys.", subcommands: [List.self, Rotate.self, Retire.self, Generate.self])
+        abstract: "Manage the account's signing keys.", subcommands: [List.self, Rotate.self, Retire.self, Generate.self, Export.self])
+
+    struct Export: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print a data directory's signing keys as TOLLGATE_SIGNING_KEYS JSON (private keys: handle with care).")
+        @Option(name: .customLong("data-dir"), help: "The data directory (default ./tollgate-data).") var dataDirectory = "./tollgate-data"
+        func run() async throws {
+            var configuration = ServerConfiguration()
+            configuration.dataDirectory = dataDirectory
+            print(try exportSigningKeys(configuration))
+        }
+    }
 
     struct Generate: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

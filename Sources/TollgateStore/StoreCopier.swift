@@ -1,0 +1,106 @@
+import Foundation
+import TollgateCore
+
+/// Copies every table of one store into another (`tollgate migrate`: SQLite to PostgreSQL), in
+/// key order and in batches, then verifies the copy.
+///
+/// Safe to run again: rows already in the target are left alone (`ON CONFLICT DO NOTHING`), so a
+/// copy that stopped half-way resumes where it was. The target's schema comes from its own
+/// migrations; job ticks are not copied (they are the target replicas' own).
+public struct StoreCopier: Sendable {
+    /// A table and its primary key, in an order that respects references.
+    public struct Table: Sendable {
+        public var name: String
+        public var key: [String]
+    }
+
+    public static let tables: [Table] = [
+        Table(name: "accounts", key: ["id"]),
+        Table(name: "api_tokens", key: ["id"]),
+        Table(name: "products", key: ["id"]),
+        Table(name: "policies", key: ["id"]),
+        Table(name: "customers", key: ["id"]),
+        Table(name: "licenses", key: ["id"]),
+        Table(name: "machines", key: ["id"]),
+        Table(name: "leases", key: ["id"]),
+        Table(name: "audit_events", key: ["account_id", "sequence"]),
+        Table(name: "idempotency_keys", key: ["account_id", "idempotency_key"]),
+        Table(name: "validation_events", key: ["id"]),
+    ]
+
+    public let source: Store
+    public let target: Store
+    public var batchSize = 1_000
+
+    public init(source: Store, target: Store) {
+        self.source = source
+        self.target = target
+    }
+
+    /// Copies one table; `progress` hears (rows copied so far, rows in the source).
+    public func copy(_ table: Table, progress: @Sendable (Int, Int) -> Void) async throws {
+        let total = try await count(table.name, in: source)
+        var after: [SQLValue]?
+        var copied = 0
+        while true {
+            let keyArguments: [SQLValue] = after.map { last in table.key.count == 1 ? last : [last[0], last[0], last[1]] } ?? []
+            let statement = Self.page(table, after: after != nil, limit: batchSize)
+            let rows = try await source.read { [batchSize] session in
+                try session.sql.query(statement, keyArguments + [.integer(Int64(batchSize))])
+            }
+            guard let last = rows.last else { break }
+            try await target.appendToLog { session in
+                for row in rows {
+                    let columns = row.values.keys.sorted()
+                    let placeholders = Array(repeating: "?", count: columns.count).joined(separator: ", ")
+                    try session.sql.execute(
+                        "INSERT INTO \(table.name) (\(columns.joined(separator: ", "))) VALUES (\(placeholders)) ON CONFLICT DO NOTHING",
+                        columns.map { row.values[$0] ?? .null })
+                }
+            }
+            copied += rows.count
+            progress(copied, total)
+            after = table.key.map { last.values[$0] ?? .null }
+            if rows.count < batchSize { break }
+        }
+    }
+
+    /// A page in key order after the previous page's last key (compared column by column).
+    static func page(_ table: Table, after: Bool, limit: Int) -> String {
+        let order = table.key.joined(separator: ", ")
+        guard after else { return "SELECT * FROM \(table.name) ORDER BY \(order) LIMIT ?" }
+        let condition: String
+        if table.key.count == 1 {
+            condition = "\(table.key[0]) > ?"
+        } else {
+            condition = "(\(table.key[0]) > ? OR (\(table.key[0]) = ? AND \(table.key[1]) > ?))"
+        }
+        return "SELECT * FROM \(table.name) WHERE \(condition) ORDER BY \(order) LIMIT ?"
+    }
+
+    /// What verification found for one table.
+    public struct Count: Sendable, Equatable {
+        public var table: String
+        public var source: Int
+        public var target: Int
+    }
+
+    /// Row counts per table in both stores, and each account's audit chain checked in the target.
+    public func verify() async throws -> (counts: [Count], chains: [(accountId: String, verification: AuditChain.Verification)]) {
+        var counts: [Count] = []
+        for table in Self.tables {
+            counts.append(Count(table: table.name, source: try await count(table.name, in: source), target: try await count(table.name, in: target)))
+        }
+        let chains = try await target.read { session in
+            try session.accounts.all().map { account in
+                let head = try session.accounts.auditHead(accountId: account.id)
+                return (account.id, AuditChain.verify(try session.audit.chain(accountId: account.id), head: head))
+            }
+        }
+        return (counts, chains)
+    }
+
+    func count(_ table: String, in store: Store) async throws -> Int {
+        Int(try await store.read { try $0.sql.queryOne("SELECT COUNT(*) AS n FROM \(table)", [])?.int("n") } ?? 0)
+    }
+}
