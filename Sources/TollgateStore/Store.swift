@@ -63,7 +63,7 @@ public struct Store: Sendable {
     /// Runs `body` in a write transaction that only appends to logs no cache depends on
     /// (validation events): it does not advance ``generation``.
     public func appendToLog(_ body: @escaping @Sendable (StoreSession) throws -> Void) async throws {
-        try await database.write { try body(StoreSession(sql: $0, documents: documents)) }
+        try await database.append { try body(StoreSession(sql: $0, documents: documents)) }
     }
 
     /// Whether the database answers a trivial query.

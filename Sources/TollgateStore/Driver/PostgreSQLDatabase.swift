@@ -72,6 +72,13 @@ public final class PostgreSQLDatabase: SQLDatabase {
         try await transaction(write: true, readOnly: false, body)
     }
 
+    /// Appends (validation logs, batched heartbeats) skip the writers' lock: they insert rows with
+    /// fresh keys or update single rows conditionally, which PostgreSQL's row locks keep correct,
+    /// and a large batch must not hold up every other writer.
+    public func append(_ body: @escaping @Sendable (any SQLExecutor) throws -> Void) async throws {
+        try await transaction(write: false, readOnly: false, body)
+    }
+
     public func close() async throws {
         runner.cancel()
         try await threads.shutdownGracefully()
@@ -137,11 +144,16 @@ public final class PostgreSQLDatabase: SQLDatabase {
                     try executor.execute("COMMIT")
                     return result
                 } catch {
-                    // A lost connection ends the transaction on the server by itself; a query sent
-                    // on it would wait forever, so only a live connection gets the ROLLBACK.
+                    // A connection goes back to the pool only with its transaction ended. After a
+                    // lost connection or a watchdog timeout (the statement may still be running,
+                    // the transaction still open) it is closed instead, and the pool replaces it:
+                    // a query sent on a dead connection would wait forever, and a reused one would
+                    // run the next caller's statements inside this transaction.
+                    var ended = false
                     if case StoreError.unavailable = Self.translate(error) {} else if !connection.isClosed {
-                        try? executor.execute("ROLLBACK")
+                        ended = (try? executor.execute("ROLLBACK")) != nil
                     }
+                    if !ended { let _: EventLoopFuture<Void> = connection.close() }
                     throw error
                 }
             }

@@ -46,6 +46,9 @@ extension SQLExecutor {
 public protocol SQLDatabase: Sendable {
     func read<T: Sendable>(_ body: @escaping @Sendable (any SQLExecutor) throws -> T) async throws -> T
     func write<T: Sendable>(_ body: @escaping @Sendable (any SQLExecutor) throws -> T) async throws -> T
+    /// A write transaction that only appends to logs or moves single rows conditionally, which
+    /// needs no serialization against other writers (see ``Store/appendToLog(_:)``).
+    func append(_ body: @escaping @Sendable (any SQLExecutor) throws -> Void) async throws
     /// Releases the engine's resources.
     func close() async throws
 }
@@ -56,4 +59,11 @@ public enum StoreError: Error, Sendable, Equatable {
     case duplicate(String)
     /// The database cannot be reached or written (locked, read-only, full, gone). Retry later.
     case unavailable(String)
+}
+
+extension SQLDatabase {
+    /// SQLite has one writer anyway: appends are ordinary writes.
+    public func append(_ body: @escaping @Sendable (any SQLExecutor) throws -> Void) async throws {
+        try await write(body)
+    }
 }

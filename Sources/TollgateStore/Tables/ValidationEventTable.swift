@@ -26,12 +26,17 @@ public struct ValidationEventTable {
         }
     }
 
+    /// Inserts in statements of up to 200 rows: one round trip per chunk on PostgreSQL.
     public func insert(_ events: [Event]) throws {
-        for event in events {
+        for start in stride(from: 0, to: events.count, by: 200) {
+            let chunk = events[start..<min(start + 200, events.count)]
+            let rows = Array(repeating: "(?, ?, ?, ?, ?, ?, ?)", count: chunk.count).joined(separator: ", ")
             try sql.execute(
-                "INSERT INTO validation_events (id, account_id, license_id, code, valid, remote_address, occurred_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [.text(event.id), .text(event.accountId), .text(event.licenseId), .text(event.code.rawValue),
-                 .integer(event.valid ? 1 : 0), .text(event.remoteAddress), .integer(event.occurredAt.epochMilliseconds)])
+                "INSERT INTO validation_events (id, account_id, license_id, code, valid, remote_address, occurred_at) VALUES \(rows)",
+                chunk.flatMap { event -> [SQLValue] in
+                    [.text(event.id), .text(event.accountId), .text(event.licenseId), .text(event.code.rawValue),
+                     .integer(event.valid ? 1 : 0), .text(event.remoteAddress), .integer(event.occurredAt.epochMilliseconds)]
+                })
         }
     }
 
