@@ -186,8 +186,10 @@ public final class PostgreSQLDatabase: SQLDatabase {
         if let error = error as? PSQLError {
             if let state = error.serverInfo?[.sqlState] {
                 if state == "23505" { return StoreError.duplicate(error.serverInfo?[.message] ?? "unique violation") }
-                // Class 08: connection exceptions; 57P: operator intervention (shutdown); 53: resources.
-                if state.hasPrefix("08") || state.hasPrefix("57P") || state.hasPrefix("53") {
+                // Transient, worth a retry (503): class 08 connection exceptions, 40 transaction
+                // rollbacks (serialization failures, deadlocks), 53 insufficient resources, 57P
+                // operator intervention (shutdown), 55P03 lock not available, 57014 statement timeout.
+                if ["08", "40", "53", "57P"].contains(where: state.hasPrefix) || state == "55P03" || state == "57014" {
                     return StoreError.unavailable(error.serverInfo?[.message] ?? state)
                 }
                 return error
