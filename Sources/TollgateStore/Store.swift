@@ -75,7 +75,7 @@ public struct Store: Sendable {
 /// The tables, inside one transaction.
 public struct StoreSession {
     public let sql: any SQLExecutor
-    let documents: DocumentCache?
+    let documents: DocumentCache
 
     init(sql: any SQLExecutor, documents: DocumentCache) {
         self.sql = sql

@@ -14,13 +14,9 @@ import Foundation
 /// is refused until the drain ends.
 public enum ActivationPlanner {
     /// What the activation must do besides inserting the machine.
-    public struct Plan: Sendable, Equatable {
+    public struct Plan: Sendable {
         /// The cluster that starts draining, and until when.
         public var drain: (cluster: String, until: Date)?
-
-        public static func == (lhs: Plan, rhs: Plan) -> Bool {
-            lhs.drain?.cluster == rhs.drain?.cluster && lhs.drain?.until == rhs.drain?.until
-        }
     }
 
     /// Checks that `license` is in a state that may activate machines.

@@ -58,27 +58,19 @@ public enum LicenseFile {
         _ text: String, now: Date, licenseKey: String? = nil, fingerprint: String? = nil,
         keys: (String) -> VerificationKey?
     ) -> Result<LicenseFileContent, LicenseFileError> {
-        guard let data = Armor.unwrap(text, label: label), let envelope = try? JSONDecoder().decode(Envelope.self, from: data),
-            let enc = Data(base64Encoded: envelope.enc), let signature = Data(base64Encoded: envelope.sig)
-        else { return .failure(.malformed) }
+        guard let (envelope, enc) = parse(text), let signature = Data(base64Encoded: envelope.sig) else { return .failure(.malformed) }
         guard envelope.alg == plainAlgorithm || envelope.alg == encryptedAlgorithm else { return .failure(.malformed) }
         guard let key = keys(envelope.kid) else { return .failure(.unknownKey(envelope.kid)) }
         guard key.publicKey.isValidSignature(signature, for: message(alg: envelope.alg, type: envelope.type, kid: envelope.kid, enc: enc)) else {
             return .failure(.badSignature)
         }
-        var plain = enc
-        if envelope.alg == encryptedAlgorithm {
-            guard let licenseKey else { return .failure(.encrypted) }
-            if envelope.type == .machine, fingerprint == nil { return .failure(.encrypted) }
-            let symmetric = encryptionKey(licenseKey: licenseKey, fingerprint: envelope.type == .machine ? fingerprint : nil)
-            guard let box = try? AES.GCM.SealedBox(combined: enc), let opened = try? AES.GCM.open(box, using: symmetric) else {
-                return .failure(envelope.type == .machine ? .wrongMachineOrKey : .wrongKey)
-            }
-            plain = opened
+        if envelope.alg == encryptedAlgorithm, envelope.type == .machine, fingerprint == nil { return .failure(.encrypted) }
+        let content: LicenseFileContent
+        switch contents(of: envelope, enc: enc, licenseKey: licenseKey, fingerprint: fingerprint) {
+        case .failure(let error): return .failure(error)
+        case .success(let opened): content = opened
         }
-        guard let content = try? Self.decoder.decode(LicenseFileContent.self, from: plain), content.type == envelope.type else {
-            return .failure(.malformed)
-        }
+        guard content.type == envelope.type else { return .failure(.malformed) }
         if content.issuedAt.timeIntervalSince(now) > futureTolerance { return .failure(.issuedInFuture(content.issuedAt)) }
         if now >= content.expiresAt { return .failure(.expired(content.expiresAt)) }
         if let fingerprint, let machine = content.machine, machine.fingerprint != fingerprint { return .failure(.wrongMachine) }
@@ -88,9 +80,20 @@ public enum LicenseFile {
     /// Reads a file's content without checking its signature or times: for a deactivation
     /// receipt, which the server proves another way. Never trust what this returns for access.
     public static func open(_ text: String, licenseKey: String?, fingerprint: String?) -> Result<LicenseFileContent, LicenseFileError> {
+        guard let (envelope, enc) = parse(text) else { return .failure(.malformed) }
+        return contents(of: envelope, enc: enc, licenseKey: licenseKey, fingerprint: fingerprint)
+    }
+
+    /// The envelope of an armored file and its `enc` bytes.
+    static func parse(_ text: String) -> (Envelope, Data)? {
         guard let data = Armor.unwrap(text, label: label), let envelope = try? JSONDecoder().decode(Envelope.self, from: data),
             let enc = Data(base64Encoded: envelope.enc)
-        else { return .failure(.malformed) }
+        else { return nil }
+        return (envelope, enc)
+    }
+
+    /// The content `enc` holds, decrypted first when the file is encrypted.
+    static func contents(of envelope: Envelope, enc: Data, licenseKey: String?, fingerprint: String?) -> Result<LicenseFileContent, LicenseFileError> {
         var plain = enc
         if envelope.alg == encryptedAlgorithm {
             guard let licenseKey else { return .failure(.encrypted) }

@@ -91,10 +91,4 @@ public struct MachineRouteContext: ChildRequestContext {
 
     var accountId: String { credential.accountId }
     var actor: String { credential.actor }
-
-    /// The API token, if the caller used one.
-    var apiToken: APIToken? {
-        if case .apiToken(let token) = credential { return token }
-        return nil
-    }
 }

@@ -65,10 +65,7 @@ final class HeartbeatRecorder: Service, Sendable {
     }
 
     func run() async throws {
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: self.interval) }
-            await flush()
-        }
+        await repeatUntilShutdown(every: interval) { await flush() }
         await flush()
     }
 }

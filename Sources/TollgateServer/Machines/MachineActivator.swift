@@ -70,9 +70,9 @@ enum MachineActivator {
 extension TokenService {
     /// The answer to an activation or heartbeat: a fresh token when the license may run.
     func answer(for record: MachineRecord, now: Date) async throws -> MachineAnswer {
-        let status = record.license.status(at: now, policy: record.policy)
+        let summary = LicenseSummary(record.license, policy: record.policy, now: now)
         let code: ValidationCode =
-            switch status {
+            switch record.license.status(at: now, policy: record.policy) {
             case .active: .valid
             case .expired(inGrace: true): .inGracePeriod
             case .expired(inGrace: false): .expired
@@ -80,10 +80,12 @@ extension TokenService {
             case .revoked: .revoked
             }
         var answer = MachineAnswer(
-            machine: MachineView(record.machine, policy: record.policy, now: now), license: LicenseSummary(record.license, policy: record.policy, now: now),
+            machine: MachineView(record.machine, policy: record.policy, now: now), license: summary,
             valid: code.isValid && record.machine.state == .active, code: code, token: nil, tokenExpiresAt: nil)
         if answer.valid {
-            let claims = MachineToken(machine: record.machine, license: record.license, policy: record.policy, now: now)
+            let claims = MachineToken(
+                machine: record.machine, license: summary, accountId: record.license.accountId,
+                lifetimeMinutes: record.policy.tokenLifetimeMinutes, now: now)
             answer.token = try await sign(claims)
             answer.tokenExpiresAt = claims.exp.value
         }

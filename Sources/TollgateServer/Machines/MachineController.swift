@@ -138,9 +138,7 @@ struct MachineController: Sendable {
         let now = clock.now()
         let result = try await store.write { session -> Result<LicenseCheckout.Answer, TollgateError> in
             let record = try MachineActivator.loadMachine(id, credential: credential, session: session)
-            if case .machine(let token) = credential, !token.isCurrent(machine: record.machine, license: record.license) {
-                return .failure(try MachineHeartbeat.refuse(token: token, record: record, credential: credential, session: session, now: now))
-            }
+            if let refusal = try MachineHeartbeat.refusal(of: credential, for: record, session: session, now: now) { return .failure(refusal) }
             let answer = try LicenseCheckout.issue(
                 license: record.license, policy: record.policy, machine: record.machine, options: options, signingKey: signingKey, now: now)
             try session.audit.record(

@@ -10,9 +10,7 @@ enum MachineHeartbeat {
     static func beat(machineId: String, credential: Credential, session: StoreSession, now: Date) throws -> Result<MachineRecord, TollgateError> {
         let record = try MachineActivator.loadMachine(machineId, credential: credential, session: session)
         let (machine, license, policy) = (record.machine, record.license, record.policy)
-        if case .machine(let token) = credential, !token.isCurrent(machine: machine, license: license) {
-            return .failure(try refuse(token: token, record: record, credential: credential, session: session, now: now))
-        }
+        if let refusal = try refusal(of: credential, for: record, session: session, now: now) { return .failure(refusal) }
         if machine.state == .deactivated, MachineStateMachine.canResurrect(machine, policy: policy, now: now) {
             // Coming back takes a seat again.
             try ActivationPlanner.requireUsable(license, policy: policy, now: now)
@@ -39,8 +37,13 @@ enum MachineHeartbeat {
     /// is no longer current, `nil` otherwise and for every other credential.
     static func refusal(for credential: Credential, session: StoreSession, now: Date) throws -> TollgateError? {
         guard case .machine(let token) = credential else { return nil }
-        let record = try MachineActivator.loadMachine(token.machine, credential: credential, session: session)
-        guard !token.isCurrent(machine: record.machine, license: record.license) else { return nil }
+        return try refusal(of: credential, for: MachineActivator.loadMachine(token.machine, credential: credential, session: session), session: session, now: now)
+    }
+
+    /// The refusal (already audited) when `credential` is a machine token that no longer speaks
+    /// for `record`; `nil` when it does, and for every other credential.
+    static func refusal(of credential: Credential, for record: MachineRecord, session: StoreSession, now: Date) throws -> TollgateError? {
+        guard case .machine(let token) = credential, !token.isCurrent(machine: record.machine, license: record.license) else { return nil }
         return try refuse(token: token, record: record, credential: credential, session: session, now: now)
     }
 

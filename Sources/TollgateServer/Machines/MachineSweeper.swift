@@ -81,17 +81,11 @@ struct MachineSweeper: Service {
     }
 
     func run() async throws {
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            // Graceful shutdown cuts the wait short instead of letting it run out.
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
-            guard !Task.isShuttingDownGracefully && !Task.isCancelled else { return }
+        await repeatUntilShutdown(every: interval) {
             let started = ContinuousClock.now
             do {
-                guard try await claimTick() else {
-                    // Another replica swept this tick; this one still writes its own buffered beats.
-                    await heartbeats.flush()
-                    continue
-                }
+                // Another replica may have swept this tick.
+                guard try await claimTick() else { return }
                 let outcome = try await sweep()
                 if outcome.died + outcome.drained > 0 {
                     let seconds = (ContinuousClock.now - started) / .seconds(1)

@@ -26,14 +26,7 @@ struct AuthenticationMiddleware: RouterMiddleware {
         var context = context
         switch parts[0].lowercased() {
         case "bearer" where TokenService.looksLikeJWT(secret):
-            let token = try await tokens.verifySignature(secret)
-            let now = clock.now()
-            do {
-                context.credential = .machine(try TokenService.unexpired(token, now: now))
-            } catch {
-                await tokens.recordExpired(token, store: store, now: now)
-                throw error
-            }
+            context.credential = .machine(try await tokens.verify(secret, now: clock.now(), store: store))
         case "bearer":
             guard let token = try await store.read({ try $0.tokens.find(secretHash: APIToken.hash(secret: secret)) }) else {
                 throw TollgateError.unauthorized(message: "The API token is not valid.")

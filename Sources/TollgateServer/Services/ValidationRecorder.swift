@@ -66,11 +66,7 @@ final class ValidationRecorder: Service, Sendable {
     }
 
     func run() async throws {
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            // Graceful shutdown cuts the wait short instead of letting it run out.
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: self.interval) }
-            await flush()
-        }
+        await repeatUntilShutdown(every: interval) { await flush() }
         await flush()
     }
 }

@@ -31,23 +31,25 @@ struct MachineToken: JWTPayload, Equatable {
     var licenseVersion: Int
     var machineVersion: Int
 
-    init(machine: Machine, license: License, policy: Policy, now: Date) {
+    /// The claims for `machine` of the license `summary` describes (its status, tier, entitlements
+    /// and limits, derived once for the answer and the token alike).
+    init(machine: Machine, license summary: LicenseSummary, accountId: String, lifetimeMinutes: Int, now: Date) {
         let issued = Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down))
         iss = IssuerClaim(value: Self.issuer)
         sub = SubjectClaim(value: machine.id)
         jti = IDClaim(value: OfflineActivationRequest.randomNonce())
         iat = IssuedAtClaim(value: issued)
-        exp = ExpirationClaim(value: issued.addingTimeInterval(TimeInterval(policy.tokenLifetimeMinutes * 60)))
-        account = license.accountId
-        self.license = license.id
+        exp = ExpirationClaim(value: issued.addingTimeInterval(TimeInterval(lifetimeMinutes * 60)))
+        account = accountId
+        license = summary.id
         self.machine = machine.id
         fingerprint = machine.fingerprint
-        product = license.productId
-        tier = policy.name
-        status = license.status(at: now, policy: policy).name
-        entitlements = license.effectiveEntitlements(policy: policy)
-        limits = license.effectiveLimits(policy: policy)
-        licenseVersion = license.revocationVersion
+        product = summary.productId
+        tier = summary.tier
+        status = summary.status
+        entitlements = summary.entitlements
+        limits = summary.limits
+        licenseVersion = summary.revocationVersion
         machineVersion = machine.tokenVersion
     }
 

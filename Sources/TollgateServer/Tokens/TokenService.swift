@@ -37,13 +37,24 @@ final class TokenService: Sendable {
     }
 
     /// The claims of a token whose signature verifies with a live key and that has not expired
-    /// at `now`. Versions are the caller's to check (they need the stored license and machine).
-    func verify(_ text: String, now: Date) async throws(TollgateError) -> MachineToken {
-        try Self.unexpired(try await verifySignature(text), now: now)
+    /// at `now`. An expired token's refusal is audited (its signature verified, so its account
+    /// and machine are known) before `TOKEN_EXPIRED` is thrown. Versions are the caller's to
+    /// check (they need the stored license and machine; revoked tokens are audited there).
+    func verify(_ text: String, now: Date, store: Store) async throws(TollgateError) -> MachineToken {
+        let token = try await verifySignature(text)
+        guard now < token.exp.value else {
+            _ = try? await store.write { session in
+                try session.audit.record(
+                    accountId: token.account, actor: "machine:\(token.machine)", action: "token.refused", objectType: "machine",
+                    objectId: token.machine, before: nil as MachineToken?, after: nil as MachineToken?, at: now)
+            }
+            throw .unauthorized(code: "TOKEN_EXPIRED", message: "The machine token has expired; send a heartbeat with the license key to get a new one.")
+        }
+        return token
     }
 
     /// The claims of a token whose signature verifies with a live key, expired or not.
-    func verifySignature(_ text: String) async throws(TollgateError) -> MachineToken {
+    private func verifySignature(_ text: String) async throws(TollgateError) -> MachineToken {
         if let hit = known.withLock({ $0[text] }), keys.verificationKey(id: hit.kid) != nil { return hit.token }
         guard let kid = Self.keyId(of: text), keys.verificationKey(id: kid) != nil,
             let key = keys.snapshot.keys.first(where: { $0.id == kid })
@@ -58,24 +69,6 @@ final class TokenService: Sendable {
         guard token.iss.value == MachineToken.issuer else { throw Self.invalid }
         remember(text, kid: kid, token: token)
         return token
-    }
-
-    /// `token` if it has not expired at `now`; `TOKEN_EXPIRED` otherwise.
-    static func unexpired(_ token: MachineToken, now: Date) throws(TollgateError) -> MachineToken {
-        guard now < token.exp.value else {
-            throw .unauthorized(code: "TOKEN_EXPIRED", message: "The machine token has expired; send a heartbeat with the license key to get a new one.")
-        }
-        return token
-    }
-
-    /// Audits the refusal of an expired token (its signature verified, so its account and machine
-    /// are known). Revoked tokens are audited where their versions are checked.
-    func recordExpired(_ token: MachineToken, store: Store, now: Date) async {
-        _ = try? await store.write { session in
-            try session.audit.record(
-                accountId: token.account, actor: "machine:\(token.machine)", action: "token.refused", objectType: "machine",
-                objectId: token.machine, before: nil as MachineToken?, after: nil as MachineToken?, at: now)
-        }
     }
 
     static let invalid = TollgateError.unauthorized(code: "TOKEN_INVALID", message: "The machine token is not valid: malformed, altered or signed by an unknown key.")

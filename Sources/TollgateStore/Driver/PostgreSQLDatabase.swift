@@ -113,7 +113,7 @@ public final class PostgreSQLDatabase: SQLDatabase {
 
     /// Who settles a transaction first: the transaction beginning, or the deadline.
     final class Race: Sendable {
-        private let state = Mutex<Int>(0)  // 0 waiting, 1 begun, 2 timed out, 3 settled
+        private let state = Mutex<Int>(0)  // 0 waiting, 1 begun, 2 timed out
 
         /// The transaction may begin unless the deadline has passed.
         func begin() -> Bool { state.withLock { if $0 == 0 { $0 = 1; return true }; return false } }

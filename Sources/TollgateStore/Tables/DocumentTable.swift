@@ -15,12 +15,12 @@ extension License: StoredDocument {}
 /// all written from the same value. Every read is scoped to an account.
 public struct DocumentTable<Document: StoredDocument> {
     let sql: any SQLExecutor
-    let documents: DocumentCache?
+    let documents: DocumentCache
     let table: String
     let columns: [String]
     let project: (Document) -> [SQLValue]
 
-    init(sql: any SQLExecutor, documents: DocumentCache?, table: String, columns: [String], project: @escaping (Document) -> [SQLValue]) {
+    init(sql: any SQLExecutor, documents: DocumentCache, table: String, columns: [String], project: @escaping (Document) -> [SQLValue]) {
         self.sql = sql
         self.documents = documents
         self.table = table
@@ -56,9 +56,9 @@ public struct DocumentTable<Document: StoredDocument> {
     /// Decodes stored text, or returns the document decoded from the same text before.
     func decode(_ text: String, id: String) throws -> Document {
         let key = "\(table)/\(id)"
-        if let known = documents?.document(Document.self, key: key, text: text) { return known }
+        if let known = documents.document(Document.self, key: key, text: text) { return known }
         let document = try DocumentCoding.decode(Document.self, from: text)
-        documents?.remember(document, key: key, text: text)
+        documents.remember(document, key: key, text: text)
         return document
     }
 

@@ -147,19 +147,19 @@ public struct MachineTable {
     /// Up to `limit` active machines that are dead at `now` under a policy that deactivates dead
     /// machines: the rule of ``MachineStateMachine``'s `cull`, as a query.
     public func dead(at now: Date, limit: Int) throws -> [Doomed] {
-        try sql.query(
-            "SELECT id, account_id, license_id FROM machines WHERE state = 'active' AND cull_when_dead = 1 AND dead_at <= ? ORDER BY dead_at LIMIT ?",
-            [.integer(now.epochMilliseconds), .integer(Int64(limit))]
-        ).compactMap(Self.doomed)
+        try due(column: "dead_at", condition: "cull_when_dead = 1", at: now, limit: limit)
     }
 
     /// Up to `limit` active machines whose cluster drain ended at `now`.
     public func drained(at now: Date, limit: Int) throws -> [Doomed] {
+        try due(column: "draining_until", condition: "draining_until IS NOT NULL", at: now, limit: limit)
+    }
+
+    /// Active machines meeting `condition` whose time `column` is at or before `now`, earliest
+    /// first; the conditions match the partial indexes the sweep reads.
+    private func due(column: String, condition: String, at now: Date, limit: Int) throws -> [Doomed] {
         try sql.query(
-            """
-            SELECT id, account_id, license_id FROM machines WHERE state = 'active' AND draining_until IS NOT NULL AND draining_until <= ?
-            ORDER BY draining_until LIMIT ?
-            """,
+            "SELECT id, account_id, license_id FROM machines WHERE state = 'active' AND \(condition) AND \(column) <= ? ORDER BY \(column) LIMIT ?",
             [.integer(now.epochMilliseconds), .integer(Int64(limit))]
         ).compactMap(Self.doomed)
     }
