@@ -16,7 +16,13 @@ import TollgateStore
 /// beats is lost, which costs a machine nothing while its grace is longer than the interval;
 /// graceful shutdown writes them.
 final class HeartbeatRecorder: Service, Sendable {
-    private let pending = Mutex<[String: MachineTable.Beat]>([:])
+    /// Beats not yet written, and the last batch written: kept one more interval so that a
+    /// read which loaded its row just before that batch committed still sees the beat.
+    private struct Queue {
+        var pending: [String: MachineTable.Beat] = [:]
+        var written: [String: MachineTable.Beat] = [:]
+    }
+    private let queue = Mutex(Queue())
     private let store: Store
     private let interval: Duration
     private let logger: Logger
@@ -30,15 +36,17 @@ final class HeartbeatRecorder: Service, Sendable {
     /// Queues the beat of `machine` (already moved by ``MachineStateMachine``).
     func record(_ machine: Machine) {
         let beat = MachineTable.Beat(id: machine.id, at: machine.lastHeartbeatAt, deadAt: machine.deadAt, cullWhenDead: machine.cullWhenDead)
-        pending.withLock { pending in
-            if let queued = pending[machine.id], queued.at >= beat.at { return }
-            pending[machine.id] = beat
+        queue.withLock { queue in
+            if let queued = queue.pending[machine.id], queued.at >= beat.at { return }
+            queue.pending[machine.id] = beat
         }
     }
 
-    /// `machine` with its pending beat applied, if it has a newer one.
+    /// `machine` with its pending (or just written) beat applied, if it has a newer one.
     func overlay(_ machine: Machine) -> Machine {
-        guard machine.state == .active, let beat = pending.withLock({ $0[machine.id] }), beat.at > machine.lastHeartbeatAt else { return machine }
+        guard machine.state == .active else { return machine }
+        let beat = queue.withLock { $0.pending[machine.id] ?? $0.written[machine.id] }
+        guard let beat, beat.at > machine.lastHeartbeatAt else { return machine }
         var beaten = machine
         beaten.lastHeartbeatAt = beat.at
         beaten.deadAt = beat.deadAt
@@ -47,19 +55,25 @@ final class HeartbeatRecorder: Service, Sendable {
         return beaten
     }
 
-    /// Writes every pending beat; on failure they wait for the next attempt.
+    /// Writes every pending beat; on failure they wait for the next attempt. A beat stays
+    /// visible to ``overlay(_:)`` until one interval after its write has committed, so a read
+    /// never falls between the buffer and the store.
     func flush() async {
-        let batch = pending.withLock { pending -> [MachineTable.Beat] in
-            defer { pending.removeAll(keepingCapacity: true) }
-            return Array(pending.values)
+        let batch = queue.withLock { Array($0.pending.values) }
+        guard !batch.isEmpty else {
+            queue.withLock { $0.written.removeAll() }
+            return
         }
-        guard !batch.isEmpty else { return }
         do {
             try await store.appendToLog { try $0.machines.recordBeats(batch) }
-        } catch {
-            pending.withLock { pending in
-                for beat in batch where (pending[beat.id]?.at ?? .distantPast) < beat.at { pending[beat.id] = beat }
+            queue.withLock { queue in
+                queue.written.removeAll(keepingCapacity: true)
+                for beat in batch where queue.pending[beat.id]?.at == beat.at {
+                    queue.pending[beat.id] = nil
+                    queue.written[beat.id] = beat
+                }
             }
+        } catch {
             logger.warning("Heartbeat batch not written; will retry", metadata: ["count": "\(batch.count)", "error": "\(error)"])
         }
     }
