@@ -23,7 +23,7 @@ def free_port():
 
 
 class Server:
-    def __init__(self, data_dir, extra_args=(), env=None):
+    def __init__(self, data_dir, extra_args=(), env=None, wait=True):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.data_dir = Path(data_dir)
@@ -34,6 +34,11 @@ class Server:
         self.process = subprocess.Popen(
             [str(BINARY), "serve", "--port", str(self.port), "--data-dir", str(self.data_dir), *extra_args],
             stdout=self.stdout, stderr=self.stderr, env=environment)
+        if wait:
+            self.wait_ready()
+
+    def wait_ready(self):
+        """Returns once /healthz answers; raises with the server's stderr if it never does."""
         deadline = time.time() + 30
         while time.time() < deadline:
             try:

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Metrics
 import ServiceLifecycle
 import TollgateCore
 import TollgateStore
@@ -32,6 +33,8 @@ struct MachineSweeper: Service {
     static let idempotencyWindow: TimeInterval = 86_400
     /// This process, as `job_ticks.owner` shows it.
     static let owner = "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier)"
+    /// Sweeps this replica ran (ticks it claimed): across replicas they add up to one per tick.
+    static let runs = Counter(label: "tollgate_job_runs_total", dimensions: [("job", "machine-sweep")])
 
     /// Claims this tick for this replica; `false` when another replica ran the sweep within the interval.
     func claimTick() async throws -> Bool {
@@ -86,6 +89,7 @@ struct MachineSweeper: Service {
             do {
                 // Another replica may have swept this tick.
                 guard try await claimTick() else { return }
+                Self.runs.increment()
                 let outcome = try await sweep()
                 if outcome.died + outcome.drained > 0 {
                     let seconds = (ContinuousClock.now - started) / .seconds(1)

@@ -58,10 +58,11 @@ public final class PostgreSQLDatabase: SQLDatabase {
 
     let schema: String?
 
-    /// Creates the schema named in the URL, if any.
+    /// Creates the schema named in the URL, if any, under the writers' lock: `CREATE SCHEMA IF NOT
+    /// EXISTS` is not safe against itself when two replicas start at once.
     public func prepare() async throws {
         guard let schema else { return }
-        try await transaction(write: false, readOnly: false) { sql in try sql.execute("CREATE SCHEMA IF NOT EXISTS \(schema)") }
+        try await transaction(write: true, readOnly: false) { sql in try sql.execute("CREATE SCHEMA IF NOT EXISTS \(schema)") }
     }
 
     public func read<T: Sendable>(_ body: @escaping @Sendable (any SQLExecutor) throws -> T) async throws -> T {
