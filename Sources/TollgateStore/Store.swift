@@ -19,6 +19,8 @@ public struct Store: Sendable {
     public let generation: WriteGeneration
     /// Decoded documents by their stored text (see ``DocumentCache``).
     let documents = DocumentCache()
+    /// Whether this process's last write reached the database (see ``ready()``).
+    let writes = WriteHealth()
 
     init(database: any SQLDatabase) {
         self.database = database
@@ -57,18 +59,36 @@ public struct Store: Sendable {
     @discardableResult
     public func write<T: Sendable>(_ body: @escaping @Sendable (StoreSession) throws -> T) async throws -> T {
         defer { generation.advance() }
-        return try await database.write { try body(StoreSession(sql: $0, documents: documents)) }
+        return try await noting { try await database.write { try body(StoreSession(sql: $0, documents: documents)) } }
     }
 
     /// Runs `body` in a write transaction that only appends to logs no cache depends on
     /// (validation events): it does not advance ``generation``.
     public func appendToLog(_ body: @escaping @Sendable (StoreSession) throws -> Void) async throws {
-        try await database.append { try body(StoreSession(sql: $0, documents: documents)) }
+        try await noting { try await database.append { try body(StoreSession(sql: $0, documents: documents)) } }
     }
 
-    /// Whether the database answers a trivial query.
-    public func ping() async throws {
+    /// Runs a write and records whether the database took it: an unavailable database (gone,
+    /// read-only, full) marks writes as failing until one succeeds.
+    private func noting<T: Sendable>(_ write: () async throws -> T) async throws -> T {
+        do {
+            let result = try await write()
+            writes.succeeding.store(true, ordering: .relaxed)
+            return result
+        } catch let error as StoreError {
+            if case .unavailable = error { writes.succeeding.store(false, ordering: .relaxed) }
+            throw error
+        }
+    }
+
+    /// Throws unless the database answers a read and takes writes. While this process's last
+    /// write failed as unavailable, it tries a write of its own (a one-row update), so that
+    /// readiness comes back on its own once the database does, even with no traffic.
+    public func ready(now: Date = Date()) async throws {
         _ = try await database.read { try $0.query("SELECT 1 AS one", []) }
+        if !writes.succeeding.load(ordering: .relaxed) {
+            try await write { _ = try $0.jobs.claim("readiness-probe", owner: "readiness", at: now, every: 0) }
+        }
     }
 }
 
@@ -190,4 +210,9 @@ public final class WriteGeneration: Sendable {
     public var current: UInt64 { value.load(ordering: .acquiring) }
 
     func advance() { value.add(1, ordering: .releasing) }
+}
+
+/// Whether this process's last write reached the database.
+final class WriteHealth: Sendable {
+    let succeeding = Atomic<Bool>(true)
 }

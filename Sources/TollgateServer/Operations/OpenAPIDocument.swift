@@ -1626,7 +1626,7 @@ enum OpenAPIDocument {
      "Operations"
     ],
     "operationId": "ready",
-    "summary": "The database answers",
+    "summary": "The database answers and takes writes",
     "responses": {
      "200": {
       "description": "OK",
@@ -1639,7 +1639,7 @@ enum OpenAPIDocument {
       }
      },
      "503": {
-      "description": "The database does not answer",
+      "description": "The database does not answer, or refuses writes (read-only, full)",
       "content": {
        "application/json": {
         "schema": {

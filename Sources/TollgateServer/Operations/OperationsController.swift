@@ -16,11 +16,11 @@ struct OperationsController: Sendable {
         }
         router.get("readyz") { _, _ in
             do {
-                try await store.ping()
+                try await store.ready()
                 return try Response.json(raw: Data(#"{"status":"ready"}"#.utf8))
             } catch {
                 return try Response.json(
-                    status: .serviceUnavailable, raw: Data(#"{"status":"unavailable","reason":"the database does not answer"}"#.utf8),
+                    status: .serviceUnavailable, raw: Data(#"{"status":"unavailable","reason":"the database does not answer or take writes"}"#.utf8),
                     headers: [.retryAfter: "2"])
             }
         }
