@@ -13,6 +13,24 @@ import pytest
 from conftest import Server, TempPostgres, issue_license
 
 
+def readiness_becomes(server, wanted, within=30):
+    """Polls /readyz until it answers `wanted`; asserts it did (503 with Retry-After)."""
+    deadline = time.time() + within
+    while time.time() < deadline and server.request("GET", "/readyz")[0] != wanted:
+        time.sleep(0.2)
+    answer = server.request("GET", "/readyz")
+    assert answer[0] == wanted and (wanted == 200 or answer[1].get("Retry-After")), answer
+
+
+def finish(stop, workers, statuses, retry_afters):
+    """Stops the load; every answer was a success or a 503 with Retry-After, and some were 503."""
+    stop.set()
+    for worker in workers:
+        worker.join()
+    assert set(statuses) <= {200, 201, 503}, sorted(set(statuses))
+    assert 503 in statuses and retry_afters and all(retry_afters)
+
+
 def test_postgresql_stopped_under_load_answers_503_and_recovers(tmp_path):
     database = TempPostgres()
     server = Server(tmp_path / "data", env={"TOLLGATE_DATABASE_URL": database.url})
@@ -37,19 +55,11 @@ def test_postgresql_stopped_under_load_answers_503_and_recovers(tmp_path):
         time.sleep(1)
         database.stop(mode="immediate")
         time.sleep(2)
-        red = server.request("GET", "/readyz")
-        assert red[0] == 503 and red[1].get("Retry-After")
+        readiness_becomes(server, 503, within=0)
         database.start()
-        deadline = time.time() + 30
-        while time.time() < deadline and server.request("GET", "/readyz")[0] != 200:
-            time.sleep(0.2)
-        assert server.request("GET", "/readyz")[0] == 200
+        readiness_becomes(server, 200)
         time.sleep(1)
-        stop.set()
-        for worker in workers:
-            worker.join()
-        assert set(statuses) <= {200, 201, 503}, sorted(set(statuses))
-        assert 503 in statuses and retry_afters and all(retry_afters)
+        finish(stop, workers, statuses, retry_afters)
         # Recovered: writes succeed again without a restart.
         assert server.request("POST", "/v1/customers", {"name": "after"})[0] == 201
         assert server.process.poll() is None
@@ -115,23 +125,12 @@ def test_sqlite_that_cannot_be_written_answers_503_and_recovers(tmp_path, small_
         time.sleep(1)
         filler = fill(small_disk)
         full_at = time.monotonic()
-        deadline = time.time() + 30
-        while time.time() < deadline and server.request("GET", "/readyz")[0] != 503:
-            time.sleep(0.2)
-        red = server.request("GET", "/readyz")
-        assert red[0] == 503 and red[1].get("Retry-After"), red
+        readiness_becomes(server, 503)
         time.sleep(1)
         filler.unlink()
-        deadline = time.time() + 30
-        while time.time() < deadline and server.request("GET", "/readyz")[0] != 200:
-            time.sleep(0.2)
-        assert server.request("GET", "/readyz")[0] == 200
+        readiness_becomes(server, 200)
         time.sleep(1)
-        stop.set()
-        for worker in workers:
-            worker.join()
-        assert set(statuses) <= {200, 201, 503}, sorted(set(statuses))
-        assert 503 in statuses and retry_afters and all(retry_afters)
+        finish(stop, workers, statuses, retry_afters)
         # Validations only read: they went on answering VALID while the disk was full.
         assert [code for at, status, code in validations if at > full_at + 1 and status == 200].count("VALID") > 0
         assert all(code == "VALID" for _, status, code in validations if status == 200)
