@@ -12,6 +12,7 @@ let package = Package(
     products: [
         .executable(name: "tollgate", targets: ["tollgate"]),
         .library(name: "TollgateCore", targets: ["TollgateCore"]),
+        .library(name: "TollgateClient", targets: ["TollgateClient"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
@@ -31,6 +32,13 @@ let package = Package(
         .target(
             name: "TollgateCore",
             dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
+        // The SDK apps embed: the domain's formats (TollgateCore: Foundation and swift-crypto, no
+        // I/O) and URLSession; no server, store or HTTP framework code.
+        .target(
+            name: "TollgateClient",
+            dependencies: ["TollgateCore", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -80,6 +88,17 @@ let package = Package(
         .testTarget(
             name: "TollgateCoreTests",
             dependencies: ["TollgateCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TollgateClientTests",
+            dependencies: [
+                "TollgateClient",
+                "TollgateServer",
+                "TollgateCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

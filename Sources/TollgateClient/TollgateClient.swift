@@ -1,0 +1,304 @@
+import Crypto
+import Foundation
+import Synchronization
+import TollgateCore
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// The SDK an app embeds: activates this machine, validates online or from the stored signed
+/// file, answers feature and limit checks from memory, and beats (see ``HeartbeatWorker``).
+///
+/// ```swift
+/// let client = try TollgateClient(configuration)
+/// try await client.activate(key: licenseKey)          // once per machine
+/// guard await client.validate().allowsUse else { exit(1) }
+/// try client.require("sso")                           // FeatureRequired names the tier that has it
+/// ```
+///
+/// Every answer is checked: validation answers by their `Tollgate-Signature` and echoed nonce,
+/// tokens and files by their Ed25519 signatures, all with the keys in the configuration. An
+/// answer that fails a check counts as no answer: the client judges from its stored file.
+public final class TollgateClient: Sendable {
+    public let configuration: TollgateClientConfiguration
+    let storage: ClientStorage
+    let http: HTTPClient
+    private let keysById: [String: VerificationKey]
+
+    /// What checks read from memory: one lock, no I/O.
+    struct Snapshot: Sendable {
+        var status: ClientStatus
+        var activation: ClientStorage.Activation?
+        var claims: MachineTokenClaims?
+        var entitlements: Set<String> = []
+    }
+    private let snapshot: Mutex<Snapshot>
+    private let handlers = Mutex<[@Sendable (ClientState) -> Void]>([])
+
+    /// Loads what an earlier run stored (activation, file, status) from the storage directory.
+    public init(_ configuration: TollgateClientConfiguration) throws {
+        self.configuration = configuration
+        storage = try ClientStorage(directory: configuration.storageDirectory)
+        http = HTTPClient(baseURL: configuration.serverURL, timeout: configuration.requestTimeout)
+        keysById = Dictionary(configuration.keys.verificationKeys.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        let activation = storage.readJSON(ClientStorage.Activation.self, ClientStorage.activationFile)
+        var status = storage.readJSON(ClientStatus.self, ClientStorage.statusFile) ?? ClientStatus()
+        if activation == nil { status.state = .inactive }
+        snapshot = Mutex(Snapshot(status: status, activation: activation))
+        if let activation { adopt(token: activation.token) }
+    }
+
+    // MARK: Reading the state
+
+    /// The current state (from memory).
+    public var state: ClientState { snapshot.withLock { $0.status.state } }
+    /// The state with the times it is judged by.
+    public var status: ClientStatus { snapshot.withLock { $0.status } }
+    /// The claims of the machine token: tier, entitlements and limits the server last granted.
+    public var claims: MachineTokenClaims? { snapshot.withLock { $0.claims } }
+    /// The stored activation, if any.
+    public var activation: ClientStorage.Activation? { snapshot.withLock { $0.activation } }
+
+    /// Whether the license may be used now and includes `feature`. Served from memory.
+    public func isEntitled(_ feature: String) -> Bool {
+        snapshot.withLock { $0.status.state.allowsUse && ($0.entitlements.contains(feature) || $0.entitlements.contains(Entitlements.all)) }
+    }
+
+    /// Throws ``FeatureRequired`` (naming the current tier and the cheapest tier that has the
+    /// feature) unless ``isEntitled(_:)``, or ``TollgateClientError/licenseNotUsable(_:)``.
+    public func require(_ feature: String) throws {
+        let (state, tier, entitled) = snapshot.withLock {
+            ($0.status.state, $0.claims?.tier, $0.entitlements.contains(feature) || $0.entitlements.contains(Entitlements.all))
+        }
+        guard state.allowsUse else { throw TollgateClientError.licenseNotUsable(state) }
+        guard entitled else {
+            throw FeatureRequired(feature: feature, currentTier: tier, requiredTier: configuration.tiers.first { $0.includes(feature) }?.name)
+        }
+    }
+
+    /// A limit of the license (`nil`: unlimited), as the machine token states it.
+    public func limit(_ name: LimitName) -> Int? {
+        snapshot.withLock { snapshot in
+            guard let limits = snapshot.claims?.limits else { return nil }
+            switch name {
+            case .maxMachines: return limits.maxMachines
+            case .maxWorkflows: return limits.maxWorkflows
+            case .executionsPerMonth: return limits.executionsPerMonth
+            case .concurrentExecutions: return limits.concurrentExecutions
+            case .requestsPerSecond: return limits.requestsPerSecond
+            }
+        }
+    }
+
+    /// Calls `handler` (on the caller's task that saw it) whenever the state becomes failed.
+    public func onFailure(_ handler: @escaping @Sendable (ClientState) -> Void) {
+        handlers.withLock { $0.append(handler) }
+    }
+
+    // MARK: Activation
+
+    /// Activates this machine with `key`, stores the token and a signed machine file, and
+    /// returns the new state. Throws when the server refuses (limits, suspended license…).
+    @discardableResult
+    public func activate(key: String) async throws -> ClientState {
+        guard let fingerprint = configuration.fingerprint ?? MachineFingerprint.current(productId: configuration.productId) else {
+            throw TollgateClientError.noFingerprint
+        }
+        let body: [String: Any] = [
+            "fingerprint": fingerprint, "name": configuration.machineName ?? ProcessInfo.processInfo.hostName,
+            "hostname": ProcessInfo.processInfo.hostName, "platform": Self.platform, "cores": ProcessInfo.processInfo.activeProcessorCount,
+        ]
+        let answer = try await http.send("POST", "/v1/machines", json: body, authorization: "License \(key)").requireSuccess()
+        guard let token = answer.object["token"] as? String, case .success(let claims) = verifyToken(token) else {
+            throw TollgateClientError.unreachable("the activation answer has no valid token")
+        }
+        let license = answer.object["license"] as? [String: Any]
+        let activation = ClientStorage.Activation(
+            licenseKey: key, licenseId: claims.license, machineId: claims.machine, fingerprint: fingerprint, token: token,
+            floating: (license?["limits"] as? [String: Any])?["maxMachines"] as? Int != 1)
+        try storage.writeJSON(activation, to: ClientStorage.activationFile)
+        snapshot.withLock { $0.activation = activation }
+        adopt(token: token)
+        try await refreshFile(activation: activation)
+        let graceDays = claimsGraceDays() ?? status.offlineGraceDays
+        return try record(.confirmed(serverTime: answer.date ?? configuration.now(), now: configuration.now(), offlineGraceDays: graceDays))
+    }
+
+    // MARK: Validation
+
+    /// Validates online when the server answers with a signed answer to this request, otherwise
+    /// from the stored file (offline window, grace, then failure). Never throws: the state says it.
+    @discardableResult
+    public func validate() async -> ClientState {
+        guard let activation else { return .inactive }
+        let nonce = Self.nonce()
+        let body: [String: Any] = [
+            "key": activation.licenseKey, "nonce": nonce,
+            "scope": ["productId": configuration.productId, "fingerprint": activation.fingerprint],
+        ]
+        guard let answer = try? await http.send("POST", "/v1/licenses/validate", json: body), answer.status == 200,
+            let header = answer.header(ResponseSignature.headerName),
+            ResponseSignature.verify(answer.body, header: header, keys: { self.keysById[$0] }),
+            answer.object["nonce"] as? String == nonce
+        else { return judgeOffline() }
+        let code = answer.object["code"] as? String ?? ""
+        if answer.object["valid"] as? Bool == true {
+            let license = answer.object["license"] as? [String: Any]
+            let graceDays = license?["offlineGraceDays"] as? Int ?? status.offlineGraceDays
+            let serverTime = (answer.object["serverTime"] as? String).flatMap { try? Date($0, strategy: .iso8601) } ?? configuration.now()
+            if fileNeedsRefresh() { try? await refreshFile(activation: activation) }
+            return (try? record(.confirmed(serverTime: serverTime, now: configuration.now(), offlineGraceDays: graceDays))) ?? state
+        }
+        return (try? record(.refused(FailureReason(serverCode: code) ?? .refusedByServer(code)))) ?? state
+    }
+
+    /// Judges from the stored signed file, without the server.
+    @discardableResult
+    public func judgeOffline() -> ClientState {
+        (try? record(.offline(now: configuration.now(), file: checkFile()))) ?? state
+    }
+
+    // MARK: Heartbeats and deactivation
+
+    /// What one heartbeat did.
+    public enum BeatOutcome: Sendable, Equatable {
+        case confirmed
+        case refused(FailureReason)
+        case unreachable
+    }
+
+    /// Beats once: a fresh token on success; a refusal fails the client.
+    public func beat() async -> BeatOutcome {
+        guard let activation else { return .refused(.deactivated) }
+        guard let answer = try? await http.send("POST", "/v1/machines/\(activation.machineId)/heartbeat", authorization: "Bearer \(activation.token)"),
+            answer.status < 500
+        else {
+            judgeOffline()
+            return .unreachable
+        }
+        if answer.status == 200, answer.object["valid"] as? Bool == true, let token = answer.object["token"] as? String,
+            case .success = verifyToken(token)
+        {
+            var renewed = activation
+            renewed.token = token
+            try? storage.writeJSON(renewed, to: ClientStorage.activationFile)
+            snapshot.withLock { $0.activation = renewed }
+            adopt(token: token)
+            let graceDays = claimsGraceDays() ?? status.offlineGraceDays
+            _ = try? record(.confirmed(serverTime: answer.date ?? configuration.now(), now: configuration.now(), offlineGraceDays: graceDays))
+            return .confirmed
+        }
+        let reason = Self.refusal(of: answer)
+        _ = try? record(.refused(reason))
+        return .refused(reason)
+    }
+
+    /// Deactivates this machine on the server (its seat is freed) and forgets the activation.
+    public func deactivate() async throws {
+        guard let activation else { return }
+        let answer = try await http.send("DELETE", "/v1/machines/\(activation.machineId)", authorization: "Bearer \(activation.token)")
+        guard answer.status < 300 || answer.status == 404 else { _ = try answer.requireSuccess(); return }
+        storage.remove(ClientStorage.activationFile)
+        storage.remove(ClientStorage.licenseFile)
+        snapshot.withLock {
+            $0.activation = nil
+            $0.claims = nil
+            $0.entitlements = []
+        }
+        _ = try record(.deactivated)
+    }
+
+    // MARK: Internals
+
+    /// Moves the state, stores it, and calls the failure handlers on a change into failed.
+    @discardableResult
+    func record(_ event: ClientEvent) throws -> ClientState {
+        let (before, after) = snapshot.withLock { snapshot -> (ClientStatus, ClientStatus) in
+            let before = snapshot.status
+            snapshot.status = configuration.rules.apply(event, to: before)
+            return (before, snapshot.status)
+        }
+        if after != before { try storage.writeJSON(after, to: ClientStorage.statusFile) }
+        if case .failed = after.state, before.state != after.state {
+            for handler in handlers.withLock({ $0 }) { handler(after.state) }
+        }
+        return after.state
+    }
+
+    func verifyToken(_ token: String) -> Result<MachineTokenClaims, MachineTokenClaims.Failure> {
+        MachineTokenClaims.verify(token, keys: { self.keysById[$0] })
+    }
+
+    private func adopt(token: String) {
+        guard case .success(let claims) = verifyToken(token) else { return }
+        snapshot.withLock {
+            $0.claims = claims
+            $0.entitlements = Set(claims.entitlements)
+        }
+    }
+
+    private func claimsGraceDays() -> Int? {
+        guard case .verified(_, let days, _, _) = checkFile() else { return nil }
+        return days
+    }
+
+    /// The stored file, verified at the later of now and the latest trusted time.
+    func checkFile() -> OfflineFileCheck {
+        guard let activation, let data = storage.read(ClientStorage.licenseFile), let text = String(data: data, encoding: .utf8) else { return .missing }
+        let now = configuration.now()
+        switch LicenseFile.verify(text, now: now, licenseKey: activation.licenseKey, fingerprint: activation.fingerprint, keys: { self.keysById[$0] }) {
+        case .success(let content):
+            return .verified(
+                issuedAt: content.issuedAt, offlineGraceDays: content.license.offlineGraceDays, licenseStatus: content.license.status,
+                licenseExpiresAt: content.license.expiresAt)
+        case .failure(.issuedInFuture): return .issuedInFuture
+        case .failure(let error): return .refused(error.code)
+        }
+    }
+
+    private func fileNeedsRefresh() -> Bool {
+        guard case .verified(let issuedAt, _, _, _) = checkFile() else { return true }
+        return configuration.now().timeIntervalSince(issuedAt) > configuration.rules.refreshAge
+    }
+
+    /// Checks out a machine file valid for the whole offline window and its grace, encrypted to
+    /// this machine, and stores it.
+    private func refreshFile(activation: ClientStorage.Activation) async throws {
+        let days = (claimsGraceDays() ?? status.offlineGraceDays) + configuration.rules.extraGraceDays
+        let answer = try await http.send(
+            "POST", "/v1/machines/\(activation.machineId)/actions/check-out", json: ["encrypt": true, "ttlSeconds": min(365, max(1, days)) * 86_400],
+            authorization: "Bearer \(activation.token)"
+        ).requireSuccess()
+        guard let file = answer.object["file"] as? String else { throw TollgateClientError.unreachable("the check-out answer has no file") }
+        try storage.write(Data(file.utf8), to: ClientStorage.licenseFile)
+    }
+
+    static func refusal(of answer: HTTPClient.Answer) -> FailureReason {
+        let error = answer.object["error"] as? [String: Any]
+        let code = (error?["code"] as? String) ?? (answer.object["code"] as? String) ?? "HTTP_\(answer.status)"
+        if code == "TOKEN_REVOKED", let status = error?["licenseStatus"] as? String, let reason = FailureReason(serverCode: status.uppercased()),
+            reason != .deactivated
+        {
+            return reason
+        }
+        return FailureReason(serverCode: code) ?? .refusedByServer(code)
+    }
+
+    static func nonce() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<16).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+    }
+
+    static var platform: String {
+        #if os(macOS)
+        "macos"
+        #elseif os(Linux)
+        "linux"
+        #elseif os(Windows)
+        "windows"
+        #else
+        "other"
+        #endif
+    }
+}
