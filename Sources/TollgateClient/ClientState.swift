@@ -93,6 +93,8 @@ public enum OfflineFileCheck: Sendable, Equatable {
     case refused(String)
     /// Issued (by the server's clock) after the system clock's now: the clock was set back.
     case issuedInFuture
+    /// Past its own lifetime (the offline grace and the extra grace since it was checked out).
+    case expired
     case missing
 }
 
@@ -154,6 +156,7 @@ public struct ClientStateMachine: Sendable {
         switch file {
         case .verified(let issued, let days, let status, let expires): (issuedAt, graceDays, licenseStatus, licenseExpiresAt) = (issued, days, status, expires)
         case .issuedInFuture: return .failed(.clockTampered)
+        case .expired: return .failed(.offlineTooLong)
         case .refused(let code): return .failed(.invalidLicenseFile(code))
         case .missing: return .failed(.invalidLicenseFile("MISSING"))
         }

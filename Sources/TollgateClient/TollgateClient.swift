@@ -253,6 +253,7 @@ public final class TollgateClient: Sendable {
                 issuedAt: content.issuedAt, offlineGraceDays: content.license.offlineGraceDays, licenseStatus: content.license.status,
                 licenseExpiresAt: content.license.expiresAt)
         case .failure(.issuedInFuture): return .issuedInFuture
+        case .failure(.expired): return .expired
         case .failure(let error): return .refused(error.code)
         }
     }

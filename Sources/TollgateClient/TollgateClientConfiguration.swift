@@ -59,6 +59,12 @@ public struct FeatureRequired: Error, Sendable, Equatable, CustomStringConvertib
     public var currentTier: String?
     public var requiredTier: String?
 
+    public init(feature: String, currentTier: String?, requiredTier: String?) {
+        self.feature = feature
+        self.currentTier = currentTier
+        self.requiredTier = requiredTier
+    }
+
     public var description: String {
         let upgrade = requiredTier.map { " It is included in \($0)." } ?? ""
         return "The feature \"\(feature)\" is not included in \(currentTier.map { "the \($0) tier" } ?? "this license").\(upgrade)"

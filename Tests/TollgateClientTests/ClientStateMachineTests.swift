@@ -55,6 +55,7 @@ import TollgateClient
         let at = { (check: OfflineFileCheck) in rules.apply(.offline(now: t0.addingTimeInterval(day), file: check), to: online).state }
         #expect(at(.refused("BAD_SIGNATURE")) == .failed(.invalidLicenseFile("BAD_SIGNATURE")))
         #expect(at(.missing) == .failed(.invalidLicenseFile("MISSING")))
+        #expect(at(.expired) == .failed(.offlineTooLong))
         #expect(at(file(status: "suspended")) == .failed(.suspended))
         #expect(at(file(expiresAt: t0.addingTimeInterval(day / 2))) == .failed(.expired))
     }
