@@ -5,18 +5,28 @@ import TollgateClient
 import TollgateCore
 
 @Suite(.serialized) struct TollgateClientTests {
-    @Test func activationStoresTheTokenAndFileAndValidatesOnline() async throws {
-        try await withLiveServer { server in
+    /// A license activated on a fresh storage folder, and a second client on that folder whose
+    /// server cannot be reached.
+    func activatedThenOffline(_ server: LiveServer) async throws -> (license: (product: String, id: String, key: String), storage: URL, offline: TollgateClient) {
         let license = try await server.license()
         let storage = temporaryStorage()
-        let client = try TollgateClient(try await server.configuration(product: license.product, storage: storage))
-        #expect(client.state == .inactive)
-        #expect(try await client.activate(key: license.key).allowsUse)
-        #expect(await client.validate() == .valid(online: true, offlineUntil: server.clock.now().addingTimeInterval(30 * 86_400)))
-        // Files are 0600 in a 0700 folder.
-        for name in ["machine.json", "license-file.lic", "status.json"] {
-            let attributes = try FileManager.default.attributesOfItem(atPath: storage.appendingPathComponent(name).path)
-            #expect((attributes[.posixPermissions] as? Int) == 0o600, "\(name)")
+        try await TollgateClient(try await server.configuration(product: license.product, storage: storage)).activate(key: license.key)
+        let unreachable = URL(string: "http://127.0.0.1:\(LiveServer.freePort())")!
+        return (license, storage, try TollgateClient(try await server.configuration(product: license.product, storage: storage, serverURL: unreachable)))
+    }
+
+    @Test func activationStoresTheTokenAndFileAndValidatesOnline() async throws {
+        try await withLiveServer { server in
+            let license = try await server.license()
+            let storage = temporaryStorage()
+            let client = try TollgateClient(try await server.configuration(product: license.product, storage: storage))
+            #expect(client.state == .inactive)
+            #expect(try await client.activate(key: license.key).allowsUse)
+            #expect(await client.validate() == .valid(online: true, offlineUntil: server.clock.now().addingTimeInterval(30 * 86_400)))
+            // Files are 0600 in a 0700 folder.
+            for name in ["machine.json", "license-file.lic", "status.json"] {
+                let attributes = try FileManager.default.attributesOfItem(atPath: storage.appendingPathComponent(name).path)
+                #expect((attributes[.posixPermissions] as? Int) == 0o600, "\(name)")
         }
         #expect((try FileManager.default.attributesOfItem(atPath: storage.path)[.posixPermissions] as? Int) == 0o700)
         // Features and limits from the token, served from memory.
@@ -31,58 +41,49 @@ import TollgateCore
 
     @Test func offlineItRunsThrough30DaysAnd7DaysOfGraceThenFailsClosed() async throws {
         try await withLiveServer { server in
-        let license = try await server.license()
-        let storage = temporaryStorage()
-        try await TollgateClient(try await server.configuration(product: license.product, storage: storage)).activate(key: license.key)
-        // The same storage, but the server cannot be reached.
-        let unreachable = URL(string: "http://127.0.0.1:\(LiveServer.freePort())")!
-        let offline = try TollgateClient(try await server.configuration(product: license.product, storage: storage, serverURL: unreachable))
-        let start = server.clock.now()
-        server.clock.advance(days: 29)
-        #expect(await offline.validate() == .valid(online: false, offlineUntil: start.addingTimeInterval(30 * 86_400)))
-        server.clock.advance(days: 2)
-        let grace = await offline.validate()
-        #expect(grace == .grace(endsAt: start.addingTimeInterval(37 * 86_400)) && grace.allowsUse && grace.warning != nil)
-        #expect(offline.isEntitled("core"))
-        server.clock.advance(days: 6)
-        #expect(await offline.validate() == .failed(.offlineTooLong))
-        #expect(!offline.isEntitled("core"))
-        // Back online, the server confirms again.
-        let online = try TollgateClient(try await server.configuration(product: license.product, storage: storage))
-        #expect(await online.validate().allowsUse)
+            let (license, storage, offline) = try await activatedThenOffline(server)
+            let start = server.clock.now()
+            server.clock.advance(days: 29)
+            #expect(await offline.validate() == .valid(online: false, offlineUntil: start.addingTimeInterval(30 * 86_400)))
+            server.clock.advance(days: 2)
+            let grace = await offline.validate()
+            #expect(grace == .grace(endsAt: start.addingTimeInterval(37 * 86_400)) && grace.allowsUse && grace.warning != nil)
+            #expect(offline.isEntitled("core"))
+            server.clock.advance(days: 6)
+            #expect(await offline.validate() == .failed(.offlineTooLong))
+            #expect(!offline.isEntitled("core"))
+            // Back online, the server confirms again.
+            let online = try TollgateClient(try await server.configuration(product: license.product, storage: storage))
+            #expect(await online.validate().allowsUse)
         }
     }
 
     @Test func aClockSetBackIsReportedAsTampering() async throws {
         try await withLiveServer { server in
-        let license = try await server.license()
-        let storage = temporaryStorage()
-        try await TollgateClient(try await server.configuration(product: license.product, storage: storage)).activate(key: license.key)
-        let unreachable = URL(string: "http://127.0.0.1:\(LiveServer.freePort())")!
-        let offline = try TollgateClient(try await server.configuration(product: license.product, storage: storage, serverURL: unreachable))
-        server.clock.advance(days: 10)
-        #expect(await offline.validate().allowsUse)
-        server.clock.advance(days: -3)
-        #expect(await offline.validate() == .failed(.clockTampered))
-        server.clock.advance(days: 3)
-        #expect(await offline.validate().allowsUse)
+            let (_, _, offline) = try await activatedThenOffline(server)
+            server.clock.advance(days: 10)
+            #expect(await offline.validate().allowsUse)
+            server.clock.advance(days: -3)
+            #expect(await offline.validate() == .failed(.clockTampered))
+            server.clock.advance(days: 3)
+            #expect(await offline.validate().allowsUse)
         }
     }
 
     @Test func aSuspensionIsSeenAtTheNextBeatAndTheHandlerIsCalled() async throws {
         try await withLiveServer { server in
-        let license = try await server.license()
-        let client = try TollgateClient(try await server.configuration(product: license.product, storage: temporaryStorage()))
-        try await client.activate(key: license.key)
-        let seen = Mutex<[ClientState]>([])
-        client.onFailure { state in seen.withLock { $0.append(state) } }
-        #expect(await client.beat() == .confirmed)
-        try await server.admin("POST", "/v1/licenses/\(license.id)/actions/suspend")
-        let worker = HeartbeatWorker(client: client, interval: .milliseconds(10))
-        await worker.run()  // returns at the refusal
-        #expect(client.state == .failed(.suspended))
-        #expect(seen.withLock { $0 } == [.failed(.suspended)])
-        #expect(await client.validate() == .failed(.suspended))
+            let license = try await server.license()
+            let client = try TollgateClient(try await server.configuration(product: license.product, storage: temporaryStorage()))
+            try await client.activate(key: license.key)
+            let seen = Mutex<[ClientState]>([])
+            client.onFailure { state in seen.withLock { $0.append(state) } }
+            #expect(await client.beat() == .confirmed)
+            try await server.admin("POST", "/v1/licenses/\(license.id)/actions/suspend")
+            let worker = HeartbeatWorker(client: client, interval: .milliseconds(10))
+            await worker.run()  // returns at the refusal
+            #expect(client.state == .failed(.suspended))
+            #expect(seen.withLock { $0 } == [.failed(.suspended)])
+            #expect(await client.validate() == .failed(.suspended))
         }
     }
 
@@ -124,18 +125,18 @@ import TollgateCore
 
     @Test func cancellingTheWorkerDeactivatesAFloatingMachine() async throws {
         try await withLiveServer { server in
-        let license = try await server.license()
-        let client = try TollgateClient(try await server.configuration(product: license.product, storage: temporaryStorage()))
-        try await client.activate(key: license.key)
-        let machine = try #require(client.activation?.machineId)
-        let worker = HeartbeatWorker(client: client, interval: .seconds(600))
-        let task = Task { await worker.run() }
-        try await Task.sleep(for: .milliseconds(300))
-        task.cancel()
-        await task.value
-        #expect(client.state == .inactive && client.activation == nil)
-        let shown = try await server.admin("GET", "/v1/machines/\(machine)")
-        #expect(shown["status"] as? String == "deactivated")
+            let license = try await server.license()
+            let client = try TollgateClient(try await server.configuration(product: license.product, storage: temporaryStorage()))
+            try await client.activate(key: license.key)
+            let machine = try #require(client.activation?.machineId)
+            let worker = HeartbeatWorker(client: client, interval: .seconds(600))
+            let task = Task { await worker.run() }
+            try await Task.sleep(for: .milliseconds(300))
+            task.cancel()
+            await task.value
+            #expect(client.state == .inactive && client.activation == nil)
+            let shown = try await server.admin("GET", "/v1/machines/\(machine)")
+            #expect(shown["status"] as? String == "deactivated")
         }
     }
 }
