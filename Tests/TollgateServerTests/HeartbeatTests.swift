@@ -17,6 +17,16 @@ import TollgateStore
         return (license, machine["id"] as! String, reply.object["token"] as! String)
     }
 
+    /// A machine that died and was culled, and another machine that took its seat.
+    func culledAndReplaced(_ app: TestApp, _ client: TestApp.Client) async throws -> (license: (id: String, key: String, product: String, policy: String), machine: String) {
+        let (license, machine, _) = try await activate(client)
+        app.clock.advance(by: 91)
+        try await app.built.sweepMachines()
+        // The seat is free: another machine takes it.
+        #expect(try await client.activate(license.key, fingerprint: "fp-2").status == 201)
+        return (license, machine)
+    }
+
     @Test func aHeartbeatMovesTheDeadlineAndAnswersANewToken() async throws {
         let app = try await TestApp.make()
         try await app.run { client in
@@ -76,11 +86,7 @@ import TollgateStore
     @Test func aCulledMachineOutsideTheWindowStaysDeactivatedAndItsSeatIsFree() async throws {
         let app = try await TestApp.make()
         try await app.run { client in
-            let (license, machine, _) = try await activate(client)
-            app.clock.advance(by: 91)
-            try await app.built.sweepMachines()
-            // The seat is free: another machine takes it.
-            #expect(try await client.activate(license.key, fingerprint: "fp-2").status == 201)
+            let (license, machine) = try await culledAndReplaced(app, client)
             app.clock.advance(by: 400)
             let late = try await client.send(.post, "/v1/machines/\(machine)/heartbeat", licenseKey: license.key)
             #expect(late.status == 409)
@@ -91,10 +97,7 @@ import TollgateStore
     @Test func resurrectionNeedsAFreeSeat() async throws {
         let app = try await TestApp.make()
         try await app.run { client in
-            let (license, machine, _) = try await activate(client)
-            app.clock.advance(by: 91)
-            try await app.built.sweepMachines()
-            #expect(try await client.activate(license.key, fingerprint: "fp-2").status == 201)
+            let (license, machine) = try await culledAndReplaced(app, client)
             app.clock.advance(by: 10)
             let back = try await client.send(.post, "/v1/machines/\(machine)/heartbeat", licenseKey: license.key)
             #expect(back.status == 422)
