@@ -121,7 +121,9 @@ public final class TollgateClient: Sendable {
         snapshot.withLock { $0.activation = activation }
         adopt(token: token)
         try await refreshFile(activation: activation)
-        let graceDays = claimsGraceDays() ?? status.offlineGraceDays
+        // The policy's offline grace, as the file just checked out states it.
+        var graceDays = status.offlineGraceDays
+        if case .verified(_, let days, _, _) = checkFile() { graceDays = days }
         return try record(.confirmed(serverTime: answer.date ?? configuration.now(), now: configuration.now(), offlineGraceDays: graceDays))
     }
 
@@ -185,8 +187,8 @@ public final class TollgateClient: Sendable {
             try? storage.writeJSON(renewed, to: ClientStorage.activationFile)
             snapshot.withLock { $0.activation = renewed }
             adopt(token: token)
-            let graceDays = claimsGraceDays() ?? status.offlineGraceDays
-            _ = try? record(.confirmed(serverTime: answer.date ?? configuration.now(), now: configuration.now(), offlineGraceDays: graceDays))
+            // The grace is known from activation and validation: a beat does not read the file.
+            _ = try? record(.confirmed(serverTime: answer.date ?? configuration.now(), now: configuration.now(), offlineGraceDays: status.offlineGraceDays))
             return .confirmed
         }
         let reason = Self.refusal(of: answer)
@@ -238,11 +240,6 @@ public final class TollgateClient: Sendable {
         }
     }
 
-    private func claimsGraceDays() -> Int? {
-        guard case .verified(_, let days, _, _) = checkFile() else { return nil }
-        return days
-    }
-
     /// The stored file, verified at the later of now and the latest trusted time.
     func checkFile() -> OfflineFileCheck {
         guard let activation, let data = storage.read(ClientStorage.licenseFile), let text = String(data: data, encoding: .utf8) else { return .missing }
@@ -266,7 +263,7 @@ public final class TollgateClient: Sendable {
     /// Checks out a machine file valid for the whole offline window and its grace, encrypted to
     /// this machine, and stores it.
     private func refreshFile(activation: ClientStorage.Activation) async throws {
-        let days = (claimsGraceDays() ?? status.offlineGraceDays) + configuration.rules.extraGraceDays
+        let days = status.offlineGraceDays + configuration.rules.extraGraceDays
         let answer = try await http.send(
             "POST", "/v1/machines/\(activation.machineId)/actions/check-out", json: ["encrypt": true, "ttlSeconds": min(365, max(1, days)) * 86_400],
             authorization: "Bearer \(activation.token)"
