@@ -24,7 +24,8 @@ public final class TollgateClient: Sendable {
     public let configuration: TollgateClientConfiguration
     let storage: ClientStorage
     let http: HTTPClient
-    private let keysById: [String: VerificationKey]
+    /// The offline checks, with the configuration's keys.
+    public let verifier: Verifier
 
     /// What checks read from memory: one lock, no I/O.
     struct Snapshot: Sendable {
@@ -41,7 +42,7 @@ public final class TollgateClient: Sendable {
         self.configuration = configuration
         storage = try ClientStorage(directory: configuration.storageDirectory)
         http = HTTPClient(baseURL: configuration.serverURL, timeout: configuration.requestTimeout)
-        keysById = Dictionary(configuration.keys.verificationKeys.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        verifier = Verifier(keys: configuration.keys)
         let activation = storage.readJSON(ClientStorage.Activation.self, ClientStorage.activationFile)
         var status = storage.readJSON(ClientStatus.self, ClientStorage.statusFile) ?? ClientStatus()
         if activation == nil { status.state = .inactive }
@@ -139,20 +140,15 @@ public final class TollgateClient: Sendable {
             "key": activation.licenseKey, "nonce": nonce,
             "scope": ["productId": configuration.productId, "fingerprint": activation.fingerprint],
         ]
-        guard let answer = try? await http.send("POST", "/v1/licenses/validate", json: body), answer.status == 200,
-            let header = answer.header(ResponseSignature.headerName),
-            ResponseSignature.verify(answer.body, header: header, keys: { self.keysById[$0] }),
-            answer.object["nonce"] as? String == nonce
+        guard let reply = try? await http.send("POST", "/v1/licenses/validate", json: body), reply.status == 200,
+            case .success(let answer) = verifier.validationAnswer(body: reply.body, signature: reply.header(ResponseSignature.headerName), nonce: nonce)
         else { return judgeOffline() }
-        let code = answer.object["code"] as? String ?? ""
-        if answer.object["valid"] as? Bool == true {
-            let license = answer.object["license"] as? [String: Any]
-            let graceDays = license?["offlineGraceDays"] as? Int ?? status.offlineGraceDays
-            let serverTime = (answer.object["serverTime"] as? String).flatMap { try? Date($0, strategy: .iso8601) } ?? configuration.now()
+        if answer.valid {
+            let graceDays = answer.license?.offlineGraceDays ?? status.offlineGraceDays
             if fileNeedsRefresh() { try? await refreshFile(activation: activation) }
-            return (try? record(.confirmed(serverTime: serverTime, now: configuration.now(), offlineGraceDays: graceDays))) ?? state
+            return (try? record(.confirmed(serverTime: answer.serverTime ?? configuration.now(), now: configuration.now(), offlineGraceDays: graceDays))) ?? state
         }
-        return (try? record(.refused(FailureReason(serverCode: code) ?? .refusedByServer(code)))) ?? state
+        return (try? record(.refused(FailureReason(serverCode: answer.code) ?? .refusedByServer(answer.code)))) ?? state
     }
 
     /// Judges from the stored signed file, without the server.
@@ -229,7 +225,7 @@ public final class TollgateClient: Sendable {
     }
 
     func verifyToken(_ token: String) -> Result<MachineTokenClaims, MachineTokenClaims.Failure> {
-        MachineTokenClaims.verify(token, keys: { self.keysById[$0] })
+        MachineTokenClaims.verify(token, keys: verifier.key)
     }
 
     private func adopt(token: String) {
@@ -244,7 +240,7 @@ public final class TollgateClient: Sendable {
     func checkFile() -> OfflineFileCheck {
         guard let activation, let data = storage.read(ClientStorage.licenseFile), let text = String(data: data, encoding: .utf8) else { return .missing }
         let now = configuration.now()
-        switch LicenseFile.verify(text, now: now, licenseKey: activation.licenseKey, fingerprint: activation.fingerprint, keys: { self.keysById[$0] }) {
+        switch LicenseFile.verify(text, now: now, licenseKey: activation.licenseKey, fingerprint: activation.fingerprint, keys: verifier.key) {
         case .success(let content):
             return .verified(
                 issuedAt: content.issuedAt, offlineGraceDays: content.license.offlineGraceDays, licenseStatus: content.license.status,

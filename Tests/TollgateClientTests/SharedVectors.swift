@@ -1,0 +1,303 @@
+import Crypto
+import Foundation
+import Testing
+import TollgateClient
+import TollgateCore
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// The shared test vectors (`sdk/vectors/vectors.json`) every SDK's suite reads: what the server
+/// signs, genuine and spoiled, each with the verdict an SDK must reach.
+struct SharedVectors: Codable, Equatable {
+    var format = "tollgate-sdk-vectors-v1"
+    var note = "Written by the server's own code: TOLLGATE_WRITE_VECTORS=1 swift test --filter SharedVectorTests. Times are Unix seconds."
+    var jwks: JWKS
+    var licenseKeys: [Vector] = []
+    var licenseFiles: [Vector] = []
+    var tokens: [Vector] = []
+    var validationAnswers: [Vector] = []
+
+    /// One input and its verdict. Which inputs are set depends on the section.
+    struct Vector: Codable, Equatable {
+        var name: String
+        var key: String?
+        var file: String?
+        var licenseKey: String?
+        var fingerprint: String?
+        var token: String?
+        var body: String?
+        var signature: String?
+        var nonce: String?
+        var now: Int64?
+        var expect: Expect
+    }
+
+    /// The verdict: `valid` with what the content says, or the failure `error` code.
+    struct Expect: Codable, Equatable {
+        var valid: Bool
+        var error: String?
+        var type: String?
+        var licenseId: String?
+        var productId: String?
+        var keyId: String?
+        var machineId: String?
+        var tier: String?
+        var entitlements: [String]?
+        var offlineGraceDays: Int?
+        var expiresAt: Int64?
+        /// For validation answers: the license verdict the trusted answer states.
+        var code: String?
+
+        /// What must not change between two generations (ids and times do).
+        var shape: Expect {
+            Expect(
+                valid: valid, error: error, type: type, licenseId: licenseId.map { _ in "*" }, productId: productId.map { _ in "*" },
+                keyId: keyId.map { _ in "*" }, machineId: machineId.map { _ in "*" }, tier: tier, entitlements: entitlements,
+                offlineGraceDays: offlineGraceDays, expiresAt: expiresAt.map { _ in 0 }, code: code)
+        }
+    }
+
+    static let location = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("sdk/vectors/vectors.json")
+
+    static func load() throws -> SharedVectors { try JSONDecoder().decode(SharedVectors.self, from: try Data(contentsOf: location)) }
+
+    func write() throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        try FileManager.default.createDirectory(at: Self.location.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try (encoder.encode(self) + Data("\n".utf8)).write(to: Self.location, options: .atomic)
+    }
+
+    /// Every vector's name and verdict with ids and times masked, and the field names of the
+    /// formats (file content, token claims, validation answer): equal for two generations
+    /// unless a format or a verdict changed.
+    var shape: [String] {
+        var lines: [String] = []
+        for (section, vectors) in [("licenseKeys", licenseKeys), ("licenseFiles", licenseFiles), ("tokens", tokens), ("validationAnswers", validationAnswers)] {
+            for vector in vectors {
+                let data = (try? JSONEncoder.sorted.encode(vector.expect.shape)) ?? Data()
+                lines.append("\(section)/\(vector.name): \(String(decoding: data, as: UTF8.self))")
+            }
+        }
+        if let file = licenseFiles.first(where: { $0.name == "plain machine file" })?.file, let fields = Self.fileFields(file) {
+            lines.append("machine file fields: \(fields.joined(separator: ","))")
+        }
+        if let token = tokens.first(where: { $0.name == "valid" })?.token, let payload = token.split(separator: ".").dropFirst().first,
+            let data = Base64URL.decode(String(payload))
+        {
+            lines.append("token claims: \(Self.keyPaths(data).joined(separator: ","))")
+        }
+        if let body = validationAnswers.first(where: { $0.name == "valid" })?.body {
+            lines.append("validation answer fields: \(Self.keyPaths(Data(body.utf8)).joined(separator: ","))")
+        }
+        return lines
+    }
+
+    /// The key paths of a plain file's envelope and content.
+    static func fileFields(_ file: String) -> [String]? {
+        guard let envelope = Armor.unwrap(file, label: LicenseFile.label),
+            let object = (try? JSONSerialization.jsonObject(with: envelope)) as? [String: Any], let enc = object["enc"] as? String,
+            let content = Data(base64Encoded: enc)
+        else { return nil }
+        return keyPaths(envelope).map { "envelope.\($0)" } + keyPaths(content)
+    }
+
+    static func keyPaths(_ data: Data) -> [String] {
+        func walk(_ value: Any, _ prefix: String) -> [String] {
+            guard let object = value as? [String: Any] else { return [prefix] }
+            return object.flatMap { key, value in walk(value, prefix.isEmpty ? key : "\(prefix).\(key)") }
+        }
+        return ((try? JSONSerialization.jsonObject(with: data)).map { walk($0, "") } ?? []).sorted()
+    }
+}
+
+extension JSONEncoder {
+    static let sorted: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return encoder
+    }()
+}
+
+/// Produces the vectors with a live server: genuine artefacts come from its HTTP API; spoiled
+/// ones from the same code (`TollgateCore`) with another key or a changed byte.
+enum VectorGenerator {
+    static let fingerprint = "vector-machine-fingerprint"
+    static let nonce = "vector-nonce-0001"
+
+    static func generate(_ server: LiveServer) async throws -> SharedVectors {
+        let t0 = Int64(server.clock.now().timeIntervalSince1970)
+        let jwks = try await server.jwks()
+        var vectors = SharedVectors(jwks: jwks)
+        let kid = jwks.keys[0].kid
+        let sameKid = SigningKey(id: kid, accountId: "acct", privateKey: Curve25519.Signing.PrivateKey(), createdAt: server.clock.now())
+        let otherKid = SigningKey.generate(accountId: "acct", now: server.clock.now())
+
+        let license = try await server.license(preset: "professional")
+        let suspended = try await server.license(preset: "professional")
+        try await server.admin("POST", "/v1/licenses/\(suspended.id)/actions/suspend")
+        let activation = try await call(server, "POST", "/v1/machines", ["fingerprint": fingerprint, "name": "vector"], auth: "License \(license.key)")
+        let token = try #require(activation.object["token"] as? String)
+        let machine = activation.object["machine"] as? [String: Any]
+        let machineId = try #require(machine?["id"] as? String)
+        func checkOut(_ path: String, encrypt: Bool) async throws -> String {
+            try #require(try await call(server, "POST", path, ["encrypt": encrypt, "ttlSeconds": 86_400], auth: "License \(license.key)").object["file"] as? String)
+        }
+        let machineFile = try await checkOut("/v1/machines/\(machineId)/actions/check-out", encrypt: true)
+        let plainMachineFile = try await checkOut("/v1/machines/\(machineId)/actions/check-out", encrypt: false)
+        let licenseFile = try await checkOut("/v1/licenses/\(license.id)/actions/check-out", encrypt: false)
+        let encryptedLicenseFile = try await checkOut("/v1/licenses/\(license.id)/actions/check-out", encrypt: true)
+
+        // License keys.
+        let decoded = try LicenseKey.decode(license.key).get().key
+        let keyExpect = SharedVectors.Expect(
+            valid: true, licenseId: license.id, productId: license.product, keyId: kid, expiresAt: decoded.expiresAt.map { Int64($0.timeIntervalSince1970) })
+        vectors.licenseKeys = [
+            .init(name: "valid", key: license.key, expect: keyExpect),
+            .init(name: "valid, lower case with spaces", key: " " + license.key.lowercased() + "\n", expect: keyExpect),
+            .init(name: "mistyped character", key: mistype(license.key), expect: .init(valid: false, error: "KEY_MISTYPED")),
+            .init(name: "truncated", key: String(license.key.dropLast(3)), expect: .init(valid: false, error: "KEY_MISTYPED")),
+            .init(name: "not a key", key: "hello", expect: .init(valid: false, error: "KEY_MISTYPED")),
+            .init(name: "signed by another key with the same id", key: try decoded.signed(with: sameKid), expect: .init(valid: false, error: "BAD_SIGNATURE")),
+            .init(
+                name: "signed by an unknown key",
+                key: try LicenseKey(keyId: otherKid.id, licenseId: license.id, productId: license.product, expiresAt: nil).signed(with: otherKid),
+                expect: .init(valid: false, error: "BAD_SIGNATURE")),
+        ]
+
+        // Files: genuine ones, verified at several times, and spoiled ones.
+        let verifier = Verifier(keys: jwks)
+        let content = try verifier.licenseFile(plainMachineFile, now: server.clock.now(), fingerprint: fingerprint).get()
+        let licenseContent = try verifier.licenseFile(licenseFile, now: server.clock.now()).get()
+        func fileExpect(_ content: LicenseFileContent) -> SharedVectors.Expect {
+            .init(
+                valid: true, type: content.type.rawValue, licenseId: content.license.id, machineId: content.machine?.id, tier: content.license.tier,
+                entitlements: content.license.entitlements, offlineGraceDays: content.license.offlineGraceDays,
+                expiresAt: Int64(content.expiresAt.timeIntervalSince1970))
+        }
+        func fails(_ code: String) -> SharedVectors.Expect { .init(valid: false, error: code) }
+        let issued = Int64(content.issuedAt.timeIntervalSince1970)
+        vectors.licenseFiles = [
+            .init(name: "encrypted machine file", file: machineFile, licenseKey: license.key, fingerprint: fingerprint, now: t0 + 60, expect: fileExpect(content)),
+            .init(name: "plain machine file", file: plainMachineFile, fingerprint: fingerprint, now: t0 + 60, expect: fileExpect(content)),
+            .init(name: "plain license file", file: licenseFile, now: t0 + 60, expect: fileExpect(licenseContent)),
+            .init(name: "encrypted license file", file: encryptedLicenseFile, licenseKey: license.key, now: t0 + 60, expect: fileExpect(licenseContent)),
+            .init(
+                name: "quoted in mail with CRLF", file: machineFile.split(separator: "\n").map { "> \($0)\r\n" }.joined(), licenseKey: license.key,
+                fingerprint: fingerprint, now: t0 + 60, expect: fileExpect(content)),
+            .init(name: "one second before expiry", file: plainMachineFile, fingerprint: fingerprint, now: issued + 86_399, expect: fileExpect(content)),
+            .init(name: "expired", file: plainMachineFile, fingerprint: fingerprint, now: issued + 86_400, expect: fails("FILE_EXPIRED")),
+            .init(name: "issued 299 s ahead of the clock", file: plainMachineFile, fingerprint: fingerprint, now: issued - 299, expect: fileExpect(content)),
+            .init(name: "issued in the future", file: plainMachineFile, fingerprint: fingerprint, now: issued - 301, expect: fails("ISSUED_IN_FUTURE")),
+            .init(
+                name: "encrypted machine file on another machine", file: machineFile, licenseKey: license.key, fingerprint: "another-machine",
+                now: t0 + 60, expect: fails("WRONG_MACHINE")),
+            .init(name: "plain machine file on another machine", file: plainMachineFile, fingerprint: "another-machine", now: t0 + 60, expect: fails("WRONG_MACHINE")),
+            .init(
+                name: "encrypted machine file with another license key", file: machineFile, licenseKey: suspended.key, fingerprint: fingerprint,
+                now: t0 + 60, expect: fails("WRONG_MACHINE")),
+            .init(name: "encrypted machine file without the fingerprint", file: machineFile, licenseKey: license.key, now: t0 + 60, expect: fails("FILE_ENCRYPTED")),
+            .init(name: "encrypted license file without the key", file: encryptedLicenseFile, now: t0 + 60, expect: fails("FILE_ENCRYPTED")),
+            .init(name: "encrypted license file with another key", file: encryptedLicenseFile, licenseKey: suspended.key, now: t0 + 60, expect: fails("WRONG_KEY")),
+            .init(name: "tampered content", file: tamper(plainMachineFile), fingerprint: fingerprint, now: t0 + 60, expect: fails("BAD_SIGNATURE")),
+            .init(
+                name: "tampered ciphertext", file: tamper(machineFile), licenseKey: license.key, fingerprint: fingerprint, now: t0 + 60,
+                expect: fails("BAD_SIGNATURE")),
+            .init(
+                name: "signed by another key with the same id", file: try LicenseFile.issue(content, signedWith: sameKid), fingerprint: fingerprint,
+                now: t0 + 60, expect: fails("BAD_SIGNATURE")),
+            .init(
+                name: "signed by an unknown key", file: try LicenseFile.issue(content, signedWith: otherKid), fingerprint: fingerprint, now: t0 + 60,
+                expect: fails("UNKNOWN_KEY")),
+            .init(name: "not a file", file: "-----BEGIN TOLLGATE LICENSE FILE-----\nbm90IGpzb24=\n-----END TOLLGATE LICENSE FILE-----\n", now: t0, expect: fails("FILE_MALFORMED")),
+        ]
+
+        // Machine tokens.
+        let claims = try verifier.token(token).get()
+        let tokenExpect = SharedVectors.Expect(
+            valid: true, licenseId: claims.license, machineId: claims.machine, tier: claims.tier, entitlements: claims.entitlements,
+            expiresAt: Int64(claims.exp.timeIntervalSince1970))
+        let exp = Int64(claims.exp.timeIntervalSince1970)
+        let parts = token.split(separator: ".").map(String.init)
+        let payloadData = try #require(Base64URL.decode(parts[1]))
+        var payload = try #require(try JSONSerialization.jsonObject(with: payloadData) as? [String: Any])
+        payload["tier"] = "Enterprise"
+        payload["entitlements"] = ["*"]
+        let raised = Base64URL.encode(try JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys]))
+        func resign(_ key: SigningKey) throws -> String {
+            let header = Base64URL.encode(Data("{\"alg\":\"EdDSA\",\"kid\":\"\(key.id)\",\"typ\":\"JWT\"}".utf8))
+            let signature = try key.privateKey.signature(for: Data("\(header).\(parts[1])".utf8))
+            return "\(header).\(parts[1]).\(Base64URL.encode(signature))"
+        }
+        vectors.tokens = [
+            .init(name: "valid", token: token, now: t0 + 60, expect: tokenExpect),
+            .init(name: "one second before expiry", token: token, now: exp - 1, expect: tokenExpect),
+            .init(name: "expired", token: token, now: exp, expect: fails("TOKEN_EXPIRED")),
+            .init(name: "claims raised", token: "\(parts[0]).\(raised).\(parts[2])", now: t0 + 60, expect: fails("BAD_SIGNATURE")),
+            .init(name: "signed by another key with the same id", token: try resign(sameKid), now: t0 + 60, expect: fails("BAD_SIGNATURE")),
+            .init(name: "signed by an unknown key", token: try resign(otherKid), now: t0 + 60, expect: fails("UNKNOWN_KEY")),
+            .init(name: "not a token", token: "not.a-token", now: t0, expect: fails("TOKEN_MALFORMED")),
+        ]
+
+        // Signed validation answers.
+        func validate(_ key: String) async throws -> (body: String, signature: String) {
+            let answer = try await call(
+                server, "POST", "/v1/licenses/validate", ["key": key, "nonce": nonce, "scope": ["productId": license.product, "fingerprint": fingerprint]])
+            return (String(decoding: answer.data, as: UTF8.self), try #require(answer.signature))
+        }
+        let valid = try await validate(license.key)
+        let refused = try await validate(suspended.key)
+        let forged = try ResponseSignature.sign(Data(valid.body.utf8), with: sameKid)
+        let unknown = try ResponseSignature.sign(Data(valid.body.utf8), with: otherKid)
+        vectors.validationAnswers = [
+            .init(name: "valid", body: valid.body, signature: valid.signature, nonce: nonce, expect: .init(valid: true, licenseId: license.id, code: "VALID")),
+            .init(
+                name: "suspended license", body: refused.body, signature: refused.signature, nonce: nonce,
+                expect: .init(valid: true, licenseId: suspended.id, code: "SUSPENDED")),
+            .init(
+                name: "refusal turned into a pass", body: refused.body.replacingOccurrences(of: "\"valid\":false", with: "\"valid\":true "),
+                signature: refused.signature, nonce: nonce, expect: fails("BAD_SIGNATURE")),
+            .init(name: "replayed for another request", body: valid.body, signature: valid.signature, nonce: "vector-nonce-0002", expect: fails("NONCE_MISMATCH")),
+            .init(name: "signed by another key with the same id", body: valid.body, signature: forged, nonce: nonce, expect: fails("BAD_SIGNATURE")),
+            .init(name: "signed by an unknown key", body: valid.body, signature: unknown, nonce: nonce, expect: fails("UNKNOWN_KEY")),
+            .init(name: "unsigned", body: valid.body, nonce: nonce, expect: fails("NO_SIGNATURE")),
+        ]
+        return vectors
+    }
+
+    /// `key` with one character after the prefix changed to another of the alphabet.
+    static func mistype(_ key: String) -> String {
+        var characters = Array(key)
+        characters[20] = characters[20] == "Q" ? "R" : "Q"
+        return String(characters)
+    }
+
+    /// `file` with one bit of its signed `enc` bytes flipped, still well-formed.
+    static func tamper(_ file: String) -> String {
+        let envelope = Armor.unwrap(file, label: LicenseFile.label)!
+        var object = try! JSONSerialization.jsonObject(with: envelope) as! [String: Any]
+        var enc = Data(base64Encoded: object["enc"] as! String)!
+        enc[enc.count / 2] ^= 0x01
+        object["enc"] = enc.base64EncodedString()
+        return Armor.wrap(try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]), label: LicenseFile.label)
+    }
+
+    static func call(_ server: LiveServer, _ method: String, _ path: String, _ body: [String: Any], auth: String? = nil) async throws
+        -> (object: [String: Any], data: Data, signature: String?)
+    {
+        var request = URLRequest(url: server.url.appendingPathComponent(path))
+        request.httpMethod = method
+        request.httpBody = try JSONSerialization.data(withJSONObject: body)
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        if let auth { request.setValue(auth, forHTTPHeaderField: "Authorization") }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        let http = response as! HTTPURLResponse
+        guard http.statusCode < 300 else {
+            throw TollgateClientError.refused(status: http.statusCode, code: "", message: String(decoding: data, as: UTF8.self))
+        }
+        return ((try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:], data, http.value(forHTTPHeaderField: ResponseSignature.headerName))
+    }
+}
