@@ -3,8 +3,9 @@ import Foundation
 /// Beats for a ``TollgateClient`` until cancelled: every `interval` while the server confirms,
 /// with exponential backoff and jitter while it cannot be reached (so a fleet coming back does
 /// not hit the server at once), and stops at a refusal, after which the client is failed and its
-/// ``TollgateClient/onFailure(_:)`` handlers have run. When cancelled (graceful shutdown) it
-/// deactivates a floating machine so its seat is free at once.
+/// ``TollgateClient/onFailure(_:)`` handlers have run. After each confirmed beat it sends buffered
+/// usage. When cancelled (graceful shutdown) it sends usage once more and deactivates a floating
+/// machine so its seat is free at once.
 ///
 /// In a ServiceLifecycle app, `TollgateHummingbird` makes it a `Service`; elsewhere run it in a task:
 /// ```swift
@@ -42,6 +43,7 @@ public struct HeartbeatWorker: Sendable {
             switch await client.beat() {
             case .confirmed:
                 failures = 0
+                await client.flushUsage()
                 delay = interval
             case .unreachable:
                 failures += 1
@@ -56,8 +58,11 @@ public struct HeartbeatWorker: Sendable {
 
     /// Deactivates a floating machine, outside the cancelled task so the request is still sent.
     public func shutDown() async {
-        guard deactivateOnShutdown, client.activation?.floating == true else { return }
         let client = self.client
-        await Task { try? await client.deactivate() }.value
+        let deactivate = deactivateOnShutdown && client.activation?.floating == true
+        await Task {
+            await client.flushUsage()
+            if deactivate { try? await client.deactivate() }
+        }.value
     }
 }

@@ -26,6 +26,8 @@ public final class TollgateClient: Sendable {
     let http: HTTPClient
     /// The offline checks, with the configuration's keys.
     public let verifier: Verifier
+    /// Usage recorded with ``record(meter:quantity:)``, on disk until the server has it.
+    public let usage: UsageBuffer
 
     /// What checks read from memory: one lock, no I/O.
     struct Snapshot: Sendable {
@@ -43,6 +45,8 @@ public final class TollgateClient: Sendable {
         storage = try ClientStorage(directory: configuration.storageDirectory)
         http = HTTPClient(baseURL: configuration.serverURL, timeout: configuration.requestTimeout)
         verifier = Verifier(keys: configuration.keys)
+        usage = try UsageBuffer(
+            directory: configuration.storageDirectory.appendingPathComponent("usage"), http: http, path: configuration.usagePath, now: configuration.now)
         let activation = storage.readJSON(ClientStorage.Activation.self, ClientStorage.activationFile)
         var status = storage.readJSON(ClientStatus.self, ClientStorage.statusFile) ?? ClientStatus()
         if activation == nil { status.state = .inactive }
@@ -97,6 +101,57 @@ public final class TollgateClient: Sendable {
         handlers.withLock { $0.append(handler) }
     }
 
+    // MARK: Usage and concurrency
+
+    /// Records usage of `meter` for this license and machine: on disk (fsync) before it returns,
+    /// sent by ``flushUsage()`` (the heartbeat worker calls it after each beat). See ``UsageBuffer``.
+    public func record(meter: String, quantity: Double = 1) throws {
+        let activation = self.activation
+        try usage.record(meter: meter, quantity: quantity, licenseId: activation?.licenseId, machineId: activation?.machineId)
+    }
+
+    /// Sends buffered usage with the machine token.
+    @discardableResult
+    public func flushUsage() async -> UsageBuffer.FlushResult {
+        await usage.flush(authorization: activation.map { "Bearer \($0.token)" })
+    }
+
+    /// Runs `body` holding one of the license's `concurrentExecutions` slots: a lease taken before,
+    /// renewed at half its TTL while `body` runs, and returned after, whether `body` threw or not.
+    /// A slot needs the server: when it cannot be reached this throws
+    /// ``TollgateClientError/unreachable(_:)``; when every slot is taken,
+    /// ``TollgateClientError/refused(status:code:message:)`` with `CONCURRENCY_LIMIT_EXCEEDED`.
+    /// A lease left by a crash frees itself when its TTL ends.
+    public func withExecutionSlot<T>(ttlSeconds: Int = 300, holder: String? = nil, _ body: () async throws -> T) async throws -> T {
+        guard let activation else { throw TollgateClientError.notActivated }
+        guard state.allowsUse else { throw TollgateClientError.licenseNotUsable(state) }
+        var request: [String: Any] = ["ttlSeconds": ttlSeconds]
+        if let holder { request["holder"] = holder }
+        let leases = "/v1/licenses/\(activation.licenseId)/leases"
+        let taken = try await http.send("POST", leases, json: request, authorization: "Bearer \(activation.token)").requireSuccess()
+        guard let lease = taken.object["id"] as? String else { throw TollgateClientError.unreachable("the lease answer has no id") }
+        let renewer = Task { [http] in
+            while !Task.isCancelled {
+                try await Task.sleep(for: .seconds(Double(ttlSeconds) / 2))
+                let token = self.activation?.token ?? activation.token
+                _ = try? await http.send("POST", "\(leases)/\(lease)/actions/renew", json: ["ttlSeconds": ttlSeconds], authorization: "Bearer \(token)")
+            }
+        }
+        func release() async {
+            renewer.cancel()
+            let token = self.activation?.token ?? activation.token
+            _ = try? await http.send("DELETE", "\(leases)/\(lease)", authorization: "Bearer \(token)")
+        }
+        do {
+            let value = try await body()
+            await release()
+            return value
+        } catch {
+            await release()
+            throw error
+        }
+    }
+
     // MARK: Activation
 
     /// Activates this machine with `key`, stores the token and a signed machine file, and
@@ -125,7 +180,7 @@ public final class TollgateClient: Sendable {
         // The policy's offline grace, as the file just checked out states it.
         var graceDays = status.offlineGraceDays
         if case .verified(_, let days, _, _) = checkFile() { graceDays = days }
-        return try record(.confirmed(serverTime: answer.date ?? configuration.now(), now: configuration.now(), offlineGraceDays: graceDays))
+        return try apply(.confirmed(serverTime: answer.date ?? configuration.now(), now: configuration.now(), offlineGraceDays: graceDays))
     }
 
     // MARK: Validation
@@ -146,15 +201,15 @@ public final class TollgateClient: Sendable {
         if answer.valid {
             let graceDays = answer.license?.offlineGraceDays ?? status.offlineGraceDays
             if fileNeedsRefresh() { try? await refreshFile(activation: activation) }
-            return (try? record(.confirmed(serverTime: answer.serverTime ?? configuration.now(), now: configuration.now(), offlineGraceDays: graceDays))) ?? state
+            return (try? apply(.confirmed(serverTime: answer.serverTime ?? configuration.now(), now: configuration.now(), offlineGraceDays: graceDays))) ?? state
         }
-        return (try? record(.refused(FailureReason(serverCode: answer.code) ?? .refusedByServer(answer.code)))) ?? state
+        return (try? apply(.refused(FailureReason(serverCode: answer.code) ?? .refusedByServer(answer.code)))) ?? state
     }
 
     /// Judges from the stored signed file, without the server.
     @discardableResult
     public func judgeOffline() -> ClientState {
-        (try? record(.offline(now: configuration.now(), file: checkFile()))) ?? state
+        (try? apply(.offline(now: configuration.now(), file: checkFile()))) ?? state
     }
 
     // MARK: Heartbeats and deactivation
@@ -184,11 +239,11 @@ public final class TollgateClient: Sendable {
             snapshot.withLock { $0.activation = renewed }
             adopt(token: token)
             // The grace is known from activation and validation: a beat does not read the file.
-            _ = try? record(.confirmed(serverTime: answer.date ?? configuration.now(), now: configuration.now(), offlineGraceDays: status.offlineGraceDays))
+            _ = try? apply(.confirmed(serverTime: answer.date ?? configuration.now(), now: configuration.now(), offlineGraceDays: status.offlineGraceDays))
             return .confirmed
         }
         let reason = Self.refusal(of: answer)
-        _ = try? record(.refused(reason))
+        _ = try? apply(.refused(reason))
         return .refused(reason)
     }
 
@@ -204,14 +259,14 @@ public final class TollgateClient: Sendable {
             $0.claims = nil
             $0.entitlements = []
         }
-        _ = try record(.deactivated)
+        _ = try apply(.deactivated)
     }
 
     // MARK: Internals
 
     /// Moves the state, stores it, and calls the failure handlers on a change into failed.
     @discardableResult
-    func record(_ event: ClientEvent) throws -> ClientState {
+    func apply(_ event: ClientEvent) throws -> ClientState {
         let (before, after) = snapshot.withLock { snapshot -> (ClientStatus, ClientStatus) in
             let before = snapshot.status
             snapshot.status = configuration.rules.apply(event, to: before)

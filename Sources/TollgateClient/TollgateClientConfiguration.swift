@@ -22,6 +22,9 @@ public struct TollgateClientConfiguration: Sendable {
     public var rules = ClientStateMachine()
     /// Tiers from cheapest to dearest with their entitlements, for ``FeatureRequired`` errors.
     public var tiers: [Tier] = Tier.presets
+    /// Where buffered usage is sent (`POST`, batches with an `Idempotency-Key`). Provisional
+    /// until the metering API lands; see ``UsageBuffer``.
+    public var usagePath = "/v1/usage/events"
     /// How long a request may take before the server counts as unreachable.
     public var requestTimeout: TimeInterval = 10
 

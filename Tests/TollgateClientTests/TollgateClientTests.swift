@@ -139,4 +139,53 @@ import TollgateCore
             #expect(shown["status"] as? String == "deactivated")
         }
     }
+
+    @Test func anExecutionSlotIsALeaseThatComesBack() async throws {
+        try await withLiveServer { server in
+            let license = try await server.license()  // Professional: 10 concurrent executions
+            let client = try TollgateClient(try await server.configuration(product: license.product, storage: temporaryStorage()))
+            try await client.activate(key: license.key)
+            func held() async throws -> Int { (try await server.admin("GET", "/v1/licenses/\(license.id)/leases")["data"] as? [Any])?.count ?? -1 }
+            final class Gate: Sendable { let open = Mutex(false) }
+            let gate = Gate()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<10 {
+                    group.addTask {
+                        try await client.withExecutionSlot(holder: "job") {
+                            while !gate.open.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(10)) }
+                        }
+                    }
+                }
+                for _ in 0..<200 where try await held() < 10 { try await Task.sleep(for: .milliseconds(20)) }
+                #expect(try await held() == 10)
+                do {
+                    try await client.withExecutionSlot { Issue.record("an eleventh slot was granted") }
+                } catch TollgateClientError.refused(_, let code, _) {
+                    #expect(code == "CONCURRENCY_LIMIT_EXCEEDED")
+                }
+                gate.open.withLock { $0 = true }
+                try await group.waitForAll()
+            }
+            #expect(try await held() == 0)
+            // A body that throws returns its slot too, and the value of one that does not comes back.
+            struct Failed: Error {}
+            await #expect(throws: Failed.self) { try await client.withExecutionSlot { throw Failed() } }
+            #expect(try await client.withExecutionSlot { try await held() } == 1)
+            #expect(try await held() == 0)
+        }
+    }
+
+    @Test func usageIsKeptWhileTheServerHasNoMeteringEndpoint() async throws {
+        try await withLiveServer { server in
+            let license = try await server.license()
+            let client = try TollgateClient(try await server.configuration(product: license.product, storage: temporaryStorage()))
+            try await client.activate(key: license.key)
+            try client.record(meter: "executions", quantity: 3)
+            let pending = client.usage.pendingEvents
+            #expect(pending.count == 1 && pending[0].machineId == client.activation?.machineId && pending[0].licenseId == license.id)
+            // This server answers 404 on the usage path until the metering issue lands: nothing is dropped.
+            #expect(await client.flushUsage() == .init(sent: 0, pending: 1, rejected: 0))
+            #expect(client.usage.pendingEvents == pending)
+        }
+    }
 }
