@@ -13,6 +13,7 @@ let package = Package(
         .executable(name: "tollgate", targets: ["tollgate"]),
         .library(name: "TollgateCore", targets: ["TollgateCore"]),
         .library(name: "TollgateClient", targets: ["TollgateClient"]),
+        .library(name: "TollgateHummingbird", targets: ["TollgateHummingbird"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
@@ -39,6 +40,29 @@ let package = Package(
         .target(
             name: "TollgateClient",
             dependencies: ["TollgateCore", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
+        // Enforcement middleware and the heartbeat as a Service, for Hummingbird apps.
+        .target(
+            name: "TollgateHummingbird",
+            dependencies: [
+                "TollgateClient",
+                "TollgateCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "tollgate-example",
+            dependencies: [
+                "TollgateClient",
+                "TollgateHummingbird",
+                "TollgateCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            path: "Examples/GatedServer",
             swiftSettings: swiftSettings
         ),
         .target(
@@ -94,9 +118,12 @@ let package = Package(
             name: "TollgateClientTests",
             dependencies: [
                 "TollgateClient",
+                "TollgateHummingbird",
                 "TollgateServer",
                 "TollgateCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

@@ -49,6 +49,20 @@ public enum FailureReason: Sendable, Equatable, Codable {
     /// The server refused for another reason (its code: `PRODUCT_SCOPE_MISMATCH`, …).
     case refusedByServer(String)
 
+    /// A stable code: `SUSPENDED`, `REVOKED`, `EXPIRED`, `DEACTIVATED`, `OFFLINE_TOO_LONG`,
+    /// `CLOCK_TAMPERED`, or the file check's or server's own code.
+    public var code: String {
+        switch self {
+        case .suspended: "SUSPENDED"
+        case .revoked: "REVOKED"
+        case .expired: "EXPIRED"
+        case .deactivated: "DEACTIVATED"
+        case .offlineTooLong: "OFFLINE_TOO_LONG"
+        case .clockTampered: "CLOCK_TAMPERED"
+        case .invalidLicenseFile(let code), .refusedByServer(let code): code
+        }
+    }
+
     /// The reason for a server's refusal code (`SUSPENDED`, `TOKEN_REVOKED`, …), if it is one.
     public init?(serverCode code: String) {
         switch code {

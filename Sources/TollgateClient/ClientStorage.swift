@@ -24,6 +24,8 @@ public struct ClientStorage: Sendable {
         public var token: String
         /// Whether the policy lets machines float (deactivated on graceful shutdown).
         public var floating: Bool
+        /// The policy's heartbeat interval, when it requires heartbeats.
+        public var heartbeatIntervalSeconds: Int?
     }
 
     static let activationFile = "machine.json"

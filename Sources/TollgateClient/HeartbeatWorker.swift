@@ -36,10 +36,16 @@ public struct HeartbeatWorker: Sendable {
     }
 
     /// Beats until cancelled or refused; then deactivates (floating machines, on cancellation).
+    /// While the client is not activated it waits an interval at a time.
     public func run() async {
         var failures = 0
         while !Task.isCancelled {
             let delay: Duration
+            // Not activated (yet): an app may activate later; nothing to beat until then.
+            guard client.activation != nil else {
+                do { try await sleep(interval) } catch { break }
+                continue
+            }
             switch await client.beat() {
             case .confirmed:
                 failures = 0

@@ -96,6 +96,14 @@ public final class TollgateClient: Sendable {
         }
     }
 
+    /// The cheapest configured tier whose `limit` is above `value` (or unlimited).
+    public func tierWithMore(_ limit: LimitName, than value: Int) -> String? {
+        configuration.tiers.first { tier in tier.value(of: limit).map { $0 > value } ?? (limit != .maxMachines) }?.name
+    }
+
+    /// How much of `meter` this machine recorded in the current calendar month (UTC).
+    public func usedThisMonth(_ meter: String) -> Double { usage.usedThisMonth(meter) }
+
     /// Calls `handler` (on the caller's task that saw it) whenever the state becomes failed.
     public func onFailure(_ handler: @escaping @Sendable (ClientState) -> Void) {
         handlers.withLock { $0.append(handler) }
@@ -122,6 +130,7 @@ public final class TollgateClient: Sendable {
     /// ``TollgateClientError/unreachable(_:)``; when every slot is taken,
     /// ``TollgateClientError/refused(status:code:message:)`` with `CONCURRENCY_LIMIT_EXCEEDED`.
     /// A lease left by a crash frees itself when its TTL ends.
+    @discardableResult
     public func withExecutionSlot<T>(ttlSeconds: Int = 300, holder: String? = nil, _ body: () async throws -> T) async throws -> T {
         guard let activation else { throw TollgateClientError.notActivated }
         guard state.allowsUse else { throw TollgateClientError.licenseNotUsable(state) }
@@ -172,7 +181,8 @@ public final class TollgateClient: Sendable {
         let license = answer.object["license"] as? [String: Any]
         let activation = ClientStorage.Activation(
             licenseKey: key, licenseId: claims.license, machineId: claims.machine, fingerprint: fingerprint, token: token,
-            floating: (license?["limits"] as? [String: Any])?["maxMachines"] as? Int != 1)
+            floating: (license?["limits"] as? [String: Any])?["maxMachines"] as? Int != 1,
+            heartbeatIntervalSeconds: (answer.object["machine"] as? [String: Any])?["heartbeatIntervalSeconds"] as? Int)
         try storage.writeJSON(activation, to: ClientStorage.activationFile)
         snapshot.withLock { $0.activation = activation }
         adopt(token: token)

@@ -36,22 +36,35 @@ public struct TollgateClientConfiguration: Sendable {
     }
 }
 
-/// A tier and its entitlements (`*` for every feature).
+/// A tier, its entitlements (`*` for every feature) and its usage limits (`nil`: unlimited).
 public struct Tier: Sendable, Equatable {
     public var name: String
     public var entitlements: Set<String>
+    public var limits: UsageLimits
 
-    public init(name: String, entitlements: Set<String>) {
+    public init(name: String, entitlements: Set<String>, limits: UsageLimits = .unlimited) {
         self.name = name
         self.entitlements = entitlements
+        self.limits = limits
     }
 
     public func includes(_ feature: String) -> Bool { entitlements.contains(feature) || entitlements.contains(Entitlements.all) }
 
+    /// The tier's value for `limit` (`nil`: unlimited, or not a usage limit).
+    public func value(of limit: LimitName) -> Int? {
+        switch limit {
+        case .maxWorkflows: limits.maxWorkflows
+        case .executionsPerMonth: limits.executionsPerMonth
+        case .concurrentExecutions: limits.concurrentExecutions
+        case .requestsPerSecond: limits.requestsPerSecond
+        case .maxMachines: nil
+        }
+    }
+
     /// The server's presets: Community, Professional, Enterprise.
     public static let presets: [Tier] = PolicyPreset.allCases.map {
         let draft = $0.draft(productId: "")
-        return Tier(name: draft.name, entitlements: Set(draft.entitlements ?? []))
+        return Tier(name: draft.name, entitlements: Set(draft.entitlements ?? []), limits: draft.limits ?? .unlimited)
     }
 }
 

@@ -56,6 +56,14 @@ public final class UsageBuffer: Sendable {
     /// Events per request.
     public let chunkSize: Int
     private let journalLock = Mutex(())
+    /// This month's totals per meter, kept in `usage/month.json`.
+    private let month: Mutex<MonthTotals>
+
+    struct MonthTotals: Codable, Equatable {
+        var month: String
+        var totals: [String: Double] = [:]
+    }
+    static let monthFile = "month.json"
     private let flushing = Mutex(false)
 
     static let journal = "journal.jsonl"
@@ -67,7 +75,21 @@ public final class UsageBuffer: Sendable {
         self.chunkSize = chunkSize
         self.now = now
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let stored = (try? Data(contentsOf: directory.appendingPathComponent(Self.monthFile))).flatMap { try? JSONDecoder().decode(MonthTotals.self, from: $0) }
+        month = Mutex(stored ?? MonthTotals(month: Self.monthKey(now())))
         endTornLine()
+    }
+
+    /// `yyyy-MM` of `date` in UTC.
+    static func monthKey(_ date: Date) -> String {
+        let parts = Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: date)
+        return String(format: "%04d-%02d", parts.year ?? 0, parts.month ?? 0)
+    }
+
+    /// How much of `meter` was recorded in the current calendar month (UTC), sent or not.
+    public func usedThisMonth(_ meter: String) -> Double {
+        let key = Self.monthKey(now())
+        return month.withLock { $0.month == key ? $0.totals[meter] ?? 0 : 0 }
     }
 
     /// After a crash inside ``record(meter:quantity:licenseId:machineId:)`` the journal may end in
@@ -96,6 +118,14 @@ public final class UsageBuffer: Sendable {
             defer { close(descriptor) }
             let written = line.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
             guard written == line.count, fsync(descriptor) == 0 else { throw CocoaError(.fileWriteUnknown) }
+            let totals = month.withLock { totals -> MonthTotals in
+                let key = Self.monthKey(event.timestamp)
+                if totals.month != key { totals = MonthTotals(month: key) }
+                totals.totals[meter, default: 0] += quantity
+                return totals
+            }
+            // The month's totals follow the journal; a crash between the two undercounts by one event.
+            try? ClientStorage(directory: directory).writeJSON(totals, to: Self.monthFile)
         }
     }
 
