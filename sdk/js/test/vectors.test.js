@@ -1,0 +1,47 @@
+// Every shared vector (sdk/vectors/vectors.json, written by the server's code) gives its verdict.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { Verifier, VerificationError } from '../src/index.js';
+import { parseTime } from '../src/verify.js';
+
+const vectors = JSON.parse(readFileSync(new URL('../../vectors/vectors.json', import.meta.url), 'utf8'));
+const verifier = new Verifier(vectors.jwks);
+
+function verdict(check, describe) {
+  try {
+    return describe(check());
+  } catch (error) {
+    if (!(error instanceof VerificationError)) throw error;
+    return { valid: false, error: error.code };
+  }
+}
+const defined = (object) => Object.fromEntries(Object.entries(object).filter(([, value]) => value !== null && value !== undefined));
+
+for (const vector of vectors.licenseKeys) {
+  test(`license key: ${vector.name}`, () => {
+    assert.deepEqual(verdict(() => verifier.licenseKey(vector.key), (k) => defined({ valid: true, licenseId: k.licenseId, productId: k.productId, keyId: k.keyId, expiresAt: k.expiresAt })), vector.expect);
+  });
+}
+for (const vector of vectors.licenseFiles) {
+  test(`license file: ${vector.name}`, () => {
+    const got = verdict(() => verifier.licenseFile(vector.file, vector.now, { licenseKey: vector.licenseKey ?? null, fingerprint: vector.fingerprint ?? null }), (c) => defined({
+      valid: true, type: c.type, licenseId: c.license.id, machineId: c.machine?.id, tier: c.license.tier,
+      entitlements: c.license.entitlements, offlineGraceDays: c.license.offlineGraceDays, expiresAt: parseTime(c.expiresAt),
+    }));
+    assert.deepEqual(got, vector.expect);
+  });
+}
+for (const vector of vectors.tokens) {
+  test(`token: ${vector.name}`, () => {
+    assert.deepEqual(verdict(() => verifier.token(vector.token, vector.now), (c) => ({ valid: true, licenseId: c.license, machineId: c.machine, tier: c.tier, entitlements: c.entitlements, expiresAt: c.exp })), vector.expect);
+  });
+}
+for (const vector of vectors.validationAnswers) {
+  test(`validation answer: ${vector.name}`, () => {
+    assert.deepEqual(verdict(() => verifier.validationAnswer(Buffer.from(vector.body), vector.signature ?? null, vector.nonce), (a) => defined({ valid: true, licenseId: a.license?.id, code: a.code })), vector.expect);
+  });
+}
+test('there are vectors in every section', () => {
+  for (const section of ['licenseKeys', 'licenseFiles', 'tokens', 'validationAnswers']) assert.ok(vectors[section].length >= 7, section);
+});
