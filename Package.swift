@@ -105,7 +105,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "tollgate-bench",
-            dependencies: ["TollgateCore", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["TollgateCore", "TollgateClient", .product(name: "Crypto", package: "swift-crypto")],
             path: "Benchmarks/tollgate-bench",
             swiftSettings: swiftSettings
         ),

@@ -1,6 +1,7 @@
 // Offline verification benchmark: license key verification against a raw Ed25519 verify of
 // the same bytes, on one core, in the same run. Build in release:
 //   swift build -c release --product tollgate-bench && .build/release/tollgate-bench
+// `tollgate-bench sdk [iterations]` measures the Swift SDK instead (SDKBenchmark.swift).
 import Crypto
 import Foundation
 import TollgateCore
@@ -27,6 +28,10 @@ func measure(_ iterations: Int, _ body: () -> Bool) -> Double {
     return Double(iterations) / seconds
 }
 
+if CommandLine.arguments.dropFirst().first == "sdk" {
+    try await sdkBenchmark(iterations: Int(CommandLine.arguments.dropFirst(2).first ?? "") ?? 20_000)
+    exit(0)
+}
 let iterations = Int(CommandLine.arguments.dropFirst().first ?? "") ?? 20_000
 let rounds = 5
 var raw: [Double] = []

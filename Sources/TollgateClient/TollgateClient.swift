@@ -35,6 +35,9 @@ public final class TollgateClient: Sendable {
         var activation: ClientStorage.Activation?
         var claims: MachineTokenClaims?
         var entitlements: Set<String> = []
+        /// When this process last judged the license (online or from the file); memory only, so
+        /// a restarted app checks once before ``validate(maxAge:)`` answers from memory.
+        var checkedAt: Date?
     }
     private let snapshot: Mutex<Snapshot>
     private let handlers = Mutex<[@Sendable (ClientState) -> Void]>([])
@@ -216,6 +219,20 @@ public final class TollgateClient: Sendable {
         return (try? apply(.refused(FailureReason(serverCode: answer.code) ?? .refusedByServer(answer.code)))) ?? state
     }
 
+    /// The state from memory when this process judged the license less than `maxAge` seconds
+    /// ago (by the system clock, which must not have gone back); otherwise ``validate()``.
+    /// For hot paths: `await client.validate(maxAge: 60)` costs a lock, not a request.
+    @discardableResult
+    public func validate(maxAge: TimeInterval) async -> ClientState {
+        let now = configuration.now()
+        let cached = snapshot.withLock { snapshot -> ClientState? in
+            guard let checkedAt = snapshot.checkedAt, now >= checkedAt, now.timeIntervalSince(checkedAt) < maxAge else { return nil }
+            return snapshot.status.state
+        }
+        if let cached { return cached }
+        return await validate()
+    }
+
     /// Judges from the stored signed file, without the server.
     @discardableResult
     public func judgeOffline() -> ClientState {
@@ -280,6 +297,10 @@ public final class TollgateClient: Sendable {
         let (before, after) = snapshot.withLock { snapshot -> (ClientStatus, ClientStatus) in
             let before = snapshot.status
             snapshot.status = configuration.rules.apply(event, to: before)
+            switch event {
+            case .confirmed, .offline, .refused: snapshot.checkedAt = configuration.now()
+            case .deactivated: snapshot.checkedAt = nil
+            }
             return (before, snapshot.status)
         }
         if after != before { try storage.writeJSON(after, to: ClientStorage.statusFile) }

@@ -140,6 +140,21 @@ import TollgateCore
         }
     }
 
+    @Test func validateWithAMaxAgeAnswersFromMemoryUntilItIsReached() async throws {
+        try await withLiveServer { server in
+            let (_, storage, offline) = try await activatedThenOffline(server)
+            // A new process has judged nothing yet: the first call checks (here: from the file).
+            #expect(await offline.validate(maxAge: 60) == .valid(online: false, offlineUntil: offline.status.lastOnlineAt!.addingTimeInterval(30 * 86_400)))
+            try FileManager.default.removeItem(at: storage.appendingPathComponent("license-file.lic"))
+            server.clock.advance(by: 59)
+            #expect(await offline.validate(maxAge: 60).allowsUse)  // from memory: the file is not read
+            server.clock.advance(by: 1)
+            #expect(await offline.validate(maxAge: 60) == .failed(.invalidLicenseFile("MISSING")))
+            server.clock.advance(by: -30)
+            #expect(await offline.validate(maxAge: 60) == .failed(.invalidLicenseFile("MISSING")))  // a clock gone back re-checks
+        }
+    }
+
     @Test func anExecutionSlotIsALeaseThatComesBack() async throws {
         try await withLiveServer { server in
             let license = try await server.license()  // Professional: 10 concurrent executions
