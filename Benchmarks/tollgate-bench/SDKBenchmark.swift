@@ -95,3 +95,4 @@ func sdkBenchmark(iterations: Int) async throws {
     print(String(format: "  validate(maxAge:) from memory:              %9.0f /s   (target >= 1,000,000)", median(validated)))
     try? FileManager.default.removeItem(at: storage)
 }
+

@@ -26,17 +26,36 @@ public enum Armor {
     }
 
     /// The data of the first block labelled `label` in `text`, or `nil` if there is none or
-    /// its body is not base64.
+    /// its body is not base64. Works on UTF-8 bytes (no grapheme breaking): lines end at LF or
+    /// CR; leading spaces, tabs and `>` and trailing spaces and tabs are dropped.
     public static func unwrap(_ text: String, label: String) -> Data? {
-        let lines = text.split(whereSeparator: \.isNewline).map { line -> Substring in
-            var line = line.drop { $0 == " " || $0 == "\t" || $0 == ">" }
-            while let last = line.last, last == " " || last == "\t" || last == "\r" { line = line.dropLast() }
-            return line
+        let begin = Array("-----BEGIN \(label)-----".utf8), end = Array("-----END \(label)-----".utf8)
+        var text = text
+        text.makeContiguousUTF8()
+        return text.utf8.withContiguousStorageIfAvailable { unwrap($0, begin: begin, end: end) } ?? nil
+    }
+
+    private static func unwrap(_ bytes: UnsafeBufferPointer<UInt8>, begin: [UInt8], end: [UInt8]) -> Data? {
+        var body: [UInt8] = []
+        body.reserveCapacity(bytes.count)
+        var inside = false
+        var start = 0
+        while start < bytes.count {
+            var stop = start
+            while stop < bytes.count, bytes[stop] != 0x0A, bytes[stop] != 0x0D { stop += 1 }
+            var first = start, last = stop
+            while first < last, bytes[first] == 0x20 || bytes[first] == 0x09 || bytes[first] == 0x3E { first += 1 }
+            while last > first, bytes[last - 1] == 0x20 || bytes[last - 1] == 0x09 { last -= 1 }
+            let line = UnsafeBufferPointer(rebasing: bytes[first..<last])
+            if !inside {
+                inside = line.elementsEqual(begin)
+            } else if line.elementsEqual(end) {
+                return Data(base64Encoded: Data(body))
+            } else {
+                body.append(contentsOf: line)
+            }
+            start = stop + 1
         }
-        guard let begin = lines.firstIndex(of: "-----BEGIN \(label)-----"),
-            let end = lines[begin...].firstIndex(of: "-----END \(label)-----")
-        else { return nil }
-        let body = lines[(begin + 1)..<end].joined()
-        return Data(base64Encoded: body)
+        return nil
     }
 }

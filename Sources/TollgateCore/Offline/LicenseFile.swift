@@ -23,6 +23,32 @@ public enum LicenseFile {
         var kid: String
         var sig: String
         var type: LicenseFileContent.Kind
+
+        init(alg: String, enc: String, kid: String, sig: String, type: LicenseFileContent.Kind) {
+            (self.alg, self.enc, self.kid, self.sig, self.type) = (alg, enc, kid, sig, type)
+        }
+
+        /// The envelope read with a ``JSONCursor`` (the hot path); `nil` leaves it to `JSONDecoder`.
+        init?(_ data: Data) {
+            guard
+                let envelope = data.withUnsafeBytes({ raw -> Envelope? in
+                    var cursor = JSONCursor(raw.bindMemory(to: UInt8.self))
+                    var alg: String?, enc: String?, kid: String?, sig: String?, type: LicenseFileContent.Kind?
+                    let read = cursor.object { key, cursor in
+                        if key.is("type") {
+                            type = cursor.string().flatMap(LicenseFileContent.Kind.init(rawValue:))
+                            return type != nil
+                        }
+                        let value = cursor.string()
+                        if key.is("alg") { alg = value } else if key.is("enc") { enc = value } else if key.is("kid") { kid = value } else if key.is("sig") { sig = value }
+                        return value != nil
+                    }
+                    guard read, cursor.atEnd, let alg, let enc, let kid, let sig, let type else { return nil }
+                    return Envelope(alg: alg, enc: enc, kid: kid, sig: sig, type: type)
+                })
+            else { return nil }
+            self = envelope
+        }
     }
 
     static let plainAlgorithm = "ed25519"
@@ -86,7 +112,7 @@ public enum LicenseFile {
 
     /// The envelope of an armored file and its `enc` bytes.
     static func parse(_ text: String) -> (Envelope, Data)? {
-        guard let data = Armor.unwrap(text, label: label), let envelope = try? JSONDecoder().decode(Envelope.self, from: data),
+        guard let data = Armor.unwrap(text, label: label), let envelope = Envelope(data) ?? (try? decoder.decode(Envelope.self, from: data)),
             let enc = Data(base64Encoded: envelope.enc)
         else { return nil }
         return (envelope, enc)
@@ -103,7 +129,9 @@ public enum LicenseFile {
             }
             plain = opened
         }
-        guard let content = try? decoder.decode(LicenseFileContent.self, from: plain) else { return .failure(.malformed) }
+        // The fast reader first; JSONDecoder decides whatever it does not take.
+        let fast = plain.withUnsafeBytes { LicenseFileContent(json: $0.bindMemory(to: UInt8.self)) }
+        guard let content = fast ?? (try? decoder.decode(LicenseFileContent.self, from: plain)) else { return .failure(.malformed) }
         return .success(content)
     }
 
@@ -130,7 +158,7 @@ public enum LicenseFile {
 
     public static let decoder: JSONDecoder = {
         let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
+        decoder.dateDecodingStrategy = InternetTime.decodingStrategy
         return decoder
     }()
 }
@@ -273,5 +301,143 @@ public struct LicenseFileContent: Codable, Sendable, Equatable {
         self.expiresAt = issued.addingTimeInterval(TimeInterval(ttlSeconds))
         self.ttlSeconds = ttlSeconds
         self.requestNonce = requestNonce
+    }
+}
+
+extension LicenseFileContent {
+    /// The content read with a ``JSONCursor``, in exactly the form ``LicenseFile/encoder``
+    /// writes (integers, whole-second UTC times); `nil` for anything else, which `JSONDecoder`
+    /// then judges. Unknown members are skipped, as `JSONDecoder` skips them.
+    init?(json bytes: UnsafeBufferPointer<UInt8>) {
+        var cursor = JSONCursor(bytes)
+        var kind: Kind?, issuedAt: Date?, expiresAt: Date?, ttlSeconds: Int?, requestNonce: String?
+        var license: LicenseInfo?, machine: MachineInfo?
+        let read = cursor.object { key, cursor in
+            if key.is("type") {
+                kind = cursor.rawString().flatMap { Kind(rawValue: String(decoding: $0, as: UTF8.self)) }
+                return kind != nil
+            } else if key.is("issuedAt") {
+                issuedAt = cursor.date()
+                return issuedAt != nil
+            } else if key.is("expiresAt") {
+                expiresAt = cursor.date()
+                return expiresAt != nil
+            } else if key.is("ttlSeconds") {
+                ttlSeconds = cursor.int()
+                return ttlSeconds != nil
+            } else if key.is("requestNonce") {
+                return cursor.optional({ $0.string() }, into: &requestNonce)
+            } else if key.is("license") {
+                license = LicenseInfo(&cursor)
+                return license != nil
+            } else if key.is("machine") {
+                if cursor.null() { return true }
+                machine = MachineInfo(&cursor)
+                return machine != nil
+            }
+            return cursor.skip()
+        }
+        guard read, cursor.atEnd, let kind, let issuedAt, let expiresAt, let ttlSeconds, let license else { return nil }
+        self.init(license: license, machine: machine, issuedAt: issuedAt, ttlSeconds: ttlSeconds, requestNonce: requestNonce)
+        // As stored, not as derived: a decoder reads the fields it is given.
+        self.type = kind
+        self.issuedAt = issuedAt
+        self.expiresAt = expiresAt
+    }
+}
+
+extension LicenseFileContent.LicenseInfo {
+    init?(_ cursor: inout JSONCursor) {
+        var id: String?, accountId: String?, productId: String?, policyId: String?, customerId: String?, status: String?, tier: String?
+        var entitlements: [String]?, limits: EffectiveLimits?, expiresAt: Date?, offlineGraceDays: Int?
+        let read = cursor.object { key, cursor in
+            func text(_ target: inout String?) -> Bool {
+                target = cursor.string()
+                return target != nil
+            }
+            if key.is("id") { return text(&id) }
+            if key.is("accountId") { return text(&accountId) }
+            if key.is("productId") { return text(&productId) }
+            if key.is("policyId") { return text(&policyId) }
+            if key.is("customerId") { return text(&customerId) }
+            if key.is("status") { return text(&status) }
+            if key.is("tier") { return text(&tier) }
+            if key.is("offlineGraceDays") {
+                offlineGraceDays = cursor.int()
+                return offlineGraceDays != nil
+            }
+            if key.is("expiresAt") { return cursor.optional({ $0.date() }, into: &expiresAt) }
+            if key.is("entitlements") {
+                var values: [String] = []
+                entitlements = cursor.array { cursor in
+                    guard let value = cursor.string() else { return false }
+                    values.append(value)
+                    return true
+                } ? values : nil
+                return entitlements != nil
+            }
+            if key.is("limits") {
+                var read = EffectiveLimits()
+                let ok = cursor.object { key, cursor in
+                    let path: WritableKeyPath<EffectiveLimits, Int?>
+                    if key.is("maxMachines") { path = \.maxMachines }
+                    else if key.is("maxWorkflows") { path = \.maxWorkflows }
+                    else if key.is("executionsPerMonth") { path = \.executionsPerMonth }
+                    else if key.is("concurrentExecutions") { path = \.concurrentExecutions }
+                    else if key.is("requestsPerSecond") { path = \.requestsPerSecond }
+                    else { return cursor.skip() }
+                    return cursor.optional({ $0.int() }, into: &read[keyPath: path])
+                }
+                limits = ok ? read : nil
+                return ok
+            }
+            return cursor.skip()
+        }
+        guard read, let id, let accountId, let productId, let policyId, let customerId, let status, let tier, let entitlements, let limits,
+            let offlineGraceDays
+        else { return nil }
+        self.init(
+            id: id, accountId: accountId, productId: productId, policyId: policyId, customerId: customerId, status: status, tier: tier,
+            entitlements: entitlements, limits: limits, expiresAt: expiresAt, offlineGraceDays: offlineGraceDays)
+    }
+}
+
+extension LicenseFileContent.MachineInfo {
+    init?(_ cursor: inout JSONCursor) {
+        var id: String?, fingerprint: String?, name: String?, cluster: String?
+        let read = cursor.object { key, cursor in
+            if key.is("id") {
+                id = cursor.string()
+                return id != nil
+            }
+            if key.is("fingerprint") {
+                fingerprint = cursor.string()
+                return fingerprint != nil
+            }
+            if key.is("name") { return cursor.optional({ $0.string() }, into: &name) }
+            if key.is("cluster") { return cursor.optional({ $0.string() }, into: &cluster) }
+            return cursor.skip()
+        }
+        guard read, let id, let fingerprint else { return nil }
+        self.init(id: id, fingerprint: fingerprint, name: name, cluster: cluster)
+    }
+}
+
+extension JSONCursor {
+    /// Reads `null` (leaving `target` nil) or a value `read` reads into `target`.
+    mutating func optional<T>(_ read: (inout JSONCursor) -> T?, into target: inout T?) -> Bool {
+        if null() {
+            target = nil
+            return true
+        }
+        target = read(&self)
+        return target != nil
+    }
+}
+
+extension UnsafeBufferPointer where Element == UInt8 {
+    /// Whether these bytes spell `name`.
+    func `is`(_ name: StaticString) -> Bool {
+        count == name.utf8CodeUnitCount && elementsEqual(UnsafeBufferPointer(start: name.utf8Start, count: count))
     }
 }
