@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from tollgate import VerificationError, Verifier
+from tollgate._verify import parse_time
 
 VECTORS = json.loads((Path(__file__).resolve().parents[2] / "vectors" / "vectors.json").read_text())
 VERIFIER = Verifier(VECTORS["jwks"])
@@ -38,7 +39,6 @@ def test_license_files(vector):
     ok, value = verdict(lambda: VERIFIER.license_file(vector["file"], vector["now"], vector.get("licenseKey"),
                                                       vector.get("fingerprint")))
     if ok:
-        from tollgate._verify import parse_time
         value = without_none({
             "valid": True, "type": value["type"], "licenseId": value["license"]["id"],
             "machineId": (value.get("machine") or {}).get("id"), "tier": value["license"]["tier"],

@@ -19,7 +19,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 from ._state import ClientState, ClientStatus, FileCheck, Rules, reason_for
 from ._storage import Storage
 from ._usage import UsageBuffer
-from ._verify import VerificationError, Verifier
+from ._verify import VerificationError, Verifier, parse_time
 
 #: Tiers from cheapest to dearest: the server's presets, for FeatureRequired errors.
 PRESET_TIERS = [
@@ -177,7 +177,7 @@ class Client:
         try:
             status, headers, data = self._request("POST", "/v1/licenses/validate", body)
             if status != 200:
-                raise VerificationError("HTTP", str(status))
+                return self.judge_offline()
             answer = self.verifier.validation_answer(data, headers.get("tollgate-signature"), nonce)
         except (TollgateError, VerificationError):
             return self.judge_offline()
@@ -311,7 +311,6 @@ class Client:
             content = self.verifier.license_file(data.decode(), self.now(), self.activation["licenseKey"], self.activation["fingerprint"])
         except VerificationError as error:
             return FileCheck(False, error.code)
-        from ._verify import parse_time
         license = content["license"]
         return FileCheck(True, issued_at=parse_time(content["issuedAt"]), offline_grace_days=license["offlineGraceDays"],
                          license_status=license["status"], license_expires_at=parse_time(license.get("expiresAt")))
