@@ -1,28 +1,11 @@
 import Foundation
 import GRDB
-import Synchronization
 
 /// The embedded default: one SQLite file in WAL mode through GRDB's `DatabasePool`
 /// (concurrent readers, one serialized writer) with a busy timeout.
-///
-/// Writes are group-committed: writes that arrive while one transaction runs wait for the next,
-/// and run together in it, each in its own savepoint. A write whose body throws rolls back to
-/// its savepoint alone, and every write of the group returns only after the one commit. A
-/// commit that fails fails them all. Under load this turns many small commits (each with its
-/// WAL frames for the shared index and audit-head pages) into few.
 public final class SQLiteDatabase: SQLDatabase {
     let pool: DatabasePool
     public let path: String
-    /// The most writes one transaction takes, which bounds how long the first of them waits.
-    static let groupLimit = 64
-
-    /// A write waiting for its group: runs its body in a savepoint and returns what to tell its
-    /// caller once the group committed; `fail` tells it the group did not commit.
-    struct PendingWrite: Sendable {
-        let run: @Sendable (Database) -> @Sendable () -> Void
-        let fail: @Sendable (any Error) -> Void
-    }
-    private let queue = Mutex<(writes: [PendingWrite], draining: Bool)>(([], false))
 
     /// Opens (creating if needed) the database at `path`.
     public init(path: String, busyTimeout: TimeInterval = 5) throws {
@@ -54,49 +37,10 @@ public final class SQLiteDatabase: SQLDatabase {
     }
 
     public func write<T: Sendable>(_ body: @escaping @Sendable (any SQLExecutor) throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
-            let write = PendingWrite(
-                run: { db in
-                    do {
-                        var value: T?
-                        try db.inSavepoint {
-                            value = try body(GRDBExecutor(db: db))
-                            return .commit
-                        }
-                        let result = value!
-                        return { continuation.resume(returning: result) }
-                    } catch {
-                        let translated = Self.translate(error)
-                        return { continuation.resume(throwing: translated) }
-                    }
-                },
-                fail: { continuation.resume(throwing: $0) })
-            let lead = queue.withLock { queue -> Bool in
-                queue.writes.append(write)
-                defer { queue.draining = true }
-                return !queue.draining
-            }
-            if lead { Task { await self.drain() } }
-        }
-    }
-
-    /// Runs waiting writes, a group per transaction, until none is left.
-    private func drain() async {
-        while true {
-            let group = queue.withLock { queue -> [PendingWrite] in
-                let group = Array(queue.writes.prefix(Self.groupLimit))
-                queue.writes.removeFirst(group.count)
-                if group.isEmpty { queue.draining = false }
-                return group
-            }
-            if group.isEmpty { return }
-            do {
-                let answers = try await pool.write { db in group.map { $0.run(db) } }
-                for answer in answers { answer() }
-            } catch {
-                let translated = Self.translate(error)
-                for write in group { write.fail(translated) }
-            }
+        do {
+            return try await pool.write { db in try body(GRDBExecutor(db: db)) }
+        } catch {
+            throw Self.translate(error)
         }
     }
 

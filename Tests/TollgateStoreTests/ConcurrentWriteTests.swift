@@ -2,9 +2,10 @@ import Foundation
 import Testing
 @testable import TollgateStore
 
-/// SQLite writes are group-committed: concurrent writes share one transaction, each in its own
-/// savepoint. What a write that throws did is rolled back alone; each write returns its own value.
-@Suite struct GroupCommitTests {
+/// Concurrent SQLite writes keep their own outcomes: what a write that throws did is rolled back
+/// alone, and each write returns its own value. (It guarded a group-commit experiment, measured and
+/// dropped: see BENCHMARKS.md, and guards any later one.)
+@Suite struct ConcurrentWriteTests {
     struct Refused: Error, Equatable { let index: Int }
 
     @Test func concurrentWritesKeepTheirOwnOutcomes() async throws {
