@@ -178,7 +178,7 @@ public final class TollgateClient: Sendable {
             "hostname": ProcessInfo.processInfo.hostName, "platform": Self.platform, "cores": ProcessInfo.processInfo.activeProcessorCount,
         ]
         let answer = try await http.send("POST", "/v1/machines", json: body, authorization: "License \(key)").requireSuccess()
-        guard let token = answer.object["token"] as? String, case .success(let claims) = verifyToken(token) else {
+        guard let token = answer.object["token"] as? String, case .success(let claims) = verifier.token(token) else {
             throw TollgateClientError.unreachable("the activation answer has no valid token")
         }
         let license = answer.object["license"] as? [String: Any]
@@ -258,7 +258,7 @@ public final class TollgateClient: Sendable {
             return .unreachable
         }
         if answer.status == 200, answer.object["valid"] as? Bool == true, let token = answer.object["token"] as? String,
-            case .success = verifyToken(token)
+            case .success = verifier.token(token)
         {
             var renewed = activation
             renewed.token = token
@@ -310,12 +310,8 @@ public final class TollgateClient: Sendable {
         return after.state
     }
 
-    func verifyToken(_ token: String) -> Result<MachineTokenClaims, MachineTokenClaims.Failure> {
-        MachineTokenClaims.verify(token, keys: verifier.key)
-    }
-
     private func adopt(token: String) {
-        guard case .success(let claims) = verifyToken(token) else { return }
+        guard case .success(let claims) = verifier.token(token) else { return }
         snapshot.withLock {
             $0.claims = claims
             $0.entitlements = Set(claims.entitlements)

@@ -50,6 +50,8 @@ public final class UsageBuffer: Sendable {
     }
 
     public let directory: URL
+    /// Atomic writes of `month.json`.
+    private let files: ClientStorage
     let http: HTTPClient
     let path: String
     let now: @Sendable () -> Date
@@ -74,9 +76,8 @@ public final class UsageBuffer: Sendable {
         self.path = path
         self.chunkSize = chunkSize
         self.now = now
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        let stored = (try? Data(contentsOf: directory.appendingPathComponent(Self.monthFile))).flatMap { try? JSONDecoder().decode(MonthTotals.self, from: $0) }
-        month = Mutex(stored ?? MonthTotals(month: Self.monthKey(now())))
+        files = try ClientStorage(directory: directory)
+        month = Mutex(files.readJSON(MonthTotals.self, Self.monthFile) ?? MonthTotals(month: Self.monthKey(now())))
         endTornLine()
     }
 
@@ -125,7 +126,7 @@ public final class UsageBuffer: Sendable {
                 return totals
             }
             // The month's totals follow the journal; a crash between the two undercounts by one event.
-            try? ClientStorage(directory: directory).writeJSON(totals, to: Self.monthFile)
+            try? files.writeJSON(totals, to: Self.monthFile)
         }
     }
 

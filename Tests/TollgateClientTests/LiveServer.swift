@@ -59,26 +59,38 @@ final class LiveServer: Sendable {
         return Int(UInt16(bigEndian: address.sin_port))
     }
 
-    static func request(_ base: URL, _ method: String, _ path: String, _ body: [String: Any]? = nil, token: String? = nil) async throws
-        -> (status: Int, object: [String: Any], data: Data)
+    static func request(_ base: URL, _ method: String, _ path: String, _ body: [String: Any]? = nil, authorization: String? = nil) async throws
+        -> (status: Int, object: [String: Any], data: Data, signature: String?)
     {
         var request = URLRequest(url: base.appendingPathComponent(path))
         request.httpMethod = method
-        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+        if let authorization { request.setValue(authorization, forHTTPHeaderField: "Authorization") }
         if let body {
             request.httpBody = try JSONSerialization.data(withJSONObject: body)
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         }
         let (data, response) = try await URLSession.shared.data(for: request)
-        return ((response as! HTTPURLResponse).statusCode, (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:], data)
+        let http = response as! HTTPURLResponse
+        return (
+            http.statusCode, (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:], data,
+            http.value(forHTTPHeaderField: ResponseSignature.headerName)
+        )
+    }
+
+    /// A call with `authorization`; a status of 300 or more throws.
+    @discardableResult
+    func call(_ method: String, _ path: String, _ body: [String: Any]? = nil, authorization: String?) async throws
+        -> (object: [String: Any], data: Data, signature: String?)
+    {
+        let answer = try await Self.request(url, method, path, body, authorization: authorization)
+        guard answer.status < 300 else { throw TollgateClientError.refused(status: answer.status, code: "", message: String(decoding: answer.data, as: UTF8.self)) }
+        return (answer.object, answer.data, answer.signature)
     }
 
     /// An admin call; fails the test's expectations through its status.
     @discardableResult
     func admin(_ method: String, _ path: String, _ body: [String: Any]? = nil) async throws -> [String: Any] {
-        let answer = try await Self.request(url, method, path, body, token: Self.adminToken)
-        guard answer.status < 300 else { throw TollgateClientError.refused(status: answer.status, code: "", message: String(decoding: answer.data, as: UTF8.self)) }
-        return answer.object
+        try await call(method, path, body, authorization: "Bearer \(Self.adminToken)").object
     }
 
     /// A product, a preset policy, a customer and a license: (product id, license id, key).

@@ -139,12 +139,12 @@ enum VectorGenerator {
         let license = try await server.license(preset: "professional")
         let suspended = try await server.license(preset: "professional")
         try await server.admin("POST", "/v1/licenses/\(suspended.id)/actions/suspend")
-        let activation = try await call(server, "POST", "/v1/machines", ["fingerprint": fingerprint, "name": "vector"], auth: "License \(license.key)")
+        let activation = try await server.call("POST", "/v1/machines", ["fingerprint": fingerprint, "name": "vector"], authorization: "License \(license.key)")
         let token = try #require(activation.object["token"] as? String)
         let machine = activation.object["machine"] as? [String: Any]
         let machineId = try #require(machine?["id"] as? String)
         func checkOut(_ path: String, encrypt: Bool) async throws -> String {
-            try #require(try await call(server, "POST", path, ["encrypt": encrypt, "ttlSeconds": 86_400], auth: "License \(license.key)").object["file"] as? String)
+            try #require(try await server.call("POST", path, ["encrypt": encrypt, "ttlSeconds": 86_400], authorization: "License \(license.key)").object["file"] as? String)
         }
         let machineFile = try await checkOut("/v1/machines/\(machineId)/actions/check-out", encrypt: true)
         let plainMachineFile = try await checkOut("/v1/machines/\(machineId)/actions/check-out", encrypt: false)
@@ -244,8 +244,9 @@ enum VectorGenerator {
 
         // Signed validation answers.
         func validate(_ key: String) async throws -> (body: String, signature: String) {
-            let answer = try await call(
-                server, "POST", "/v1/licenses/validate", ["key": key, "nonce": nonce, "scope": ["productId": license.product, "fingerprint": fingerprint]])
+            let answer = try await server.call(
+                "POST", "/v1/licenses/validate", ["key": key, "nonce": nonce, "scope": ["productId": license.product, "fingerprint": fingerprint]],
+                authorization: nil)
             return (String(decoding: answer.data, as: UTF8.self), try #require(answer.signature))
         }
         let valid = try await validate(license.key)
@@ -283,21 +284,5 @@ enum VectorGenerator {
         enc[enc.count / 2] ^= 0x01
         object["enc"] = enc.base64EncodedString()
         return Armor.wrap(try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]), label: LicenseFile.label)
-    }
-
-    static func call(_ server: LiveServer, _ method: String, _ path: String, _ body: [String: Any], auth: String? = nil) async throws
-        -> (object: [String: Any], data: Data, signature: String?)
-    {
-        var request = URLRequest(url: server.url.appendingPathComponent(path))
-        request.httpMethod = method
-        request.httpBody = try JSONSerialization.data(withJSONObject: body)
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        if let auth { request.setValue(auth, forHTTPHeaderField: "Authorization") }
-        let (data, response) = try await URLSession.shared.data(for: request)
-        let http = response as! HTTPURLResponse
-        guard http.statusCode < 300 else {
-            throw TollgateClientError.refused(status: http.statusCode, code: "", message: String(decoding: data, as: UTF8.self))
-        }
-        return ((try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:], data, http.value(forHTTPHeaderField: ResponseSignature.headerName))
     }
 }
