@@ -160,6 +160,7 @@ enum VectorGenerator {
             .init(name: "valid, lower case with spaces", key: " " + license.key.lowercased() + "\n", expect: keyExpect),
             .init(name: "mistyped character", key: mistype(license.key), expect: .init(valid: false, error: "KEY_MISTYPED")),
             .init(name: "truncated", key: String(license.key.dropLast(3)), expect: .init(valid: false, error: "KEY_MISTYPED")),
+            .init(name: "unused bits of the last character set", key: paddingBitSet(license.key), expect: .init(valid: false, error: "KEY_MISTYPED")),
             .init(name: "not a key", key: "hello", expect: .init(valid: false, error: "KEY_MISTYPED")),
             .init(name: "signed by another key with the same id", key: try decoded.signed(with: sameKid), expect: .init(valid: false, error: "BAD_SIGNATURE")),
             .init(
@@ -212,6 +213,15 @@ enum VectorGenerator {
             .init(
                 name: "signed by an unknown key", file: try LicenseFile.issue(content, signedWith: otherKid), fingerprint: fingerprint, now: t0 + 60,
                 expect: fails("UNKNOWN_KEY")),
+            .init(
+                name: "signature with a changed unused bit", file: respell(plainMachineFile) { $0["sig"] = nonCanonical($0["sig"]!) },
+                fingerprint: fingerprint, now: t0 + 60, expect: fails("FILE_MALFORMED")),
+            .init(
+                name: "envelope spelled with spaces", file: respell(plainMachineFile, spaced: true) { _ in }, fingerprint: fingerprint,
+                now: t0 + 60, expect: fails("FILE_MALFORMED")),
+            .init(
+                name: "envelope with an extra member", file: respell(plainMachineFile) { $0["note"] = "x" }, fingerprint: fingerprint,
+                now: t0 + 60, expect: fails("FILE_MALFORMED")),
             .init(name: "not a file", file: "-----BEGIN TOLLGATE LICENSE FILE-----\nbm90IGpzb24=\n-----END TOLLGATE LICENSE FILE-----\n", now: t0, expect: fails("FILE_MALFORMED")),
         ]
 
@@ -239,6 +249,9 @@ enum VectorGenerator {
             .init(name: "claims raised", token: "\(parts[0]).\(raised).\(parts[2])", now: t0 + 60, expect: fails("BAD_SIGNATURE")),
             .init(name: "signed by another key with the same id", token: try resign(sameKid), now: t0 + 60, expect: fails("BAD_SIGNATURE")),
             .init(name: "signed by an unknown key", token: try resign(otherKid), now: t0 + 60, expect: fails("UNKNOWN_KEY")),
+            .init(
+                name: "signature with a changed unused bit", token: "\(parts[0]).\(parts[1]).\(nonCanonical(parts[2], url: true))", now: t0 + 60,
+                expect: fails("TOKEN_MALFORMED")),
             .init(name: "not a token", token: "not.a-token", now: t0, expect: fails("TOKEN_MALFORMED")),
         ]
 
@@ -265,6 +278,9 @@ enum VectorGenerator {
             .init(name: "signed by another key with the same id", body: valid.body, signature: forged, nonce: nonce, expect: fails("BAD_SIGNATURE")),
             .init(name: "signed by an unknown key", body: valid.body, signature: unknown, nonce: nonce, expect: fails("UNKNOWN_KEY")),
             .init(name: "unsigned", body: valid.body, nonce: nonce, expect: fails("NO_SIGNATURE")),
+            .init(
+                name: "signature with a changed unused bit", body: valid.body, signature: respellSignature(valid.signature), nonce: nonce,
+                expect: fails("NO_SIGNATURE")),
         ]
         return vectors
     }
@@ -274,6 +290,46 @@ enum VectorGenerator {
         var characters = Array(key)
         characters[20] = characters[20] == "Q" ? "R" : "Q"
         return String(characters)
+    }
+
+    /// `key` with the spare low bits of its last character set: the same bytes under a
+    /// non-canonical spelling, which a strict decoder refuses.
+    static func paddingBitSet(_ key: String) -> String {
+        let alphabet = Array("0123456789ABCDEFGHJKMNPQRSTVWXYZ")
+        let value = alphabet.firstIndex(of: key.last!)!
+        return String(key.dropLast()) + String(alphabet[value | 1])
+    }
+
+    /// Base64 `text` (padded standard, or unpadded base64url) with a spare low bit of its last
+    /// symbol set: Foundation, Python and Node decode it to the same bytes.
+    static func nonCanonical(_ text: String, url: Bool = false) -> String {
+        let alphabet = Array(url ? "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_" : "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
+        var characters = Array(text)
+        let padding = characters.reversed().prefix { $0 == "=" }.count
+        let last = characters.count - padding - 1
+        let symbols = characters.count - padding
+        precondition(symbols % 4 == 2 || symbols % 4 == 3, "this text has no spare bits")
+        characters[last] = alphabet[alphabet.firstIndex(of: characters[last])! | 1]
+        return String(characters)
+    }
+
+    /// `file` with its envelope changed by `change` and written again (with spaces after the
+    /// separators when `spaced`); the signed fields stay as they were unless `change` edits them.
+    static func respell(_ file: String, spaced: Bool = false, _ change: (inout [String: String]) -> Void) -> String {
+        var object = try! JSONSerialization.jsonObject(with: Armor.unwrap(file, label: LicenseFile.label)!) as! [String: String]
+        change(&object)
+        var data = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+        if spaced {
+            data = Data(String(decoding: data, as: UTF8.self).replacingOccurrences(of: "\",\"", with: "\", \"").utf8)
+        }
+        return Armor.wrap(data, label: LicenseFile.label)
+    }
+
+    /// A `Tollgate-Signature` header with its signature respelled by ``nonCanonical(_:url:)``.
+    static func respellSignature(_ header: String) -> String {
+        let parts = header.components(separatedBy: "signature=\"")
+        let value = parts[1].prefix { $0 != "\"" }
+        return parts[0] + "signature=\"" + nonCanonical(String(value)) + "\""
     }
 
     /// `file` with one bit of its signed `enc` bytes flipped, still well-formed.

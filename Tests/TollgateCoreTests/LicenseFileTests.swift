@@ -36,6 +36,33 @@ import Testing
         }
     }
 
+    /// The signature covers the envelope's fields, not their spelling: a file whose base64 or
+    /// envelope JSON is written any other way is refused, not read as the same file.
+    @Test func anotherSpellingOfTheSameFileIsRefused() throws {
+        let file = try LicenseFile.issue(content(), signedWith: key)
+        let envelope = try JSONSerialization.jsonObject(with: Armor.unwrap(file, label: LicenseFile.label)!) as! [String: String]
+        func written(_ object: [String: String], spaced: Bool = false) throws -> String {
+            var text = String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]), as: UTF8.self)
+            if spaced { text = text.replacingOccurrences(of: "\":", with: "\": ") }
+            return Armor.wrap(Data(text.utf8), label: LicenseFile.label)
+        }
+        #expect(LicenseFile.verify(try written(envelope), now: now, fingerprint: "fp-1", keys: keys).isSuccess)
+        var sig = Array(envelope["sig"]!)
+        let last = sig.count - 3  // before "=="
+        sig[last] = Character(UnicodeScalar(sig[last].asciiValue! + 1))
+        var respelled = envelope
+        respelled["sig"] = String(sig)
+        #expect(Data(base64Encoded: respelled["sig"]!) == Data(base64Encoded: envelope["sig"]!), "the same signature bytes")
+        #expect(LicenseFile.verify(try written(respelled), now: now, fingerprint: "fp-1", keys: keys) == .failure(.malformed))
+        #expect(LicenseFile.verify(try written(envelope, spaced: true), now: now, fingerprint: "fp-1", keys: keys) == .failure(.malformed))
+        var extra = envelope
+        extra["note"] = "x"
+        #expect(LicenseFile.verify(try written(extra), now: now, fingerprint: "fp-1", keys: keys) == .failure(.malformed))
+        // What mail does to text is still tolerated: quoting, CRLF, other line widths.
+        let quoted = file.split(separator: "\n").map { "> \($0)\r\n" }.joined()
+        #expect(LicenseFile.verify(quoted, now: now, fingerprint: "fp-1", keys: keys).isSuccess)
+    }
+
     @Test func aFileIssuedMoreThanFiveMinutesAheadIsClockTampering() throws {
         let file = try LicenseFile.issue(content(), signedWith: key)
         #expect(LicenseFile.verify(file, now: now.addingTimeInterval(-299), keys: keys).isSuccess)

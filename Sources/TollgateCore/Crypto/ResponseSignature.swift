@@ -26,7 +26,7 @@ public enum ResponseSignature {
             fields[pair[0].trimmingCharacters(in: .whitespaces)] = pair[1].trimmingCharacters(in: CharacterSet(charactersIn: "\" "))
         }
         guard fields["algorithm"] == "ed25519", let keyId = fields["keyid"], let encoded = fields["signature"],
-            let signature = Data(base64Encoded: encoded)
+            let signature = CanonicalBase64.decode(encoded)
         else { return nil }
         return (keyId, signature)
     }

@@ -26,7 +26,8 @@ public enum Armor {
     }
 
     /// The data of the first block labelled `label` in `text`, or `nil` if there is none or
-    /// its body is not base64. Works on UTF-8 bytes (no grapheme breaking): lines end at LF or
+    /// its body is not canonical base64 (``CanonicalBase64``): what mail does to text (quoting,
+    /// indentation, line ends, rewrapping) is tolerated, a changed character is not. Works on UTF-8 bytes (no grapheme breaking): lines end at LF or
     /// CR; leading spaces, tabs and `>` and trailing spaces and tabs are dropped.
     public static func unwrap(_ text: String, label: String) -> Data? {
         let begin = Array("-----BEGIN \(label)-----".utf8), end = Array("-----END \(label)-----".utf8)
@@ -50,7 +51,7 @@ public enum Armor {
             if !inside {
                 inside = line.elementsEqual(begin)
             } else if line.elementsEqual(end) {
-                return Data(base64Encoded: Data(body))
+                return CanonicalBase64.decode(bytes: body)
             } else {
                 body.append(contentsOf: line)
             }

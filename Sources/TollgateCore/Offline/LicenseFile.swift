@@ -28,6 +28,18 @@ public enum LicenseFile {
             (self.alg, self.enc, self.kid, self.sig, self.type) = (alg, enc, kid, sig, type)
         }
 
+        /// Whether `data` is exactly the encoding ``LicenseFile/issue(_:signedWith:encryptWith:)``
+        /// writes for this envelope: sorted keys, no white space, nothing escaped. The signature
+        /// covers the fields, not their JSON; requiring the one encoding means a file with any
+        /// changed byte (spaces, reordered or extra members) is refused rather than accepted.
+        func isCanonical(_ data: Data) -> Bool {
+            let fields = [alg, enc, kid, sig, type.rawValue]
+            // Values that JSON would escape cannot appear in a file we issued.
+            guard fields.allSatisfy({ $0.utf8.allSatisfy { $0 >= 0x20 && $0 != UInt8(ascii: "\\") && $0 != UInt8(ascii: "\"") } }) else { return false }
+            var expected = "{\"alg\":\"\(alg)\",\"enc\":\"\(enc)\",\"kid\":\"\(kid)\",\"sig\":\"\(sig)\",\"type\":\"\(type.rawValue)\"}"
+            return expected.withUTF8 { data.elementsEqual($0) }
+        }
+
         /// The envelope read with a ``JSONCursor`` (the hot path); `nil` leaves it to `JSONDecoder`.
         init?(_ data: Data) {
             guard
@@ -84,7 +96,7 @@ public enum LicenseFile {
         _ text: String, now: Date, licenseKey: String? = nil, fingerprint: String? = nil,
         keys: (String) -> VerificationKey?
     ) -> Result<LicenseFileContent, LicenseFileError> {
-        guard let (envelope, enc) = parse(text), let signature = Data(base64Encoded: envelope.sig) else { return .failure(.malformed) }
+        guard let (envelope, enc) = parse(text), let signature = CanonicalBase64.decode(envelope.sig) else { return .failure(.malformed) }
         guard envelope.alg == plainAlgorithm || envelope.alg == encryptedAlgorithm else { return .failure(.malformed) }
         guard let key = keys(envelope.kid) else { return .failure(.unknownKey(envelope.kid)) }
         guard key.publicKey.isValidSignature(signature, for: message(alg: envelope.alg, type: envelope.type, kid: envelope.kid, enc: enc)) else {
@@ -113,7 +125,7 @@ public enum LicenseFile {
     /// The envelope of an armored file and its `enc` bytes.
     static func parse(_ text: String) -> (Envelope, Data)? {
         guard let data = Armor.unwrap(text, label: label), let envelope = Envelope(data) ?? (try? decoder.decode(Envelope.self, from: data)),
-            let enc = Data(base64Encoded: envelope.enc)
+            envelope.isCanonical(data), let enc = CanonicalBase64.decode(envelope.enc)
         else { return nil }
         return (envelope, enc)
     }

@@ -42,7 +42,7 @@ public struct OfflineBlock<Body: Codable & Sendable & Equatable>: Sendable, Equa
     public static func parse(_ text: String, label: String) -> OfflineBlock? {
         guard let envelopeData = Armor.unwrap(text, label: label),
             let envelope = try? JSONDecoder().decode(Envelope.self, from: envelopeData),
-            let data = Data(base64Encoded: envelope.data), let proof = Data(base64Encoded: envelope.proof),
+            let data = CanonicalBase64.decode(envelope.data), let proof = CanonicalBase64.decode(envelope.proof),
             let body = try? LicenseFile.decoder.decode(Body.self, from: data)
         else { return nil }
         return OfflineBlock(body: body, data: data, proof: proof)

@@ -10,10 +10,7 @@ public enum Base64URL {
             .replacingOccurrences(of: "=", with: "")
     }
 
-    /// Decodes with or without padding; `nil` if the text is not base64url.
-    public static func decode(_ text: String) -> Data? {
-        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while base64.count % 4 != 0 { base64.append("=") }
-        return Data(base64Encoded: base64)
-    }
+    /// Decodes the one unpadded text ``encode(_:)`` writes for some bytes; `nil` for anything
+    /// else (padding, other characters, non-zero unused bits: see ``CanonicalBase64``).
+    public static func decode(_ text: String) -> Data? { CanonicalBase64.decodeURL(text) }
 }

@@ -51,13 +51,19 @@ function crc32(bytes) {
   return (crc ^ 0xffffffff) >>> 0;
 }
 
+// Canonical base64 only: Buffer ignores the unused bits of the last character, so a text that
+// does not re-encode to itself is refused (it is a changed character, not another encoding).
 function base64Strict(text) {
   if (typeof text !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(text) || text.length % 4 !== 0) throw new Error('not base64');
-  return Buffer.from(text, 'base64');
+  const data = Buffer.from(text, 'base64');
+  if (data.toString('base64') !== text) throw new Error('not canonical base64');
+  return data;
 }
 function base64url(text) {
   if (!/^[A-Za-z0-9_-]*$/.test(text)) throw new Error('not base64url');
-  return Buffer.from(text, 'base64url');
+  const data = Buffer.from(text, 'base64url');
+  if (data.toString('base64url') !== text) throw new Error('not canonical base64url');
+  return data;
 }
 
 /** Unix seconds of an ISO 8601 UTC time as the server writes it; null for null. */
@@ -81,6 +87,20 @@ export function unwrapArmor(text, label = FILE_LABEL) {
   const end = lines.indexOf(`-----END ${label}-----`, begin);
   if (end < 0) return null;
   try { return base64Strict(lines.slice(begin + 1, end).join('')); } catch { return null; }
+}
+
+/**
+ * The one encoding of a file envelope the server writes: sorted keys, no white space, nothing
+ * escaped. The signature covers the fields, not their JSON, so any other spelling (a changed
+ * byte) is refused.
+ */
+function canonicalEnvelope(envelope) {
+  const names = ['alg', 'enc', 'kid', 'sig', 'type'];
+  const fields = names.map((name) => envelope?.[name]);
+  if (Object.keys(envelope ?? {}).length !== 5 || !fields.every((f) => typeof f === 'string' && !/["\\\u0000-\u001f]/.test(f))) {
+    throw new Error('not a file envelope');
+  }
+  return Buffer.from(`{${names.map((name, i) => `"${name}":"${fields[i]}"`).join(',')}}`, 'utf8');
 }
 
 /** The AES-256 key of a file: HKDF-SHA256 of the license key, bound to a machine's fingerprint. */
@@ -131,6 +151,7 @@ export class Verifier {
     let envelope, enc, signature;
     try {
       envelope = JSON.parse(data.toString('utf8'));
+      if (!data.equals(canonicalEnvelope(envelope))) throw new Error('not the envelope as issued');
       enc = base64Strict(envelope.enc);
       signature = base64Strict(envelope.sig);
     } catch { throw malformed(); }

@@ -61,13 +61,22 @@ def ulid(prefix: str, data: bytes) -> str:
 
 
 def b64url_decode(text: str) -> bytes:
+    """Unpadded base64url, canonical only: the decoder ignores the unused bits of the last
+    character, so a text that does not re-encode to itself is refused (a changed character)."""
     if not re.fullmatch(r"[A-Za-z0-9_-]*", text):
         raise ValueError("not base64url")
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    if base64.urlsafe_b64encode(data).rstrip(b"=").decode() != text:
+        raise ValueError("not canonical base64url")
+    return data
 
 
 def b64_decode(text: str) -> bytes:
-    return base64.b64decode(text, validate=True)
+    """Padded standard base64, canonical only (see b64url_decode)."""
+    data = base64.b64decode(text, validate=True)
+    if base64.b64encode(data).decode() != text:
+        raise ValueError("not canonical base64")
+    return data
 
 
 def parse_time(text: Optional[str]) -> Optional[float]:
@@ -133,6 +142,16 @@ def unwrap_armor(text: str, label: str = FILE_LABEL) -> Optional[bytes]:
         return None
 
 
+def canonical_envelope(envelope: Dict[str, Any]) -> bytes:
+    """The one encoding of a file envelope the server writes: sorted keys, no white space,
+    nothing escaped. The signature covers the fields, not their JSON, so a file whose envelope
+    is spelled any other way (a changed byte) is refused."""
+    fields = [envelope[name] for name in ("alg", "enc", "kid", "sig", "type")]
+    if len(envelope) != 5 or not all(isinstance(f, str) and not re.search(r'["\\\x00-\x1f]', f) for f in fields):
+        raise ValueError("not a file envelope")
+    return ('{"alg":"%s","enc":"%s","kid":"%s","sig":"%s","type":"%s"}' % tuple(fields)).encode()
+
+
 def file_key(license_key: str, fingerprint: Optional[str]) -> bytes:
     """The AES-256 key of a file: HKDF-SHA256 of the license key, bound to a machine's fingerprint."""
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=_FILE_DOMAIN,
@@ -189,6 +208,8 @@ class Verifier:
         try:
             envelope = json.loads(data) if data is not None else None
             alg, kid, kind = envelope["alg"], envelope["kid"], envelope["type"]
+            if data != canonical_envelope(envelope):
+                raise ValueError("not the envelope as issued")
             enc, signature = b64_decode(envelope["enc"]), b64_decode(envelope["sig"])
         except (ValueError, TypeError, KeyError, binascii.Error):
             raise malformed from None
