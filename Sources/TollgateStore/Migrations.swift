@@ -104,6 +104,23 @@ enum Migrations {
                 "CREATE INDEX idempotency_keys_by_age ON idempotency_keys (created_at)",
             ]
         ),
+        (
+            4,
+            [
+                // Idempotency records belong to the credential and the route that made them, so a
+                // replay never hands one caller's answer (a machine token, a license file) to
+                // another. Records live a day; the old ones are not worth converting.
+                "DROP TABLE idempotency_keys",
+                """
+                CREATE TABLE idempotency_keys (
+                  account_id TEXT NOT NULL, principal TEXT NOT NULL, route TEXT NOT NULL, idempotency_key TEXT NOT NULL,
+                  request_hash TEXT NOT NULL, status BIGINT NOT NULL, body TEXT NOT NULL, complete BIGINT NOT NULL,
+                  created_at BIGINT NOT NULL,
+                  PRIMARY KEY (account_id, principal, route, idempotency_key))
+                """,
+                "CREATE INDEX idempotency_keys_by_age ON idempotency_keys (created_at)",
+            ]
+        ),
     ]
 
     /// Applies every migration `database` has not seen.

@@ -24,7 +24,7 @@ public struct StoreCopier: Sendable {
         Table(name: "machines", key: ["id"]),
         Table(name: "leases", key: ["id"]),
         Table(name: "audit_events", key: ["account_id", "sequence"]),
-        Table(name: "idempotency_keys", key: ["account_id", "idempotency_key"]),
+        Table(name: "idempotency_keys", key: ["account_id", "principal", "route", "idempotency_key"]),
         Table(name: "validation_events", key: ["id"]),
     ]
 
@@ -43,7 +43,7 @@ public struct StoreCopier: Sendable {
         var after: [SQLValue]?
         var copied = 0
         while true {
-            let keyArguments: [SQLValue] = after.map { last in table.key.count == 1 ? last : [last[0], last[0], last[1]] } ?? []
+            let keyArguments: [SQLValue] = after ?? []
             let statement = Self.page(table, after: after != nil, limit: batchSize)
             let rows = try await source.read { [batchSize] session in
                 try session.sql.query(statement, keyArguments + [.integer(Int64(batchSize))])
@@ -65,16 +65,13 @@ public struct StoreCopier: Sendable {
         }
     }
 
-    /// A page in key order after the previous page's last key (compared column by column).
+    /// A page in key order after the previous page's last key: a row-value comparison, which
+    /// SQLite (3.15+) and PostgreSQL both read through the primary key's index.
     static func page(_ table: Table, after: Bool, limit: Int) -> String {
         let order = table.key.joined(separator: ", ")
         guard after else { return "SELECT * FROM \(table.name) ORDER BY \(order) LIMIT ?" }
-        let condition: String
-        if table.key.count == 1 {
-            condition = "\(table.key[0]) > ?"
-        } else {
-            condition = "(\(table.key[0]) > ? OR (\(table.key[0]) = ? AND \(table.key[1]) > ?))"
-        }
+        let placeholders = Array(repeating: "?", count: table.key.count).joined(separator: ", ")
+        let condition = table.key.count == 1 ? "\(order) > ?" : "(\(order)) > (\(placeholders))"
         return "SELECT * FROM \(table.name) WHERE \(condition) ORDER BY \(order) LIMIT ?"
     }
 

@@ -1,11 +1,14 @@
 import Foundation
 import GRDB
+import Synchronization
 
 /// The embedded default: one SQLite file in WAL mode through GRDB's `DatabasePool`
 /// (concurrent readers, one serialized writer) with a busy timeout.
 public final class SQLiteDatabase: SQLDatabase {
     let pool: DatabasePool
     public let path: String
+    /// Set by ``close()``: a closed database is unavailable (503), not a programming error (500).
+    private let closed = Atomic<Bool>(false)
 
     /// Opens (creating if needed) the database at `path`.
     public init(path: String, busyTimeout: TimeInterval = 5) throws {
@@ -29,6 +32,7 @@ public final class SQLiteDatabase: SQLDatabase {
     }
 
     public func read<T: Sendable>(_ body: @escaping @Sendable (any SQLExecutor) throws -> T) async throws -> T {
+        try requireOpen()
         do {
             return try await pool.read { db in try body(GRDBExecutor(db: db)) }
         } catch {
@@ -37,6 +41,7 @@ public final class SQLiteDatabase: SQLDatabase {
     }
 
     public func write<T: Sendable>(_ body: @escaping @Sendable (any SQLExecutor) throws -> T) async throws -> T {
+        try requireOpen()
         do {
             return try await pool.write { db in try body(GRDBExecutor(db: db)) }
         } catch {
@@ -44,7 +49,14 @@ public final class SQLiteDatabase: SQLDatabase {
         }
     }
 
-    public func close() async throws { try pool.close() }
+    public func close() async throws {
+        closed.store(true, ordering: .releasing)
+        try pool.close()
+    }
+
+    private func requireOpen() throws {
+        if closed.load(ordering: .acquiring) { throw StoreError.unavailable("the database is closed") }
+    }
 
     static func translate(_ error: any Error) -> any Error {
         guard let error = error as? DatabaseError else { return error }
