@@ -8,6 +8,7 @@ import TollgateStore
 /// frees its slot by itself (it stops counting at once, and the sweep deletes it later).
 /// Counting and inserting happen in one write transaction, so the limit holds under races.
 struct LeaseController: Sendable {
+    let writer: ChangeWriter
     let store: Store
     let clock: any TollgateClock
     let limits: BodyLimits
@@ -33,18 +34,15 @@ struct LeaseController: Sendable {
 
     func take(_ request: Request, _ context: MachineRouteContext) async throws -> Response {
         let id = try context.parameters.require("id")
-        let body = try await JSONBody.read(request, limit: limits.maxBodyBytes, allowedFields: Self.fields, requireBody: false).decode(Body.self)
-        let ttl = try body.ttl()
-        if let holder = body.holder { try Rules.requireText(holder, field: "holder") }
+        let body = try await JSONBody.read(request, limit: limits.maxBodyBytes, allowedFields: Self.fields, requireBody: false)
+        let fields = try body.decode(Body.self)
+        let ttl = try fields.ttl()
+        if let holder = fields.holder { try Rules.requireText(holder, field: "holder") }
         let credential = context.credential
         try credential.requireAccess(toLicense: id, resource: "license", id: id)
-        let now = clock.now()
-        let result = try await store.write { session -> Result<Lease, TollgateError> in
-            let (license, policy): (License, Policy)
-            switch try Self.usableLicense(id, credential: credential, session: session, now: now) {
-            case .success(let found): (license, policy) = found
-            case .failure(let refusal): return .failure(refusal)
-            }
+        return try await writer.perform(request: request, accountId: context.accountId, actor: context.actor, body: body, status: .created) {
+            session, now in
+            let (license, policy) = try Self.usableLicense(id, credential: credential, session: session, now: now)
             if let limit = license.effectiveLimits(policy: policy).concurrentExecutions {
                 let held = try session.leases.live(licenseId: id, at: now).count
                 if held >= limit {
@@ -56,22 +54,19 @@ struct LeaseController: Sendable {
             var machineId: String?
             if case .machine(let token) = credential { machineId = token.machine }
             let lease = Lease(
-                id: Identifier.make(.lease, at: now), accountId: license.accountId, licenseId: id, machineId: machineId, holder: body.holder,
+                id: Identifier.make(.lease, at: now), accountId: license.accountId, licenseId: id, machineId: machineId, holder: fields.holder,
                 expiresAt: now.addingTimeInterval(TimeInterval(ttl)), createdAt: now)
             try session.leases.insert(lease)
-            return .success(lease)
+            return lease
         }
-        return try Response.json(status: .created, try result.get())
     }
 
     /// The license `id` and its policy if it may hold leases at `now` (403 when suspended, revoked
-    /// or expired). A machine token that is no longer current comes back as the failure, already
-    /// audited, so the caller returns it from the transaction and the audit entry commits.
-    static func usableLicense(_ id: String, credential: Credential, session: StoreSession, now: Date) throws -> Result<(License, Policy), TollgateError> {
-        if let refusal = try MachineHeartbeat.refusal(for: credential, session: session, now: now) { return .failure(refusal) }
-        let (license, policy) = try MachineActivator.loadLicense(id, accountId: credential.accountId, session: session)
+    /// or expired); a machine token must still be current.
+    static func usableLicense(_ id: String, credential: Credential, session: StoreSession, now: Date) throws -> (License, Policy) {
+        let (license, policy) = try MachineActivator.loadLicense(id, credential: credential, session: session, now: now)
         try ActivationPlanner.requireUsable(license, policy: policy, now: now)
-        return .success((license, policy))
+        return (license, policy)
     }
 
     func list(_ request: Request, _ context: MachineRouteContext) async throws -> Response {
@@ -80,7 +75,7 @@ struct LeaseController: Sendable {
         try credential.requireAccess(toLicense: id, resource: "license", id: id)
         let now = clock.now()
         let leases = try await store.read { session -> [Lease] in
-            _ = try MachineActivator.loadLicense(id, accountId: credential.accountId, session: session)
+            _ = try MachineActivator.loadLicense(id, credential: credential, session: session, now: now)
             return try session.leases.live(licenseId: id, at: now)
         }
         return try Response.json(PageBody(data: leases, nextCursor: nil))
@@ -88,29 +83,29 @@ struct LeaseController: Sendable {
 
     func renew(_ request: Request, _ context: MachineRouteContext) async throws -> Response {
         let (id, leaseId) = (try context.parameters.require("id"), try context.parameters.require("lease"))
-        let ttl = try await JSONBody.read(request, limit: limits.maxBodyBytes, allowedFields: ["ttlSeconds"], requireBody: false).decode(Body.self).ttl()
+        let body = try await JSONBody.read(request, limit: limits.maxBodyBytes, allowedFields: ["ttlSeconds"], requireBody: false)
+        let ttl = try body.decode(Body.self).ttl()
         let credential = context.credential
         try credential.requireAccess(toLicense: id, resource: "license", id: id)
-        let now = clock.now()
-        let result = try await store.write { session -> Result<Lease, TollgateError> in
-            if case .failure(let refusal) = try Self.usableLicense(id, credential: credential, session: session, now: now) { return .failure(refusal) }
+        return try await writer.perform(request: request, accountId: context.accountId, actor: context.actor, body: body, status: .ok) {
+            session, now in
+            _ = try Self.usableLicense(id, credential: credential, session: session, now: now)
             guard var lease = try session.leases.find(id: leaseId, licenseId: id) else { throw TollgateError.notFound(resource: "lease", id: leaseId) }
             guard lease.expiresAt > now else {
                 throw TollgateError.conflict(code: "LEASE_EXPIRED", message: "The lease expired and its slot was freed; take a new one.")
             }
             lease.expiresAt = now.addingTimeInterval(TimeInterval(ttl))
             try session.leases.setExpiry(id: leaseId, to: lease.expiresAt)
-            return .success(lease)
+            return lease
         }
-        return try Response.json(try result.get())
     }
 
     func release(_ request: Request, _ context: MachineRouteContext) async throws -> Response {
         let (id, leaseId) = (try context.parameters.require("id"), try context.parameters.require("lease"))
-        let credential = context.credential
+        let (credential, now) = (context.credential, clock.now())
         try credential.requireAccess(toLicense: id, resource: "license", id: id)
         try await store.write { session in
-            _ = try MachineActivator.loadLicense(id, accountId: credential.accountId, session: session)
+            _ = try MachineActivator.loadLicense(id, credential: credential, session: session, now: now)
             guard try session.leases.find(id: leaseId, licenseId: id) != nil else { throw TollgateError.notFound(resource: "lease", id: leaseId) }
             try session.leases.delete(id: leaseId)
         }

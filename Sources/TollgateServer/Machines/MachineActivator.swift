@@ -56,14 +56,32 @@ enum MachineActivator {
         return (license, policy)
     }
 
-    /// A machine of the account with its license and policy, if the credential may see it.
-    static func loadMachine(_ id: String, credential: Credential, session: StoreSession) throws -> MachineRecord {
+    /// A machine of the account with its license and policy, if the credential may see it. A
+    /// machine token must still be current (``Credential/requireCurrent(for:now:)``) unless
+    /// `allowingRevokedToken`: only giving the seat back (deactivation) allows that.
+    static func loadMachine(
+        _ id: String, credential: Credential, session: StoreSession, now: Date, allowingRevokedToken: Bool = false
+    ) throws -> MachineRecord {
         guard let machine = try session.machines.find(id: id, accountId: credential.accountId) else {
             throw TollgateError.notFound(resource: "machine", id: id)
         }
         try credential.requireAccess(toMachine: machine)
         let (license, policy) = try loadLicense(machine.licenseId, accountId: machine.accountId, session: session)
-        return MachineRecord(machine: machine, license: license, policy: policy)
+        let record = MachineRecord(machine: machine, license: license, policy: policy)
+        if !allowingRevokedToken { try credential.requireCurrent(for: record, now: now) }
+        return record
+    }
+
+    /// License `id` and its policy for a route under `/v1/licenses/{id}/…` that license keys and
+    /// machine tokens may use: another license's answers 404, and a machine token must still be
+    /// current (it is checked against its machine and this license).
+    static func loadLicense(_ id: String, credential: Credential, session: StoreSession, now: Date) throws -> (License, Policy) {
+        try credential.requireAccess(toLicense: id, resource: "license", id: id)
+        if case .machine(let token) = credential {
+            let record = try loadMachine(token.machine, credential: credential, session: session, now: now)
+            return (record.license, record.policy)
+        }
+        return try loadLicense(id, accountId: credential.accountId, session: session)
     }
 }
 

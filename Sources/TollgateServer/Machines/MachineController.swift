@@ -46,38 +46,42 @@ struct MachineController: Sendable {
     }
 
     func activate(_ request: Request, _ context: MachineRouteContext) async throws -> Response {
+        // A license key activates on its own license; an API token names one. Checked before the body is read.
+        let ownLicense: String?
+        switch context.credential {
+        case .apiToken: ownLicense = nil
+        case .license(let own, _): ownLicense = own
+        case .machine: throw TollgateError.forbidden(message: "A machine token cannot activate machines; use the license key.")
+        }
         let body = try await JSONBody.read(request, limit: limits.maxBodyBytes, allowedFields: Self.activationFields)
         let activation = try body.decode(Activation.self)
         try activation.draft.validate()
         let licenseId: String
-        switch context.credential {
-        case .apiToken:
+        if let ownLicense {
+            if let id = activation.licenseId, id != ownLicense {
+                throw TollgateError.invalid(field: "licenseId", message: "'licenseId' names another license than the key.")
+            }
+            licenseId = ownLicense
+        } else {
             guard let id = activation.licenseId else {
                 throw TollgateError.invalid(field: "licenseId", message: "'licenseId' is required when activating with an API token.")
             }
             licenseId = id
-        case .license(let own, _):
-            if let id = activation.licenseId, id != own {
-                throw TollgateError.invalid(field: "licenseId", message: "'licenseId' names another license than the key.")
-            }
-            licenseId = own
-        case .machine:
-            throw TollgateError.forbidden(message: "A machine token cannot activate machines; use the license key.")
         }
         let (accountId, actor) = (context.accountId, context.actor)
-        let (record, status, headers) = try await writer.transact(request: request, accountId: accountId, body: body, status: .created) {
-            session, now in
+        let (tokens, clock) = (self.tokens, self.clock)
+        return try await writer.perform(request: request, accountId: accountId, actor: actor, body: body, status: .created) { session, now in
             try MachineActivator.activate(activation.draft, licenseId: licenseId, accountId: accountId, actor: actor, session: session, now: now)
+        } finish: { record in
+            Data(try await tokens.answer(for: record, now: clock.now()).json)
         }
-        let answer = try await tokens.answer(for: record, now: clock.now())
-        return try Response.json(status: status, raw: Data(answer.json), headers: headers)
     }
 
     func show(_ request: Request, _ context: MachineRouteContext) async throws -> Response {
         let id = try context.parameters.require("id")
-        let credential = context.credential
-        let record = try await store.read { try MachineActivator.loadMachine(id, credential: credential, session: $0) }
-        return try Response.json(MachineView(heartbeats.overlay(record.machine), policy: record.policy, now: clock.now()))
+        let (credential, now) = (context.credential, clock.now())
+        let record = try await store.read { try MachineActivator.loadMachine(id, credential: credential, session: $0, now: now) }
+        return try Response.json(MachineView(heartbeats.overlay(record.machine), policy: record.policy, now: now))
     }
 
     func heartbeat(_ request: Request, _ context: MachineRouteContext) async throws -> Response {
@@ -88,8 +92,7 @@ struct MachineController: Sendable {
         if let beaten = try await plainBeat(id, credential: credential, now: now) {
             return try Response.json(raw: Data(try await tokens.answer(for: beaten, now: now).json))
         }
-        let result = try await store.write { session in try MachineHeartbeat.beat(machineId: id, credential: credential, session: session, now: now) }
-        let record = try result.get()
+        let record = try await store.write { session in try MachineHeartbeat.beat(machineId: id, credential: credential, session: session, now: now) }
         return try Response.json(raw: Data(try await tokens.answer(for: record, now: now).json))
     }
 
@@ -100,7 +103,7 @@ struct MachineController: Sendable {
         let store = self.store
         guard
             let record = try await snapshots.value(id, generation: store.generation.current, read: {
-                try await store.read { session in try? MachineActivator.loadMachine(id, credential: credential, session: session) }
+                try await store.read { session in try? MachineActivator.loadMachine(id, credential: credential, session: session, now: now) }
             })
         else { return nil }
         let machine = heartbeats.overlay(record.machine)
@@ -113,12 +116,13 @@ struct MachineController: Sendable {
     }
 
     /// Deactivation by the machine's own token (even one no longer current: giving a seat
-    /// back is always allowed), its license key, or an admin.
+    /// back is always allowed, the one route where a revoked token still counts), its license
+    /// key, or an admin.
     func deactivate(_ request: Request, _ context: MachineRouteContext) async throws -> Response {
         let id = try context.parameters.require("id")
         let (credential, now) = (context.credential, clock.now())
         let view = try await store.write { session -> MachineView in
-            let record = try MachineActivator.loadMachine(id, credential: credential, session: session)
+            let record = try MachineActivator.loadMachine(id, credential: credential, session: session, now: now, allowingRevokedToken: true)
             let (next, _) = try MachineStateMachine.transition(.deactivate(.requested), of: record.machine, policy: record.policy, now: now)
             try session.machines.update(next)
             try session.audit.record(
@@ -131,62 +135,62 @@ struct MachineController: Sendable {
 
     func checkOutMachine(_ request: Request, _ context: MachineRouteContext) async throws -> Response {
         let id = try context.parameters.require("id")
-        let options = try await JSONBody.read(request, limit: limits.maxBodyBytes, allowedFields: LicenseCheckout.fields, requireBody: false)
-            .decode(LicenseCheckout.Options.self)
+        let body = try await JSONBody.read(request, limit: limits.maxBodyBytes, allowedFields: LicenseCheckout.fields, requireBody: false)
+        let options = try body.decode(LicenseCheckout.Options.self)
         let credential = context.credential
         let signingKey = try keys.current(accountId: credential.accountId)
-        let now = clock.now()
-        let result = try await store.write { session -> Result<LicenseCheckout.Answer, TollgateError> in
-            let record = try MachineActivator.loadMachine(id, credential: credential, session: session)
-            if let refusal = try MachineHeartbeat.refusal(of: credential, for: record, session: session, now: now) { return .failure(refusal) }
+        return try await writer.perform(request: request, accountId: context.accountId, actor: context.actor, body: body, status: .created) {
+            session, now in
+            let record = try MachineActivator.loadMachine(id, credential: credential, session: session, now: now)
             let answer = try LicenseCheckout.issue(
                 license: record.license, policy: record.policy, machine: record.machine, options: options, signingKey: signingKey, now: now)
             try session.audit.record(
                 accountId: record.machine.accountId, actor: credential.actor, action: "machine.checked_out", objectType: "machine", objectId: id,
                 before: nil as Machine?, after: nil as Machine?, at: now)
-            return .success(answer)
+            return answer
         }
-        return try Response.json(status: .created, try result.get())
     }
 
     func checkOutLicense(_ request: Request, _ context: MachineRouteContext) async throws -> Response {
         let id = try context.parameters.require("id")
-        let options = try await JSONBody.read(request, limit: limits.maxBodyBytes, allowedFields: LicenseCheckout.fields, requireBody: false)
-            .decode(LicenseCheckout.Options.self)
+        let body = try await JSONBody.read(request, limit: limits.maxBodyBytes, allowedFields: LicenseCheckout.fields, requireBody: false)
+        let options = try body.decode(LicenseCheckout.Options.self)
         let credential = context.credential
         try credential.requireAccess(toLicense: id, resource: "license", id: id)
         let signingKey = try keys.current(accountId: credential.accountId)
-        let now = clock.now()
-        let result = try await store.write { session -> Result<LicenseCheckout.Answer, TollgateError> in
-            if let refusal = try MachineHeartbeat.refusal(for: credential, session: session, now: now) { return .failure(refusal) }
-            let (license, policy) = try MachineActivator.loadLicense(id, accountId: credential.accountId, session: session)
+        return try await writer.perform(request: request, accountId: context.accountId, actor: context.actor, body: body, status: .created) {
+            session, now in
+            let (license, policy) = try MachineActivator.loadLicense(id, credential: credential, session: session, now: now)
             let answer = try LicenseCheckout.issue(license: license, policy: policy, machine: nil, options: options, signingKey: signingKey, now: now)
             try session.audit.record(
                 accountId: license.accountId, actor: credential.actor, action: "license.checked_out", objectType: "license", objectId: id,
                 before: nil as License?, after: nil as License?, at: now)
-            return .success(answer)
+            return answer
         }
-        return try Response.json(status: .created, try result.get())
     }
 
     func listOfLicense(_ request: Request, _ context: MachineRouteContext) async throws -> Response {
         let id = try context.parameters.require("id")
-        try context.credential.requireAccess(toLicense: id, resource: "license", id: id)
-        return try await list(request, accountId: context.accountId, licenseId: id, requireLicense: true)
+        let credential = context.credential
+        try credential.requireAccess(toLicense: id, resource: "license", id: id)
+        return try await list(request, accountId: context.accountId, licenseId: id) { session, now in
+            _ = try MachineActivator.loadLicense(id, credential: credential, session: session, now: now)
+        }
     }
 
     func list(_ request: Request, _ context: AuthenticatedContext) async throws -> Response {
-        try await list(request, accountId: context.accountId, licenseId: request.queryString("licenseId"), requireLicense: false)
+        try await list(request, accountId: context.accountId, licenseId: request.queryString("licenseId")) { _, _ in }
     }
 
-    private func list(_ request: Request, accountId: String, licenseId: String?, requireLicense: Bool) async throws -> Response {
+    /// A page of machines; `authorize` runs first in the same read (it throws to refuse).
+    private func list(
+        _ request: Request, accountId: String, licenseId: String?, authorize: @escaping @Sendable (StoreSession, Date) throws -> Void
+    ) async throws -> Response {
         let page = try request.pageRequest()
         let state = try request.queryEnum("state", MachineState.self)
         let now = clock.now()
         let views = try await store.read { session -> Page<MachineView> in
-            if requireLicense, let licenseId, try session.licenses.find(id: licenseId, accountId: accountId) == nil {
-                throw TollgateError.notFound(resource: "license", id: licenseId)
-            }
+            try authorize(session, now)
             let machines = try session.machines.list(accountId: accountId, licenseId: licenseId, state: state, page: page)
             var policies: [String: Policy?] = [:]
             return try machines.map { machine in

@@ -26,7 +26,7 @@ struct AuthenticationMiddleware: RouterMiddleware {
         var context = context
         switch parts[0].lowercased() {
         case "bearer" where TokenService.looksLikeJWT(secret):
-            context.credential = .machine(try await tokens.verify(secret, now: clock.now(), store: store))
+            context.credential = .machine(try await tokens.verify(secret, now: clock.now()))
         case "bearer":
             guard let token = try await store.read({ try $0.tokens.find(secretHash: APIToken.hash(secret: secret)) }) else {
                 throw TollgateError.unauthorized(message: "The API token is not valid.")

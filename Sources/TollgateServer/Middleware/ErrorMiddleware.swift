@@ -5,9 +5,11 @@ import TollgateCore
 import TollgateStore
 
 /// Renders every error in the one JSON shape. Known errors keep their meaning; anything else
-/// is logged and answered with a 500 that carries no internals.
+/// is logged and answered with a 500 that carries no internals. Refused machine tokens are
+/// handed to the ``TokenRefusalLog`` on the way.
 struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     let maxBodyBytes: Int
+    let refusals: TokenRefusalLog
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
@@ -25,6 +27,9 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     func translate(_ error: any Error, request: Request) -> TollgateError {
         switch error {
         case let error as TollgateError: return error
+        case let refusal as TokenRefusal:
+            refusals.record(refusal)
+            return refusal.error
         case let error as LicenseTransitionError: return error.asError
         case is NIOTooManyBytesError: return .payloadTooLarge(limit: maxBodyBytes)
         case StoreError.unavailable(let message): return .unavailable(message: "The database is unavailable: \(message). Retry shortly.")

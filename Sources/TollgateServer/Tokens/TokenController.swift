@@ -9,6 +9,7 @@ import TollgateStore
 struct TokenController: Sendable {
     let store: Store
     let tokens: TokenService
+    let refusals: TokenRefusalLog
     let clock: any TollgateClock
     let limits: BodyLimits
 
@@ -50,25 +51,27 @@ struct TokenController: Sendable {
         let claims = Self.payload(of: body.token)
         let token: MachineToken
         do {
-            token = try await tokens.verify(body.token, now: now, store: store)
-        } catch {
+            token = try await tokens.verify(body.token, now: now)
+        } catch let refusal as TokenRefusal {
             // An expired token's claims are still worth showing; an invalid one's are not.
-            let shown = error.code == "TOKEN_EXPIRED" ? claims : nil
-            return try Response.json(Answer(valid: false, code: error.code, message: error.message, claims: shown, licenseStatus: nil))
+            refusals.record(refusal)
+            return try Response.json(Answer(valid: false, code: refusal.error.code, message: refusal.error.message, claims: claims, licenseStatus: nil))
+        } catch let error as TollgateError {
+            return try Response.json(Answer(valid: false, code: error.code, message: error.message, claims: nil, licenseStatus: nil))
         }
         let credential = Credential.machine(token)
         let record = try await store.read { session -> MachineRecord? in
-            try? MachineActivator.loadMachine(token.machine, credential: credential, session: session)
+            try? MachineActivator.loadMachine(token.machine, credential: credential, session: session, now: now, allowingRevokedToken: true)
         }
         guard let record else {
             return try Response.json(Answer(valid: false, code: "TOKEN_INVALID", message: "The token names a machine that does not exist.", claims: nil, licenseStatus: nil))
         }
         let status = record.license.status(at: now, policy: record.policy).name
-        guard token.isCurrent(machine: record.machine, license: record.license) else {
-            let refusal = try await store.write { session in
-                try MachineHeartbeat.refuse(token: token, record: record, credential: credential, session: session, now: now)
-            }
-            return try Response.json(Answer(valid: false, code: refusal.code, message: refusal.message, claims: claims, licenseStatus: status))
+        do {
+            try credential.requireCurrent(for: record, now: now)
+        } catch {
+            refusals.record(error)
+            return try Response.json(Answer(valid: false, code: error.error.code, message: error.error.message, claims: claims, licenseStatus: status))
         }
         guard record.machine.state == .active else {
             return try Response.json(

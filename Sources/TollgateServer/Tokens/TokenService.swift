@@ -2,7 +2,6 @@ import Foundation
 import JWTKit
 import Synchronization
 import TollgateCore
-import TollgateStore
 
 /// Signs and verifies activation tokens with the accounts' Ed25519 keys, through jwt-kit.
 ///
@@ -37,26 +36,23 @@ final class TokenService: Sendable {
     }
 
     /// The claims of a token whose signature verifies with a live key and that has not expired
-    /// at `now`. An expired token's refusal is audited (its signature verified, so its account
-    /// and machine are known) before `TOKEN_EXPIRED` is thrown. Versions are the caller's to
-    /// check (they need the stored license and machine; revoked tokens are audited there).
-    func verify(_ text: String, now: Date, store: Store) async throws(TollgateError) -> MachineToken {
+    /// at `now`. Throws ``TollgateError`` `TOKEN_INVALID` for a token that is not genuine, and
+    /// ``TokenRefusal`` for an expired one (its signature verified, so its account and machine
+    /// are known, and the refusal is logged). Versions are the caller's to check, with
+    /// ``Credential/requireCurrent(for:now:)``: they need the stored license and machine.
+    func verify(_ text: String, now: Date) async throws -> MachineToken {
         let token = try await verifySignature(text)
-        guard now < token.exp.value else {
-            _ = try? await store.write { session in
-                try session.audit.record(
-                    accountId: token.account, actor: "machine:\(token.machine)", action: "token.refused", objectType: "machine",
-                    objectId: token.machine, before: nil as MachineToken?, after: nil as MachineToken?, at: now)
-            }
-            throw .unauthorized(code: "TOKEN_EXPIRED", message: "The machine token has expired; send a heartbeat with the license key to get a new one.")
-        }
+        guard now < token.exp.value else { throw TokenRefusal.expired(token) }
         return token
     }
 
     /// The claims of a token whose signature verifies with a live key, expired or not.
     private func verifySignature(_ text: String) async throws(TollgateError) -> MachineToken {
         if let hit = known.withLock({ $0[text] }), keys.verificationKey(id: hit.kid) != nil { return hit.token }
-        guard let kid = Self.keyId(of: text), keys.verificationKey(id: kid) != nil,
+        // jwt-kit's base64url reader ignores the unused bits of a segment's last character, so
+        // one token would have several spellings; only the canonical one is accepted.
+        guard text.split(separator: ".", omittingEmptySubsequences: false).allSatisfy({ CanonicalBase64.decodeURL($0) != nil }),
+            let kid = Self.keyId(of: text), keys.verificationKey(id: kid) != nil,
             let key = keys.snapshot.keys.first(where: { $0.id == kid })
         else { throw Self.invalid }
         let collection = await collection(for: key)

@@ -1,0 +1,150 @@
+import Foundation
+import HTTPTypes
+import Testing
+import TollgateCore
+import TollgateStore
+@testable import TollgateServer
+
+/// A machine token that something revoked is refused on every route that takes machine tokens,
+/// not just at the heartbeat: the routes are read from the API document, so a route added
+/// later without the check fails here.
+@Suite struct MachineTokenRevocationTests {
+    /// Every documented operation that accepts a machine token, as `METHOD path-template`.
+    static func machineTokenOperations() throws -> [(method: String, path: String)] {
+        let document = try JSONSerialization.jsonObject(with: Data(OpenAPIDocument.json.utf8)) as! [String: Any]
+        let paths = document["paths"] as! [String: [String: [String: Any]]]
+        return paths.flatMap { path, operations in
+            operations.compactMap { method, operation -> (String, String)? in
+                let schemes = (operation["security"] as? [[String: Any]] ?? []).flatMap(\.keys)
+                return schemes.contains("machineToken") ? (method.uppercased(), path) : nil
+            }
+        }.sorted { ($0.path, $0.method) < ($1.path, $1.method) }
+    }
+
+    struct Fixture {
+        var license: (id: String, key: String, product: String, policy: String)
+        var machine: String
+        var token: String
+        var lease: String
+    }
+
+    func fixture(_ client: TestApp.Client) async throws -> Fixture {
+        let license = try await client.license(policy: ["name": "Walk", "maxMachines": 3, "limits": ["concurrentExecutions": 5]])
+        let activated = try await client.activate(license.key, fingerprint: "fp-walk")
+        let machine = (activated.object["machine"] as! [String: Any])["id"] as! String
+        let token = try #require(activated.object["token"] as? String)
+        let lease = try await client.send(.post, "/v1/licenses/\(license.id)/leases", licenseKey: license.key).object["id"] as! String
+        return Fixture(license: license, machine: machine, token: token, lease: lease)
+    }
+
+    /// Sends `method path` with `token`, the template's ids filled from `fixture`.
+    func call(_ client: TestApp.Client, _ method: String, _ template: String, token: String, _ fixture: Fixture) async throws -> TestApp.Reply {
+        let path = template
+            .replacingOccurrences(of: "/v1/machines/{id}", with: "/v1/machines/\(fixture.machine)")
+            .replacingOccurrences(of: "/v1/licenses/{id}", with: "/v1/licenses/\(fixture.license.id)")
+            .replacingOccurrences(of: "{lease}", with: fixture.lease)
+        let body: [String: Any]? = method == "POST" ? [:] : nil
+        return try await client.send(HTTPRequest.Method(method)!, path, body, token: token)
+    }
+
+    @Test func theRoutesThatTakeMachineTokensAreTheMachineAndLeaseRoutes() throws {
+        let operations = try Self.machineTokenOperations().map { "\($0.method) \($0.path)" }
+        #expect(operations.contains("GET /v1/machines/{id}"))
+        #expect(operations.contains("GET /v1/licenses/{id}/machines"))
+        #expect(operations.contains("GET /v1/licenses/{id}/leases"))
+        #expect(operations.count >= 10, "\(operations)")
+        #expect(!operations.contains("POST /v1/machines"), "activation does not take machine tokens")
+    }
+
+    @Test(arguments: ["suspend", "revoke", "change-policy", "deactivate"])
+    func aRevokedMachineTokenIsRefusedOnEveryRouteThatTakesMachineTokens(_ revocation: String) async throws {
+        let app = try await TestApp.make()
+        try await app.run { client in
+            let walk = try await fixture(client)
+            let operations = try Self.machineTokenOperations()
+            // While current, the token works on every one of them.
+            for (method, path) in operations where method != "DELETE" {
+                let reply = try await call(client, method, path, token: walk.token, walk)
+                #expect((200..<300).contains(reply.status), "\(method) \(path) with a current token: \(reply.status) \(reply.text)")
+            }
+            switch revocation {
+            case "deactivate":
+                #expect(try await client.send(.delete, "/v1/machines/\(walk.machine)", licenseKey: walk.license.key).status == 200)
+            case "change-policy":
+                let other = try await client.create("/v1/policies", ["productId": walk.license.product, "name": "Other", "maxMachines": 3])["id"] as! String
+                #expect(try await client.send(.post, "/v1/licenses/\(walk.license.id)/actions/change-policy", ["policyId": other]).status == 200)
+            default:
+                #expect(try await client.send(.post, "/v1/licenses/\(walk.license.id)/actions/\(revocation)").status == 200)
+            }
+            for (method, path) in operations where !(method == "DELETE" && path == "/v1/machines/{id}") {
+                let reply = try await call(client, method, path, token: walk.token, walk)
+                #expect(reply.status == 401 && reply.errorCode == "TOKEN_REVOKED", "\(method) \(path) after \(revocation): \(reply.status) \(reply.text)")
+                #expect(reply.error["licenseStatus"] is String, "\(method) \(path) names the license's status")
+            }
+            // Giving the seat back is the one thing a revoked token may still do.
+            let giveBack = try await client.send(.delete, "/v1/machines/\(walk.machine)", token: walk.token)
+            #expect(giveBack.status == (revocation == "deactivate" ? 409 : 200), "\(giveBack.text)")
+        }
+    }
+
+    @Test func aRevokedTokenNoLongerReadsItsMachineOrItsLicensesMachinesAndLeases() async throws {
+        let app = try await TestApp.make()
+        try await app.run { client in
+            let walk = try await fixture(client)
+            #expect(try await client.send(.get, "/v1/machines/\(walk.machine)", token: walk.token).status == 200)
+            try await client.send(.post, "/v1/licenses/\(walk.license.id)/actions/suspend")
+            for path in ["/v1/machines/\(walk.machine)", "/v1/licenses/\(walk.license.id)/machines", "/v1/licenses/\(walk.license.id)/leases"] {
+                let reply = try await client.send(.get, path, token: walk.token)
+                #expect(reply.status == 401 && reply.errorCode == "TOKEN_REVOKED", "\(path): \(reply.text)")
+                #expect(reply.error["licenseStatus"] as? String == "suspended")
+            }
+            // The license key still reads them: suspension revokes tokens, not the customer's key.
+            #expect(try await client.send(.get, "/v1/licenses/\(walk.license.id)/machines", licenseKey: walk.license.key).status == 200)
+        }
+    }
+
+    @Test func anExpiredTokenPresentedInALoopWritesOneAuditSamplePerMinuteAndCountsEveryAttempt() async throws {
+        let app = try await TestApp.make()
+        try await app.run { client in
+            let walk = try await fixture(client)
+            let before = try await client.auditCount()
+            let metric = try await Self.refusals(client, "expired")
+            app.clock.advance(by: 16 * 60)
+            for _ in 0..<50 {
+                #expect(try await client.send(.get, "/v1/machines/\(walk.machine)", token: walk.token).errorCode == "TOKEN_EXPIRED")
+            }
+            await app.built.flushTokenRefusals()
+            #expect(try await client.auditCount() == before + 1)
+            // The counter is process-wide (other suites run alongside): at least these 50.
+            #expect(try await Self.refusals(client, "expired") >= metric + 50)
+            // The next window gets the next sample.
+            app.clock.advance(by: 61)
+            #expect(try await client.send(.post, "/v1/tokens/verify", ["token": walk.token], token: nil).object["code"] as? String == "TOKEN_EXPIRED")
+            await app.built.flushTokenRefusals()
+            #expect(try await client.auditCount() == before + 2)
+            #expect(try await client.auditActions().suffix(2) == ["token.refused", "token.refused"])
+        }
+    }
+
+    @Test func aRevokedTokenPresentedInALoopWritesOneAuditSample() async throws {
+        let app = try await TestApp.make()
+        try await app.run { client in
+            let walk = try await fixture(client)
+            try await client.send(.post, "/v1/licenses/\(walk.license.id)/actions/suspend")
+            let before = try await client.auditCount()
+            for _ in 0..<30 {
+                #expect(try await client.send(.post, "/v1/machines/\(walk.machine)/heartbeat", token: walk.token).errorCode == "TOKEN_REVOKED")
+                #expect(try await client.send(.post, "/v1/tokens/verify", ["token": walk.token], token: nil).object["code"] as? String == "TOKEN_REVOKED")
+            }
+            await app.built.flushTokenRefusals()
+            #expect(try await client.auditCount() == before + 1)
+        }
+    }
+
+    /// `tollgate_token_refusals_total{reason}` as `/metrics` shows it now (process-wide).
+    static func refusals(_ client: TestApp.Client, _ reason: String) async throws -> Double {
+        let text = try await client.send(.get, "/metrics", token: nil).text
+        let line = text.split(separator: "\n").first { $0.hasPrefix("tollgate_token_refusals_total{reason=\"\(reason)\"}") }
+        return line.flatMap { Double($0.split(separator: " ").last ?? "") } ?? 0
+    }
+}
