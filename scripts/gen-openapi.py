@@ -11,31 +11,49 @@ ROOT = Path(__file__).resolve().parents[1]
 def ref(n): return {"$ref": f"#/components/schemas/{n}"}
 def page(n): return {"type":"object","required":["data","nextCursor"],"properties":{"data":{"type":"array","items":ref(n)},"nextCursor":{"type":["string","null"],"description":"Pass as `cursor` for the next page; null on the last page."}}}
 def errors(*codes):
-    names={"400":"Malformed JSON or query parameter","401":"Missing or invalid API token","403":"Read-only token used for a change","404":"Not found in this account","409":"The object's state forbids this","413":"Body larger than the limit","422":"A field is missing, of the wrong type, unknown or out of range","503":"The database is unavailable; retry after Retry-After seconds"}
-    return {c:{"description":names[c],"content":{"application/json":{"schema":ref("Error")}}} for c in codes}
+    names={"400":"Malformed JSON or query parameter","401":"Missing or invalid credential; for a machine token TOKEN_EXPIRED, or TOKEN_REVOKED with licenseStatus","403":"Read-only token used for a change, or a credential this route does not take","404":"Not found in this account","409":"The object's state forbids this","413":"Body larger than the limit","422":"A field is missing, of the wrong type, unknown or out of range","503":"The database is unavailable; retry after Retry-After seconds"}
+    out={}
+    for c in codes:
+        code,_,desc=c.partition(":")
+        out[code]={"description":desc or names[code],"content":{"application/json":{"schema":ref("Error")}},
+                   **({"headers":{"Retry-After":{"description":"Seconds to wait before retrying.","schema":{"type":"integer"}}}} if code=="503" else {})}
+    return out
 def ok(schema, code="200", desc="OK", headers=None):
     r={"description":desc,"content":{"application/json":{"schema":schema}}}
     if headers: r["headers"]=headers
     return {code:r}
 def body(schema): return {"required":True,"content":{"application/json":{"schema":schema}}}
-idem={"name":"Idempotency-Key","in":"header","required":False,"schema":{"type":"string","maxLength":255},"description":"Retries with the same key and body get the first response (header Idempotent-Replayed: true); the same key with another body answers 422 IDEMPOTENCY_KEY_REUSED."}
+idem={"name":"Idempotency-Key","in":"header","required":False,"schema":{"type":"string","minLength":1,"maxLength":255},"description":"Honoured on this route. A key belongs to the credential that sends it and to this method and path: a retry with the same key and body by the same credential gets the first answer byte for byte (header Idempotent-Replayed: true); the same key with another body answers 422 IDEMPOTENCY_KEY_REUSED; another credential or route with the same key is a new request. Kept for 24 hours."}
 def pid(name="id"): return {"name":name,"in":"path","required":True,"schema":{"type":"string"}}
 pagep=[{"name":"limit","in":"query","schema":{"type":"integer","minimum":1,"maximum":100,"default":25}},{"name":"cursor","in":"query","schema":{"type":"string"}}]
 sec=[{"bearer":[]}]
 W=["400","401","403","413","422","503"]
-R=["400","401","503"]
+R=["400","401","403","503"]
 
-def crud(name, schema, draft, tag, filters=[]):
+def crud(name, schema, draft, tag, filters=[], conflicts=()):
     base=f"/v1/{name}"
     return {
       base: {
-        "post":{"tags":[tag],"operationId":f"create{schema}","summary":f"Create a {schema.lower()}","security":sec,"parameters":[idem],"requestBody":body(ref(draft)),"responses":{**ok(ref(schema),"201","Created"),**errors(*W)}},
+        "post":{"tags":[tag],"operationId":f"create{schema}","summary":f"Create a {schema.lower()}","security":sec,"parameters":[idem],"requestBody":body(ref(draft)),"responses":{**ok(ref(schema),"201","Created"),**errors(*W,*conflicts)}},
         "get":{"tags":[tag],"operationId":f"list{schema}s","summary":f"List {name}","security":sec,"parameters":pagep+filters,"responses":{**ok(page(schema)),**errors(*R)}},
       },
       base+"/{id}": {
-        "get":{"tags":[tag],"operationId":f"get{schema}","summary":f"Show a {schema.lower()}","security":sec,"parameters":[pid()],"responses":{**ok(ref(schema)),**errors("401","404","503")}},
-        "patch":{"tags":[tag],"operationId":f"update{schema}","summary":f"Update a {schema.lower()} (JSON Merge Patch: null removes a field)","security":sec,"parameters":[pid()],"requestBody":body(ref(draft)),"responses":{**ok(ref(schema)),**errors(*W,"404")}},
+        "get":{"tags":[tag],"operationId":f"get{schema}","summary":f"Show a {schema.lower()}","security":sec,"parameters":[pid()],"responses":{**ok(ref(schema)),**errors("401","403","404","503")}},
+        "patch":{"tags":[tag],"operationId":f"update{schema}","summary":f"Update a {schema.lower()} (JSON Merge Patch: null removes a field)","security":sec,"parameters":[pid()],"requestBody":body(ref(schema+"Patch")),"responses":{**ok(ref(schema)),**errors(*W,"404",*conflicts)}},
       }}
+
+def patch_of(draft, immutable=(), removable=()):
+    """A JSON Merge Patch body for a draft schema: every field optional; null removes the fields
+    that may be absent; fields fixed at creation are not listed (the server answers 422 IMMUTABLE_FIELD)."""
+    props={}
+    for k,v in draft["properties"].items():
+        if k in immutable: continue
+        v=dict(v)
+        if k in removable and "$ref" not in v:
+            t=v.get("type","object")
+            v["type"]=sorted(set(t if isinstance(t,list) else [t])|{"null"})
+        props[k]=v
+    return {"type":"object","additionalProperties":False,"properties":props,"description":"JSON Merge Patch (RFC 7396): only the fields to change; null removes an optional field."}
 
 limits_props={k:{"type":["integer","null"],"minimum":0,"description":"null = unlimited"} for k in ["maxWorkflows","executionsPerMonth","concurrentExecutions","requestsPerSecond"]}
 limitValue={"oneOf":[{"type":"integer","minimum":0},{"type":"string","const":"unlimited"}]}
@@ -117,21 +135,31 @@ schemas={
  "Lease":{"type":"object","properties":{"id":{"type":"string"},"accountId":{"type":"string"},"licenseId":{"type":"string"},"machineId":{"type":["string","null"]},"holder":{"type":["string","null"]},"expiresAt":dt,"createdAt":dt}},
  "TokenVerification":{"type":"object","required":["valid","code","message","claims","licenseStatus"],"properties":{"valid":{"type":"boolean"},"code":{"type":"string","enum":["VALID","TOKEN_INVALID","TOKEN_EXPIRED","TOKEN_REVOKED","MACHINE_DEACTIVATED"]},"message":{"type":"string"},"claims":{"type":["object","null"],"description":"The JWT payload as signed."},"licenseStatus":{"type":["string","null"]}}},
 }
+schemas["ProductPatch"]=patch_of(schemas["ProductDraft"],removable=("metadata",))
+schemas["PolicyPatch"]=patch_of(schemas["PolicyDraft"],immutable=("productId",),removable=("durationDays","maxMachines","entitlements","limits","maxClusters","maxNodesPerCluster","metadata"))
+schemas["CustomerPatch"]=patch_of(schemas["CustomerDraft"],removable=("email","metadata"))
+schemas["LicensePatch"]=schemas.pop("LicenseUpdate")
 paths={}
-paths.update(crud("products","Product","ProductDraft","Products"))
+paths.update(crud("products","Product","ProductDraft","Products",conflicts=("409:PRODUCT_CODE_TAKEN: another product of the account has this code",)))
 paths.update(crud("policies","Policy","PolicyDraft","Policies",[{"name":"productId","in":"query","schema":{"type":"string"}}]))
 paths.update(crud("customers","Customer","CustomerDraft","Customers",[{"name":"email","in":"query","schema":{"type":"string"}}]))
 lic=crud("licenses","License","LicenseDraft","Licenses",[{"name":n,"in":"query","schema":{"type":"string"}} for n in ["customerId","productId","policyId"]]+[{"name":"status","in":"query","schema":{"type":"string","enum":["active","suspended","expired","revoked"]}},{"name":"expiringBefore","in":"query","schema":{"type":"string","format":"date"},"description":"ISO 8601 date or time."}])
-lic["/v1/licenses/{id}"]["patch"]["requestBody"]=body(ref("LicenseUpdate"))
 lic["/v1/licenses"]["post"]["description"]="Issues a license and signs its key with the account's current signing key."
 paths.update(lic)
 paths["/v1/policies/presets/{preset}"]={"post":{"tags":["Policies"],"operationId":"applyPreset","summary":"Create a seed tier (community, professional, enterprise) for a product","security":sec,
   "parameters":[{"name":"preset","in":"path","required":True,"schema":{"type":"string","enum":["community","professional","enterprise"]}},idem],
   "requestBody":body({"type":"object","additionalProperties":False,"required":["productId"],"properties":{"productId":{"type":"string"}}}),"responses":{**ok(ref("Policy"),"201","Created"),**errors(*W,"404")}}}
-paths["/v1/licenses/{id}/actions/{action}"]={"post":{"tags":["Licenses"],"operationId":"licenseAction","summary":"Suspend, reinstate, renew, revoke or change the policy of a license",
-  "description":"An action the license's status forbids answers 409 with LICENSE_ALREADY_SUSPENDED, LICENSE_NOT_SUSPENDED, LICENSE_REVOKED, LICENSE_PERPETUAL or POLICY_UNCHANGED. change-policy takes {policyId}; the others take no body.",
-  "security":sec,"parameters":[pid(),{"name":"action","in":"path","required":True,"schema":{"type":"string","enum":["suspend","reinstate","renew","revoke","change-policy"]}},idem],
-  "requestBody":{"required":False,"content":{"application/json":{"schema":ref("ChangePolicy")}}},"responses":{**ok(ref("License")),**errors(*W,"404","409")}}}
+for action,summary,conflicts in [
+    ("suspend","Suspend a license: validations fail with SUSPENDED and machine tokens are revoked","409:LICENSE_ALREADY_SUSPENDED or LICENSE_REVOKED"),
+    ("reinstate","Reinstate a suspended license","409:LICENSE_NOT_SUSPENDED or LICENSE_REVOKED"),
+    ("renew","Renew a license for the policy's duration from its expiry (or from now, once expired)","409:LICENSE_PERPETUAL or LICENSE_REVOKED"),
+    ("revoke","Revoke a license for good; machine tokens are revoked","409:LICENSE_REVOKED"),
+    ("change-policy","Move a license to another policy of its product; machine tokens are revoked","409:POLICY_UNCHANGED or LICENSE_REVOKED")]:
+    op={"tags":["Licenses"],"operationId":"license"+"".join(w.capitalize() for w in action.split("-")),"summary":summary,"security":sec,"parameters":[pid(),idem],
+        "responses":{**ok(ref("License")),**errors(*W,"404",conflicts)}}
+    if action=="change-policy": op["requestBody"]=body(ref("ChangePolicy"))
+    else: op["description"]="Takes no body (an empty body or {} is accepted)."
+    paths[f"/v1/licenses/{{id}}/actions/{action}"]={"post":op}
 paths["/v1/licenses/{id}/validations"]={"get":{"tags":["Licenses"],"operationId":"listValidations","summary":"The license's validation log, newest first","security":sec,"parameters":[pid()]+pagep,"responses":{**ok(page("ValidationEvent")),**errors("400","401","404","503")}}}
 paths["/v1/licenses/validate"]={"post":{"tags":["Validation"],"operationId":"validateLicense","summary":"Validate a license key (no API token: the key is the credential)",
   "description":"Always 200 for a readable request: `valid` and `code` give the verdict, `reasons` every failing check. The body is signed: verify `Tollgate-Signature` with the key it names in /.well-known/jwks.json and check the echoed nonce.",
@@ -141,29 +169,32 @@ M=["400","401","403","404","409","413","422","503"]
 paths["/v1/machines"]={
  "post":{"tags":["Machines"],"operationId":"activateMachine","summary":"Activate a machine (license key or API token)",
   "description":"Errors: 403 SUSPENDED/EXPIRED/REVOKED, 409 FINGERPRINT_TAKEN/CLUSTER_DRAINING, 422 MACHINE_LIMIT_EXCEEDED/CLUSTER_LIMIT_EXCEEDED/NODE_LIMIT_EXCEEDED with `count` and `limit` in the error object.",
-  "security":sec_any,"parameters":[idem],"requestBody":body(ref("Activation")),"responses":{**ok(ref("MachineAnswer"),"201","Created"),**errors(*M)}},
+  "security":[{"bearer":[]},{"license":[]}],"parameters":[idem],"requestBody":body(ref("Activation")),"responses":{**ok(ref("MachineAnswer"),"201","Created"),**errors(*M)}},
  "get":{"tags":["Machines"],"operationId":"listMachines","summary":"List the account's machines","security":sec,"parameters":pagep+[{"name":"licenseId","in":"query","schema":{"type":"string"}},{"name":"state","in":"query","schema":{"type":"string","enum":["active","deactivated"]}}],"responses":{**ok(page("Machine")),**errors(*R)}}}
 paths["/v1/machines/{id}"]={
  "get":{"tags":["Machines"],"operationId":"getMachine","summary":"Show a machine (alive, dead or deactivated)","security":sec_any,"parameters":[pid()],"responses":{**ok(ref("Machine")),**errors("401","404","503")}},
- "delete":{"tags":["Machines"],"operationId":"deactivateMachine","summary":"Deactivate a machine (its own token, its license key, or an API token); its tokens are revoked","security":sec_any,"parameters":[pid()],"responses":{**ok(ref("Machine")),**errors("401","404","409","503")}}}
+ "delete":{"tags":["Machines"],"operationId":"deactivateMachine","summary":"Deactivate a machine (its own token, its license key, or an API token); its tokens are revoked",
+  "description":"Giving a seat back is always allowed: this is the one route where the machine's own token counts even after it was revoked (it must still be genuine and unexpired). 409 MACHINE_ALREADY_DEACTIVATED.",
+  "security":sec_any,"parameters":[pid()],"responses":{**ok(ref("Machine")),**errors("401","404","409","503")}}}
 paths["/v1/machines/{id}/heartbeat"]={"post":{"tags":["Machines"],"operationId":"heartbeat","summary":"Heartbeat: moves the deadline, answers the license status and a fresh token",
-  "description":"A machine token that is no longer current answers 401 TOKEN_REVOKED with `licenseStatus` in the error; TOKEN_EXPIRED when it expired. A culled machine comes back within the resurrection window; otherwise 409 MACHINE_DEACTIVATED.",
+  "description":"A machine token that is no longer current answers 401 TOKEN_REVOKED with `licenseStatus` in the error; TOKEN_EXPIRED when it expired. A culled machine comes back within the resurrection window; otherwise 409 MACHINE_DEACTIVATED. Idempotency-Key is ignored: a beat is safe to repeat, and each answers the current state with a fresh token.",
   "security":sec_any,"parameters":[pid()],"responses":{**ok(ref("MachineAnswer")),**errors(*M)}}}
-paths["/v1/machines/{id}/actions/check-out"]={"post":{"tags":["Offline"],"operationId":"checkOutMachine","summary":"A signed machine file for offline use","security":sec_any,"parameters":[pid()],
+paths["/v1/machines/{id}/actions/check-out"]={"post":{"tags":["Offline"],"operationId":"checkOutMachine","summary":"A signed machine file for offline use","security":sec_any,"parameters":[pid(),idem],
   "requestBody":{"required":False,"content":{"application/json":{"schema":ref("CheckOut")}}},"responses":{**ok(ref("LicenseFile"),"201","Created"),**errors(*M)}}}
-paths["/v1/licenses/{id}/actions/check-out"]={"post":{"tags":["Offline"],"operationId":"checkOutLicense","summary":"A signed license file for offline use","security":sec_any,"parameters":[pid()],
+paths["/v1/licenses/{id}/actions/check-out"]={"post":{"tags":["Offline"],"operationId":"checkOutLicense","summary":"A signed license file for offline use","security":sec_any,"parameters":[pid(),idem],
   "requestBody":{"required":False,"content":{"application/json":{"schema":ref("CheckOut")}}},"responses":{**ok(ref("LicenseFile"),"201","Created"),**errors(*M)}}}
 paths["/v1/licenses/{id}/machines"]={"get":{"tags":["Machines"],"operationId":"listLicenseMachines","summary":"A license's machines with alive/dead status and last heartbeat","security":sec_any,"parameters":[pid()]+pagep+[{"name":"state","in":"query","schema":{"type":"string","enum":["active","deactivated"]}}],"responses":{**ok(page("Machine")),**errors("400","401","404","503")}}}
 paths["/v1/machines/offline-activations"]={"post":{"tags":["Offline"],"operationId":"offlineActivation","summary":"Activate an air-gapped machine from its request block (the block's proof is the credential)",
-  "description":"201 with the machine file; 200 with a fresh file when the same request was already answered. 401 PROOF_INVALID, 422 REQUEST_MALFORMED/REQUEST_EXPIRED/REQUEST_IN_FUTURE, 409 REQUEST_USED, plus the activation errors.",
+  "description":"201 with the machine file; 200 with a fresh file when the same request was already answered (the block's nonce makes the route idempotent, so Idempotency-Key is ignored). 401 PROOF_INVALID, 422 REQUEST_MALFORMED/REQUEST_EXPIRED/REQUEST_IN_FUTURE, 409 REQUEST_USED, plus the activation errors.",
   "requestBody":body(ref("OfflineActivation")),"responses":{**ok(ref("OfflineActivationAnswer"),"201","Created"),**errors(*M)}}}
 paths["/v1/machines/offline-deactivations"]={"post":{"tags":["Offline"],"operationId":"offlineDeactivation","summary":"Free the seat named by an air-gapped machine's deactivation receipt",
+  "description":"Submitting a receipt again answers the same machine, so Idempotency-Key is ignored.",
   "requestBody":body(ref("OfflineDeactivation")),"responses":{**ok(ref("Machine")),**errors("400","401","404","413","422","503")}}}
 paths["/v1/licenses/{id}/leases"]={
- "post":{"tags":["Leases"],"operationId":"takeLease","summary":"Take a concurrentExecutions slot for a TTL","description":"422 CONCURRENCY_LIMIT_EXCEEDED with `count` and `limit` when every slot is held.","security":sec_any,"parameters":[pid()],
+ "post":{"tags":["Leases"],"operationId":"takeLease","summary":"Take a concurrentExecutions slot for a TTL","description":"422 CONCURRENCY_LIMIT_EXCEEDED with `count` and `limit` when every slot is held.","security":sec_any,"parameters":[pid(),idem],
   "requestBody":{"required":False,"content":{"application/json":{"schema":ref("LeaseRequest")}}},"responses":{**ok(ref("Lease"),"201","Created"),**errors(*M)}},
  "get":{"tags":["Leases"],"operationId":"listLeases","summary":"The license's unexpired leases","security":sec_any,"parameters":[pid()],"responses":{**ok(page("Lease")),**errors("401","404","503")}}}
-paths["/v1/licenses/{id}/leases/{lease}/actions/renew"]={"post":{"tags":["Leases"],"operationId":"renewLease","summary":"Extend a lease that has not expired (409 LEASE_EXPIRED otherwise)","security":sec_any,"parameters":[pid(),pid("lease")],
+paths["/v1/licenses/{id}/leases/{lease}/actions/renew"]={"post":{"tags":["Leases"],"operationId":"renewLease","summary":"Extend a lease that has not expired (409 LEASE_EXPIRED otherwise)","security":sec_any,"parameters":[pid(),pid("lease"),idem],
   "requestBody":{"required":False,"content":{"application/json":{"schema":{"type":"object","additionalProperties":False,"properties":{"ttlSeconds":{"type":"integer","minimum":10,"maximum":86400}}}}}},"responses":{**ok(ref("Lease")),**errors(*M)}}}
 paths["/v1/licenses/{id}/leases/{lease}"]={"delete":{"tags":["Leases"],"operationId":"releaseLease","summary":"Return a lease","security":sec_any,"parameters":[pid(),pid("lease")],"responses":{"204":{"description":"Returned"},**errors("401","404","503")}}}
 paths["/v1/tokens/verify"]={"post":{"tags":["Machines"],"operationId":"verifyToken","summary":"Whether an activation token is valid now (signature, expiry, and not revoked)",
@@ -171,8 +202,8 @@ paths["/v1/tokens/verify"]={"post":{"tags":["Machines"],"operationId":"verifyTok
 paths["/v1/audit-events"]={"get":{"tags":["Audit"],"operationId":"listAuditEvents","summary":"The account's audit log, newest first","security":sec,"parameters":pagep+[{"name":"objectId","in":"query","schema":{"type":"string"}}],"responses":{**ok(page("AuditEvent")),**errors(*R)}}}
 paths["/v1/audit-events/verify"]={"get":{"tags":["Audit"],"operationId":"verifyAuditChain","summary":"Recompute the hash chain and report the first broken entry","security":sec,"responses":{**ok(ref("AuditVerification")),**errors("401","503")}}}
 paths["/v1/keys"]={"get":{"tags":["Keys"],"operationId":"listKeys","summary":"The account's signing keys (public halves)","security":sec,"responses":{**ok(page("SigningKey")),**errors("401")}}}
-paths["/v1/keys/actions/rotate"]={"post":{"tags":["Keys"],"operationId":"rotateKey","summary":"Add a signing key; new licenses use it, old keys keep verifying","security":sec,"responses":{**ok(ref("SigningKey"),"201","Created"),**errors("401","403","409","422")}}}
-paths["/v1/keys/{kid}/actions/retire"]={"post":{"tags":["Keys"],"operationId":"retireKey","summary":"Retire a signing key: it stops signing and verifying","security":sec,"parameters":[pid("kid")],"responses":{**ok(ref("SigningKey")),**errors("401","403","404","409","422")}}}
+paths["/v1/keys/actions/rotate"]={"post":{"tags":["Keys"],"operationId":"rotateKey","summary":"Add a signing key; new licenses use it, old keys keep verifying","security":sec,"parameters":[idem],"responses":{**ok(ref("SigningKey"),"201","Created"),**errors("400","401","403","409:KEYS_MANAGED_BY_ENVIRONMENT: the keys come from TOLLGATE_SIGNING_KEYS","413","422","503")}}}
+paths["/v1/keys/{kid}/actions/retire"]={"post":{"tags":["Keys"],"operationId":"retireKey","summary":"Retire a signing key: it stops signing and verifying","security":sec,"parameters":[pid("kid"),idem],"responses":{**ok(ref("SigningKey")),**errors("400","401","403","404","409:KEY_ALREADY_RETIRED, KEY_IS_LAST or KEYS_MANAGED_BY_ENVIRONMENT","413","422","503")}}}
 paths["/.well-known/jwks.json"]={"get":{"tags":["Operations"],"operationId":"jwks","summary":"Live public signing keys (RFC 8037 OKP/Ed25519)","parameters":[{"name":"account","in":"query","schema":{"type":"string"},"description":"Only this account's keys."}],"responses":ok(ref("JWKS"))}}
 paths["/healthz"]={"get":{"tags":["Operations"],"operationId":"health","summary":"The process is alive","responses":ok(ref("Status"))}}
 paths["/readyz"]={"get":{"tags":["Operations"],"operationId":"ready","summary":"The database answers and takes writes","responses":{**ok(ref("Status")),"503":{"description":"The database does not answer, or refuses writes (read-only, full)","content":{"application/json":{"schema":ref("Status")}}}}}}

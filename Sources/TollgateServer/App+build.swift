@@ -13,6 +13,7 @@ struct AppServices: Sendable {
     let recorder: ValidationRecorder
     let sweeper: MachineSweeper
     let heartbeats: HeartbeatRecorder
+    let refusals: TokenRefusalLog
     let tokens: TokenService
     let licenseKeys: LicenseKeyVerifier
     let defaultAccount: Account
@@ -39,6 +40,9 @@ public struct BuiltApplication: Sendable {
 
     /// Writes queued validation logs now (tests and shutdown).
     public func flushValidationLog() async { await services.recorder.flush() }
+
+    /// Writes the queued audit samples of refused machine tokens now (tests and shutdown).
+    public func flushTokenRefusals() async { await services.refusals.flush() }
 
     /// Runs the machine sweep now, on the server's clock (tests; the server runs it every
     /// `sweepIntervalSeconds`). Returns how many machines died and how many drains ended.
@@ -70,17 +74,18 @@ public func buildApplication(
     let recorder = ValidationRecorder(
         store: store, interval: .milliseconds(configuration.validationLogFlushMilliseconds), logger: logger)
     let heartbeats = HeartbeatRecorder(store: store, interval: .milliseconds(configuration.validationLogFlushMilliseconds), logger: logger)
+    let refusals = TokenRefusalLog(store: store, clock: clock, interval: .milliseconds(configuration.validationLogFlushMilliseconds), logger: logger)
     let sweeper = MachineSweeper(
         store: store, heartbeats: heartbeats, clock: clock, interval: .seconds(configuration.sweepIntervalSeconds), logger: logger)
     let services = AppServices(
         configuration: configuration, store: store, keys: keys, clock: clock, recorder: recorder, sweeper: sweeper, heartbeats: heartbeats,
-        tokens: TokenService(keys: keys), licenseKeys: LicenseKeyVerifier(keys: keys), defaultAccount: defaultAccount)
+        refusals: refusals, tokens: TokenService(keys: keys), licenseKeys: LicenseKeyVerifier(keys: keys), defaultAccount: defaultAccount)
 
     let router = buildRouter(services)
     let application = Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Tollgate"),
-        services: [recorder, heartbeats, sweeper],
+        services: [recorder, heartbeats, refusals, sweeper],
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
         logger: logger)
     return BuiltApplication(application: application, defaultAccount: defaultAccount, generatedAdminToken: generatedToken, services: services)
@@ -91,7 +96,7 @@ func buildRouter(_ services: AppServices) -> Router<AppRequestContext> {
     _ = MetricsRegistry.shared
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: RequestMetricsMiddleware())
-    router.add(middleware: ErrorMiddleware(maxBodyBytes: services.configuration.maxBodyBytes))
+    router.add(middleware: ErrorMiddleware(maxBodyBytes: services.configuration.maxBodyBytes, refusals: services.refusals))
 
     let limits = BodyLimits(maxBodyBytes: services.configuration.maxBodyBytes)
     let writer = ChangeWriter(store: services.store, clock: services.clock)
@@ -103,7 +108,8 @@ func buildRouter(_ services: AppServices) -> Router<AppRequestContext> {
         limits: limits
     ).addRoutes(to: router)
     OfflineController(store: services.store, keys: services.keys, clock: services.clock, limits: limits).addRoutes(to: router)
-    TokenController(store: services.store, tokens: services.tokens, clock: services.clock, limits: limits).addRoutes(to: router)
+    TokenController(store: services.store, tokens: services.tokens, refusals: services.refusals, clock: services.clock, limits: limits)
+        .addRoutes(to: router)
 
     let authenticated = router.group("v1").add(
         middleware: AuthenticationMiddleware(store: services.store, tokens: services.tokens, licenseKeys: services.licenseKeys, clock: services.clock))
@@ -118,12 +124,12 @@ func buildRouter(_ services: AppServices) -> Router<AppRequestContext> {
     customers.addRoutes(to: v1)
     LicenseController(writer: writer, store: services.store, keys: services.keys, clock: services.clock, limits: limits).addRoutes(to: v1)
     AuditController(store: services.store).addRoutes(to: v1)
-    KeyController(keys: services.keys, store: services.store, clock: services.clock).addRoutes(to: v1)
+    KeyController(keys: services.keys, writer: writer).addRoutes(to: v1)
     MachineController(
         writer: writer, store: services.store, keys: services.keys, tokens: services.tokens, heartbeats: services.heartbeats,
         clock: services.clock, limits: limits
     ).addRoutes(to: machineRoutes, admin: v1)
-    LeaseController(store: services.store, clock: services.clock, limits: limits).addRoutes(to: machineRoutes)
+    LeaseController(writer: writer, store: services.store, clock: services.clock, limits: limits).addRoutes(to: machineRoutes)
     return router
 }
 

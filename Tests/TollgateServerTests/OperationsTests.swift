@@ -26,14 +26,17 @@ import TollgateCore
         }
     }
 
-    @Test func readinessGoesRedWhenTheDatabaseIsGone() async throws {
+    @Test func aGoneDatabaseAnswers503WithRetryAfter() async throws {
         let app = try await TestApp.make()
         try await app.run { client in
             try await app.built.services.store.database.close()
             let reply = try await client.send(.get, "/readyz", token: nil)
             #expect(reply.status == 503 && reply.header("Retry-After") == "2")
+            // As the README promises: 503 with Retry-After, in the one error shape.
             let write = try await client.send(.post, "/v1/customers", ["name": "x"])
-            #expect(write.status >= 500)
+            #expect(write.status == 503 && write.header("Retry-After") == "2" && write.errorCode == "STORE_UNAVAILABLE", "\(write.status) \(write.text)")
+            let read = try await client.send(.get, "/v1/customers")
+            #expect(read.status == 503 && read.header("Retry-After") == "2", "\(read.status) \(read.text)")
         }
     }
 

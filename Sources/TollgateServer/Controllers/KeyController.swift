@@ -5,10 +5,14 @@ import TollgateStore
 
 /// The account's signing keys: list, rotate (a new key signs from now on; old keys keep
 /// verifying) and retire (a key stops verifying).
+///
+/// Both changes run inside the write transaction that audits them, through ``ChangeWriter``, so
+/// they honour `Idempotency-Key` and serialize with each other (twenty retries of one rotation
+/// make one key). The key file is written before that transaction commits; should the commit
+/// fail, the key exists without its audit entry, and a retry rotates again.
 struct KeyController: Sendable {
     let keys: KeyService
-    let store: Store
-    let clock: any TollgateClock
+    let writer: ChangeWriter
 
     /// A signing key as the API shows it: never the private half.
     struct View: Codable, Sendable {
@@ -33,31 +37,31 @@ struct KeyController: Sendable {
             return try Response.json(PageBody(data: ring.all(accountId: context.accountId).map { view($0, current: current) }, nextCursor: nil))
         }
         group.post("keys/actions/rotate") { request, context in
-            _ = try await JSONBody.read(request, limit: 1024, allowedFields: [], requireBody: false)
-            let now = clock.now()
-            let key = try keys.rotate(accountId: context.accountId, now: now)
-            let shown = view(key, current: key.id)
-            try await audit(context, action: "signing_key.rotated", key: shown, now: now)
-            return try Response.json(status: .created, shown)
+            let body = try await JSONBody.read(request, limit: 1024, allowedFields: [], requireBody: false)
+            let (accountId, actor) = (context.accountId, context.actor)
+            return try await writer.perform(request: request, context: context, body: body, status: .created) { session, now in
+                let key = try keys.rotate(accountId: accountId, now: now)
+                let shown = view(key, current: key.id)
+                try Self.audit(session, accountId: accountId, actor: actor, action: "signing_key.rotated", key: shown, now: now)
+                return shown
+            }
         }
         group.post("keys/:kid/actions/retire") { request, context in
-            _ = try await JSONBody.read(request, limit: 1024, allowedFields: [], requireBody: false)
-            let now = clock.now()
+            let body = try await JSONBody.read(request, limit: 1024, allowedFields: [], requireBody: false)
             let kid = try context.parameters.require("kid")
-            let key = try keys.retire(id: kid, accountId: context.accountId, now: now)
-            let shown = view(key, current: keys.snapshot.current(accountId: context.accountId)?.id)
-            try await audit(context, action: "signing_key.retired", key: shown, now: now)
-            return try Response.json(shown)
+            let (accountId, actor) = (context.accountId, context.actor)
+            return try await writer.perform(request: request, context: context, body: body, status: .ok) { session, now in
+                let key = try keys.retire(id: kid, accountId: accountId, now: now)
+                let shown = view(key, current: keys.snapshot.current(accountId: accountId)?.id)
+                try Self.audit(session, accountId: accountId, actor: actor, action: "signing_key.retired", key: shown, now: now)
+                return shown
+            }
         }
     }
 
-    private func audit(_ context: AuthenticatedContext, action: String, key: View, now: Date) async throws {
-        let accountId = context.accountId
-        let actor = context.actor
-        _ = try await store.write { session in
-            try session.audit.record(
-                accountId: accountId, actor: actor, action: action, objectType: "signing_key", objectId: key.kid,
-                before: nil as View?, after: key, at: now)
-        }
+    private static func audit(_ session: StoreSession, accountId: String, actor: String, action: String, key: View, now: Date) throws {
+        try session.audit.record(
+            accountId: accountId, actor: actor, action: action, objectType: "signing_key", objectId: key.kid,
+            before: nil as View?, after: key, at: now)
     }
 }

@@ -20,7 +20,10 @@ struct LicenseController: Sendable {
         group.get("licenses") { request, context in try await list(request, context) }
         group.get("licenses/:id") { request, context in try await show(request, context) }
         group.patch("licenses/:id") { request, context in try await update(request, context) }
-        group.post("licenses/:id/actions/:action") { request, context in try await act(request, context) }
+        // One route per action, so that each has its own entry (and body, or none) in the API document.
+        for action in ActionName.allCases {
+            group.post(RouterPath("licenses/:id/actions/\(action.rawValue)")) { request, context in try await act(action, request, context) }
+        }
         group.get("licenses/:id/validations") { request, context in try await validations(request, context) }
     }
 
@@ -155,12 +158,8 @@ struct LicenseController: Sendable {
         case changePolicy = "change-policy"
     }
 
-    func act(_ request: Request, _ context: AuthenticatedContext) async throws -> Response {
+    func act(_ name: ActionName, _ request: Request, _ context: AuthenticatedContext) async throws -> Response {
         let id = try context.parameters.require("id")
-        let actionText = try context.parameters.require("action")
-        guard let name = ActionName(rawValue: actionText) else {
-            throw TollgateError.notFound(resource: "license action", id: actionText)
-        }
         let body = try await JSONBody.read(
             request, limit: limits.maxBodyBytes, allowedFields: name == .changePolicy ? ["policyId"] : [], requireBody: name == .changePolicy)
         struct ChangePolicy: Decodable { var policyId: String }

@@ -611,35 +611,6 @@ enum OpenAPIDocument {
      }
     }
    },
-   "LicenseUpdate": {
-    "type": "object",
-    "additionalProperties": false,
-    "properties": {
-     "expiresAt": {
-      "type": [
-       "string",
-       "null"
-      ],
-      "format": "date-time"
-     },
-     "limitOverrides": {
-      "$ref": "#/components/schemas/LimitOverrides"
-     },
-     "entitlements": {
-      "type": "array",
-      "items": {
-       "type": "string"
-      }
-     },
-     "metadata": {
-      "type": "object",
-      "additionalProperties": {
-       "type": "string"
-      },
-      "maxProperties": 50
-     }
-    }
-   },
    "License": {
     "type": "object",
     "properties": {
@@ -1522,6 +1493,226 @@ enum OpenAPIDocument {
       ]
      }
     }
+   },
+   "ProductPatch": {
+    "type": "object",
+    "additionalProperties": false,
+    "properties": {
+     "code": {
+      "type": "string",
+      "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$"
+     },
+     "name": {
+      "type": "string",
+      "maxLength": 200
+     },
+     "metadata": {
+      "type": [
+       "null",
+       "object"
+      ],
+      "additionalProperties": {
+       "type": "string"
+      },
+      "maxProperties": 50
+     }
+    },
+    "description": "JSON Merge Patch (RFC 7396): only the fields to change; null removes an optional field."
+   },
+   "PolicyPatch": {
+    "type": "object",
+    "additionalProperties": false,
+    "properties": {
+     "name": {
+      "type": "string",
+      "description": "The tier name validation reports."
+     },
+     "durationDays": {
+      "type": [
+       "integer",
+       "null"
+      ],
+      "minimum": 1,
+      "description": "Omit for perpetual."
+     },
+     "machineBinding": {
+      "type": "string",
+      "enum": [
+       "node-locked",
+       "floating"
+      ],
+      "default": "floating"
+     },
+     "maxMachines": {
+      "type": [
+       "integer",
+       "null"
+      ],
+      "minimum": 1
+     },
+     "entitlements": {
+      "type": [
+       "array",
+       "null"
+      ],
+      "items": {
+       "type": "string"
+      },
+      "description": "Feature codes; * grants all."
+     },
+     "limits": {
+      "$ref": "#/components/schemas/UsageLimits"
+     },
+     "cloudDeployment": {
+      "type": "boolean",
+      "default": false
+     },
+     "gracePeriodDays": {
+      "type": "integer",
+      "minimum": 0,
+      "default": 0
+     },
+     "offlineGraceDays": {
+      "type": "integer",
+      "minimum": 0,
+      "default": 30
+     },
+     "expirationStrategy": {
+      "type": "string",
+      "enum": [
+       "restrict-access",
+       "keep-read-only",
+       "revoke"
+      ],
+      "default": "restrict-access"
+     },
+     "maxClusters": {
+      "type": [
+       "integer",
+       "null"
+      ],
+      "minimum": 1,
+      "description": "Clusters a license runs in at once; null = 1 once a machine names a cluster."
+     },
+     "maxNodesPerCluster": {
+      "type": [
+       "integer",
+       "null"
+      ],
+      "minimum": 1
+     },
+     "clusterDrainSeconds": {
+      "type": "integer",
+      "minimum": 0,
+      "maximum": 2592000,
+      "default": 3600,
+      "description": "How long a replaced cluster keeps running."
+     },
+     "requireHeartbeat": {
+      "type": "boolean",
+      "default": true
+     },
+     "heartbeatIntervalSeconds": {
+      "type": "integer",
+      "minimum": 60,
+      "maximum": 604800,
+      "default": 600
+     },
+     "heartbeatGraceSeconds": {
+      "type": "integer",
+      "minimum": 0,
+      "maximum": 604800,
+      "default": 120
+     },
+     "resurrectionWindowSeconds": {
+      "type": "integer",
+      "minimum": 0,
+      "maximum": 2592000,
+      "default": 3600,
+      "description": "After its death, a beat within this window brings a culled machine back."
+     },
+     "deadMachineStrategy": {
+      "type": "string",
+      "enum": [
+       "deactivate",
+       "keep"
+      ],
+      "default": "deactivate"
+     },
+     "tokenLifetimeMinutes": {
+      "type": "integer",
+      "minimum": 5,
+      "maximum": 60,
+      "default": 15
+     },
+     "metadata": {
+      "type": [
+       "null",
+       "object"
+      ],
+      "additionalProperties": {
+       "type": "string"
+      },
+      "maxProperties": 50
+     }
+    },
+    "description": "JSON Merge Patch (RFC 7396): only the fields to change; null removes an optional field."
+   },
+   "CustomerPatch": {
+    "type": "object",
+    "additionalProperties": false,
+    "properties": {
+     "name": {
+      "type": "string"
+     },
+     "email": {
+      "type": [
+       "null",
+       "string"
+      ],
+      "format": "email"
+     },
+     "metadata": {
+      "type": [
+       "null",
+       "object"
+      ],
+      "additionalProperties": {
+       "type": "string"
+      },
+      "maxProperties": 50
+     }
+    },
+    "description": "JSON Merge Patch (RFC 7396): only the fields to change; null removes an optional field."
+   },
+   "LicensePatch": {
+    "type": "object",
+    "additionalProperties": false,
+    "properties": {
+     "expiresAt": {
+      "type": [
+       "string",
+       "null"
+      ],
+      "format": "date-time"
+     },
+     "limitOverrides": {
+      "$ref": "#/components/schemas/LimitOverrides"
+     },
+     "entitlements": {
+      "type": "array",
+      "items": {
+       "type": "string"
+      }
+     },
+     "metadata": {
+      "type": "object",
+      "additionalProperties": {
+       "type": "string"
+      },
+      "maxProperties": 50
+     }
+    }
    }
   }
  },
@@ -1730,7 +1921,17 @@ enum OpenAPIDocument {
       }
      },
      "401": {
-      "description": "Missing or invalid API token",
+      "description": "Missing or invalid credential; for a machine token TOKEN_EXPIRED, or TOKEN_REVOKED with licenseStatus",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "403": {
+      "description": "Read-only token used for a change, or a credential this route does not take",
       "content": {
        "application/json": {
         "schema": {
@@ -1745,6 +1946,14 @@ enum OpenAPIDocument {
        "application/json": {
         "schema": {
          "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "headers": {
+       "Retry-After": {
+        "description": "Seconds to wait before retrying.",
+        "schema": {
+         "type": "integer"
         }
        }
       }
@@ -1776,7 +1985,7 @@ enum OpenAPIDocument {
       }
      },
      "401": {
-      "description": "Missing or invalid API token",
+      "description": "Missing or invalid credential; for a machine token TOKEN_EXPIRED, or TOKEN_REVOKED with licenseStatus",
       "content": {
        "application/json": {
         "schema": {
@@ -1791,6 +2000,14 @@ enum OpenAPIDocument {
        "application/json": {
         "schema": {
          "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "headers": {
+       "Retry-After": {
+        "description": "Seconds to wait before retrying.",
+        "schema": {
+         "type": "integer"
         }
        }
       }
@@ -1817,9 +2034,10 @@ enum OpenAPIDocument {
       "required": false,
       "schema": {
        "type": "string",
+       "minLength": 1,
        "maxLength": 255
       },
-      "description": "Retries with the same key and body get the first response (header Idempotent-Replayed: true); the same key with another body answers 422 IDEMPOTENCY_KEY_REUSED."
+      "description": "Honoured on this route. A key belongs to the credential that sends it and to this method and path: a retry with the same key and body by the same credential gets the first answer byte for byte (header Idempotent-Replayed: true); the same key with another body answers 422 IDEMPOTENCY_KEY_REUSED; another credential or route with the same key is a new request. Kept for 24 hours."
      }
     ],
     "requestBody": {
@@ -1854,7 +2072,7 @@ enum OpenAPIDocument {
       }
      },
      "401": {
-      "description": "Missing or invalid API token",
+      "description": "Missing or invalid credential; for a machine token TOKEN_EXPIRED, or TOKEN_REVOKED with licenseStatus",
       "content": {
        "application/json": {
         "schema": {
@@ -1864,7 +2082,7 @@ enum OpenAPIDocument {
       }
      },
      "403": {
-      "description": "Read-only token used for a change",
+      "description": "Read-only token used for a change, or a credential this route does not take",
       "content": {
        "application/json": {
         "schema": {
@@ -1899,6 +2117,14 @@ enum OpenAPIDocument {
        "application/json": {
         "schema": {
          "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "headers": {
+       "Retry-After": {
+        "description": "Seconds to wait before retrying.",
+        "schema": {
+         "type": "integer"
         }
        }
       }
@@ -1983,7 +2209,17 @@ enum OpenAPIDocument {
       }
      },
      "401": {
-      "description": "Missing or invalid API token",
+      "description": "Missing or invalid credential; for a machine token TOKEN_EXPIRED, or TOKEN_REVOKED with licenseStatus",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "403": {
+      "description": "Read-only token used for a change, or a credential this route does not take",
       "content": {
        "application/json": {
         "schema": {
@@ -1998,6 +2234,14 @@ enum OpenAPIDocument {
        "application/json": {
         "schema": {
          "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "headers": {
+       "Retry-After": {
+        "description": "Seconds to wait before retrying.",
+        "schema": {
+         "type": "integer"
         }
        }
       }
@@ -2039,7 +2283,17 @@ enum OpenAPIDocument {
       }
      },
      "401": {
-      "description": "Missing or invalid API token",
+      "description": "Missing or invalid credential; for a machine token TOKEN_EXPIRED, or TOKEN_REVOKED with licenseStatus",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "403": {
+      "description": "Read-only token used for a change, or a credential this route does not take",
       "content": {
        "application/json": {
         "schema": {
@@ -2064,6 +2318,14 @@ enum OpenAPIDocument {
        "application/json": {
         "schema": {
          "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "headers": {
+       "Retry-After": {
+        "description": "Seconds to wait before retrying.",
+        "schema": {
+         "type": "integer"
         }
        }
       }
@@ -2096,7 +2358,7 @@ enum OpenAPIDocument {
      "content": {
       "application/json": {
        "schema": {
-        "$ref": "#/components/schemas/CustomerDraft"
+        "$ref": "#/components/schemas/CustomerPatch"
        }
       }
      }
@@ -2123,7 +2385,7 @@ enum OpenAPIDocument {
       }
      },
      "401": {
-      "description": "Missing or invalid API token",
+      "description": "Missing or invalid credential; for a machine token TOKEN_EXPIRED, or TOKEN_REVOKED with licenseStatus",
       "content": {
        "application/json": {
         "schema": {
@@ -2133,7 +2395,7 @@ enum OpenAPIDocument {
       }
      },
      "403": {
-      "description": "Read-only token used for a change",
+      "description": "Read-only token used for a change, or a credential this route does not take",
       "content": {
        "application/json": {
         "schema": {
@@ -2168,6 +2430,14 @@ enum OpenAPIDocument {
        "application/json": {
         "schema": {
          "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "headers": {
+       "Retry-After": {
+        "description": "Seconds to wait before retrying.",
+        "schema": {
+         "type": "integer"
         }
        }
       }
@@ -2228,7 +2498,7 @@ enum OpenAPIDocument {
       }
      },
      "401": {
-      "description": "Missing or invalid API token",
+      "description": "Missing or invalid credential; for a machine token TOKEN_EXPIRED, or TOKEN_REVOKED with licenseStatus",
       "content": {
        "application/json": {
         "schema": {
@@ -2252,158 +2522,6 @@ enum OpenAPIDocument {
       "bearer": []
      }
     ],
-    "responses": {
-     "201": {
-      "description": "Created",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/SigningKey"
-        }
-       }
-      }
-     },
-     "401": {
-      "description": "Missing or invalid API token",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      }
-     },
-     "403": {
-      "description": "Read-only token used for a change",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      }
-     },
-     "409": {
-      "description": "The object's state forbids this",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      }
-     },
-     "422": {
-      "description": "A field is missing, of the wrong type, unknown or out of range",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      }
-     }
-    }
-   }
-  },
-  "/v1/keys/{kid}/actions/retire": {
-   "post": {
-    "tags": [
-     "Keys"
-    ],
-    "operationId": "retireKey",
-    "summary": "Retire a signing key: it stops signing and verifying",
-    "security": [
-     {
-      "bearer": []
-     }
-    ],
-    "parameters": [
-     {
-      "name": "kid",
-      "in": "path",
-      "required": true,
-      "schema": {
-       "type": "string"
-      }
-     }
-    ],
-    "responses": {
-     "200": {
-      "description": "OK",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/SigningKey"
-        }
-       }
-      }
-     },
-     "401": {
-      "description": "Missing or invalid API token",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      }
-     },
-     "403": {
-      "description": "Read-only token used for a change",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      }
-     },
-     "404": {
-      "description": "Not found in this account",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      }
-     },
-     "409": {
-      "description": "The object's state forbids this",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      }
-     },
-     "422": {
-      "description": "A field is missing, of the wrong type, unknown or out of range",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      }
-     }
-    }
-   }
-  },
-  "/v1/licenses": {
-   "post": {
-    "tags": [
-     "Licenses"
-    ],
-    "operationId": "createLicense",
-    "summary": "Create a license",
-    "security": [
-     {
-      "bearer": []
-     }
-    ],
     "parameters": [
      {
       "name": "Idempotency-Key",
@@ -2411,28 +2529,19 @@ enum OpenAPIDocument {
       "required": false,
       "schema": {
        "type": "string",
+       "minLength": 1,
        "maxLength": 255
       },
-      "description": "Retries with the same key and body get the first response (header Idempotent-Replayed: true); the same key with another body answers 422 IDEMPOTENCY_KEY_REUSED."
+      "description": "Honoured on this route. A key belongs to the credential that sends it and to this method and path: a retry with the same key and body by the same credential gets the first answer byte for byte (header Idempotent-Replayed: true); the same key with another body answers 422 IDEMPOTENCY_KEY_REUSED; another credential or route with the same key is a new request. Kept for 24 hours."
      }
     ],
-    "requestBody": {
-     "required": true,
-     "content": {
-      "application/json": {
-       "schema": {
-        "$ref": "#/components/schemas/LicenseDraft"
-       }
-      }
-     }
-    },
     "responses": {
      "201": {
       "description": "Created",
       "content": {
        "application/json": {
         "schema": {
-         "$ref": "#/components/schemas/License"
+         "$ref": "#/components/schemas/SigningKey"
         }
        }
       }
@@ -2448,7 +2557,7 @@ enum OpenAPIDocument {
       }
      },
      "401": {
-      "description": "Missing or invalid API token",
+      "description": "Missing or invalid credential; for a machine token TOKEN_EXPIRED, or TOKEN_REVOKED with licenseStatus",
       "content": {
        "application/json": {
         "schema": {
@@ -2458,7 +2567,17 @@ enum OpenAPIDocument {
       }
      },
      "403": {
-      "description": "Read-only token used for a change",
+      "description": "Read-only token used for a change, or a credential this route does not take",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "409": {
+      "description": "KEYS_MANAGED_BY_ENVIRONMENT: the keys come from TOLLGATE_SIGNING_KEYS",
       "content": {
        "application/json": {
         "schema": {
@@ -2493,6 +2612,266 @@ enum OpenAPIDocument {
        "application/json": {
         "schema": {
          "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "headers": {
+       "Retry-After": {
+        "description": "Seconds to wait before retrying.",
+        "schema": {
+         "type": "integer"
+        }
+       }
+      }
+     }
+    }
+   }
+  },
+  "/v1/keys/{kid}/actions/retire": {
+   "post": {
+    "tags": [
+     "Keys"
+    ],
+    "operationId": "retireKey",
+    "summary": "Retire a signing key: it stops signing and verifying",
+    "security": [
+     {
+      "bearer": []
+     }
+    ],
+    "parameters": [
+     {
+      "name": "kid",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string"
+      }
+     },
+     {
+      "name": "Idempotency-Key",
+      "in": "header",
+      "required": false,
+      "schema": {
+       "type": "string",
+       "minLength": 1,
+       "maxLength": 255
+      },
+      "description": "Honoured on this route. A key belongs to the credential that sends it and to this method and path: a retry with the same key and body by the same credential gets the first answer byte for byte (header Idempotent-Replayed: true); the same key with another body answers 422 IDEMPOTENCY_KEY_REUSED; another credential or route with the same key is a new request. Kept for 24 hours."
+     }
+    ],
+    "responses": {
+     "200": {
+      "description": "OK",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/SigningKey"
+        }
+       }
+      }
+     },
+     "400": {
+      "description": "Malformed JSON or query parameter",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "401": {
+      "description": "Missing or invalid credential; for a machine token TOKEN_EXPIRED, or TOKEN_REVOKED with licenseStatus",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "403": {
+      "description": "Read-only token used for a change, or a credential this route does not take",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "404": {
+      "description": "Not found in this account",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "409": {
+      "description": "KEY_ALREADY_RETIRED, KEY_IS_LAST or KEYS_MANAGED_BY_ENVIRONMENT",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "413": {
+      "description": "Body larger than the limit",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "422": {
+      "description": "A field is missing, of the wrong type, unknown or out of range",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "503": {
+      "description": "The database is unavailable; retry after Retry-After seconds",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "headers": {
+       "Retry-After": {
+        "description": "Seconds to wait before retrying.",
+        "schema": {
+         "type": "integer"
+        }
+       }
+      }
+     }
+    }
+   }
+  },
+  "/v1/licenses": {
+   "post": {
+    "tags": [
+     "Licenses"
+    ],
+    "operationId": "createLicense",
+    "summary": "Create a license",
+    "security": [
+     {
+      "bearer": []
+     }
+    ],
+    "parameters": [
+     {
+      "name": "Idempotency-Key",
+      "in": "header",
+      "required": false,
+      "schema": {
+       "type": "string",
+       "minLength": 1,
+       "maxLength": 255
+      },
+      "description": "Honoured on this route. A key belongs to the credential that sends it and to this method and path: a retry with the same key and body by the same credential gets the first answer byte for byte (header Idempotent-Replayed: true); the same key with another body answers 422 IDEMPOTENCY_KEY_REUSED; another credential or route with the same key is a new request. Kept for 24 hours."
+     }
+    ],
+    "requestBody": {
+     "required": true,
+     "content": {
+      "application/json": {
+       "schema": {
+        "$ref": "#/components/schemas/LicenseDraft"
+       }
+      }
+     }
+    },
+    "responses": {
+     "201": {
+      "description": "Created",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/License"
+        }
+       }
+      }
+     },
+     "400": {
+      "description": "Malformed JSON or query parameter",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "401": {
+      "description": "Missing or invalid credential; for a machine token TOKEN_EXPIRED, or TOKEN_REVOKED with licenseStatus",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "403": {
+      "description": "Read-only token used for a change, or a credential this route does not take",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "413": {
+      "description": "Body larger than the limit",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "422": {
+      "description": "A field is missing, of the wrong type, unknown or out of range",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "503": {
+      "description": "The database is unavailable; retry after Retry-After seconds",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "headers": {
+       "Retry-After": {
+        "description": "Seconds to wait before retrying.",
+        "schema": {
+         "type": "integer"
         }
        }
       }
@@ -2614,7 +2993,17 @@ enum OpenAPIDocument {
       }
      },
      "401": {
-      "description": "Missing or invalid API token",
+      "description": "Missing or invalid credential; for a machine token TOKEN_EXPIRED, or TOKEN_REVOKED with licenseStatus",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "403": {
+      "description": "Read-only token used for a change, or a credential this route does not take",
       "content": {
        "application/json": {
         "schema": {
@@ -2629,6 +3018,14 @@ enum OpenAPIDocument {
        "application/json": {
         "schema": {
          "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "headers": {
+       "Retry-After": {
+        "description": "Seconds to wait before retrying.",
+        "schema": {
+         "type": "integer"
         }
        }
       }
@@ -2711,6 +3108,14 @@ enum OpenAPIDocument {
          "$ref": "#/components/schemas/Error"
         }
        }
+      },
+      "headers": {
+       "Retry-After": {
+        "description": "Seconds to wait before retrying.",
+        "schema": {
+         "type": "integer"
+        }
+       }
       }
      }
     }
@@ -2750,7 +3155,17 @@ enum OpenAPIDocument {
       }
      },
      "401": {
-      "description": "Missing or invalid API token",
+      "description": "Missing or invalid credential; for a machine token TOKEN_EXPIRED, or TOKEN_REVOKED with licenseStatus",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "403": {
+      "description": "Read-only token used for a change, or a credential this route does not take",
       "content": {
        "application/json": {
         "schema": {
@@ -2775,6 +3190,14 @@ enum OpenAPIDocument {
        "application/json": {
         "schema": {
          "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "headers": {
+       "Retry-After": {
+        "description": "Seconds to wait before retrying.",
+        "schema": {
+         "type": "integer"
         }
        }
       }
@@ -2807,7 +3230,7 @@ enum OpenAPIDocument {
      "content": {
       "application/json": {
        "schema": {
-        "$ref": "#/components/schemas/LicenseUpdate"
+        "$ref": "#/components/schemas/LicensePatch"
        }
       }
      }
@@ -2834,7 +3257,7 @@ enum OpenAPIDocument {
       }
      },
      "401": {
-      "description": "Missing or invalid API token",
+      "description": "Missing or invalid credential; for a machine token TOKEN_EXPIRED, or TOKEN_REVOKED with licenseStatus",
       "content": {
        "application/json": {
         "schema": {
@@ -2844,7 +3267,7 @@ enum OpenAPIDocument {
       }
      },
      "403": {
-      "description": "Read-only token used for a change",
+      "description": "Read-only token used for a change, or a credential this route does not take",
       "content": {
        "application/json": {
         "schema": {
@@ -2881,6 +3304,14 @@ enum OpenAPIDocument {
          "$ref": "#/components/schemas/Error"
         }
        }
+      },
+      "headers": {
+       "Retry-After": {
+        "description": "Seconds to wait before retrying.",
+        "schema": {
+         "type": "integer"
+        }
+       }
       }
      },
      "404": {
@@ -2890,6 +3321,151 @@ enum OpenAPIDocument {
         "schema": {
          "$ref": "#/components/schemas/Error"
         }
+       }
+      }
+     }
+    }
+   }
+  },
+  "/v1/licenses/{id}/actions/change-policy": {
+   "post": {
+    "tags": [
+     "Licenses"
+    ],
+    "operationId": "licenseChangePolicy",
+    "summary": "Move a license to another policy of its product; machine tokens are revoked",
+    "security": [
+     {
+      "bearer": []
+     }
+    ],
+    "parameters": [
+     {
+      "name": "id",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string"
+      }
+     },
+     {
+      "name": "Idempotency-Key",
+      "in": "header",
+      "required": false,
+      "schema": {
+       "type": "string",
+       "minLength": 1,
+       "maxLength": 255
+      },
+      "description": "Honoured on this route. A key belongs to the credential that sends it and to this method and path: a retry with the same key and body by the same credential gets the first answer byte for byte (header Idempotent-Replayed: true); the same key with another body answers 422 IDEMPOTENCY_KEY_REUSED; another credential or route with the same key is a new request. Kept for 24 hours."
+     }
+    ],
+    "responses": {
+     "200": {
+      "description": "OK",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/License"
+        }
+       }
+      }
+     },
+     "400": {
+      "description": "Malformed JSON or query parameter",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "401": {
+      "description": "Missing or invalid credential; for a machine token TOKEN_EXPIRED, or TOKEN_REVOKED with licenseStatus",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "403": {
+      "description": "Read-only token used for a change, or a credential this route does not take",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "413": {
+      "description": "Body larger than the limit",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "422": {
+      "description": "A field is missing, of the wrong type, unknown or out of range",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "503": {
+      "description": "The database is unavailable; retry after Retry-After seconds",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "headers": {
+       "Retry-After": {
+        "description": "Seconds to wait before retrying.",
+        "schema": {
+         "type": "integer"
+        }
+       }
+      }
+     },
+     "404": {
+      "description": "Not found in this account",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "409": {
+      "description": "POLICY_UNCHANGED or LICENSE_REVOKED",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     }
+    },
+    "requestBody": {
+     "required": true,
+     "content": {
+      "application/json": {
+       "schema": {
+        "$ref": "#/components/schemas/ChangePolicy"
        }
       }
      }
@@ -2922,6 +3498,17 @@ enum OpenAPIDocument {
       "schema": {
        "type": "string"
       }
+     },
+     {
+      "name": "Idempotency-Key",
+      "in": "header",
+      "required": false,
+      "schema": {
+       "type": "string",
+       "minLength": 1,
+       "maxLength": 255
+      },
+      "description": "Honoured on this route. A key belongs to the credential that sends it and to this method and path: a retry with the same key and body by the same credential gets the first answer byte for byte (header Idempotent-Replayed: true); the same key with another body answers 422 IDEMPOTENCY_KEY_REUSED; another credential or route with the same key is a new request. Kept for 24 hours."
      }
     ],
     "requestBody": {
@@ -2956,7 +3543,7 @@ enum OpenAPIDocument {
       }
      },
      "401": {
-      "description": "Missing or invalid API token",
+      "description": "Missing or invalid credential; for a machine token TOKEN_EXPIRED, or TOKEN_REVOKED with licenseStatus",
       "content": {
        "application/json": {
         "schema": {
@@ -2966,7 +3553,7 @@ enum OpenAPIDocument {
       }
      },
      "403": {
-      "description": "Read-only token used for a change",
+      "description": "Read-only token used for a change, or a credential this route does not take",
       "content": {
        "application/json": {
         "schema": {
@@ -3023,19 +3610,26 @@ enum OpenAPIDocument {
          "$ref": "#/components/schemas/Error"
         }
        }
+      },
+      "headers": {
+       "Retry-After": {
+        "description": "Seconds to wait before retrying.",
+        "schema": {
+         "type": "integer"
+        }
+       }
       }
      }
     }
    }
   },
-  "/v1/licenses/{id}/actions/{action}": {
+  "/v1/licenses/{id}/actions/reinstate": {
    "post": {
     "tags": [
      "Licenses"
     ],
-    "operationId": "licenseAction",
-    "summary": "Suspend, reinstate, renew, revoke or change the policy of a license",
-    "description": "An action the license's status forbids answers 409 with LICENSE_ALREADY_SUSPENDED, LICENSE_NOT_SUSPENDED, LICENSE_REVOKED, LICENSE_PERPETUAL or POLICY_UNCHANGED. change-policy takes {policyId}; the others take no body.",
+    "operationId": "licenseReinstate",
+    "summary": "Reinstate a suspended license",
     "security": [
      {
       "bearer": []
@@ -3051,41 +3645,17 @@ enum OpenAPIDocument {
       }
      },
      {
-      "name": "action",
-      "in": "path",
-      "required": true,
-      "schema": {
-       "type": "string",
-       "enum": [
-        "suspend",
-        "reinstate",
-        "renew",
-        "revoke",
-        "change-policy"
-       ]
-      }
-     },
-     {
       "name": "Idempotency-Key",
       "in": "header",
       "required": false,
       "schema": {
        "type": "string",
+       "minLength": 1,
        "maxLength": 255
       },
-      "description": "Retries with the same key and body get the first response (header Idempotent-Replayed: true); the same key with another body answers 422 IDEMPOTENCY_KEY_REUSED."
+      "description": "Honoured on this route. A key belongs to the credential that sends it and to this method and path: a retry with the same key and body by the same credential gets the first answer byte for byte (header Idempotent-Replayed: true); the same key with another body answers 422 IDEMPOTENCY_KEY_REUSED; another credential or route with the same key is a new request. Kept for 24 hours."
      }
     ],
-    "requestBody": {
-     "required": false,
-     "content": {
-      "application/json": {
-       "schema": {
-        "$ref": "#/components/schemas/ChangePolicy"
-       }
-      }
-     }
-    },
     "responses": {
      "200": {
       "description": "OK",
@@ -3108,7 +3678,7 @@ enum OpenAPIDocument {
       }
      },
      "401": {
-      "description": "Missing or invalid API token",
+      "description": "Missing or invalid credential; for a machine token TOKEN_EXPIRED, or TOKEN_REVOKED with licenseStatus",
       "content": {
        "application/json": {
         "schema": {
@@ -3118,7 +3688,7 @@ enum OpenAPIDocument {
       }
      },
      "403": {
-      "description": "Read-only token used for a change",
+      "description": "Read-only token used for a change, or a credential this route does not take",
       "content": {
        "application/json": {
         "schema": {
@@ -3155,6 +3725,14 @@ enum OpenAPIDocument {
          "$ref": "#/components/schemas/Error"
         }
        }
+      },
+      "headers": {
+       "Retry-After": {
+        "description": "Seconds to wait before retrying.",
+        "schema": {
+         "type": "integer"
+        }
+       }
       }
      },
      "404": {
@@ -3168,7 +3746,7 @@ enum OpenAPIDocument {
       }
      },
      "409": {
-      "description": "The object's state forbids this",
+      "description": "LICENSE_NOT_SUSPENDED or LICENSE_REVOKED",
       "content": {
        "application/json": {
         "schema": {
@@ -3177,7 +3755,416 @@ enum OpenAPIDocument {
        }
       }
      }
-    }
+    },
+    "description": "Takes no body (an empty body or {} is accepted)."
+   }
+  },
+  "/v1/licenses/{id}/actions/renew": {
+   "post": {
+    "tags": [
+     "Licenses"
+    ],
+    "operationId": "licenseRenew",
+    "summary": "Renew a license for the policy's duration from its expiry (or from now, once expired)",
+    "security": [
+     {
+      "bearer": []
+     }
+    ],
+    "parameters": [
+     {
+      "name": "id",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string"
+      }
+     },
+     {
+      "name": "Idempotency-Key",
+      "in": "header",
+      "required": false,
+      "schema": {
+       "type": "string",
+       "minLength": 1,
+       "maxLength": 255
+      },
+      "description": "Honoured on this route. A key belongs to the credential that sends it and to this method and path: a retry with the same key and body by the same credential gets the first answer byte for byte (header Idempotent-Replayed: true); the same key with another body answers 422 IDEMPOTENCY_KEY_REUSED; another credential or route with the same key is a new request. Kept for 24 hours."
+     }
+    ],
+    "responses": {
+     "200": {
+      "description": "OK",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/License"
+        }
+       }
+      }
+     },
+     "400": {
+      "description": "Malformed JSON or query parameter",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "401": {
+      "description": "Missing or invalid credential; for a machine token TOKEN_EXPIRED, or TOKEN_REVOKED with licenseStatus",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "403": {
+      "description": "Read-only token used for a change, or a credential this route does not take",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "413": {
+      "description": "Body larger than the limit",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "422": {
+      "description": "A field is missing, of the wrong type, unknown or out of range",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "503": {
+      "description": "The database is unavailable; retry after Retry-After seconds",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "headers": {
+       "Retry-After": {
+        "description": "Seconds to wait before retrying.",
+        "schema": {
+         "type": "integer"
+        }
+       }
+      }
+     },
+     "404": {
+      "description": "Not found in this account",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "409": {
+      "description": "LICENSE_PERPETUAL or LICENSE_REVOKED",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     }
+    },
+    "description": "Takes no body (an empty body or {} is accepted)."
+   }
+  },
+  "/v1/licenses/{id}/actions/revoke": {
+   "post": {
+    "tags": [
+     "Licenses"
+    ],
+    "operationId": "licenseRevoke",
+    "summary": "Revoke a license for good; machine tokens are revoked",
+    "security": [
+     {
+      "bearer": []
+     }
+    ],
+    "parameters": [
+     {
+      "name": "id",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string"
+      }
+     },
+     {
+      "name": "Idempotency-Key",
+      "in": "header",
+      "required": false,
+      "schema": {
+       "type": "string",
+       "minLength": 1,
+       "maxLength": 255
+      },
+      "description": "Honoured on this route. A key belongs to the credential that sends it and to this method and path: a retry with the same key and body by the same credential gets the first answer byte for byte (header Idempotent-Replayed: true); the same key with another body answers 422 IDEMPOTENCY_KEY_REUSED; another credential or route with the same key is a new request. Kept for 24 hours."
+     }
+    ],
+    "responses": {
+     "200": {
+      "description": "OK",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/License"
+        }
+       }
+      }
+     },
+     "400": {
+      "description": "Malformed JSON or query parameter",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "401": {
+      "description": "Missing or invalid credential; for a machine token TOKEN_EXPIRED, or TOKEN_REVOKED with licenseStatus",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "403": {
+      "description": "Read-only token used for a change, or a credential this route does not take",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "413": {
+      "description": "Body larger than the limit",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "422": {
+      "description": "A field is missing, of the wrong type, unknown or out of range",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "503": {
+      "description": "The database is unavailable; retry after Retry-After seconds",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "headers": {
+       "Retry-After": {
+        "description": "Seconds to wait before retrying.",
+        "schema": {
+         "type": "integer"
+        }
+       }
+      }
+     },
+     "404": {
+      "description": "Not found in this account",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "409": {
+      "description": "LICENSE_REVOKED",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     }
+    },
+    "description": "Takes no body (an empty body or {} is accepted)."
+   }
+  },
+  "/v1/licenses/{id}/actions/suspend": {
+   "post": {
+    "tags": [
+     "Licenses"
+    ],
+    "operationId": "licenseSuspend",
+    "summary": "Suspend a license: validations fail with SUSPENDED and machine tokens are revoked",
+    "security": [
+     {
+      "bearer": []
+     }
+    ],
+    "parameters": [
+     {
+      "name": "id",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string"
+      }
+     },
+     {
+      "name": "Idempotency-Key",
+      "in": "header",
+      "required": false,
+      "schema": {
+       "type": "string",
+       "minLength": 1,
+       "maxLength": 255
+      },
+      "description": "Honoured on this route. A key belongs to the credential that sends it and to this method and path: a retry with the same key and body by the same credential gets the first answer byte for byte (header Idempotent-Replayed: true); the same key with another body answers 422 IDEMPOTENCY_KEY_REUSED; another credential or route with the same key is a new request. Kept for 24 hours."
+     }
+    ],
+    "responses": {
+     "200": {
+      "description": "OK",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/License"
+        }
+       }
+      }
+     },
+     "400": {
+      "description": "Malformed JSON or query parameter",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "401": {
+      "description": "Missing or invalid credential; for a machine token TOKEN_EXPIRED, or TOKEN_REVOKED with licenseStatus",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "403": {
+      "description": "Read-only token used for a change, or a credential this route does not take",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "413": {
+      "description": "Body larger than the limit",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "422": {
+      "description": "A field is missing, of the wrong type, unknown or out of range",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "503": {
+      "description": "The database is unavailable; retry after Retry-After seconds",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "headers": {
+       "Retry-After": {
+        "description": "Seconds to wait before retrying.",
+        "schema": {
+         "type": "integer"
+        }
+       }
+      }
+     },
+     "404": {
+      "description": "Not found in this account",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "409": {
+      "description": "LICENSE_ALREADY_SUSPENDED or LICENSE_REVOKED",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     }
+    },
+    "description": "Takes no body (an empty body or {} is accepted)."
    }
   },
   "/v1/licenses/{id}/leases": {
@@ -3207,6 +4194,17 @@ enum OpenAPIDocument {
       "schema": {
        "type": "string"
       }
+     },
+     {
+      "name": "Idempotency-Key",
+      "in": "header",
+      "required": false,
+      "schema": {
+       "type": "string",
+       "minLength": 1,
+       "maxLength": 255
+      },
+      "description": "Honoured on this route. A key belongs to the credential that sends it and to this method and path: a retry with the same key and body by the same credential gets the first answer byte for byte (header Idempotent-Replayed: true); the same key with another body answers 422 IDEMPOTENCY_KEY_REUSED; another credential or route with the same key is a new request. Kept for 24 hours."
      }
     ],
     "requestBody": {
@@ -3241,7 +4239,7 @@ enum OpenAPIDocument {
       }
      },
      "401": {
-      "description": "Missing or invalid API token",
+      "description": "Missing or invalid credential; for a machine token TOKEN_EXPIRED, or TOKEN_REVOKED with licenseStatus",
       "content": {
        "application/json": {
         "schema": {
@@ -3251,7 +4249,7 @@ enum OpenAPIDocument {
       }
      },
      "403": {
-      "description": "Read-only token used for a change",
+      "description": "Read-only token used for a change, or a credential this route does not take",
       "content": {
        "application/json": {
         "schema": {
@@ -3306,6 +4304,14 @@ enum OpenAPIDocument {
        "application/json": {
         "schema": {
          "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "headers": {
+       "Retry-After": {
+        "description": "Seconds to wait before retrying.",
+        "schema": {
+         "type": "integer"
         }
        }
       }
@@ -3370,7 +4376,7 @@ enum OpenAPIDocument {
       }
      },
      "401": {
-      "description": "Missing or invalid API token",
+      "description": "Missing or invalid credential; for a machine token TOKEN_EXPIRED, or TOKEN_REVOKED with licenseStatus",
       "content": {
        "application/json": {
         "schema": {
@@ -3395,6 +4401,14 @@ enum OpenAPIDocument {
        "application/json": {
         "schema": {
          "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "headers": {
+       "Retry-After": {
+        "description": "Seconds to wait before retrying.",
+        "schema": {
+         "type": "integer"
         }
        }
       }
@@ -3443,7 +4457,7 @@ enum OpenAPIDocument {
       "description": "Returned"
      },
      "401": {
-      "description": "Missing or invalid API token",
+      "description": "Missing or invalid credential; for a machine token TOKEN_EXPIRED, or TOKEN_REVOKED with licenseStatus",
       "content": {
        "application/json": {
         "schema": {
@@ -3468,6 +4482,14 @@ enum OpenAPIDocument {
        "application/json": {
         "schema": {
          "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "headers": {
+       "Retry-After": {
+        "description": "Seconds to wait before retrying.",
+        "schema": {
+         "type": "integer"
         }
        }
       }
@@ -3509,6 +4531,17 @@ enum OpenAPIDocument {
       "schema": {
        "type": "string"
       }
+     },
+     {
+      "name": "Idempotency-Key",
+      "in": "header",
+      "required": false,
+      "schema": {
+       "type": "string",
+       "minLength": 1,
+       "maxLength": 255
+      },
+      "description": "Honoured on this route. A key belongs to the credential that sends it and to this method and path: a retry with the same key and body by the same credential gets the first answer byte for byte (header Idempotent-Replayed: true); the same key with another body answers 422 IDEMPOTENCY_KEY_REUSED; another credential or route with the same key is a new request. Kept for 24 hours."
      }
     ],
     "requestBody": {
@@ -3551,7 +4584,7 @@ enum OpenAPIDocument {
       }
      },
      "401": {
-      "description": "Missing or invalid API token",
+      "description": "Missing or invalid credential; for a machine token TOKEN_EXPIRED, or TOKEN_REVOKED with licenseStatus",
       "content": {
        "application/json": {
         "schema": {
@@ -3561,7 +4594,7 @@ enum OpenAPIDocument {
       }
      },
      "403": {
-      "description": "Read-only token used for a change",
+      "description": "Read-only token used for a change, or a credential this route does not take",
       "content": {
        "application/json": {
         "schema": {
@@ -3616,6 +4649,14 @@ enum OpenAPIDocument {
        "application/json": {
         "schema": {
          "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "headers": {
+       "Retry-After": {
+        "description": "Seconds to wait before retrying.",
+        "schema": {
+         "type": "integer"
         }
        }
       }
@@ -3720,7 +4761,7 @@ enum OpenAPIDocument {
       }
      },
      "401": {
-      "description": "Missing or invalid API token",
+      "description": "Missing or invalid credential; for a machine token TOKEN_EXPIRED, or TOKEN_REVOKED with licenseStatus",
       "content": {
        "application/json": {
         "schema": {
@@ -3745,6 +4786,14 @@ enum OpenAPIDocument {
        "application/json": {
         "schema": {
          "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "headers": {
+       "Retry-After": {
+        "description": "Seconds to wait before retrying.",
+        "schema": {
+         "type": "integer"
         }
        }
       }
@@ -3832,7 +4881,7 @@ enum OpenAPIDocument {
       }
      },
      "401": {
-      "description": "Missing or invalid API token",
+      "description": "Missing or invalid credential; for a machine token TOKEN_EXPIRED, or TOKEN_REVOKED with licenseStatus",
       "content": {
        "application/json": {
         "schema": {
@@ -3859,6 +4908,14 @@ enum OpenAPIDocument {
          "$ref": "#/components/schemas/Error"
         }
        }
+      },
+      "headers": {
+       "Retry-After": {
+        "description": "Seconds to wait before retrying.",
+        "schema": {
+         "type": "integer"
+        }
+       }
       }
      }
     }
@@ -3878,9 +4935,6 @@ enum OpenAPIDocument {
      },
      {
       "license": []
-     },
-     {
-      "machineToken": []
      }
     ],
     "parameters": [
@@ -3890,9 +4944,10 @@ enum OpenAPIDocument {
       "required": false,
       "schema": {
        "type": "string",
+       "minLength": 1,
        "maxLength": 255
       },
-      "description": "Retries with the same key and body get the first response (header Idempotent-Replayed: true); the same key with another body answers 422 IDEMPOTENCY_KEY_REUSED."
+      "description": "Honoured on this route. A key belongs to the credential that sends it and to this method and path: a retry with the same key and body by the same credential gets the first answer byte for byte (header Idempotent-Replayed: true); the same key with another body answers 422 IDEMPOTENCY_KEY_REUSED; another credential or route with the same key is a new request. Kept for 24 hours."
      }
     ],
     "requestBody": {
@@ -3927,7 +4982,7 @@ enum OpenAPIDocument {
       }
      },
      "401": {
-      "description": "Missing or invalid API token",
+      "description": "Missing or invalid credential; for a machine token TOKEN_EXPIRED, or TOKEN_REVOKED with licenseStatus",
       "content": {
        "application/json": {
         "schema": {
@@ -3937,7 +4992,7 @@ enum OpenAPIDocument {
       }
      },
      "403": {
-      "description": "Read-only token used for a change",
+      "description": "Read-only token used for a change, or a credential this route does not take",
       "content": {
        "application/json": {
         "schema": {
@@ -3992,6 +5047,14 @@ enum OpenAPIDocument {
        "application/json": {
         "schema": {
          "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "headers": {
+       "Retry-After": {
+        "description": "Seconds to wait before retrying.",
+        "schema": {
+         "type": "integer"
         }
        }
       }
@@ -4087,7 +5150,17 @@ enum OpenAPIDocument {
       }
      },
      "401": {
-      "description": "Missing or invalid API token",
+      "description": "Missing or invalid credential; for a machine token TOKEN_EXPIRED, or TOKEN_REVOKED with licenseStatus",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "403": {
+      "description": "Read-only token used for a change, or a credential this route does not take",
       "content": {
        "application/json": {
         "schema": {
@@ -4104,6 +5177,14 @@ enum OpenAPIDocument {
          "$ref": "#/components/schemas/Error"
         }
        }
+      },
+      "headers": {
+       "Retry-After": {
+        "description": "Seconds to wait before retrying.",
+        "schema": {
+         "type": "integer"
+        }
+       }
       }
      }
     }
@@ -4116,7 +5197,7 @@ enum OpenAPIDocument {
     ],
     "operationId": "offlineActivation",
     "summary": "Activate an air-gapped machine from its request block (the block's proof is the credential)",
-    "description": "201 with the machine file; 200 with a fresh file when the same request was already answered. 401 PROOF_INVALID, 422 REQUEST_MALFORMED/REQUEST_EXPIRED/REQUEST_IN_FUTURE, 409 REQUEST_USED, plus the activation errors.",
+    "description": "201 with the machine file; 200 with a fresh file when the same request was already answered (the block's nonce makes the route idempotent, so Idempotency-Key is ignored). 401 PROOF_INVALID, 422 REQUEST_MALFORMED/REQUEST_EXPIRED/REQUEST_IN_FUTURE, 409 REQUEST_USED, plus the activation errors.",
     "requestBody": {
      "required": true,
      "content": {
@@ -4149,7 +5230,7 @@ enum OpenAPIDocument {
       }
      },
      "401": {
-      "description": "Missing or invalid API token",
+      "description": "Missing or invalid credential; for a machine token TOKEN_EXPIRED, or TOKEN_REVOKED with licenseStatus",
       "content": {
        "application/json": {
         "schema": {
@@ -4159,7 +5240,7 @@ enum OpenAPIDocument {
       }
      },
      "403": {
-      "description": "Read-only token used for a change",
+      "description": "Read-only token used for a change, or a credential this route does not take",
       "content": {
        "application/json": {
         "schema": {
@@ -4216,6 +5297,14 @@ enum OpenAPIDocument {
          "$ref": "#/components/schemas/Error"
         }
        }
+      },
+      "headers": {
+       "Retry-After": {
+        "description": "Seconds to wait before retrying.",
+        "schema": {
+         "type": "integer"
+        }
+       }
       }
      }
     }
@@ -4228,6 +5317,7 @@ enum OpenAPIDocument {
     ],
     "operationId": "offlineDeactivation",
     "summary": "Free the seat named by an air-gapped machine's deactivation receipt",
+    "description": "Submitting a receipt again answers the same machine, so Idempotency-Key is ignored.",
     "requestBody": {
      "required": true,
      "content": {
@@ -4260,7 +5350,7 @@ enum OpenAPIDocument {
       }
      },
      "401": {
-      "description": "Missing or invalid API token",
+      "description": "Missing or invalid credential; for a machine token TOKEN_EXPIRED, or TOKEN_REVOKED with licenseStatus",
       "content": {
        "application/json": {
         "schema": {
@@ -4305,6 +5395,14 @@ enum OpenAPIDocument {
        "application/json": {
         "schema": {
          "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "headers": {
+       "Retry-After": {
+        "description": "Seconds to wait before retrying.",
+        "schema": {
+         "type": "integer"
         }
        }
       }
@@ -4352,7 +5450,7 @@ enum OpenAPIDocument {
       }
      },
      "401": {
-      "description": "Missing or invalid API token",
+      "description": "Missing or invalid credential; for a machine token TOKEN_EXPIRED, or TOKEN_REVOKED with licenseStatus",
       "content": {
        "application/json": {
         "schema": {
@@ -4379,6 +5477,14 @@ enum OpenAPIDocument {
          "$ref": "#/components/schemas/Error"
         }
        }
+      },
+      "headers": {
+       "Retry-After": {
+        "description": "Seconds to wait before retrying.",
+        "schema": {
+         "type": "integer"
+        }
+       }
       }
      }
     }
@@ -4389,6 +5495,7 @@ enum OpenAPIDocument {
     ],
     "operationId": "deactivateMachine",
     "summary": "Deactivate a machine (its own token, its license key, or an API token); its tokens are revoked",
+    "description": "Giving a seat back is always allowed: this is the one route where the machine's own token counts even after it was revoked (it must still be genuine and unexpired). 409 MACHINE_ALREADY_DEACTIVATED.",
     "security": [
      {
       "bearer": []
@@ -4422,7 +5529,7 @@ enum OpenAPIDocument {
       }
      },
      "401": {
-      "description": "Missing or invalid API token",
+      "description": "Missing or invalid credential; for a machine token TOKEN_EXPIRED, or TOKEN_REVOKED with licenseStatus",
       "content": {
        "application/json": {
         "schema": {
@@ -4459,6 +5566,14 @@ enum OpenAPIDocument {
          "$ref": "#/components/schemas/Error"
         }
        }
+      },
+      "headers": {
+       "Retry-After": {
+        "description": "Seconds to wait before retrying.",
+        "schema": {
+         "type": "integer"
+        }
+       }
       }
      }
     }
@@ -4490,6 +5605,17 @@ enum OpenAPIDocument {
       "schema": {
        "type": "string"
       }
+     },
+     {
+      "name": "Idempotency-Key",
+      "in": "header",
+      "required": false,
+      "schema": {
+       "type": "string",
+       "minLength": 1,
+       "maxLength": 255
+      },
+      "description": "Honoured on this route. A key belongs to the credential that sends it and to this method and path: a retry with the same key and body by the same credential gets the first answer byte for byte (header Idempotent-Replayed: true); the same key with another body answers 422 IDEMPOTENCY_KEY_REUSED; another credential or route with the same key is a new request. Kept for 24 hours."
      }
     ],
     "requestBody": {
@@ -4524,7 +5650,7 @@ enum OpenAPIDocument {
       }
      },
      "401": {
-      "description": "Missing or invalid API token",
+      "description": "Missing or invalid credential; for a machine token TOKEN_EXPIRED, or TOKEN_REVOKED with licenseStatus",
       "content": {
        "application/json": {
         "schema": {
@@ -4534,7 +5660,7 @@ enum OpenAPIDocument {
       }
      },
      "403": {
-      "description": "Read-only token used for a change",
+      "description": "Read-only token used for a change, or a credential this route does not take",
       "content": {
        "application/json": {
         "schema": {
@@ -4591,6 +5717,14 @@ enum OpenAPIDocument {
          "$ref": "#/components/schemas/Error"
         }
        }
+      },
+      "headers": {
+       "Retry-After": {
+        "description": "Seconds to wait before retrying.",
+        "schema": {
+         "type": "integer"
+        }
+       }
       }
      }
     }
@@ -4603,7 +5737,7 @@ enum OpenAPIDocument {
     ],
     "operationId": "heartbeat",
     "summary": "Heartbeat: moves the deadline, answers the license status and a fresh token",
-    "description": "A machine token that is no longer current answers 401 TOKEN_REVOKED with `licenseStatus` in the error; TOKEN_EXPIRED when it expired. A culled machine comes back within the resurrection window; otherwise 409 MACHINE_DEACTIVATED.",
+    "description": "A machine token that is no longer current answers 401 TOKEN_REVOKED with `licenseStatus` in the error; TOKEN_EXPIRED when it expired. A culled machine comes back within the resurrection window; otherwise 409 MACHINE_DEACTIVATED. Idempotency-Key is ignored: a beat is safe to repeat, and each answers the current state with a fresh token.",
     "security": [
      {
       "bearer": []
@@ -4647,7 +5781,7 @@ enum OpenAPIDocument {
       }
      },
      "401": {
-      "description": "Missing or invalid API token",
+      "description": "Missing or invalid credential; for a machine token TOKEN_EXPIRED, or TOKEN_REVOKED with licenseStatus",
       "content": {
        "application/json": {
         "schema": {
@@ -4657,7 +5791,7 @@ enum OpenAPIDocument {
       }
      },
      "403": {
-      "description": "Read-only token used for a change",
+      "description": "Read-only token used for a change, or a credential this route does not take",
       "content": {
        "application/json": {
         "schema": {
@@ -4714,6 +5848,14 @@ enum OpenAPIDocument {
          "$ref": "#/components/schemas/Error"
         }
        }
+      },
+      "headers": {
+       "Retry-After": {
+        "description": "Seconds to wait before retrying.",
+        "schema": {
+         "type": "integer"
+        }
+       }
       }
      }
     }
@@ -4738,9 +5880,10 @@ enum OpenAPIDocument {
       "required": false,
       "schema": {
        "type": "string",
+       "minLength": 1,
        "maxLength": 255
       },
-      "description": "Retries with the same key and body get the first response (header Idempotent-Replayed: true); the same key with another body answers 422 IDEMPOTENCY_KEY_REUSED."
+      "description": "Honoured on this route. A key belongs to the credential that sends it and to this method and path: a retry with the same key and body by the same credential gets the first answer byte for byte (header Idempotent-Replayed: true); the same key with another body answers 422 IDEMPOTENCY_KEY_REUSED; another credential or route with the same key is a new request. Kept for 24 hours."
      }
     ],
     "requestBody": {
@@ -4775,7 +5918,7 @@ enum OpenAPIDocument {
       }
      },
      "401": {
-      "description": "Missing or invalid API token",
+      "description": "Missing or invalid credential; for a machine token TOKEN_EXPIRED, or TOKEN_REVOKED with licenseStatus",
       "content": {
        "application/json": {
         "schema": {
@@ -4785,7 +5928,7 @@ enum OpenAPIDocument {
       }
      },
      "403": {
-      "description": "Read-only token used for a change",
+      "description": "Read-only token used for a change, or a credential this route does not take",
       "content": {
        "application/json": {
         "schema": {
@@ -4820,6 +5963,14 @@ enum OpenAPIDocument {
        "application/json": {
         "schema": {
          "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "headers": {
+       "Retry-After": {
+        "description": "Seconds to wait before retrying.",
+        "schema": {
+         "type": "integer"
         }
        }
       }
@@ -4904,7 +6055,17 @@ enum OpenAPIDocument {
       }
      },
      "401": {
-      "description": "Missing or invalid API token",
+      "description": "Missing or invalid credential; for a machine token TOKEN_EXPIRED, or TOKEN_REVOKED with licenseStatus",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "403": {
+      "description": "Read-only token used for a change, or a credential this route does not take",
       "content": {
        "application/json": {
         "schema": {
@@ -4919,6 +6080,14 @@ enum OpenAPIDocument {
        "application/json": {
         "schema": {
          "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "headers": {
+       "Retry-After": {
+        "description": "Seconds to wait before retrying.",
+        "schema": {
+         "type": "integer"
         }
        }
       }
@@ -4958,9 +6127,10 @@ enum OpenAPIDocument {
       "required": false,
       "schema": {
        "type": "string",
+       "minLength": 1,
        "maxLength": 255
       },
-      "description": "Retries with the same key and body get the first response (header Idempotent-Replayed: true); the same key with another body answers 422 IDEMPOTENCY_KEY_REUSED."
+      "description": "Honoured on this route. A key belongs to the credential that sends it and to this method and path: a retry with the same key and body by the same credential gets the first answer byte for byte (header Idempotent-Replayed: true); the same key with another body answers 422 IDEMPOTENCY_KEY_REUSED; another credential or route with the same key is a new request. Kept for 24 hours."
      }
     ],
     "requestBody": {
@@ -5004,7 +6174,7 @@ enum OpenAPIDocument {
       }
      },
      "401": {
-      "description": "Missing or invalid API token",
+      "description": "Missing or invalid credential; for a machine token TOKEN_EXPIRED, or TOKEN_REVOKED with licenseStatus",
       "content": {
        "application/json": {
         "schema": {
@@ -5014,7 +6184,7 @@ enum OpenAPIDocument {
       }
      },
      "403": {
-      "description": "Read-only token used for a change",
+      "description": "Read-only token used for a change, or a credential this route does not take",
       "content": {
        "application/json": {
         "schema": {
@@ -5049,6 +6219,14 @@ enum OpenAPIDocument {
        "application/json": {
         "schema": {
          "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "headers": {
+       "Retry-After": {
+        "description": "Seconds to wait before retrying.",
+        "schema": {
+         "type": "integer"
         }
        }
       }
@@ -5100,7 +6278,17 @@ enum OpenAPIDocument {
       }
      },
      "401": {
-      "description": "Missing or invalid API token",
+      "description": "Missing or invalid credential; for a machine token TOKEN_EXPIRED, or TOKEN_REVOKED with licenseStatus",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "403": {
+      "description": "Read-only token used for a change, or a credential this route does not take",
       "content": {
        "application/json": {
         "schema": {
@@ -5125,6 +6313,14 @@ enum OpenAPIDocument {
        "application/json": {
         "schema": {
          "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "headers": {
+       "Retry-After": {
+        "description": "Seconds to wait before retrying.",
+        "schema": {
+         "type": "integer"
         }
        }
       }
@@ -5157,7 +6353,7 @@ enum OpenAPIDocument {
      "content": {
       "application/json": {
        "schema": {
-        "$ref": "#/components/schemas/PolicyDraft"
+        "$ref": "#/components/schemas/PolicyPatch"
        }
       }
      }
@@ -5184,7 +6380,7 @@ enum OpenAPIDocument {
       }
      },
      "401": {
-      "description": "Missing or invalid API token",
+      "description": "Missing or invalid credential; for a machine token TOKEN_EXPIRED, or TOKEN_REVOKED with licenseStatus",
       "content": {
        "application/json": {
         "schema": {
@@ -5194,7 +6390,7 @@ enum OpenAPIDocument {
       }
      },
      "403": {
-      "description": "Read-only token used for a change",
+      "description": "Read-only token used for a change, or a credential this route does not take",
       "content": {
        "application/json": {
         "schema": {
@@ -5229,6 +6425,14 @@ enum OpenAPIDocument {
        "application/json": {
         "schema": {
          "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "headers": {
+       "Retry-After": {
+        "description": "Seconds to wait before retrying.",
+        "schema": {
+         "type": "integer"
         }
        }
       }
@@ -5265,9 +6469,10 @@ enum OpenAPIDocument {
       "required": false,
       "schema": {
        "type": "string",
+       "minLength": 1,
        "maxLength": 255
       },
-      "description": "Retries with the same key and body get the first response (header Idempotent-Replayed: true); the same key with another body answers 422 IDEMPOTENCY_KEY_REUSED."
+      "description": "Honoured on this route. A key belongs to the credential that sends it and to this method and path: a retry with the same key and body by the same credential gets the first answer byte for byte (header Idempotent-Replayed: true); the same key with another body answers 422 IDEMPOTENCY_KEY_REUSED; another credential or route with the same key is a new request. Kept for 24 hours."
      }
     ],
     "requestBody": {
@@ -5302,7 +6507,7 @@ enum OpenAPIDocument {
       }
      },
      "401": {
-      "description": "Missing or invalid API token",
+      "description": "Missing or invalid credential; for a machine token TOKEN_EXPIRED, or TOKEN_REVOKED with licenseStatus",
       "content": {
        "application/json": {
         "schema": {
@@ -5312,7 +6517,7 @@ enum OpenAPIDocument {
       }
      },
      "403": {
-      "description": "Read-only token used for a change",
+      "description": "Read-only token used for a change, or a credential this route does not take",
       "content": {
        "application/json": {
         "schema": {
@@ -5343,6 +6548,24 @@ enum OpenAPIDocument {
      },
      "503": {
       "description": "The database is unavailable; retry after Retry-After seconds",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "headers": {
+       "Retry-After": {
+        "description": "Seconds to wait before retrying.",
+        "schema": {
+         "type": "integer"
+        }
+       }
+      }
+     },
+     "409": {
+      "description": "PRODUCT_CODE_TAKEN: another product of the account has this code",
       "content": {
        "application/json": {
         "schema": {
@@ -5424,7 +6647,17 @@ enum OpenAPIDocument {
       }
      },
      "401": {
-      "description": "Missing or invalid API token",
+      "description": "Missing or invalid credential; for a machine token TOKEN_EXPIRED, or TOKEN_REVOKED with licenseStatus",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "403": {
+      "description": "Read-only token used for a change, or a credential this route does not take",
       "content": {
        "application/json": {
         "schema": {
@@ -5439,6 +6672,14 @@ enum OpenAPIDocument {
        "application/json": {
         "schema": {
          "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "headers": {
+       "Retry-After": {
+        "description": "Seconds to wait before retrying.",
+        "schema": {
+         "type": "integer"
         }
        }
       }
@@ -5480,7 +6721,17 @@ enum OpenAPIDocument {
       }
      },
      "401": {
-      "description": "Missing or invalid API token",
+      "description": "Missing or invalid credential; for a machine token TOKEN_EXPIRED, or TOKEN_REVOKED with licenseStatus",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "403": {
+      "description": "Read-only token used for a change, or a credential this route does not take",
       "content": {
        "application/json": {
         "schema": {
@@ -5505,6 +6756,14 @@ enum OpenAPIDocument {
        "application/json": {
         "schema": {
          "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "headers": {
+       "Retry-After": {
+        "description": "Seconds to wait before retrying.",
+        "schema": {
+         "type": "integer"
         }
        }
       }
@@ -5537,7 +6796,7 @@ enum OpenAPIDocument {
      "content": {
       "application/json": {
        "schema": {
-        "$ref": "#/components/schemas/ProductDraft"
+        "$ref": "#/components/schemas/ProductPatch"
        }
       }
      }
@@ -5564,7 +6823,7 @@ enum OpenAPIDocument {
       }
      },
      "401": {
-      "description": "Missing or invalid API token",
+      "description": "Missing or invalid credential; for a machine token TOKEN_EXPIRED, or TOKEN_REVOKED with licenseStatus",
       "content": {
        "application/json": {
         "schema": {
@@ -5574,7 +6833,7 @@ enum OpenAPIDocument {
       }
      },
      "403": {
-      "description": "Read-only token used for a change",
+      "description": "Read-only token used for a change, or a credential this route does not take",
       "content": {
        "application/json": {
         "schema": {
@@ -5611,10 +6870,28 @@ enum OpenAPIDocument {
          "$ref": "#/components/schemas/Error"
         }
        }
+      },
+      "headers": {
+       "Retry-After": {
+        "description": "Seconds to wait before retrying.",
+        "schema": {
+         "type": "integer"
+        }
+       }
       }
      },
      "404": {
       "description": "Not found in this account",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "409": {
+      "description": "PRODUCT_CODE_TAKEN: another product of the account has this code",
       "content": {
        "application/json": {
         "schema": {
@@ -5699,6 +6976,14 @@ enum OpenAPIDocument {
        "application/json": {
         "schema": {
          "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "headers": {
+       "Retry-After": {
+        "description": "Seconds to wait before retrying.",
+        "schema": {
+         "type": "integer"
         }
        }
       }

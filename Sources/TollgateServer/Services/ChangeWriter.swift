@@ -5,80 +5,118 @@ import TollgateCore
 import TollgateStore
 
 /// Runs a change in one write transaction with its audit entries, honouring `Idempotency-Key`:
-/// the first request's response is stored in the same transaction, and a retry with the same
-/// key and body gets it back (`Idempotent-Replayed: true`) instead of a second change. The
-/// same key with another body is refused with 422 `IDEMPOTENCY_KEY_REUSED`.
+/// the first request's answer is stored in the same transaction, and a retry with the same key
+/// and body gets it back (`Idempotent-Replayed: true`) instead of a second change. The same key
+/// with another body is refused with 422 `IDEMPOTENCY_KEY_REUSED`.
+///
+/// A key belongs to the credential that sent it and the route it was sent to (method and path):
+/// another credential or another route with the same key is a new request, so a replay only
+/// ever answers the principal whose request made the answer.
 struct ChangeWriter: Sendable {
     let store: Store
     let clock: any TollgateClock
 
+    /// A change whose answer is its result, encoded.
     func perform<Result: Encodable & Sendable>(
-        request: Request, accountId: String, body: JSONBody, status: HTTPResponse.Status,
+        request: Request, accountId: String, actor: String, body: JSONBody, status: HTTPResponse.Status,
         _ change: @escaping @Sendable (StoreSession, Date) throws -> Result
     ) async throws -> Response {
-        let (saved, replayed) = try await run(request: request, accountId: accountId, body: body, status: status) { session, now in
+        let encode: @Sendable (StoreSession, Date) throws -> String = { session, now in
             String(decoding: try APICoding.encode(try change(session, now)), as: UTF8.self)
         }
-        return try Response.json(status: HTTPResponse.Status(code: saved.status), raw: Data(saved.body.utf8), headers: Self.headers(replayed: replayed))
+        guard let scope = try scope(of: request, accountId: accountId, actor: actor) else {
+            let now = clock.now()
+            let answer = try await store.write { session in try encode(session, now) }
+            return try Self.response(IdempotencyTable.Saved(requestHash: "", status: Int(status.code), body: answer), replayed: false)
+        }
+        let (saved, replayed) = try await begin(scope, fingerprint: body.fingerprint(method: request.method, path: request.uri.path), status: status, complete: true, encode)
+        return try Self.response(saved, replayed: replayed)
     }
 
     func perform<Result: Encodable & Sendable>(
         request: Request, context: AuthenticatedContext, body: JSONBody, status: HTTPResponse.Status,
         _ change: @escaping @Sendable (StoreSession, Date) throws -> Result
     ) async throws -> Response {
-        try await perform(request: request, accountId: context.accountId, body: body, status: status, change)
+        try await perform(request: request, accountId: context.accountId, actor: context.actor, body: body, status: status, change)
     }
 
-    /// Like ``perform(request:accountId:body:status:_:)``, but hands the result back instead of a
-    /// response, for routes that finish the answer outside the transaction (signing a token).
-    /// A replay decodes the stored result; without an `Idempotency-Key` nothing is encoded.
-    func transact<Result: Codable & Sendable>(
-        request: Request, accountId: String, body: JSONBody, status: HTTPResponse.Status,
-        _ change: @escaping @Sendable (StoreSession, Date) throws -> Result
-    ) async throws -> (result: Result, status: HTTPResponse.Status, headers: HTTPFields) {
-        if try request.idempotencyKey() == nil {
+    /// A change whose answer is finished outside its transaction (an activation signs its token
+    /// after the machine is stored): `finish` turns the change's result into the answer's bytes.
+    ///
+    /// With an `Idempotency-Key`, the result is stored with the change and the finished answer
+    /// after it, and every retry gets that first answer byte for byte. If the process stopped
+    /// between the two, the retry finishes the answer from the stored result (that answer was
+    /// never sent); concurrent retries agree on whichever answer was stored first.
+    func perform<Stored: Codable & Sendable>(
+        request: Request, accountId: String, actor: String, body: JSONBody, status: HTTPResponse.Status,
+        _ change: @escaping @Sendable (StoreSession, Date) throws -> Stored, finish: @Sendable (Stored) async throws -> Data
+    ) async throws -> Response {
+        guard let scope = try scope(of: request, accountId: accountId, actor: actor) else {
             let now = clock.now()
-            return (try await store.write { session in try change(session, now) }, status, [:])
+            let stored = try await store.write { session in try change(session, now) }
+            return try Response.json(status: status, raw: try await finish(stored))
         }
-        let (saved, replayed) = try await run(request: request, accountId: accountId, body: body, status: status) { session, now in
+        let (saved, replayed) = try await begin(
+            scope, fingerprint: body.fingerprint(method: request.method, path: request.uri.path), status: status, complete: false
+        ) { session, now in
             String(decoding: try APICoding.encode(try change(session, now)), as: UTF8.self)
         }
-        let result = try APICoding.decode(Result.self, from: Data(saved.body.utf8))
-        return (result, HTTPResponse.Status(code: saved.status), Self.headers(replayed: replayed))
-    }
-
-    private func run(
-        request: Request, accountId: String, body: JSONBody, status: HTTPResponse.Status,
-        _ change: @escaping @Sendable (StoreSession, Date) throws -> String
-    ) async throws -> (IdempotencyTable.Saved, Bool) {
-        let key = try request.idempotencyKey()
-        let fingerprint = body.fingerprint(method: request.method, path: request.uri.path)
-        let now = clock.now()
-        return try await store.write { session -> (IdempotencyTable.Saved, Bool) in
-            if let key, let saved = try session.idempotency.find(accountId: accountId, key: key) {
-                guard saved.requestHash == fingerprint else {
-                    throw TollgateError.invalid(
-                        code: "IDEMPOTENCY_KEY_REUSED", field: "Idempotency-Key",
-                        message: "This Idempotency-Key was used with another request; use a new key for a new request.")
-                }
-                return (saved, true)
-            }
-            let saved = IdempotencyTable.Saved(requestHash: fingerprint, status: Int(status.code), body: try change(session, now))
-            if let key { try session.idempotency.insert(accountId: accountId, key: key, saved: saved, at: now) }
-            return (saved, false)
+        if saved.complete { return try Self.response(saved, replayed: replayed) }
+        let answer = try await finish(try APICoding.decode(Stored.self, from: Data(saved.body.utf8)))
+        let text = String(decoding: answer, as: UTF8.self)
+        guard let final = try await store.write({ session in try session.idempotency.complete(scope, body: text) }) else {
+            throw TollgateError.internal
         }
+        return try Self.response(final, replayed: replayed)
     }
 
-    private static func headers(replayed: Bool) -> HTTPFields {
-        var headers: HTTPFields = [:]
-        if replayed { headers[HTTPField.Name("Idempotent-Replayed")!] = "true" }
-        return headers
-    }
-
-    /// A change without a body or idempotency (`PATCH`).
+    /// A change without a body or idempotency (`PATCH`, which is idempotent by nature).
     func update<Result: Encodable & Sendable>(_ change: @escaping @Sendable (StoreSession, Date) throws -> Result) async throws -> Response {
         let now = clock.now()
         let result = try await store.write { session in try change(session, now) }
         return try Response.json(result)
+    }
+
+    /// The record a request with an `Idempotency-Key` would own; `nil` without the header.
+    private func scope(of request: Request, accountId: String, actor: String) throws(TollgateError) -> IdempotencyTable.Scope? {
+        guard let key = try request.idempotencyKey() else { return nil }
+        return IdempotencyTable.Scope(accountId: accountId, principal: actor, route: "\(request.method.rawValue) \(request.uri.path)", key: key)
+    }
+
+    /// The record of `scope`: the stored one (replayed), or a new one holding what `change`
+    /// produced, written in the change's transaction.
+    private func begin(
+        _ scope: IdempotencyTable.Scope, fingerprint: String, status: HTTPResponse.Status, complete: Bool,
+        _ change: @escaping @Sendable (StoreSession, Date) throws -> String
+    ) async throws -> (IdempotencyTable.Saved, replayed: Bool) {
+        var attempt = 0
+        while true {
+            let now = clock.now()
+            do {
+                return try await store.write { session -> (IdempotencyTable.Saved, Bool) in
+                    if let saved = try session.idempotency.find(scope) {
+                        guard saved.requestHash == fingerprint else {
+                            throw TollgateError.invalid(
+                                code: "IDEMPOTENCY_KEY_REUSED", field: "Idempotency-Key",
+                                message: "This Idempotency-Key was used with another request; use a new key for a new request.")
+                        }
+                        return (saved, true)
+                    }
+                    let saved = IdempotencyTable.Saved(requestHash: fingerprint, status: Int(status.code), body: try change(session, now), complete: complete)
+                    try session.idempotency.insert(scope, saved: saved, at: now)
+                    return (saved, false)
+                }
+            } catch StoreError.duplicate where attempt == 0 {
+                // A concurrent request with the same scope committed first (writers that do not
+                // serialize against each other): its record is there now, so look again.
+                attempt += 1
+            }
+        }
+    }
+
+    private static func response(_ saved: IdempotencyTable.Saved, replayed: Bool) throws -> Response {
+        var headers: HTTPFields = [:]
+        if replayed { headers[HTTPField.Name("Idempotent-Replayed")!] = "true" }
+        return try Response.json(status: HTTPResponse.Status(code: saved.status), raw: Data(saved.body.utf8), headers: headers)
     }
 }
