@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import NIOCore
 import TollgateCore
 import TollgateStore
 
@@ -82,8 +83,12 @@ public func buildApplication(
         refusals: refusals, tokens: TokenService(keys: keys), licenseKeys: LicenseKeyVerifier(keys: keys), defaultAccount: defaultAccount)
 
     let router = buildRouter(services)
+    let readTimeout = TimeAmount.seconds(Int64(configuration.readTimeoutSeconds))
     let application = Application(
         router: router,
+        server: .http1(
+            configuration: .init(
+                additionalChannelHandlers: [RequestReadTimeout(timeout: readTimeout)], idleTimeout: .seconds(Int64(configuration.idleTimeoutSeconds)))),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Tollgate"),
         services: [recorder, heartbeats, refusals, sweeper],
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },

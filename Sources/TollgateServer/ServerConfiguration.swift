@@ -29,6 +29,12 @@ public struct ServerConfiguration: Sendable {
     /// How often the machine sweep runs (dead machines, cluster drains, expired leases).
     /// `TOLLGATE_SWEEP_INTERVAL_SECONDS`, default 15.
     public var sweepIntervalSeconds: Int = 15
+    /// How long a connection may stay open without a complete request part arriving: an idle
+    /// keep-alive connection, or a request head sent too slowly. `TOLLGATE_IDLE_TIMEOUT_SECONDS`, default 60.
+    public var idleTimeoutSeconds: Int = 60
+    /// How long a request may take to arrive, from its head to the end of its body.
+    /// `TOLLGATE_READ_TIMEOUT_SECONDS`, default 30.
+    public var readTimeoutSeconds: Int = 30
 
     public enum LogFormat: String, Sendable, CaseIterable {
         case text, json
@@ -74,6 +80,18 @@ public struct ServerConfiguration: Sendable {
                 throw ConfigurationError("TOLLGATE_SWEEP_INTERVAL_SECONDS must be between 1 and 3600.")
             }
             config.sweepIntervalSeconds = seconds
+        }
+        if let value = environment["TOLLGATE_IDLE_TIMEOUT_SECONDS"] {
+            guard let seconds = Int(value), (1...3600).contains(seconds) else {
+                throw ConfigurationError("TOLLGATE_IDLE_TIMEOUT_SECONDS must be between 1 and 3600.")
+            }
+            config.idleTimeoutSeconds = seconds
+        }
+        if let value = environment["TOLLGATE_READ_TIMEOUT_SECONDS"] {
+            guard let seconds = Int(value), (1...3600).contains(seconds) else {
+                throw ConfigurationError("TOLLGATE_READ_TIMEOUT_SECONDS must be between 1 and 3600.")
+            }
+            config.readTimeoutSeconds = seconds
         }
         return config
     }

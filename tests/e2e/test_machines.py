@@ -1,5 +1,6 @@
 """Machines over real HTTP: activation tokens verified by a third-party JWT library (PyJWT)
 against our JWKS, heartbeats, and the offline flows through the command line."""
+import json
 import os
 import subprocess
 
@@ -87,6 +88,29 @@ def test_check_out_and_offline_verification_through_the_cli(server, tmp_path):
     assert tollgate(server, "licenses", "check-out", license["id"], "-o", str(license_file), license_key=license["key"]).returncode == 0
     plain = tollgate(server, "verify", "--file", str(license_file), "--jwks", jwks, "--json")
     assert plain.returncode == 0 and '"license"' in plain.stdout
+
+
+def test_the_cli_refuses_a_file_whose_signature_is_respelled_to_the_same_bytes(server, tmp_path):
+    """A lenient base64 decoder reads a signature whose last character's unused bits changed as
+    the same signature; `tollgate verify` decodes canonically and refuses the file."""
+    import base64
+    license = issue_license(server)
+    jwks = server.url + "/.well-known/jwks.json"
+    license_file = tmp_path / "license.lic"
+    assert tollgate(server, "licenses", "check-out", license["id"], "-o", str(license_file), license_key=license["key"]).returncode == 0
+    lines = license_file.read_text().splitlines()
+    envelope = json.loads(base64.b64decode("".join(lines[1:-1])))
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+    sig = envelope["sig"]
+    respelled_sig = sig[:-3] + alphabet[alphabet.index(sig[-3]) | 1] + sig[-2:]
+    assert base64.b64decode(respelled_sig) == base64.b64decode(sig)
+    envelope["sig"] = respelled_sig
+    body = base64.b64encode(json.dumps(envelope, separators=(",", ":"), sort_keys=True).encode()).decode()
+    respelled = tmp_path / "respelled.lic"
+    respelled.write_text("\n".join([lines[0], *[body[i:i + 64] for i in range(0, len(body), 64)], lines[-1]]) + "\n")
+    assert tollgate(server, "verify", "--file", str(license_file), "--jwks", jwks).returncode == 0
+    refused = tollgate(server, "verify", "--file", str(respelled), "--jwks", jwks)
+    assert refused.returncode == 1 and refused.stdout.startswith("FILE_MALFORMED"), refused.stdout + refused.stderr
 
 
 def test_air_gapped_activation_and_deactivation_round_trip_through_the_cli(server, tmp_path):

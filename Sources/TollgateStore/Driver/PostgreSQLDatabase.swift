@@ -24,6 +24,9 @@ public final class PostgreSQLDatabase: SQLDatabase {
     let runner: Task<Void, Never>
     let logger: Logger
     private let statements = Mutex<[String: String]>([:])
+    /// Set by ``close()``: every transaction after it (or failing during it) is unavailable (503),
+    /// not an unknown error (500).
+    private let closed = Atomic<Bool>(false)
     /// The key of the advisory lock that serializes writers.
     static let writeLock: Int64 = 0x746F_6C6C_6761_7465  // "tollgate"
 
@@ -81,6 +84,7 @@ public final class PostgreSQLDatabase: SQLDatabase {
     }
 
     public func close() async throws {
+        closed.store(true, ordering: .releasing)
         runner.cancel()
         try await threads.shutdownGracefully()
     }
@@ -94,6 +98,7 @@ public final class PostgreSQLDatabase: SQLDatabase {
     private func transaction<T: Sendable>(write: Bool, readOnly: Bool, _ body: @escaping @Sendable (any SQLExecutor) throws -> T) async throws -> T {
         // Waiting for a connection is abandoned at the deadline, but a transaction that has begun
         // is always awaited: a caller is never told "unavailable" about a change that then commits.
+        if closed.load(ordering: .acquiring) { throw StoreError.unavailable("the database is closed") }
         let race = Race()
         return try await withCheckedThrowingContinuation { continuation in
             let settle = race.settler(continuation)
@@ -102,7 +107,8 @@ public final class PostgreSQLDatabase: SQLDatabase {
                     let result = try await self.run(write: write, readOnly: readOnly, race: race, body)
                     settle(.success(result))
                 } catch {
-                    settle(.failure(Self.translate(error)))
+                    let closed = self.closed.load(ordering: .acquiring)
+                    settle(.failure(closed ? StoreError.unavailable("the database is closed") : Self.translate(error)))
                 }
             }
             Task {
