@@ -5,18 +5,22 @@ import TollgateCore
 import TollgateStore
 @testable import TollgateServer
 
-/// A machine token that something revoked is refused on every route that takes machine tokens,
-/// not just at the heartbeat: the routes are read from the API document, so a route added
-/// later without the check fails here.
-@Suite struct MachineTokenRevocationTests {
+/// A revoked credential is refused on every route that takes it, not just at the heartbeat: a
+/// machine token whose license or machine changed, and a license key whose signing key was
+/// retired. The routes are read from the API document, so a route added later without the
+/// check fails here.
+@Suite struct RevokedCredentialTests {
     /// Every documented operation that accepts a machine token, as `METHOD path-template`.
-    static func machineTokenOperations() throws -> [(method: String, path: String)] {
+    static func machineTokenOperations() throws -> [(method: String, path: String)] { try operations(accepting: "machineToken") }
+
+    /// Every documented operation whose security lists `scheme`.
+    static func operations(accepting scheme: String) throws -> [(method: String, path: String)] {
         let document = try JSONSerialization.jsonObject(with: Data(OpenAPIDocument.json.utf8)) as! [String: Any]
         let paths = document["paths"] as! [String: [String: [String: Any]]]
         return paths.flatMap { path, operations in
             operations.compactMap { method, operation -> (String, String)? in
                 let schemes = (operation["security"] as? [[String: Any]] ?? []).flatMap(\.keys)
-                return schemes.contains("machineToken") ? (method.uppercased(), path) : nil
+                return schemes.contains(scheme) ? (method.uppercased(), path) : nil
             }
         }.sorted { ($0.path, $0.method) < ($1.path, $1.method) }
     }
@@ -37,14 +41,58 @@ import TollgateStore
         return Fixture(license: license, machine: machine, token: token, lease: lease)
     }
 
-    /// Sends `method path` with `token`, the template's ids filled from `fixture`.
-    func call(_ client: TestApp.Client, _ method: String, _ template: String, token: String, _ fixture: Fixture) async throws -> TestApp.Reply {
+    /// Sends `method path` with `token` (or `Authorization: License <licenseKey>`), the
+    /// template's ids filled from `fixture`.
+    func call(_ client: TestApp.Client, _ method: String, _ template: String, token: String? = nil, licenseKey: String? = nil, _ fixture: Fixture) async throws -> TestApp.Reply {
         let path = template
             .replacingOccurrences(of: "/v1/machines/{id}", with: "/v1/machines/\(fixture.machine)")
             .replacingOccurrences(of: "/v1/licenses/{id}", with: "/v1/licenses/\(fixture.license.id)")
             .replacingOccurrences(of: "{lease}", with: fixture.lease)
-        let body: [String: Any]? = method == "POST" ? [:] : nil
+        let body: [String: Any]? = method == "POST" ? (path == "/v1/machines" ? ["fingerprint": "fp-\(UUID().uuidString.prefix(8))"] : [:]) : nil
+        if let licenseKey { return try await client.send(HTTPRequest.Method(method)!, path, body, token: nil, headers: ["Authorization": "License \(licenseKey)"]) }
         return try await client.send(HTTPRequest.Method(method)!, path, body, token: token)
+    }
+
+    @Test func aLicenseKeySignedByARetiredKeyIsRefusedOnEveryRouteThatTakesLicenseKeys() async throws {
+        let app = try await TestApp.make()
+        try await app.run { client in
+            let walk = try await fixture(client)
+            let operations = try Self.operations(accepting: "license")
+            #expect(operations.count >= 11 && operations.contains { $0 == ("POST", "/v1/machines") })
+            let oldKid = try #require(try await client.send(.get, "/v1/keys").list.first?["kid"] as? String)
+            #expect(try await client.send(.post, "/v1/keys/actions/rotate").status == 201)
+            #expect(try await client.send(.post, "/v1/keys/\(oldKid)/actions/retire").status == 200)
+            for (method, path) in operations {
+                let reply = try await call(client, method, path, licenseKey: walk.license.key, walk)
+                #expect(reply.status == 401 && reply.errorCode == "LICENSE_KEY_INVALID", "\(method) \(path): \(reply.status) \(reply.text)")
+            }
+        }
+    }
+
+    /// A suspended license's key still reads and gives back (the customer must learn why and free
+    /// seats), but everything that consumes — activating, checking out, taking or renewing a
+    /// lease — answers 403 SUSPENDED, and a heartbeat answers `valid: false` without a token.
+    @Test func aSuspendedLicensesKeyReadsAndGivesBackButConsumesNothing() async throws {
+        let app = try await TestApp.make()
+        try await app.run { client in
+            let walk = try await fixture(client)
+            try await client.send(.post, "/v1/licenses/\(walk.license.id)/actions/suspend")
+            let expected: [String: Int] = [
+                "POST /v1/machines": 403, "GET /v1/machines/{id}": 200, "POST /v1/machines/{id}/heartbeat": 200,
+                "POST /v1/machines/{id}/actions/check-out": 403, "GET /v1/licenses/{id}/machines": 200,
+                "POST /v1/licenses/{id}/actions/check-out": 403, "POST /v1/licenses/{id}/leases": 403, "GET /v1/licenses/{id}/leases": 200,
+                "POST /v1/licenses/{id}/leases/{lease}/actions/renew": 403, "DELETE /v1/licenses/{id}/leases/{lease}": 204,
+                "DELETE /v1/machines/{id}": 200,
+            ]
+            let operations = try Self.operations(accepting: "license").sorted { ($0.method == "DELETE" ? 1 : 0) < ($1.method == "DELETE" ? 1 : 0) }
+            #expect(Set(operations.map { "\($0.method) \($0.path)" }) == Set(expected.keys))
+            for (method, path) in operations {
+                let reply = try await call(client, method, path, licenseKey: walk.license.key, walk)
+                #expect(reply.status == expected["\(method) \(path)"], "\(method) \(path): \(reply.status) \(reply.text)")
+                if reply.status == 403 { #expect(reply.errorCode == "SUSPENDED") }
+                if path.hasSuffix("/heartbeat") { #expect(reply.object["valid"] as? Bool == false && reply.object["token"] is NSNull) }
+            }
+        }
     }
 
     @Test func theRoutesThatTakeMachineTokensAreTheMachineAndLeaseRoutes() throws {
