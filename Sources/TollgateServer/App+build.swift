@@ -72,10 +72,10 @@ public func buildApplication(
     let (store, keys) = try await openDataDirectory(configuration, now: clock.now())
     let (defaultAccount, generatedToken) = try await AccountProvisioner(store: store, keys: keys, clock: clock)
         .bootstrap(configuredAdminToken: configuration.adminToken)
-    let recorder = ValidationRecorder(
-        store: store, interval: .milliseconds(configuration.validationLogFlushMilliseconds), logger: logger)
-    let heartbeats = HeartbeatRecorder(store: store, interval: .milliseconds(configuration.validationLogFlushMilliseconds), logger: logger)
-    let refusals = TokenRefusalLog(store: store, clock: clock, interval: .milliseconds(configuration.validationLogFlushMilliseconds), logger: logger)
+    let recorder = ValidationRecorder(store: store, logger: logger)
+    let heartbeats = HeartbeatRecorder(store: store, logger: logger)
+    let refusals = TokenRefusalLog(store: store, clock: clock, logger: logger)
+    let batches = BatchWriter(buffers: [recorder, heartbeats, refusals], interval: .milliseconds(configuration.validationLogFlushMilliseconds))
     let sweeper = MachineSweeper(
         store: store, heartbeats: heartbeats, clock: clock, interval: .seconds(configuration.sweepIntervalSeconds), logger: logger)
     let services = AppServices(
@@ -90,7 +90,7 @@ public func buildApplication(
             configuration: .init(
                 additionalChannelHandlers: [RequestReadTimeout(timeout: readTimeout)], idleTimeout: .seconds(Int64(configuration.idleTimeoutSeconds)))),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Tollgate"),
-        services: [recorder, heartbeats, refusals, sweeper],
+        services: [batches, sweeper],
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
         logger: logger)
     return BuiltApplication(application: application, defaultAccount: defaultAccount, generatedAdminToken: generatedToken, services: services)

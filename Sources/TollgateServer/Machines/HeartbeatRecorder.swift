@@ -1,12 +1,11 @@
 import Foundation
 import Logging
-import ServiceLifecycle
 import Synchronization
 import TollgateCore
 import TollgateStore
 
 /// Plain heartbeats (a live machine beating again) written in batches off the request path:
-/// one write transaction every `interval` for all of them, instead of one per beat.
+/// one write transaction per ``BatchWriter`` flush for all of them, instead of one per beat.
 ///
 /// Only beats that change nothing but the time are batched; resurrections, refusals and
 /// everything else that needs an audit entry or a seat check go through a write transaction at
@@ -15,7 +14,7 @@ import TollgateStore
 /// deactivated meanwhile and never moves a beat back in time. On SIGKILL at most one interval of
 /// beats is lost, which costs a machine nothing while its grace is longer than the interval;
 /// graceful shutdown writes them.
-final class HeartbeatRecorder: Service, Sendable {
+final class HeartbeatRecorder: BatchBuffer {
     /// Beats not yet written, and the last batch written: kept one more interval so that a
     /// read which loaded its row just before that batch committed still sees the beat.
     private struct Queue {
@@ -24,12 +23,10 @@ final class HeartbeatRecorder: Service, Sendable {
     }
     private let queue = Mutex(Queue())
     private let store: Store
-    private let interval: Duration
     private let logger: Logger
 
-    init(store: Store, interval: Duration, logger: Logger) {
+    init(store: Store, logger: Logger) {
         self.store = store
-        self.interval = interval
         self.logger = logger
     }
 
@@ -76,10 +73,5 @@ final class HeartbeatRecorder: Service, Sendable {
         } catch {
             logger.warning("Heartbeat batch not written; will retry", metadata: ["count": "\(batch.count)", "error": "\(error)"])
         }
-    }
-
-    func run() async throws {
-        await repeatUntilShutdown(every: interval) { await flush() }
-        await flush()
     }
 }

@@ -1,7 +1,6 @@
 import Foundation
 import Logging
 import Metrics
-import ServiceLifecycle
 import Synchronization
 import TollgateCore
 import TollgateStore
@@ -12,8 +11,8 @@ import TollgateStore
 ///
 /// Every refusal is counted (`tollgate_token_refusals_total{reason}`); the audit log gets a
 /// sample: one `token.refused` entry per machine and reason per ``window`` of server time,
-/// written by this background service in one transaction per flush interval (and at shutdown).
-final class TokenRefusalLog: Service, Sendable {
+/// written by the ``BatchWriter`` in one transaction per flush (every flush interval and at shutdown).
+final class TokenRefusalLog: BatchBuffer {
     /// The shortest time between two audit entries for the same machine and reason.
     static let window: TimeInterval = 60
     /// Machines with an entry waiting; beyond this, refusals are only counted (and logged once per flush).
@@ -36,17 +35,15 @@ final class TokenRefusalLog: Service, Sendable {
     private let state = Mutex(State())
     private let store: Store
     private let clock: any TollgateClock
-    private let interval: Duration
     private let logger: Logger
     private static let counters = [
         TokenRefusal.Reason.expired: Counter(label: "tollgate_token_refusals_total", dimensions: [("reason", "expired")]),
         .revoked: Counter(label: "tollgate_token_refusals_total", dimensions: [("reason", "revoked")]),
     ]
 
-    init(store: Store, clock: any TollgateClock, interval: Duration, logger: Logger) {
+    init(store: Store, clock: any TollgateClock, logger: Logger) {
         self.store = store
         self.clock = clock
-        self.interval = interval
         self.logger = logger
     }
 
@@ -96,10 +93,5 @@ final class TokenRefusalLog: Service, Sendable {
             }
             logger.warning("Token refusal audit batch not written; will retry", metadata: ["count": "\(batch.count)", "error": "\(error)"])
         }
-    }
-
-    func run() async throws {
-        await repeatUntilShutdown(every: interval) { await flush() }
-        await flush()
     }
 }

@@ -123,3 +123,8 @@ extension Request {
         return key
     }
 }
+
+/// Request size limits.
+struct BodyLimits: Sendable {
+    var maxBodyBytes: Int
+}

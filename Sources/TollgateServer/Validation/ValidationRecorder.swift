@@ -1,14 +1,12 @@
 import Foundation
 import Logging
-import ServiceLifecycle
 import Synchronization
 import TollgateCore
 import TollgateStore
 
-/// Logs validations without slowing them: answers append to a buffer in memory, and a
-/// background service writes the buffer in one transaction every flush interval and once
-/// more at shutdown.
-final class ValidationRecorder: Service, Sendable {
+/// Logs validations without slowing them: answers append to a buffer in memory, which the
+/// ``BatchWriter`` writes in one transaction every flush interval and once more at shutdown.
+final class ValidationRecorder: BatchBuffer {
     /// A validation waiting to be written; its id is assigned when the batch is written.
     struct Pending: Sendable {
         var accountId: String?
@@ -23,12 +21,10 @@ final class ValidationRecorder: Service, Sendable {
     /// While the database refuses writes, at most this many validations wait; the oldest go first.
     static let maximumPending = 1_000_000
     private let store: Store
-    private let interval: Duration
     private let logger: Logger
 
-    init(store: Store, interval: Duration, logger: Logger) {
+    init(store: Store, logger: Logger) {
         self.store = store
-        self.interval = interval
         self.logger = logger
     }
 
@@ -63,10 +59,5 @@ final class ValidationRecorder: Service, Sendable {
                 "Validation log batch not written; will retry",
                 metadata: ["count": "\(batch.count)", "dropped": "\(dropped)", "error": "\(error)"])
         }
-    }
-
-    func run() async throws {
-        await repeatUntilShutdown(every: interval) { await flush() }
-        await flush()
     }
 }
