@@ -106,6 +106,11 @@ schemas={
    "serverTime":dt,"nonce":{"type":["string","null"]}}},
  "ValidationEvent":{"type":"object","properties":{"id":{"type":"string"},"accountId":{"type":["string","null"]},"licenseId":{"type":["string","null"]},"code":ref("ValidationCode"),"valid":{"type":"boolean"},"remoteAddress":{"type":["string","null"]},"occurredAt":dt}},
  "AuditEvent":{"type":"object","properties":{"id":{"type":"string"},"accountId":{"type":"string"},"sequence":{"type":"integer"},"actor":{"type":"string"},"action":{"type":"string"},"objectType":{"type":"string"},"objectId":{"type":"string"},"beforeDigest":{"type":["string","null"]},"afterDigest":{"type":["string","null"]},"occurredAt":dt,"previousHash":{"type":"string"},"hash":{"type":"string"}}},
+ "Event":{"type":"object","required":["id","accountId","sequence","type","objectType","objectId","actor","data","occurredAt"],"properties":{
+   "id":{"type":"string"},"accountId":{"type":"string"},"sequence":{"type":"integer","description":"Gap-free, increasing per account: the order the changes committed."},
+   "type":{"type":"string","examples":["license.created","license.suspended","machine.activated","machine.died"]},"objectType":{"type":"string"},"objectId":{"type":"string"},
+   "actor":{"type":"string","description":"An API token id, license:<id>, machine:<id>, system or system:sweeper."},
+   "data":{"type":["object","null"],"description":"The object's state after the change, as the API shows it."},"occurredAt":dt}},
  "AuditVerification":{"type":"object","properties":{"valid":{"type":"boolean"},"checked":{"type":"integer"},"firstBrokenSequence":{"type":["integer","null"]},"reason":{"type":["string","null"]}}},
  "SigningKey":{"type":"object","properties":{"kid":{"type":"string"},"status":{"type":"string","enum":["live","retired"]},"current":{"type":"boolean"},"createdAt":dt,"retiredAt":{"type":["string","null"],"format":"date-time"},"publicKeyPem":{"type":"string"}}},
  "JWKS":{"type":"object","properties":{"keys":{"type":"array","items":{"type":"object","properties":{"kty":{"const":"OKP"},"crv":{"const":"Ed25519"},"kid":{"type":"string"},"x":{"type":"string"},"use":{"const":"sig"},"alg":{"const":"EdDSA"}}}}}},
@@ -200,6 +205,11 @@ paths["/v1/licenses/{id}/leases/{lease}"]={"delete":{"tags":["Leases"],"operatio
 paths["/v1/tokens/verify"]={"post":{"tags":["Machines"],"operationId":"verifyToken","summary":"Whether an activation token is valid now (signature, expiry, and not revoked)",
   "requestBody":body({"type":"object","additionalProperties":False,"required":["token"],"properties":{"token":{"type":"string"}}}),"responses":{**ok(ref("TokenVerification")),**errors("400","413","422","503")}}}
 paths["/v1/audit-events"]={"get":{"tags":["Audit"],"operationId":"listAuditEvents","summary":"The account's audit log, newest first","security":sec,"parameters":pagep+[{"name":"objectId","in":"query","schema":{"type":"string"}}],"responses":{**ok(page("AuditEvent")),**errors(*R)}}}
+paths["/v1/events"]={"get":{"tags":["Events"],"operationId":"listEvents","summary":"The account's event log, in commit order (oldest first)",
+  "description":"Every change writes its event in the same transaction: a change that was answered has its event, a refused one has none. Follow the log with `after` (a sequence) or the cursor.",
+  "security":sec,"parameters":pagep+[{"name":"type","in":"query","schema":{"type":"string"},"description":"An event type, or a prefix such as license.*"},
+  {"name":"objectId","in":"query","schema":{"type":"string"}},{"name":"after","in":"query","schema":{"type":"integer","minimum":0},"description":"Only events with a greater sequence."}],
+  "responses":{**ok(page("Event")),**errors(*R)}}}
 paths["/v1/audit-events/verify"]={"get":{"tags":["Audit"],"operationId":"verifyAuditChain","summary":"Recompute the hash chain and report the first broken entry","security":sec,"responses":{**ok(ref("AuditVerification")),**errors("401","503")}}}
 paths["/v1/keys"]={"get":{"tags":["Keys"],"operationId":"listKeys","summary":"The account's signing keys (public halves)","security":sec,"responses":{**ok(page("SigningKey")),**errors("401")}}}
 paths["/v1/keys/actions/rotate"]={"post":{"tags":["Keys"],"operationId":"rotateKey","summary":"Add a signing key; new licenses use it, old keys keep verifying","security":sec,"parameters":[idem],"responses":{**ok(ref("SigningKey"),"201","Created"),**errors("400","401","403","409:KEYS_MANAGED_BY_ENVIRONMENT: the keys come from TOLLGATE_SIGNING_KEYS","413","422","503")}}}

@@ -121,6 +121,20 @@ enum Migrations {
                 "CREATE INDEX idempotency_keys_by_age ON idempotency_keys (created_at)",
             ]
         ),
+        (
+            5,
+            [
+                // The event log: one row per change, in the change's transaction, ordered per account.
+                """
+                CREATE TABLE events (
+                  account_id TEXT NOT NULL, sequence BIGINT NOT NULL, id TEXT NOT NULL UNIQUE, type TEXT NOT NULL,
+                  object_type TEXT NOT NULL, object_id TEXT NOT NULL, actor TEXT NOT NULL, data TEXT, occurred_at BIGINT NOT NULL,
+                  PRIMARY KEY (account_id, sequence))
+                """,
+                "CREATE INDEX events_by_type ON events (account_id, type, sequence)",
+                "CREATE INDEX events_by_object ON events (account_id, object_id, sequence)",
+            ]
+        ),
     ]
 
     /// Applies every migration `database` has not seen.

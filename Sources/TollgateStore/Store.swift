@@ -120,6 +120,7 @@ public struct StoreSession {
     public var leases: LeaseTable { LeaseTable(sql: sql) }
     public var jobs: JobTable { JobTable(sql: sql) }
     public var audit: AuditTable { AuditTable(sql: sql) }
+    public var events: EventTable { EventTable(sql: sql) }
     public var idempotency: IdempotencyTable { IdempotencyTable(sql: sql) }
     public var validations: ValidationEventTable { ValidationEventTable(sql: sql) }
 }

@@ -1,5 +1,6 @@
 """SIGKILL in the middle of a burst of writes: after a restart every write that was answered 2xx
-is there, exactly once. On SQLite and on PostgreSQL."""
+is there, exactly once, with exactly one event in the event log; refused writes left no event.
+On SQLite and on PostgreSQL."""
 import os
 import signal
 import threading
@@ -31,6 +32,7 @@ def burst_then_kill(tmp_path, env):
     _, customer = server.json("POST", "/v1/customers", {"name": "Acme"})
     _, license = server.json("POST", "/v1/licenses", {"policyId": policy["id"], "customerId": customer["id"]})
     acknowledged = {"licenses": [], "machines": []}
+    refused = []
     lock = threading.Lock()
 
     def writer(worker):
@@ -48,6 +50,11 @@ def burst_then_kill(tmp_path, env):
                 if status == 201:
                     with lock:
                         acknowledged["machines"].append((body["machine"]["id"], f"fp-{marker}"))
+                # A change the server refuses (the product code is taken): it must leave no event.
+                status, body = server.json("POST", "/v1/products", {"code": "crash", "name": f"Again {marker}"})
+                if status == 409:
+                    with lock:
+                        refused.append(marker)
             except Exception:
                 return  # the server is gone
 
@@ -74,6 +81,17 @@ def burst_then_kill(tmp_path, env):
         machine_ids = {m["id"] for m in machines}
         assert all(machine_id in machine_ids for machine_id, _ in acknowledged["machines"])
         assert restarted.json("GET", "/v1/audit-events/verify")[1]["valid"] is True
+        # One event per change that committed, none for one that did not, none for a refusal.
+        assert len(refused) > 20
+        events = all_pages(restarted, "/v1/events?type=license.created")
+        created = [e["objectId"] for e in events]
+        assert len(created) == len(set(created)), "an event was written twice"
+        assert set(created) == {l["id"] for l in licenses} | {license["id"]}
+        activated = [e["objectId"] for e in all_pages(restarted, "/v1/events?type=machine.activated")]
+        assert len(activated) == len(set(activated)) and set(activated) == machine_ids
+        assert [e["objectId"] for e in all_pages(restarted, "/v1/events?type=product.created")] == [product["id"]]
+        sequences = [e["sequence"] for e in all_pages(restarted, "/v1/events")]
+        assert sequences == list(range(1, len(sequences) + 1)), "the log has gaps or repeats"
     finally:
         restarted.stop()
 

@@ -34,8 +34,8 @@ struct AccountProvisioner: Sendable {
 
     static func insert(_ created: (account: Account, token: APIToken, secret: String), session: StoreSession, now: Date) throws {
         try session.accounts.insert(created.account)
-        try session.audit.record(
-            accountId: created.account.id, actor: "system", action: "account.created", objectType: "account", objectId: created.account.id,
+        try ChangeLog.record(
+            session, accountId: created.account.id, actor: "system", type: "account.created", objectType: "account", objectId: created.account.id,
             before: nil as Account?, after: created.account, at: now)
         try insert(created.token, secret: created.secret, session: session, now: now)
     }
@@ -53,8 +53,8 @@ struct AccountProvisioner: Sendable {
     /// Stores a token under the hash of its secret, and audits it.
     private static func insert(_ token: APIToken, secret: String, session: StoreSession, now: Date) throws {
         try session.tokens.insert(token, secretHash: APIToken.hash(secret: secret))
-        try session.audit.record(
-            accountId: token.accountId, actor: "system", action: "token.created", objectType: "token", objectId: token.id,
+        try ChangeLog.record(
+            session, accountId: token.accountId, actor: "system", type: "token.created", objectType: "token", objectId: token.id,
             before: nil as APIToken?, after: token, at: now)
     }
 

@@ -35,8 +35,8 @@ struct ResourceController<Resource: ManagedResource>: Sendable {
             } catch StoreError.duplicate {
                 throw Resource.duplicateError(value)
             }
-            try session.audit.record(
-                accountId: accountId, actor: actor, action: "\(Resource.resourceName).created", objectType: Resource.resourceName,
+            try ChangeLog.record(
+                session, accountId: accountId, actor: actor, type: "\(Resource.resourceName).created", objectType: Resource.resourceName,
                 objectId: value.id, before: nil as Resource?, after: value, at: now)
             return value
         }
@@ -82,8 +82,8 @@ struct ResourceController<Resource: ManagedResource>: Sendable {
             } catch StoreError.duplicate {
                 throw Resource.duplicateError(updated)
             }
-            try session.audit.record(
-                accountId: accountId, actor: actor, action: "\(Resource.resourceName).updated", objectType: Resource.resourceName,
+            try ChangeLog.record(
+                session, accountId: accountId, actor: actor, type: "\(Resource.resourceName).updated", objectType: Resource.resourceName,
                 objectId: id, before: current, after: updated, at: now)
             return updated
         }

@@ -60,8 +60,8 @@ struct KeyController: Sendable {
     }
 
     private static func audit(_ session: StoreSession, accountId: String, actor: String, action: String, key: View, now: Date) throws {
-        try session.audit.record(
-            accountId: accountId, actor: actor, action: action, objectType: "signing_key", objectId: key.kid,
+        try ChangeLog.record(
+            session, accountId: accountId, actor: actor, type: action, objectType: "signing_key", objectId: key.kid,
             before: nil as View?, after: key, at: now)
     }
 }

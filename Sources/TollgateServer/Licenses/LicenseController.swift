@@ -78,10 +78,11 @@ struct LicenseController: Sendable {
                 extraEntitlements: Array(Set(draft.entitlements ?? [])).sorted(), metadata: draft.metadata ?? [:], revocationVersion: 0,
                 createdAt: now, updatedAt: now)
             try session.licenses.insert(license)
-            try session.audit.record(
-                accountId: accountId, actor: actor, action: "license.created", objectType: "license", objectId: id,
-                before: nil as License?, after: license, at: now)
-            return View(license, policy: policy, now: now)
+            let view = View(license, policy: policy, now: now)
+            try ChangeLog.record(
+                session, accountId: accountId, actor: actor, type: "license.created", objectType: "license", objectId: id,
+                before: nil as License?, after: license, state: view, at: now)
+            return view
         }
     }
 
@@ -145,10 +146,11 @@ struct LicenseController: Sendable {
             let changes = try body.merged(into: LicenseUpdate(current))
             let updated = try changes.applied(to: current, now: now)
             try session.licenses.update(updated)
-            try session.audit.record(
-                accountId: accountId, actor: actor, action: "license.updated", objectType: "license", objectId: id,
-                before: current, after: updated, at: now)
-            return View(updated, policy: try session.policies.find(id: updated.policyId, accountId: accountId), now: now)
+            let view = View(updated, policy: try session.policies.find(id: updated.policyId, accountId: accountId), now: now)
+            try ChangeLog.record(
+                session, accountId: accountId, actor: actor, type: "license.updated", objectType: "license", objectId: id,
+                before: current, after: updated, state: view, at: now)
+            return view
         }
     }
 
@@ -189,10 +191,11 @@ struct LicenseController: Sendable {
             }
             let updated = try LicenseStateMachine.apply(action, to: license, policy: policy, now: now)
             try session.licenses.update(updated)
-            try session.audit.record(
-                accountId: accountId, actor: actor, action: action.auditAction, objectType: "license",
-                objectId: id, before: license, after: updated, at: now)
-            return View(updated, policy: resultingPolicy, now: now)
+            let view = View(updated, policy: resultingPolicy, now: now)
+            try ChangeLog.record(
+                session, accountId: accountId, actor: actor, type: action.auditAction, objectType: "license",
+                objectId: id, before: license, after: updated, state: view, at: now)
+            return view
         }
     }
 

@@ -22,8 +22,9 @@ enum MachineActivator {
             license: license, policy: policy, now: now)
         if let drain = plan.drain {
             let ids = try session.machines.drain(licenseId: license.id, cluster: drain.cluster, until: drain.until, at: now)
-            try session.audit.recordMany(
-                accountId: accountId, actor: actor, action: "machine.draining", objectType: "machine", objectIds: ids, at: now)
+            try ChangeLog.recordMany(
+                session, accountId: accountId, actor: actor, type: "machine.draining", objectType: "machine",
+                objects: try session.machines.find(ids: ids).map { ($0.id, MachineView($0, policy: policy, now: now)) }, at: now)
             if drain.until <= now { try endDrain(ids: ids, accountId: accountId, actor: actor, session: session, now: now) }
         }
         let machine = Machine(
@@ -33,16 +34,18 @@ enum MachineActivator {
             cullWhenDead: policy.deadMachineStrategy == .deactivate, activatedOffline: offline != nil,
             offlineRequestNonce: offline?.nonce, createdAt: now, updatedAt: now)
         try session.machines.insert(machine)
-        try session.audit.record(
-            accountId: accountId, actor: actor, action: offline == nil ? "machine.activated" : "machine.activated_offline",
-            objectType: "machine", objectId: machine.id, before: nil as Machine?, after: machine, at: now)
+        try ChangeLog.record(
+            session, accountId: accountId, actor: actor, type: offline == nil ? "machine.activated" : "machine.activated_offline",
+            objectType: "machine", objectId: machine.id, before: nil as Machine?, after: machine, state: MachineView(machine, policy: policy, now: now), at: now)
         return MachineRecord(machine: machine, license: license, policy: policy)
     }
 
     /// Deactivates the machines of a drained cluster.
     static func endDrain(ids: [String], accountId: String, actor: String, session: StoreSession, now: Date) throws {
         try session.machines.deactivate(ids: ids, reason: .clusterDrained, at: now)
-        try session.audit.recordMany(accountId: accountId, actor: actor, action: "machine.deactivated", objectType: "machine", objectIds: ids, at: now)
+        try ChangeLog.recordMany(
+            session, accountId: accountId, actor: actor, type: "machine.deactivated", objectType: "machine",
+            objects: try session.machines.find(ids: ids).map { ($0.id, MachineView($0, policy: nil, now: now)) }, at: now)
     }
 
     /// A license of the account and its policy; a missing license answers 404.

@@ -125,10 +125,11 @@ struct MachineController: Sendable {
             let record = try MachineActivator.loadMachine(id, credential: credential, session: session, now: now, allowingRevokedToken: true)
             let (next, _) = try MachineStateMachine.transition(.deactivate(.requested), of: record.machine, policy: record.policy, now: now)
             try session.machines.update(next)
-            try session.audit.record(
-                accountId: next.accountId, actor: credential.actor, action: "machine.deactivated", objectType: "machine", objectId: id,
-                before: record.machine, after: next, at: now)
-            return MachineView(next, policy: record.policy, now: now)
+            let view = MachineView(next, policy: record.policy, now: now)
+            try ChangeLog.record(
+                session, accountId: next.accountId, actor: credential.actor, type: "machine.deactivated", objectType: "machine", objectId: id,
+                before: record.machine, after: next, state: view, at: now)
+            return view
         }
         return try Response.json(view)
     }
@@ -144,9 +145,9 @@ struct MachineController: Sendable {
             let record = try MachineActivator.loadMachine(id, credential: credential, session: session, now: now)
             let answer = try LicenseCheckout.issue(
                 license: record.license, policy: record.policy, machine: record.machine, options: options, signingKey: signingKey, now: now)
-            try session.audit.record(
-                accountId: record.machine.accountId, actor: credential.actor, action: "machine.checked_out", objectType: "machine", objectId: id,
-                before: nil as Machine?, after: nil as Machine?, at: now)
+            try ChangeLog.record(
+                session, accountId: record.machine.accountId, actor: credential.actor, type: "machine.checked_out", objectType: "machine", objectId: id,
+                before: nil as Machine?, after: nil as Machine?, state: MachineView(record.machine, policy: record.policy, now: now), at: now)
             return answer
         }
     }
@@ -162,9 +163,9 @@ struct MachineController: Sendable {
             session, now in
             let (license, policy) = try MachineActivator.loadLicense(id, credential: credential, session: session, now: now)
             let answer = try LicenseCheckout.issue(license: license, policy: policy, machine: nil, options: options, signingKey: signingKey, now: now)
-            try session.audit.record(
-                accountId: license.accountId, actor: credential.actor, action: "license.checked_out", objectType: "license", objectId: id,
-                before: nil as License?, after: nil as License?, at: now)
+            try ChangeLog.record(
+                session, accountId: license.accountId, actor: credential.actor, type: "license.checked_out", objectType: "license", objectId: id,
+                before: nil as License?, after: nil as License?, state: LicenseController.View(license, policy: policy, now: now), at: now)
             return answer
         }
     }

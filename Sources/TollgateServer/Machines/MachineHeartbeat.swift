@@ -25,9 +25,9 @@ enum MachineHeartbeat {
         let (next, outcome) = try MachineStateMachine.transition(.heartbeat, of: machine, policy: policy, now: now)
         try session.machines.update(next)
         if let action = outcome.auditAction {
-            try session.audit.record(
-                accountId: machine.accountId, actor: credential.actor, action: action, objectType: "machine", objectId: machine.id,
-                before: machine, after: next, at: now)
+            try ChangeLog.record(
+                session, accountId: machine.accountId, actor: credential.actor, type: action, objectType: "machine", objectId: machine.id,
+                before: machine, after: next, state: MachineView(next, policy: policy, now: now), at: now)
         }
         return MachineRecord(machine: next, license: license, policy: policy)
     }

@@ -72,9 +72,10 @@ struct MachineSweeper: Service {
                 let doomed = try select(session, batchSize)
                 guard !doomed.isEmpty else { return 0 }
                 try session.machines.deactivate(ids: doomed.map(\.id), reason: reason, at: now)
-                for (accountId, machines) in Dictionary(grouping: doomed, by: \.accountId) {
-                    try session.audit.recordMany(
-                        accountId: accountId, actor: Self.actor, action: action, objectType: "machine", objectIds: machines.map(\.id), at: now)
+                for (accountId, machines) in Dictionary(grouping: try session.machines.find(ids: doomed.map(\.id)), by: \.accountId) {
+                    try ChangeLog.recordMany(
+                        session, accountId: accountId, actor: Self.actor, type: action, objectType: "machine",
+                        objects: machines.map { ($0.id, MachineView($0, policy: nil, now: now)) }, at: now)
                 }
                 return doomed.count
             }

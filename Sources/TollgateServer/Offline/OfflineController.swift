@@ -71,10 +71,11 @@ struct OfflineController: Sendable {
             let file = try LicenseCheckout.issue(
                 license: record.license, policy: record.policy, machine: record.machine, options: options, requestNonce: offline.nonce,
                 signingKey: signingKey, now: now)
-            try session.audit.record(
-                accountId: license.accountId, actor: actor, action: "machine.checked_out", objectType: "machine", objectId: record.machine.id,
-                before: nil as Machine?, after: nil as Machine?, at: now)
-            return (ActivationAnswer(machine: MachineView(record.machine, policy: record.policy, now: now), file: file.file, encrypted: file.encrypted, expiresAt: file.expiresAt), created)
+            let view = MachineView(record.machine, policy: record.policy, now: now)
+            try ChangeLog.record(
+                session, accountId: license.accountId, actor: actor, type: "machine.checked_out", objectType: "machine", objectId: record.machine.id,
+                before: nil as Machine?, after: nil as Machine?, state: view, at: now)
+            return (ActivationAnswer(machine: view, file: file.file, encrypted: file.encrypted, expiresAt: file.expiresAt), created)
         }
         return try Response.json(status: created ? .created : .ok, answer)
     }
@@ -97,10 +98,11 @@ struct OfflineController: Sendable {
             guard machine.state == .active, let policy else { return MachineView(machine, policy: policy, now: now) }
             let (next, _) = try MachineStateMachine.transition(.deactivate(.offlineReceipt), of: machine, policy: policy, now: now)
             try session.machines.update(next)
-            try session.audit.record(
-                accountId: license.accountId, actor: "license:\(license.id)", action: "machine.deactivated", objectType: "machine",
-                objectId: machine.id, before: machine, after: next, at: now)
-            return MachineView(next, policy: policy, now: now)
+            let view = MachineView(next, policy: policy, now: now)
+            try ChangeLog.record(
+                session, accountId: license.accountId, actor: "license:\(license.id)", type: "machine.deactivated", objectType: "machine",
+                objectId: machine.id, before: machine, after: next, state: view, at: now)
+            return view
         }
         return try Response.json(view)
     }

@@ -945,6 +945,62 @@ enum OpenAPIDocument {
      }
     }
    },
+   "Event": {
+    "type": "object",
+    "required": [
+     "id",
+     "accountId",
+     "sequence",
+     "type",
+     "objectType",
+     "objectId",
+     "actor",
+     "data",
+     "occurredAt"
+    ],
+    "properties": {
+     "id": {
+      "type": "string"
+     },
+     "accountId": {
+      "type": "string"
+     },
+     "sequence": {
+      "type": "integer",
+      "description": "Gap-free, increasing per account: the order the changes committed."
+     },
+     "type": {
+      "type": "string",
+      "examples": [
+       "license.created",
+       "license.suspended",
+       "machine.activated",
+       "machine.died"
+      ]
+     },
+     "objectType": {
+      "type": "string"
+     },
+     "objectId": {
+      "type": "string"
+     },
+     "actor": {
+      "type": "string",
+      "description": "An API token id, license:<id>, machine:<id>, system or system:sweeper."
+     },
+     "data": {
+      "type": [
+       "object",
+       "null"
+      ],
+      "description": "The object's state after the change, as the API shows it."
+     },
+     "occurredAt": {
+      "type": "string",
+      "format": "date-time"
+     }
+    }
+   },
    "AuditVerification": {
     "type": "object",
     "properties": {
@@ -2448,6 +2504,143 @@ enum OpenAPIDocument {
        "application/json": {
         "schema": {
          "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     }
+    }
+   }
+  },
+  "/v1/events": {
+   "get": {
+    "tags": [
+     "Events"
+    ],
+    "operationId": "listEvents",
+    "summary": "The account's event log, in commit order (oldest first)",
+    "description": "Every change writes its event in the same transaction: a change that was answered has its event, a refused one has none. Follow the log with `after` (a sequence) or the cursor.",
+    "security": [
+     {
+      "bearer": []
+     }
+    ],
+    "parameters": [
+     {
+      "name": "limit",
+      "in": "query",
+      "schema": {
+       "type": "integer",
+       "minimum": 1,
+       "maximum": 100,
+       "default": 25
+      }
+     },
+     {
+      "name": "cursor",
+      "in": "query",
+      "schema": {
+       "type": "string"
+      }
+     },
+     {
+      "name": "type",
+      "in": "query",
+      "schema": {
+       "type": "string"
+      },
+      "description": "An event type, or a prefix such as license.*"
+     },
+     {
+      "name": "objectId",
+      "in": "query",
+      "schema": {
+       "type": "string"
+      }
+     },
+     {
+      "name": "after",
+      "in": "query",
+      "schema": {
+       "type": "integer",
+       "minimum": 0
+      },
+      "description": "Only events with a greater sequence."
+     }
+    ],
+    "responses": {
+     "200": {
+      "description": "OK",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object",
+         "required": [
+          "data",
+          "nextCursor"
+         ],
+         "properties": {
+          "data": {
+           "type": "array",
+           "items": {
+            "$ref": "#/components/schemas/Event"
+           }
+          },
+          "nextCursor": {
+           "type": [
+            "string",
+            "null"
+           ],
+           "description": "Pass as `cursor` for the next page; null on the last page."
+          }
+         }
+        }
+       }
+      }
+     },
+     "400": {
+      "description": "Malformed JSON or query parameter",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "401": {
+      "description": "Missing or invalid credential; for a machine token TOKEN_EXPIRED, or TOKEN_REVOKED with licenseStatus",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "403": {
+      "description": "Read-only token used for a change, or a credential this route does not take",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "503": {
+      "description": "The database is unavailable; retry after Retry-After seconds",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "headers": {
+       "Retry-After": {
+        "description": "Seconds to wait before retrying.",
+        "schema": {
+         "type": "integer"
         }
        }
       }

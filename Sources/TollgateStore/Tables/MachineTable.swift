@@ -181,6 +181,17 @@ public struct MachineTable {
         }
     }
 
+    /// The machines with `ids`, in id order (a sweep's batch after it changed them).
+    public func find(ids: [String]) throws -> [Machine] {
+        var machines: [Machine] = []
+        for start in stride(from: 0, to: ids.count, by: 500) {
+            let chunk = ids[start..<min(start + 500, ids.count)]
+            let placeholders = Array(repeating: "?", count: chunk.count).joined(separator: ", ")
+            machines += try sql.query("SELECT * FROM machines WHERE id IN (\(placeholders)) ORDER BY id", chunk.map { .text($0) }).compactMap(Self.machine)
+        }
+        return machines
+    }
+
     /// Marks the active machines of a license's cluster as draining until `until`.
     public func drain(licenseId: String, cluster: String, until: Date, at now: Date) throws -> [String] {
         let ids = try sql.query(

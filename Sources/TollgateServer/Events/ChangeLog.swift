@@ -1,0 +1,51 @@
+import Foundation
+import TollgateCore
+import TollgateStore
+
+/// Records a change in the transaction that makes it, both ways: an entry of the hash-chained
+/// audit log (digests of the object before and after) and an event of the account's event log
+/// (the object's new state as the API shows it), so that what readers of `GET /v1/events` (and,
+/// later, webhooks and billing) see is exactly what committed. A change that is refused throws,
+/// its transaction rolls back, and it leaves neither.
+///
+/// Every change goes through here; the audit log alone records what is not a change (samples of
+/// refused tokens). Plain heartbeats, which only move a machine's deadline, are not events.
+enum ChangeLog {
+    /// One change of one object. `after` is what the audit digests; `state` (by default `after`)
+    /// is the event's data.
+    static func record<Before: Encodable, After: Encodable>(
+        _ session: StoreSession, accountId: String, actor: String, type: String, objectType: String, objectId: String,
+        before: Before?, after: After?, at now: Date
+    ) throws {
+        try record(session, accountId: accountId, actor: actor, type: type, objectType: objectType, objectId: objectId, before: before, after: after, state: after, at: now)
+    }
+
+    static func record<Before: Encodable, After: Encodable, State: Encodable>(
+        _ session: StoreSession, accountId: String, actor: String, type: String, objectType: String, objectId: String,
+        before: Before?, after: After?, state: State?, at now: Date
+    ) throws {
+        try session.audit.record(
+            accountId: accountId, actor: actor, action: type, objectType: objectType, objectId: objectId, before: before, after: after, at: now)
+        var data: String?
+        if let state { data = try json(state) }
+        try session.events.append(
+            accountId: accountId, [EventTable.Draft(type: type, objectType: objectType, objectId: objectId, actor: actor, data: data)], at: now)
+    }
+
+    /// The same change of many objects of one account (a sweep, a cluster drain), with each
+    /// object's new state.
+    static func recordMany<State: Encodable>(
+        _ session: StoreSession, accountId: String, actor: String, type: String, objectType: String, objects: [(id: String, state: State)], at now: Date
+    ) throws {
+        guard !objects.isEmpty else { return }
+        try session.audit.recordMany(accountId: accountId, actor: actor, action: type, objectType: objectType, objectIds: objects.map(\.id), at: now)
+        try session.events.append(
+            accountId: accountId,
+            try objects.map { EventTable.Draft(type: type, objectType: objectType, objectId: $0.id, actor: actor, data: try Self.json($0.state)) },
+            at: now)
+    }
+
+    static func json(_ value: some Encodable) throws -> String {
+        String(decoding: try APICoding.encode(value), as: UTF8.self)
+    }
+}

@@ -1,0 +1,43 @@
+import Hummingbird
+import TollgateCore
+import TollgateStore
+
+/// `GET /v1/events`: the account's event log in the order the changes committed (ascending
+/// `sequence`), with cursor pagination, so that a reader can follow it from any point.
+/// Filters: `type` (exact, or `license.*` for every type of a prefix), `objectId`, and `after`
+/// (a sequence number: only later events).
+struct EventController: Sendable {
+    let store: Store
+
+    func addRoutes(to group: RouterGroup<AuthenticatedContext>) {
+        group.get("events") { request, context in
+            let page = try request.pageRequest()
+            if let cursor = page.after, Int64(cursor) == nil {
+                throw TollgateError.malformed(code: "INVALID_PARAMETER", message: "'cursor' must be a previous page's nextCursor.", field: "cursor")
+            }
+            var after: Int64?
+            if let text = request.queryString("after") {
+                guard let sequence = Int64(text), sequence >= 0 else {
+                    throw TollgateError.malformed(code: "INVALID_PARAMETER", message: "'after' must be an event's sequence number.", field: "after")
+                }
+                after = sequence
+            }
+            let type = request.queryString("type")
+            if let type, !Self.isTypeFilter(type) {
+                throw TollgateError.malformed(
+                    code: "INVALID_PARAMETER", message: "'type' must be an event type such as license.suspended, or a prefix such as license.*.", field: "type")
+            }
+            let objectId = request.queryString("objectId")
+            let (accountId, start) = (context.accountId, after)
+            let result = try await store.read { try $0.events.list(accountId: accountId, type: type, objectId: objectId, after: start, page: page) }
+            return try Response.json(PageBody(data: result.items, nextCursor: result.nextCursor))
+        }
+    }
+
+    /// Lower-case words joined by dots or underscores, optionally ending in `.*`.
+    static func isTypeFilter(_ text: String) -> Bool {
+        let body = text.hasSuffix(".*") ? String(text.dropLast(2)) : text
+        return !body.isEmpty && body.count <= 100
+            && body.utf8.allSatisfy { ($0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "z")) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_") }
+    }
+}

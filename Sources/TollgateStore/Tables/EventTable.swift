@@ -1,0 +1,113 @@
+import Foundation
+import TollgateCore
+
+/// The account's event log: one row per change, written in the transaction that makes the
+/// change, in a gap-free order per account (`sequence`). What webhooks, notifications and
+/// billing will read; users read it as `GET /v1/events`.
+public struct EventTable {
+    let sql: any SQLExecutor
+
+    /// One change: what happened (`type`, such as `license.suspended`), to which object, by whom,
+    /// and the object's state after it (JSON, as the API shows the object).
+    public struct Event: Codable, Sendable, Equatable {
+        public var id: String
+        public var accountId: String
+        public var sequence: Int64
+        public var type: String
+        public var objectType: String
+        public var objectId: String
+        public var actor: String
+        public var data: JSONValue?
+        public var occurredAt: Date
+    }
+
+    /// What a change appends: the event without its id and sequence, which the log assigns.
+    public struct Draft: Sendable {
+        public var type: String
+        public var objectType: String
+        public var objectId: String
+        public var actor: String
+        /// The object's new state as JSON text, or `nil`.
+        public var data: String?
+
+        public init(type: String, objectType: String, objectId: String, actor: String, data: String?) {
+            self.type = type
+            self.objectType = objectType
+            self.objectId = objectId
+            self.actor = actor
+            self.data = data
+        }
+    }
+
+    /// Appends `drafts` to `accountId`'s log, in order, after its last event. The caller's write
+    /// transaction serializes appends of one account, so the sequence has no gaps or repeats.
+    public func append(accountId: String, _ drafts: [Draft], at now: Date) throws {
+        guard !drafts.isEmpty else { return }
+        var sequence = try sql.queryOne("SELECT MAX(sequence) AS last FROM events WHERE account_id = ?", [.text(accountId)])?.int("last") ?? 0
+        let ids = Identifier.make(.event, at: Array(repeating: now, count: drafts.count))
+        for start in stride(from: 0, to: drafts.count, by: 100) {
+            let chunk = drafts[start..<min(start + 100, drafts.count)]
+            var arguments: [SQLValue] = []
+            for (offset, draft) in chunk.enumerated() {
+                sequence += 1
+                arguments += [
+                    .text(accountId), .integer(sequence), .text(ids[start + offset]), .text(draft.type), .text(draft.objectType), .text(draft.objectId),
+                    .text(draft.actor), .text(draft.data), .integer(now.epochMilliseconds),
+                ]
+            }
+            let rows = Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?, ?)", count: chunk.count).joined(separator: ", ")
+            try sql.execute(
+                "INSERT INTO events (account_id, sequence, id, type, object_type, object_id, actor, data, occurred_at) VALUES \(rows)", arguments)
+        }
+    }
+
+    /// A page of `accountId`'s events in log order, after the sequence `page.after` (or
+    /// `after`), optionally of one `type` (or of every type with a `prefix.`) and one object.
+    public func list(accountId: String, type: String?, objectId: String?, after: Int64?, page: PageRequest) throws -> Page<Event> {
+        var clauses = ["account_id = ?"]
+        var arguments: [SQLValue] = [.text(accountId)]
+        if let type {
+            if type.hasSuffix(".*") {
+                clauses.append("type LIKE ?")
+                arguments.append(.text(String(type.dropLast()) + "%"))
+            } else {
+                clauses.append("type = ?")
+                arguments.append(.text(type))
+            }
+        }
+        if let objectId {
+            clauses.append("object_id = ?")
+            arguments.append(.text(objectId))
+        }
+        if let start = page.after.flatMap(Int64.init) ?? after {
+            clauses.append("sequence > ?")
+            arguments.append(.integer(start))
+        }
+        arguments.append(.integer(Int64(page.limit + 1)))
+        var events = try sql.query(
+            "SELECT * FROM events WHERE \(clauses.joined(separator: " AND ")) ORDER BY sequence LIMIT ?", arguments
+        ).compactMap(Self.event)
+        var next: String?
+        if events.count > page.limit {
+            events.removeLast()
+            next = events.last.map { String($0.sequence) }
+        }
+        return Page(items: events, nextCursor: next)
+    }
+
+    /// How many events `accountId` has.
+    public func count(accountId: String) throws -> Int {
+        Int(try sql.queryOne("SELECT COUNT(*) AS n FROM events WHERE account_id = ?", [.text(accountId)])?.int("n") ?? 0)
+    }
+
+    static func event(_ row: SQLRow) -> Event? {
+        guard let accountId = row.string("account_id"), let sequence = row.int("sequence"), let id = row.string("id"),
+            let type = row.string("type"), let objectType = row.string("object_type"), let objectId = row.string("object_id"),
+            let actor = row.string("actor"), let occurred = row.int("occurred_at")
+        else { return nil }
+        let data = row.string("data").flatMap { try? JSONDecoder().decode(JSONValue.self, from: Data($0.utf8)) }
+        return Event(
+            id: id, accountId: accountId, sequence: sequence, type: type, objectType: objectType, objectId: objectId, actor: actor, data: data,
+            occurredAt: Date(epochMilliseconds: occurred))
+    }
+}
