@@ -45,7 +45,14 @@ enum ChangeLog {
             at: now)
     }
 
+    /// The API form of `value`; hand-written for the types that have it (machines: a sweep
+    /// records thousands per batch, and `JSONEncoder` would cost more than the sweep).
     static func json(_ value: some Encodable) throws -> String {
-        String(decoding: try APICoding.encode(value), as: UTF8.self)
+        if let writable = value as? any JSONWritable {
+            var json = JSONWriter()
+            writable.write(&json)
+            return String(decoding: json.bytes, as: UTF8.self)
+        }
+        return String(decoding: try APICoding.encode(value), as: UTF8.self)
     }
 }

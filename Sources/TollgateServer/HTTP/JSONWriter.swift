@@ -4,6 +4,12 @@ import TollgateCore
 /// A minimal JSON writer for the hottest response (the validation answer), where
 /// `JSONEncoder`'s generic machinery costs more than the Ed25519 signature. Writes compact
 /// JSON with keys in the order given; times as ISO 8601 UTC seconds, like the API's encoder.
+/// A value with a hand-written JSON form that equals its `APICoding` encoding (a test holds each
+/// pair equal), for the paths where Foundation's encoder costs more than the work itself.
+protocol JSONWritable {
+    func write(_ json: inout JSONWriter)
+}
+
 struct JSONWriter {
     private(set) var bytes: [UInt8] = []
     private var needsComma = [false]

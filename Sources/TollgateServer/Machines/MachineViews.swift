@@ -138,7 +138,7 @@ extension MachineAnswer {
     }
 }
 
-extension LicenseSummary {
+extension LicenseSummary: JSONWritable {
     func write(_ json: inout JSONWriter) {
         json.object { json in
             json.key("customerId"); json.string(customerId)
@@ -155,7 +155,7 @@ extension LicenseSummary {
     }
 }
 
-extension MachineView {
+extension MachineView: JSONWritable {
     func write(_ json: inout JSONWriter) {
         json.object { json in
             json.key("accountId"); json.string(machine.accountId)
