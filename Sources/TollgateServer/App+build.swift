@@ -13,6 +13,7 @@ struct AppServices: Sendable {
     let clock: any TollgateClock
     let recorder: ValidationRecorder
     let sweeper: MachineSweeper
+    let jobs: JobRunner
     let heartbeats: HeartbeatRecorder
     let refusals: TokenRefusalLog
     let tokens: TokenService
@@ -45,12 +46,21 @@ public struct BuiltApplication: Sendable {
     /// Writes the queued audit samples of refused machine tokens now (tests and shutdown).
     public func flushTokenRefusals() async { await services.refusals.flush() }
 
-    /// Runs the machine sweep now, on the server's clock (tests; the server runs it every
-    /// `sweepIntervalSeconds`). Returns how many machines died and how many drains ended.
+    /// Runs the machine sweep now, on the server's clock, outside the job queue (tests; the server
+    /// runs it as a job every `sweepIntervalSeconds`). Returns how many machines died and how
+    /// many drains ended.
     @discardableResult
     public func sweepMachines() async throws -> (died: Int, drained: Int) {
         let outcome = try await services.sweeper.sweep()
         return (outcome.died, outcome.drained)
+    }
+
+    /// Claims and runs the jobs due now on the server's clock, as the runner does every poll
+    /// (tests). Returns how many ran.
+    @discardableResult
+    public func runDueJobs() async throws -> Int {
+        try await services.jobs.schedule()
+        return try await services.jobs.runDue()
     }
 }
 
@@ -76,10 +86,14 @@ public func buildApplication(
     let heartbeats = HeartbeatRecorder(store: store, logger: logger)
     let refusals = TokenRefusalLog(store: store, clock: clock, logger: logger)
     let batches = BatchWriter(buffers: [recorder, heartbeats, refusals], interval: .milliseconds(configuration.validationLogFlushMilliseconds))
-    let sweeper = MachineSweeper(
-        store: store, heartbeats: heartbeats, clock: clock, interval: .seconds(configuration.sweepIntervalSeconds), logger: logger)
+    let sweeper = MachineSweeper(store: store, heartbeats: heartbeats, clock: clock, logger: logger)
+    let jobs = JobRunner(
+        store: store, handlers: [sweeper, CleanupJob(clock: clock)],
+        recurring: [.init(kind: MachineSweeper.kind, every: TimeInterval(configuration.sweepIntervalSeconds)), .init(kind: CleanupJob.kind, every: CleanupJob.interval)],
+        clock: clock, pollInterval: .milliseconds(configuration.jobPollMilliseconds), lease: TimeInterval(configuration.jobLeaseSeconds),
+        logger: logger)
     let services = AppServices(
-        configuration: configuration, store: store, keys: keys, clock: clock, recorder: recorder, sweeper: sweeper, heartbeats: heartbeats,
+        configuration: configuration, store: store, keys: keys, clock: clock, recorder: recorder, sweeper: sweeper, jobs: jobs, heartbeats: heartbeats,
         refusals: refusals, tokens: TokenService(keys: keys), licenseKeys: LicenseKeyVerifier(keys: keys), defaultAccount: defaultAccount)
 
     let router = buildRouter(services)
@@ -90,7 +104,7 @@ public func buildApplication(
             configuration: .init(
                 additionalChannelHandlers: [RequestReadTimeout(timeout: readTimeout)], idleTimeout: .seconds(Int64(configuration.idleTimeoutSeconds)))),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Tollgate"),
-        services: [batches, sweeper],
+        services: [batches, jobs],
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
         logger: logger)
     return BuiltApplication(application: application, defaultAccount: defaultAccount, generatedAdminToken: generatedToken, services: services)

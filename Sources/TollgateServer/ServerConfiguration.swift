@@ -29,6 +29,11 @@ public struct ServerConfiguration: Sendable {
     /// How often the machine sweep runs (dead machines, cluster drains, expired leases).
     /// `TOLLGATE_SWEEP_INTERVAL_SECONDS`, default 15.
     public var sweepIntervalSeconds: Int = 15
+    /// How often an idle job runner looks for due jobs (a read). `TOLLGATE_JOB_POLL_MS`, default 1000.
+    public var jobPollMilliseconds: Int = 1000
+    /// How long a claimed job is held before another runner may take it over: the delay before a
+    /// job whose runner was killed runs again. `TOLLGATE_JOB_LEASE_SECONDS`, default 60.
+    public var jobLeaseSeconds: Int = 60
     /// How long a connection may stay open without a complete request part arriving: an idle
     /// keep-alive connection, or a request head sent too slowly. `TOLLGATE_IDLE_TIMEOUT_SECONDS`, default 60.
     public var idleTimeoutSeconds: Int = 60
@@ -80,6 +85,16 @@ public struct ServerConfiguration: Sendable {
                 throw ConfigurationError("TOLLGATE_SWEEP_INTERVAL_SECONDS must be between 1 and 3600.")
             }
             config.sweepIntervalSeconds = seconds
+        }
+        if let value = environment["TOLLGATE_JOB_POLL_MS"] {
+            guard let millis = Int(value), (10...60_000).contains(millis) else { throw ConfigurationError("TOLLGATE_JOB_POLL_MS must be between 10 and 60000.") }
+            config.jobPollMilliseconds = millis
+        }
+        if let value = environment["TOLLGATE_JOB_LEASE_SECONDS"] {
+            guard let seconds = Int(value), (3...3600).contains(seconds) else {
+                throw ConfigurationError("TOLLGATE_JOB_LEASE_SECONDS must be between 3 and 3600.")
+            }
+            config.jobLeaseSeconds = seconds
         }
         if let value = environment["TOLLGATE_IDLE_TIMEOUT_SECONDS"] {
             guard let seconds = Int(value), (1...3600).contains(seconds) else {

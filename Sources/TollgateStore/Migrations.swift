@@ -135,6 +135,23 @@ enum Migrations {
                 "CREATE INDEX events_by_object ON events (account_id, object_id, sequence)",
             ]
         ),
+        (
+            6,
+            [
+                // Background jobs with leased claims, retries and a dead state (see JobTable);
+                // recurring jobs (the machine sweep, the clean-up) replace the tick table.
+                "DROP TABLE job_ticks",
+                """
+                CREATE TABLE jobs (
+                  id TEXT PRIMARY KEY, kind TEXT NOT NULL, account_id TEXT, dedupe_key TEXT UNIQUE, payload TEXT NOT NULL,
+                  state TEXT NOT NULL, attempts BIGINT NOT NULL, max_attempts BIGINT NOT NULL, every_ms BIGINT, run_at BIGINT NOT NULL,
+                  lease_owner TEXT, lease_until BIGINT, last_error TEXT, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL)
+                """,
+                "CREATE INDEX jobs_due ON jobs (state, run_at)",
+                // The row /readyz rewrites to find out whether the database takes writes again.
+                "CREATE TABLE probes (name TEXT PRIMARY KEY, at BIGINT NOT NULL)",
+            ]
+        ),
     ]
 
     /// Applies every migration `database` has not seen.

@@ -6,12 +6,21 @@ import TollgateCore
 ///
 /// Safe to run again: rows already in the target are left alone (`ON CONFLICT DO NOTHING`), so a
 /// copy that stopped half-way resumes where it was. The target's schema comes from its own
-/// migrations; job ticks are not copied (they are the target replicas' own).
+/// migrations. Jobs that run once and have not succeeded are copied (they are work still owed);
+/// recurring jobs are not (each database's replicas schedule their own).
 public struct StoreCopier: Sendable {
-    /// A table and its primary key, in an order that respects references.
+    /// A table and its primary key, in an order that respects references, and which of its rows
+    /// are copied (a SQL condition; every row when `nil`).
     public struct Table: Sendable {
         public var name: String
         public var key: [String]
+        public var filter: String?
+
+        init(name: String, key: [String], filter: String? = nil) {
+            self.name = name
+            self.key = key
+            self.filter = filter
+        }
     }
 
     public static let tables: [Table] = [
@@ -27,6 +36,7 @@ public struct StoreCopier: Sendable {
         Table(name: "events", key: ["account_id", "sequence"]),
         Table(name: "idempotency_keys", key: ["account_id", "principal", "route", "idempotency_key"]),
         Table(name: "validation_events", key: ["id"]),
+        Table(name: "jobs", key: ["id"], filter: "every_ms IS NULL AND state <> 'succeeded'"),
     ]
 
     public let source: Store
@@ -40,7 +50,7 @@ public struct StoreCopier: Sendable {
 
     /// Copies one table; `progress` hears (rows copied so far, rows in the source).
     public func copy(_ table: Table, progress: @Sendable (Int, Int) -> Void) async throws {
-        let total = try await count(table.name, in: source)
+        let total = try await count(table, in: source)
         var after: [SQLValue]?
         var copied = 0
         while true {
@@ -70,10 +80,11 @@ public struct StoreCopier: Sendable {
     /// SQLite (3.15+) and PostgreSQL both read through the primary key's index.
     static func page(_ table: Table, after: Bool, limit: Int) -> String {
         let order = table.key.joined(separator: ", ")
-        guard after else { return "SELECT * FROM \(table.name) ORDER BY \(order) LIMIT ?" }
         let placeholders = Array(repeating: "?", count: table.key.count).joined(separator: ", ")
-        let condition = table.key.count == 1 ? "\(order) > ?" : "(\(order)) > (\(placeholders))"
-        return "SELECT * FROM \(table.name) WHERE \(condition) ORDER BY \(order) LIMIT ?"
+        let conditions = [table.filter.map { "(\($0))" }, after ? (table.key.count == 1 ? "\(order) > ?" : "(\(order)) > (\(placeholders))") : nil]
+            .compactMap { $0 }
+        let clause = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
+        return "SELECT * FROM \(table.name)\(clause) ORDER BY \(order) LIMIT ?"
     }
 
     /// What verification found for one table.
@@ -87,7 +98,7 @@ public struct StoreCopier: Sendable {
     public func verify() async throws -> (counts: [Count], chains: [(accountId: String, verification: AuditChain.Verification)]) {
         var counts: [Count] = []
         for table in Self.tables {
-            counts.append(Count(table: table.name, source: try await count(table.name, in: source), target: try await count(table.name, in: target)))
+            counts.append(Count(table: table.name, source: try await count(table, in: source), target: try await count(table, in: target)))
         }
         let chains = try await target.read { session in
             try session.accounts.all().map { account in
@@ -98,7 +109,8 @@ public struct StoreCopier: Sendable {
         return (counts, chains)
     }
 
-    func count(_ table: String, in store: Store) async throws -> Int {
-        Int(try await store.read { try $0.sql.queryOne("SELECT COUNT(*) AS n FROM \(table)", [])?.int("n") } ?? 0)
+    func count(_ table: Table, in store: Store) async throws -> Int {
+        let clause = table.filter.map { " WHERE \($0)" } ?? ""
+        return Int(try await store.read { try $0.sql.queryOne("SELECT COUNT(*) AS n FROM \(table.name)\(clause)", [])?.int("n") } ?? 0)
     }
 }

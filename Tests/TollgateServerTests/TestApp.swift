@@ -24,6 +24,9 @@ struct TestApp {
         configuration.port = 0
         configuration.maxBodyBytes = maxBodyBytes
         configuration.logLevel = .error
+        // Tests move the clock and run due jobs themselves (`runDueJobs`, `sweepMachines`): the
+        // server's own job runner would otherwise sweep whenever a test moves the clock past an interval.
+        configuration.jobPollMilliseconds = 60_000
         // With TOLLGATE_TEST_DATABASE_URL (scripts/with-postgres), every test gets its own schema
         // of that PostgreSQL database instead of a SQLite file.
         if let url = ProcessInfo.processInfo.environment["TOLLGATE_TEST_DATABASE_URL"], !url.isEmpty {

@@ -135,22 +135,76 @@ enum SQLiteDatabaseReadOnly {
     }
 }
 
-@Suite struct JobTickTests {
+@Suite struct JobTableTests {
     let now = Date(timeIntervalSince1970: 1_800_000_000)
+    typealias Job = JobTable.Job
 
-    @Test func oneReplicaClaimsEachTick() async throws {
+    func claim(_ store: Store, _ owner: String, at time: Date, kinds: [String] = ["sweep", "mail"], lease: TimeInterval = 60) async throws -> [Job] {
+        try await store.write { try $0.jobs.claim(kinds: kinds, owner: owner, at: time, lease: lease, limit: 10) }
+    }
+
+    @Test func aRecurringJobIsClaimedByOneRunnerAndComesBackAfterItsInterval() async throws {
         let store = try await StoreTests().openStore()
-        let first = try await store.write { [now] in try $0.jobs.claim("sweep", owner: "a", at: now, every: 10) }
-        let second = try await store.write { [now] in try $0.jobs.claim("sweep", owner: "b", at: now.addingTimeInterval(5), every: 10) }
-        let later = try await store.write { [now] in try $0.jobs.claim("sweep", owner: "b", at: now.addingTimeInterval(10), every: 10) }
-        #expect(first && !second && later)
-        let racing = try await withThrowingTaskGroup(of: Bool.self) { group in
-            for owner in 0..<8 {
-                group.addTask { [now] in try await store.write { try $0.jobs.claim("race", owner: "\(owner)", at: now, every: 10) } }
-            }
-            return try await group.reduce(into: [Bool]()) { $0.append($1) }
+        for _ in 0..<2 { try await store.write { [now] in try $0.jobs.schedule("sweep", every: 10, firstRun: now, at: now) } }
+        #expect(try await store.read { try $0.jobs.counts() } == [.queued: 1])
+        let racing = try await withThrowingTaskGroup(of: [Job].self) { group in
+            for owner in 0..<8 { group.addTask { [now] in try await claim(store, "\(owner)", at: now) } }
+            return try await group.reduce(into: [Job]()) { $0 += $1 }
         }
-        #expect(racing.filter { $0 }.count == 1)
+        #expect(racing.count == 1 && racing.first?.attempts == 1 && racing.first?.state == .running)
+        let job = try #require(racing.first)
+        try await store.write { [now] in try $0.jobs.complete(job, at: now.addingTimeInterval(1)) }
+        #expect(try await claim(store, "a", at: now.addingTimeInterval(10.9)).isEmpty)
+        let due = try await store.read { [now] in try $0.jobs.anyDue(kinds: ["sweep"], at: now.addingTimeInterval(11)) }
+        #expect(due)
+        let next = try await claim(store, "a", at: now.addingTimeInterval(11))
+        #expect(next.map(\.id) == [job.id] && next.first?.attempts == 1)
+    }
+
+    @Test func aClaimWhoseLeaseRanOutCannotCompleteAndItsWorkRollsBack() async throws {
+        let store = try await StoreTests().openStore()
+        let account = try await StoreTests().account(store)
+        try await store.write { [now] in try $0.jobs.enqueue(.init(kind: "mail", dedupeKey: "mail:1", runAt: now), at: now) }
+        let first = try #require(try await claim(store, "a", at: now, lease: 30).first)
+        #expect(try await claim(store, "b", at: now.addingTimeInterval(29)).isEmpty)
+        let second = try #require(try await claim(store, "b", at: now.addingTimeInterval(30)).first)
+        #expect(second.id == first.id && second.attempts == 2 && second.leaseOwner == "b")
+        // The first runner's work and completion share a transaction: the completion fails, the work goes.
+        await #expect(throws: JobLeaseLost.self) {
+            try await store.write { [now] session in
+                try session.products.insert(StoreTests().product(account.id, code: "from-a"))
+                try session.jobs.complete(first, at: now.addingTimeInterval(31))
+            }
+        }
+        #expect(try await store.read { try $0.products.list(accountId: account.id, page: PageRequest(limit: 10, after: nil)).items }.isEmpty)
+        let extended = try await store.write { [now] in try $0.jobs.extendLease(first, until: now.addingTimeInterval(99)) }
+        #expect(!extended)
+        try await store.write { [now] in try $0.jobs.complete(second, at: now.addingTimeInterval(31)) }
+        #expect(try await store.read { try $0.jobs.find(id: first.id)?.state } == .succeeded)
+        // Its dedupe key stays taken: the same work is not enqueued twice.
+        let again = try await store.write { [now] in try $0.jobs.enqueue(.init(kind: "mail", dedupeKey: "mail:1", runAt: now), at: now) }
+        #expect(!again)
+    }
+
+    @Test func aFailingJobIsRetriedUntilItDiesButARecurringOneNeverDies() async throws {
+        let store = try await StoreTests().openStore()
+        try await store.write { [now] in
+            try $0.jobs.enqueue(.init(kind: "mail", maxAttempts: 3, runAt: now), at: now)
+            try $0.jobs.schedule("sweep", every: 10, firstRun: now, at: now)
+        }
+        var time = now
+        var states: [String: [Job.State]] = [:]
+        for _ in 0..<4 {
+            for job in try await claim(store, "a", at: time) {
+                let state = try await store.write { [time] in try $0.jobs.fail(job, error: "boom \(job.attempts)", retryAt: time.addingTimeInterval(5), at: time) }
+                states[job.kind, default: []].append(try #require(state))
+            }
+            time = time.addingTimeInterval(5)
+        }
+        #expect(states["mail"] == [.queued, .queued, .dead])
+        #expect(states["sweep"] == [.queued, .queued, .queued, .queued])
+        let dead = try #require(try await store.read { try $0.jobs.counts() }[.dead])
+        #expect(dead == 1)
     }
 }
 

@@ -5,22 +5,24 @@ import ServiceLifecycle
 import TollgateCore
 import TollgateStore
 
-/// The background job of machines, on the server's clock: deactivates dead machines whose
-/// policy says so (freeing their seats), ends cluster drains, deletes expired leases and
-/// idempotency keys older than a day.
-///
-/// With several replicas on one database each tick runs once: a replica first claims the tick
-/// in `job_ticks` (``JobTable``), and only the replica that wins runs the sweep.
+/// The recurring job `machine-sweep`, on the server's clock: deactivates dead machines whose
+/// policy says so (freeing their seats), ends cluster drains and deletes expired leases. The
+/// ``JobRunner`` runs it every `TOLLGATE_SWEEP_INTERVAL_SECONDS`, once across replicas.
 ///
 /// Work goes in batches of ``batchSize`` rows, one write transaction each, so heartbeats and
-/// activations get the writer between batches. Each deactivated machine gets its audit entry.
-struct MachineSweeper: Service {
+/// activations get the writer between batches. Each deactivated machine gets its audit entry
+/// and its event in its batch's transaction. A batch takes only machines still active, so a
+/// sweep killed between batches and run again continues where it stopped: every dead machine
+/// dies once, with one event.
+struct MachineSweeper: JobHandler {
     let store: Store
     let heartbeats: HeartbeatRecorder
     let clock: any TollgateClock
-    let interval: Duration
     let logger: Logger
     var batchSize = 5_000
+    var kind: String { Self.kind }
+
+    static let kind = "machine-sweep"
 
     /// What one sweep did.
     struct Outcome: Sendable, Equatable {
@@ -29,19 +31,6 @@ struct MachineSweeper: Service {
     }
 
     static let actor = "system:sweeper"
-    /// How long an `Idempotency-Key` is remembered.
-    static let idempotencyWindow: TimeInterval = 86_400
-    /// This process, as `job_ticks.owner` shows it.
-    static let owner = "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier)"
-    /// Sweeps this replica ran (ticks it claimed): across replicas they add up to one per tick.
-    static let runs = Counter(label: "tollgate_job_runs_total", dimensions: [("job", "machine-sweep")])
-
-    /// Claims this tick for this replica; `false` when another replica ran the sweep within the interval.
-    func claimTick() async throws -> Bool {
-        let now = clock.now()
-        let seconds = Double(interval.components.seconds) * 0.9
-        return try await store.write { try $0.jobs.claim("machine-sweep", owner: Self.owner, at: now, every: seconds) }
-    }
 
     /// Sweeps once, now.
     @discardableResult
@@ -54,10 +43,7 @@ struct MachineSweeper: Service {
         outcome.drained = try await deactivateInBatches(reason: .clusterDrained, action: "machine.deactivated", now: now) {
             try $0.machines.drained(at: now, limit: $1)
         }
-        try await store.write { session in
-            try session.leases.deleteExpired(before: now)
-            try session.idempotency.deleteOlder(than: now.addingTimeInterval(-Self.idempotencyWindow))
-        }
+        try await store.write { try $0.leases.deleteExpired(before: now) }
         return outcome
     }
 
@@ -84,22 +70,12 @@ struct MachineSweeper: Service {
         }
     }
 
-    func run() async throws {
-        await repeatUntilShutdown(every: interval) {
-            let started = ContinuousClock.now
-            do {
-                // Another replica may have swept this tick.
-                guard try await claimTick() else { return }
-                Self.runs.increment()
-                let outcome = try await sweep()
-                if outcome.died + outcome.drained > 0 {
-                    let seconds = (ContinuousClock.now - started) / .seconds(1)
-                    logger.info(
-                        "Machine sweep", metadata: ["died": "\(outcome.died)", "drained": "\(outcome.drained)", "seconds": "\(seconds)"])
-                }
-            } catch {
-                logger.warning("Machine sweep failed; will retry", metadata: ["error": "\(error)"])
-            }
+    func perform(_ run: JobRun) async throws {
+        let started = ContinuousClock.now
+        let outcome = try await sweep()
+        if outcome.died + outcome.drained > 0 {
+            let seconds = (ContinuousClock.now - started) / .seconds(1)
+            logger.info("Machine sweep", metadata: ["died": "\(outcome.died)", "drained": "\(outcome.drained)", "seconds": "\(seconds)"])
         }
     }
 }

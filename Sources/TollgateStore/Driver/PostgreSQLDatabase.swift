@@ -29,6 +29,10 @@ public final class PostgreSQLDatabase: SQLDatabase {
     private let closed = Atomic<Bool>(false)
     /// The key of the advisory lock that serializes writers.
     static let writeLock: Int64 = 0x746F_6C6C_6761_7465  // "tollgate"
+    /// This database's writers' lock: ``writeLock`` mixed with the schema's name (FNV-1a), so
+    /// that Tollgate databases kept in different schemas of one PostgreSQL database (every test
+    /// has its own) do not wait for each other, while replicas of one schema share the lock.
+    let writeLockKey: Int64
 
     /// Connects lazily: nothing is opened until the first transaction.
     public init(url: String, logger: Logger = Logger(label: "tollgate.postgres")) throws {
@@ -51,6 +55,7 @@ public final class PostgreSQLDatabase: SQLDatabase {
         } else {
             self.schema = nil
         }
+        writeLockKey = Self.writeLock ^ Int64(bitPattern: (schema ?? "").utf8.reduce(0xcbf2_9ce4_8422_2325 as UInt64) { ($0 ^ UInt64($1)) &* 0x100_0000_01b3 })
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.client = client
         self.logger = logger
@@ -146,7 +151,7 @@ public final class PostgreSQLDatabase: SQLDatabase {
                 let executor = PostgreSQLExecutor(connection: connection, database: self)
                 try executor.execute(readOnly ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN")
                 do {
-                    if write { try executor.execute("SELECT pg_advisory_xact_lock(\(Self.writeLock))") }
+                    if write { try executor.execute("SELECT pg_advisory_xact_lock(\(self.writeLockKey))") }
                     let result = try body(executor)
                     try executor.execute("COMMIT")
                     return result
@@ -212,6 +217,7 @@ public final class PostgreSQLDatabase: SQLDatabase {
 struct PostgreSQLExecutor: SQLExecutor {
     let connection: PostgresConnection
     let database: PostgreSQLDatabase
+    var dialect: SQLDialect { .postgresql }
 
     func execute(_ sql: String, _ arguments: [SQLValue]) throws {
         _ = try run(sql, arguments)

@@ -31,8 +31,26 @@ public struct SQLRow: Sendable {
 /// SQL is written once, portably: `?` placeholders, `BIGINT` and `TEXT` columns, no
 /// engine-specific functions. A driver for another engine rewrites placeholders as it needs.
 public protocol SQLExecutor {
+    /// Which engine runs the statements, for the few clauses that differ.
+    var dialect: SQLDialect { get }
     func execute(_ sql: String, _ arguments: [SQLValue]) throws
     func query(_ sql: String, _ arguments: [SQLValue]) throws -> [SQLRow]
+}
+
+/// The engines Tollgate speaks to. Statements are portable except where a table says otherwise.
+public enum SQLDialect: Sendable {
+    case sqlite
+    case postgresql
+
+    /// What a `SELECT` picking rows to claim ends with: on PostgreSQL the rows are locked and rows
+    /// locked by another transaction are passed over, so concurrent claimers never wait for or
+    /// take each other's rows; SQLite's single writer makes that the default.
+    public var skipLocked: String {
+        switch self {
+        case .sqlite: ""
+        case .postgresql: " FOR UPDATE SKIP LOCKED"
+        }
+    }
 }
 
 extension SQLExecutor {

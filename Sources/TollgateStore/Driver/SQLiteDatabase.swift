@@ -73,6 +73,7 @@ public final class SQLiteDatabase: SQLDatabase {
 
 struct GRDBExecutor: SQLExecutor {
     let db: Database
+    var dialect: SQLDialect { .sqlite }
 
     // Errors are translated here, inside the transaction, so that a caller can catch
     // `StoreError.duplicate` and answer with its own error.

@@ -1,0 +1,26 @@
+import Foundation
+import TollgateCore
+import TollgateStore
+
+/// The recurring job `cleanup`, every ``interval``: forgets `Idempotency-Key` records older than
+/// ``idempotencyWindow`` and jobs that ran once and succeeded more than ``jobRetention`` ago.
+/// Both deletes and the job's completion are one transaction.
+struct CleanupJob: JobHandler {
+    let clock: any TollgateClock
+    var kind: String { Self.kind }
+
+    static let kind = "cleanup"
+    static let interval: TimeInterval = 600
+    /// How long an `Idempotency-Key` is remembered.
+    static let idempotencyWindow: TimeInterval = 86_400
+    /// How long a finished job stays readable.
+    static let jobRetention: TimeInterval = 7 * 86_400
+
+    func perform(_ run: JobRun) async throws {
+        let now = clock.now()
+        try await run.finish { session in
+            try session.idempotency.deleteOlder(than: now.addingTimeInterval(-Self.idempotencyWindow))
+            try session.jobs.deleteSucceeded(before: now.addingTimeInterval(-Self.jobRetention))
+        }
+    }
+}
