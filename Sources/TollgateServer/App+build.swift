@@ -79,7 +79,7 @@ public func buildApplication(
 ) async throws -> BuiltApplication {
     var logger = logger ?? Logger(label: "tollgate")
     logger.logLevel = configuration.logLevel
-    let (store, keys) = try await openDataDirectory(configuration, now: clock.now())
+    let (store, keys) = try await openDataDirectory(configuration, now: clock.now(), logger: logger)
     let (defaultAccount, generatedToken) = try await AccountProvisioner(store: store, keys: keys, clock: clock)
         .bootstrap(configuredAdminToken: configuration.adminToken)
     let recorder = ValidationRecorder(store: store, logger: logger)
@@ -104,7 +104,7 @@ public func buildApplication(
             configuration: .init(
                 additionalChannelHandlers: [RequestReadTimeout(timeout: readTimeout)], idleTimeout: .seconds(Int64(configuration.idleTimeoutSeconds)))),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Tollgate"),
-        services: [batches, jobs],
+        services: [batches, jobs, keys],
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
         logger: logger)
     return BuiltApplication(application: application, defaultAccount: defaultAccount, generatedAdminToken: generatedToken, services: services)
@@ -153,38 +153,77 @@ func buildRouter(_ services: AppServices) -> Router<AppRequestContext> {
     return router
 }
 
-/// Creates an account directly in a data directory (`tollgate accounts create`).
+/// Creates an account in the database `configuration` names (the data directory's SQLite file or
+/// PostgreSQL): the account, its signing key and its first admin token in one transaction.
+/// A running server sees the new key within ``KeyService/refreshInterval``, or at once on a miss.
 public func createAccount(_ configuration: ServerConfiguration, name: String) async throws -> (account: Account, adminToken: String) {
-    let (store, keys) = try await openDataDirectory(configuration, now: Date())
-    let provisioner = AccountProvisioner(store: store, keys: keys, clock: SystemClock())
-    _ = try await provisioner.bootstrap(configuredAdminToken: configuration.adminToken)
-    let created = try await provisioner.createAccount(name: name)
-    try await store.database.close()
-    return (created.account, created.adminToken)
+    try await withDataDirectory(configuration) { store, keys in
+        let provisioner = AccountProvisioner(store: store, keys: keys, clock: SystemClock())
+        _ = try await provisioner.bootstrap(configuredAdminToken: configuration.adminToken)
+        let created = try await provisioner.createAccount(name: name)
+        return (created.account, created.adminToken)
+    }
+}
+
+/// Runs `body` with the store and keys of `configuration` (a command, not a server), then closes the store.
+func withDataDirectory<T: Sendable>(
+    _ configuration: ServerConfiguration, _ body: (Store, KeyService) async throws -> T
+) async throws -> T {
+    let (store, keys) = try await openDataDirectory(configuration, now: Date(), logger: Logger(label: "tollgate"))
+    do {
+        let result = try await body(store, keys)
+        try? await store.database.close()
+        return result
+    } catch {
+        try? await store.database.close()
+        throw error
+    }
 }
 
 /// Opens the store (PostgreSQL when `databaseURL` is set, otherwise the SQLite file in the data
-/// directory, creating it; migrations run either way) and loads the signing keys: from
-/// `TOLLGATE_SIGNING_KEYS` when set, otherwise from the files in the data directory.
-func openDataDirectory(_ configuration: ServerConfiguration, now: Date) async throws -> (Store, KeyService) {
+/// directory, creating it; migrations run either way), imports signing keys from the data
+/// directory's `keys/` files and `TOLLGATE_SIGNING_KEYS` (once: keys already stored are left
+/// alone), and opens every stored key with the key-encryption key. A key that does not open
+/// stops the start with a message naming the setting.
+func openDataDirectory(_ configuration: ServerConfiguration, now: Date, logger: Logger) async throws -> (Store, KeyService) {
     try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
+    let sealer = try KeyEncryptionKey.resolve(configuration)
     let store =
         if let url = configuration.databaseURL {
             try await Store.openPostgreSQL(url: url, now: now)
         } else {
             try await Store.openSQLite(path: configuration.databasePath, now: now)
         }
-    let keyStore: any KeyStore =
-        configuration.signingKeysJSON.map { EnvironmentKeyStore(json: $0) } ?? FileKeyStore(directory: configuration.keysDirectory)
-    return (store, try KeyService(store: keyStore))
+    do {
+        let imported = try await KeyImport.store(try KeyImport.legacyKeys(configuration), in: store, sealer: sealer)
+        if imported > 0 { logger.notice("Signing keys imported into the database", metadata: ["count": "\(imported)"]) }
+        return (store, try await KeyService.open(store: store, sealer: sealer, logger: logger))
+    } catch {
+        try? await store.database.close()
+        throw error
+    }
 }
 
-/// The signing keys kept in a data directory, as `TOLLGATE_SIGNING_KEYS` JSON
-/// (`tollgate keys export`): what replicas on a shared database need after `tollgate migrate`.
-public func exportSigningKeys(_ configuration: ServerConfiguration) throws -> String {
-    let keys = try FileKeyStore(directory: configuration.keysDirectory).load()
-    let encoder = JSONEncoder()
-    encoder.dateEncodingStrategy = .iso8601
-    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-    return String(decoding: try encoder.encode(keys.map(\.stored)), as: UTF8.self)
+/// Opens the database `configuration` names once, as a start would: runs its migrations and
+/// imports key files of earlier versions into it (`tollgate migrate` does this to its source first).
+public func upgradeDataDirectory(_ configuration: ServerConfiguration) async throws {
+    try await withDataDirectory(configuration) { _, _ in }
+}
+
+/// The signing keys of the database `configuration` names, as JSON (`tollgate keys export`):
+/// what `tollgate keys import` or `TOLLGATE_SIGNING_KEYS` reads on another installation.
+public func exportSigningKeys(_ configuration: ServerConfiguration) async throws -> String {
+    try await withDataDirectory(configuration) { _, keys in try KeyImport.json(keys.snapshot.keys) }
+}
+
+/// Adds the keys in `json` (as `tollgate keys export` prints them) to the database
+/// `configuration` names, sealed under its key-encryption key; returns how many were new.
+public func importSigningKeys(_ configuration: ServerConfiguration, json: String) async throws -> Int {
+    let keys: [SigningKey]
+    do {
+        keys = try KeyImport.parse(json)
+    } catch {
+        throw ConfigurationError("The keys must be a JSON array of {kid, accountId, createdAt, privateKey}, as 'tollgate keys export' prints: \(error)")
+    }
+    return try await withDataDirectory(configuration) { store, service in try await KeyImport.store(keys, in: store, sealer: service.sealer) }
 }

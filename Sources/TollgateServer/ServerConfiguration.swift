@@ -16,9 +16,14 @@ public struct ServerConfiguration: Sendable {
     public var logFormat: LogFormat = .text
     /// On first start, this becomes the default account's admin token. `TOLLGATE_ADMIN_TOKEN`.
     public var adminToken: String?
-    /// Signing keys as a JSON array of stored keys, instead of files in the data directory
-    /// (so that replicas share them). `TOLLGATE_SIGNING_KEYS`.
+    /// Signing keys to import into the database at start (a JSON array of stored keys, as
+    /// `tollgate keys export` prints); keys already there are left alone. `TOLLGATE_SIGNING_KEYS`.
     public var signingKeysJSON: String?
+    /// The key that seals signing keys in the database, base64 of 32 bytes.
+    /// `TOLLGATE_KEY_ENCRYPTION_KEY`; see ``KeyEncryptionKey``.
+    public var keyEncryptionKey: String?
+    /// A file holding the key-encryption key. `--key-encryption-key-file`, `TOLLGATE_KEY_ENCRYPTION_KEY_FILE`.
+    public var keyEncryptionKeyFile: String?
     /// Largest accepted request body. `TOLLGATE_MAX_BODY_BYTES`, default 1 MiB.
     public var maxBodyBytes: Int = 1 << 20
     /// How often batched validation logs are written. `TOLLGATE_LOG_FLUSH_MS`, default 500.
@@ -51,6 +56,8 @@ public struct ServerConfiguration: Sendable {
     public var databasePath: String { (dataDirectory as NSString).appendingPathComponent("tollgate.sqlite") }
     /// The folder of signing key files inside the data directory.
     public var keysDirectory: String { (dataDirectory as NSString).appendingPathComponent("keys") }
+    /// The key-encryption key generated on first start when none is set.
+    public var generatedKeyEncryptionKeyPath: String { (dataDirectory as NSString).appendingPathComponent("key-encryption-key") }
 
     /// The configuration with every `TOLLGATE_*` variable in `environment` applied.
     public func applying(environment: [String: String]) throws -> ServerConfiguration {
@@ -71,6 +78,8 @@ public struct ServerConfiguration: Sendable {
         }
         if let value = environment["TOLLGATE_ADMIN_TOKEN"], !value.isEmpty { config.adminToken = value }
         if let value = environment["TOLLGATE_SIGNING_KEYS"], !value.isEmpty { config.signingKeysJSON = value }
+        if let value = environment["TOLLGATE_KEY_ENCRYPTION_KEY"], !value.isEmpty { config.keyEncryptionKey = value }
+        if let value = environment["TOLLGATE_KEY_ENCRYPTION_KEY_FILE"], !value.isEmpty { config.keyEncryptionKeyFile = value }
         if let value = environment["TOLLGATE_MAX_BODY_BYTES"] {
             guard let bytes = Int(value), bytes >= 1024 else { throw ConfigurationError("TOLLGATE_MAX_BODY_BYTES must be a number of bytes of at least 1024.") }
             config.maxBodyBytes = bytes

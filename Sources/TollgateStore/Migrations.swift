@@ -152,6 +152,18 @@ enum Migrations {
                 "CREATE TABLE probes (name TEXT PRIMARY KEY, at BIGINT NOT NULL)",
             ]
         ),
+        (
+            7,
+            [
+                // Private signing keys live here, sealed under the key-encryption key, instead of
+                // in each replica's files or environment.
+                """
+                CREATE TABLE signing_keys (
+                  id TEXT PRIMARY KEY, account_id TEXT NOT NULL, created_at BIGINT NOT NULL, retired_at BIGINT, sealed TEXT NOT NULL)
+                """,
+                "CREATE INDEX signing_keys_by_account ON signing_keys (account_id, created_at)",
+            ]
+        ),
     ]
 
     /// Applies every migration `database` has not seen.

@@ -125,6 +125,7 @@ public struct StoreSession {
     public var machines: MachineTable { MachineTable(sql: sql) }
     public var leases: LeaseTable { LeaseTable(sql: sql) }
     public var jobs: JobTable { JobTable(sql: sql) }
+    public var signingKeys: SigningKeyTable { SigningKeyTable(sql: sql) }
     public var audit: AuditTable { AuditTable(sql: sql) }
     public var events: EventTable { EventTable(sql: sql) }
     public var idempotency: IdempotencyTable { IdempotencyTable(sql: sql) }

@@ -26,6 +26,7 @@ public struct StoreCopier: Sendable {
     public static let tables: [Table] = [
         Table(name: "accounts", key: ["id"]),
         Table(name: "api_tokens", key: ["id"]),
+        Table(name: "signing_keys", key: ["id"]),
         Table(name: "products", key: ["id"]),
         Table(name: "policies", key: ["id"]),
         Table(name: "customers", key: ["id"]),

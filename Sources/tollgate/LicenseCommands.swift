@@ -149,26 +149,41 @@ private func act(_ id: String, _ action: String, _ client: ClientOptions, body: 
 
 struct Keys: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Manage the account's signing keys.", subcommands: [List.self, Rotate.self, Retire.self, Generate.self, Export.self])
+        abstract: "Manage the account's signing keys.", subcommands: [List.self, Rotate.self, Retire.self, Generate.self, Export.self, Import.self])
 
     struct Export: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Print a data directory's signing keys as TOLLGATE_SIGNING_KEYS JSON (private keys: handle with care).")
-        @Option(name: .customLong("data-dir"), help: "The data directory (default ./tollgate-data).") var dataDirectory = "./tollgate-data"
+            abstract: "Print every account's signing keys, opened, as JSON (private keys: handle with care).",
+            discussion: """
+                Reads the database the options name (the data directory's SQLite file, or --database-url) and opens the keys \
+                with its key-encryption key. 'tollgate keys import' reads the output on another installation.
+                """)
+        @OptionGroup var server: ServerOptions
         func run() async throws {
-            var configuration = ServerConfiguration()
-            configuration.dataDirectory = dataDirectory
-            print(try exportSigningKeys(configuration))
+            print(try await exportSigningKeys(try server.configuration()))
+        }
+    }
+
+    struct Import: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Add signing keys (JSON, as 'tollgate keys export' prints) to a database, sealed under its key-encryption key.",
+            discussion: "Keys whose id the database has already are left alone, so importing twice adds nothing. Reads standard input without --file.")
+        @Option(help: "The file of keys; standard input by default.") var file: String?
+        @OptionGroup var server: ServerOptions
+        func run() async throws {
+            let data = try file.map { try Data(contentsOf: URL(fileURLWithPath: $0)) } ?? FileHandle.standardInput.readDataToEndOfFile()
+            let added = try await importSigningKeys(try server.configuration(), json: String(decoding: data, as: UTF8.self))
+            print("Imported \(added) signing key\(added == 1 ? "" : "s").")
         }
     }
 
     struct Generate: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Print a new signing key as TOLLGATE_SIGNING_KEYS JSON (no server needed).",
+            abstract: "Print a new signing key as JSON, for 'tollgate keys import' or TOLLGATE_SIGNING_KEYS (no server needed).",
             discussion: """
-                For replicas that share one database: give every replica the same TOLLGATE_SIGNING_KEYS. On an empty \
-                database the first replica creates the default account with the id the first key names, so leave \
-                --account-id out for a new installation, or give an existing account's id to add a key for it.
+                Servers keep their keys in the database and make their own; this is for bringing a key made elsewhere. \
+                On an empty database the first start creates the default account with the id the first imported key \
+                names, so leave --account-id out for a new installation, or give an existing account's id.
                 """)
         @Option(help: "The account the key signs for; a new account id by default.") var accountId: String?
         func run() async throws {

@@ -11,8 +11,8 @@ struct Migrate: AsyncParsableCommand {
         discussion: """
             Copies every table in key order, in batches, printing progress; then compares row counts per table and checks \\
             every account's audit chain in the target. Safe to run again: rows already copied are kept, so an interrupted \\
-            copy resumes. Stop the server first, or the copy misses what it writes meanwhile. The signing keys stay files \\
-            in the data directory: give the replicas 'TOLLGATE_SIGNING_KEYS=$(tollgate keys export --data-dir DIR)'. \\
+            copy resumes. Stop the server first, or the copy misses what it writes meanwhile. The signing keys are copied \\
+            sealed: start the replicas with '--key-encryption-key-file DIR/key-encryption-key'. \\
             Exit code 0 when the copy verifies, 1 when it does not.
             """)
 
@@ -27,6 +27,8 @@ struct Migrate: AsyncParsableCommand {
         }
         let copier: StoreCopier
         do {
+            // Key files of earlier versions go into the SQLite file first, so that they move too.
+            try await upgradeDataDirectory(source)
             copier = StoreCopier(source: try await Store.openSQLite(path: source.databasePath), target: try await Store.openPostgreSQL(url: to))
         } catch {
             FileHandle.standardError.write(Data("error: cannot open the stores: \(error)\n".utf8))

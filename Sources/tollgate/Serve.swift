@@ -51,6 +51,10 @@ struct ServerOptions: ParsableArguments {
         name: .customLong("database-url"),
         help: "postgres://user:password@host:port/database[?schema=NAME] to use PostgreSQL instead of SQLite (TOLLGATE_DATABASE_URL).")
     var databaseURL: String?
+    @Option(
+        name: .customLong("key-encryption-key-file"),
+        help: "File of the key that seals signing keys in the database, base64 of 32 bytes (TOLLGATE_KEY_ENCRYPTION_KEY_FILE; or TOLLGATE_KEY_ENCRYPTION_KEY; default the data directory's generated key-encryption-key).")
+    var keyEncryptionKeyFile: String?
     @Option(help: "trace, debug, info, notice, warning, error or critical (TOLLGATE_LOG_LEVEL, default info).") var logLevel: String?
     @Option(help: "text or json (TOLLGATE_LOG_FORMAT, default text).") var logFormat: String?
 
@@ -63,6 +67,7 @@ struct ServerOptions: ParsableArguments {
         }
         if let dataDirectory { config.dataDirectory = dataDirectory }
         if let databaseURL { config.databaseURL = databaseURL }
+        if let keyEncryptionKeyFile { config.keyEncryptionKeyFile = keyEncryptionKeyFile }
         if let logLevel {
             guard let level = Logger.Level(rawValue: logLevel) else { throw ValidationError("--log-level '\(logLevel)' is not a log level.") }
             config.logLevel = level
@@ -78,11 +83,11 @@ struct ServerOptions: ParsableArguments {
 /// `tollgate accounts create NAME`: adds an account to a data directory.
 struct Accounts: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Manage accounts (tenants) in a data directory.", subcommands: [Create.self])
+        abstract: "Manage accounts (tenants) in a database.", subcommands: [Create.self])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Create an account with its own signing key and admin token (works on the data directory directly).")
+            abstract: "Create an account with its own signing key and admin token, in one transaction (works on the database directly: SQLite or --database-url).")
         @Argument(help: "The account's name.") var name: String
         @OptionGroup var server: ServerOptions
         @Flag(help: "Print JSON.") var json = false

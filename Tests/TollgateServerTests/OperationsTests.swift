@@ -67,34 +67,4 @@ import TollgateCore
             #expect(keys.count == 2 && keys.allSatisfy { ($0["publicKeyPem"] as? String)?.hasPrefix("-----BEGIN PUBLIC KEY-----") == true })
         }
     }
-
-    @Test func signingKeyFilesArePrivateToTheOwner() async throws {
-        let app = try await TestApp.make()
-        let files = try FileManager.default.contentsOfDirectory(atPath: app.configuration.keysDirectory)
-        #expect(files.count == 1)
-        for file in files {
-            let attributes = try FileManager.default.attributesOfItem(atPath: app.configuration.keysDirectory + "/" + file)
-            #expect((attributes[.posixPermissions] as? Int) == 0o600)
-        }
-        try? FileManager.default.removeItem(atPath: app.directory)
-    }
-
-    @Test func keysFromTheEnvironmentAreUsedAndCannotBeRotatedInPlace() async throws {
-        let signer = SigningKey.generate(accountId: "acc_placeholder", now: Date())
-        let first = try await TestApp.make()
-        let accountId = first.built.defaultAccount.id
-        var stored = signer.stored
-        stored.accountId = accountId
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .iso8601
-        var configuration = first.configuration
-        configuration.signingKeysJSON = String(decoding: try encoder.encode([stored]), as: UTF8.self)
-        let built = try await buildApplication(configuration, clock: first.clock)
-        #expect(try built.services.keys.current(accountId: accountId).id == signer.id)
-        try await built.application.test(.router) { client in
-            let reply = try await TestApp.Client(client: client).send(.post, "/v1/keys/actions/rotate")
-            #expect(reply.status == 409 && reply.errorCode == "KEYS_MANAGED_BY_ENVIRONMENT")
-        }
-        try? FileManager.default.removeItem(atPath: first.directory)
-    }
 }

@@ -45,7 +45,7 @@ import TollgateCore
             let stranger = SigningKey.generate(accountId: "acc_x", now: Date())
             let forged = try LicenseKey(keyId: stranger.id, licenseId: license.id, productId: license.product, expiresAt: nil).signed(with: stranger)
             #expect(try await code(forged) == "BAD_SIGNATURE")
-            let signer = try app.built.services.keys.current(accountId: app.built.defaultAccount.id)
+            let signer = try await app.built.services.keys.current(accountId: app.built.defaultAccount.id)
             let ghost = try LicenseKey(keyId: signer.id, licenseId: Identifier.make(.license), productId: license.product, expiresAt: nil).signed(with: signer)
             #expect(try await code(ghost) == "NOT_FOUND")
             #expect(try await code(license.key, ["productId": Identifier.make(.product)]) == "PRODUCT_SCOPE_MISMATCH")

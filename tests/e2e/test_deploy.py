@@ -12,7 +12,7 @@ DEPLOY = ROOT / "deploy"
 def server_variables():
     source = (ROOT / "Sources/TollgateServer/ServerConfiguration.swift").read_text()
     names = set(re.findall(r'environment\["(TOLLGATE_[A-Z_]+)"\]', source))
-    assert {"TOLLGATE_PORT", "TOLLGATE_DATABASE_URL", "TOLLGATE_SIGNING_KEYS"} <= names
+    assert {"TOLLGATE_PORT", "TOLLGATE_DATABASE_URL", "TOLLGATE_KEY_ENCRYPTION_KEY"} <= names
     return names
 
 
@@ -50,10 +50,10 @@ def test_kubernetes_has_the_objects_and_probes_the_issue_asks_for(server):
     assert hpa["scaleTargetRef"]["name"] == docs["Deployment"]["metadata"]["name"]
     assert hpa["metrics"][0]["resource"]["name"] == "cpu" and hpa["metrics"][0]["resource"]["target"]["averageUtilization"] == 70
     assert docs["PodDisruptionBudget"]["spec"]["selector"]["matchLabels"] == docs["Deployment"]["spec"]["selector"]["matchLabels"]
-    # The secret holds the signing keys and token, and every name is one the server reads.
+    # The secret holds the key-encryption key and the token, and every name is one the server reads.
     assert container["envFrom"][0]["secretRef"]["name"] == docs["Secret"]["metadata"]["name"]
     secret_names = set(docs["Secret"]["stringData"])
-    assert {"TOLLGATE_SIGNING_KEYS", "TOLLGATE_ADMIN_TOKEN", "TOLLGATE_DATABASE_URL"} <= secret_names
+    assert {"TOLLGATE_KEY_ENCRYPTION_KEY", "TOLLGATE_ADMIN_TOKEN", "TOLLGATE_DATABASE_URL"} <= secret_names
     assert (secret_names | set(env)) <= server_variables()
 
 

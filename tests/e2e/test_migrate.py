@@ -31,8 +31,9 @@ def test_migrate_moves_a_populated_store_and_verifies_it(tmp_path):
     again = subprocess.run([str(BINARY), "migrate", "--from", str(tmp_path / "data"), "--to", url], capture_output=True, text=True, timeout=120)
     assert again.returncode == 0 and "The copy verifies." in again.stdout
 
-    keys = subprocess.run([str(BINARY), "keys", "export", "--data-dir", str(tmp_path / "data")], capture_output=True, text=True, check=True).stdout
-    target = Server(tmp_path / "replica", env={"TOLLGATE_DATABASE_URL": url, "TOLLGATE_SIGNING_KEYS": keys.strip()})
+    # The keys moved with the tables, sealed: the replicas need the data directory's key-encryption key.
+    kek = tmp_path / "data" / "key-encryption-key"
+    target = Server(tmp_path / "replica", extra_args=["--key-encryption-key-file", str(kek)], env={"TOLLGATE_DATABASE_URL": url})
     try:
         assert target.json("POST", "/v1/licenses/validate", {"key": licenses[0]["key"]}, token=None)[1]["code"] == "VALID"
         assert target.json("POST", "/v1/licenses/validate", {"key": licenses[2]["key"]}, token=None)[1]["code"] == "SUSPENDED"
@@ -42,3 +43,18 @@ def test_migrate_moves_a_populated_store_and_verifies_it(tmp_path):
         assert target.json("POST", "/v1/customers", {"name": "after the move"})[0] == 201
     finally:
         target.stop()
+    # keys export and import move keys between installations: the exported keys, imported into
+    # a fresh SQLite directory (another key-encryption key), verify the migrated licenses there.
+    exported = subprocess.run([str(BINARY), "keys", "export", "--database-url", url, "--key-encryption-key-file", str(kek)],
+                              capture_output=True, text=True, timeout=60)
+    assert exported.returncode == 0, exported.stderr
+    fresh = tmp_path / "fresh"
+    for _ in range(2):
+        imported = subprocess.run([str(BINARY), "keys", "import", "--data-dir", str(fresh)], input=exported.stdout, capture_output=True, text=True, timeout=60)
+        assert imported.returncode == 0, imported.stderr
+    assert "Imported 0 signing keys." in imported.stdout
+    other = Server(fresh)
+    try:
+        assert other.json("POST", "/v1/licenses/validate", {"key": licenses[0]["key"]}, token=None)[1]["code"] == "NOT_FOUND"
+    finally:
+        other.stop()

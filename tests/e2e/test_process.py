@@ -1,4 +1,5 @@
-"""Process behaviour: graceful shutdown under load, JSON logs, signing key permissions."""
+"""Process behaviour: graceful shutdown under load, JSON logs, the key-encryption key file."""
+import base64
 import json
 import signal
 import sqlite3
@@ -46,8 +47,9 @@ def test_sigterm_finishes_in_flight_requests_and_keeps_every_logged_validation(t
     assert lines and all(json.loads(line)["level"] for line in lines)
 
 
-def test_signing_key_files_are_mode_0600(server):
-    keys = list((server.data_dir / "keys").iterdir())
-    assert len(keys) == 1
-    assert stat.S_IMODE(keys[0].stat().st_mode) == 0o600
-    assert stat.S_IMODE((server.data_dir / "keys").stat().st_mode) == 0o700
+def test_the_generated_key_encryption_key_is_mode_0600_and_no_key_is_a_file(server):
+    # The signing keys are sealed in the database; what seals them is the one secret file.
+    kek = server.data_dir / "key-encryption-key"
+    assert stat.S_IMODE(kek.stat().st_mode) == 0o600
+    assert len(base64.b64decode(kek.read_text().strip())) == 32
+    assert not (server.data_dir / "keys").exists()

@@ -1,7 +1,10 @@
-"""Two real `tollgate serve` processes sharing one PostgreSQL database and the same signing keys
-(from the environment): revocation reaches the other replica within the bound, seat limits hold
-across replicas, and idempotency keys are shared. Needs TOLLGATE_TEST_DATABASE_URL, which
+"""Two real `tollgate serve` processes sharing one PostgreSQL database and one key-encryption key
+and nothing else (each has its own data directory; the signing keys are in the database): they
+accept each other's licenses and see each other's key rotations, revocation reaches the other
+replica within the bound, seat limits hold across replicas, and idempotency keys are shared. A
+replica with another key-encryption key refuses to start. Needs TOLLGATE_TEST_DATABASE_URL, which
 `scripts/test` sets through scripts/with-postgres."""
+import base64
 import os
 import subprocess
 import time
@@ -18,10 +21,9 @@ pytestmark = pytest.mark.skipif(not DATABASE, reason="needs PostgreSQL: run thro
 
 @pytest.fixture
 def replicas(tmp_path):
-    keys = subprocess.run([str(BINARY), "keys", "generate"], capture_output=True, text=True, check=True).stdout.strip()
     env = {
         "TOLLGATE_DATABASE_URL": f"{DATABASE}?schema=r_{uuid.uuid4().hex}",
-        "TOLLGATE_SIGNING_KEYS": keys,
+        "TOLLGATE_KEY_ENCRYPTION_KEY": base64.b64encode(os.urandom(32)).decode(),
         "TOLLGATE_SWEEP_INTERVAL_SECONDS": "1",
         "TOLLGATE_JOB_POLL_MS": "100",
     }
@@ -30,6 +32,7 @@ def replicas(tmp_path):
     b = Server(tmp_path / "b", env=env, wait=False)
     a.wait_ready()
     b.wait_ready()
+    a.env = env
     yield a, b
     a.stop()
     b.stop()
@@ -115,3 +118,35 @@ def test_the_sweep_runs_once_per_interval_across_replicas(replicas):
     # sweep is one recurring job, due one interval after its last run ended, claimed by one of them
     # (within a poll of 0.1 s), so a little under one per second.
     assert elapsed * 0.5 <= runs <= elapsed + 1, (runs, elapsed)
+
+
+def test_replicas_with_one_key_encryption_key_accept_each_others_licenses_and_rotations(replicas, tmp_path):
+    a, b = replicas
+    first = license_on(a)
+    assert b.json("POST", "/v1/licenses/validate", {"key": first["key"]}, token=None)[1]["code"] == "VALID"
+    status, rotated = b.json("POST", "/v1/keys/actions/rotate")
+    assert status == 201, rotated
+    # A license signed on B with the key B just made verifies on A at once (A rereads its keys on a miss).
+    second = license_on(b)
+    assert second["keyId"] == rotated["kid"]
+    assert a.json("POST", "/v1/licenses/validate", {"key": second["key"]}, token=None)[1]["code"] == "VALID"
+    status, machine = a.json("POST", "/v1/machines", {"fingerprint": "fp-rotated"}, token=None, headers={"Authorization": f"License {second['key']}"})
+    assert status == 201
+    assert b.json("POST", f"/v1/machines/{machine['machine']['id']}/heartbeat", token=machine["token"])[0] == 200
+    # A retirement on B reaches A within its refresh (2 s).
+    assert b.json("POST", f"/v1/keys/{first['keyId']}/actions/retire")[0] == 200
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and a.json("POST", "/v1/licenses/validate", {"key": first["key"]}, token=None)[1]["code"] != "BAD_SIGNATURE":
+        time.sleep(0.1)
+    assert a.json("POST", "/v1/licenses/validate", {"key": first["key"]}, token=None)[1]["code"] == "BAD_SIGNATURE"
+    # Neither data directory holds keys or a key-encryption key: the keys are in the database, the key came from the environment.
+    assert not any((tmp_path / name / "keys").exists() or (tmp_path / name / "key-encryption-key").exists() for name in ("a", "b"))
+
+
+def test_a_replica_with_another_key_encryption_key_refuses_to_start(replicas, tmp_path):
+    a, _ = replicas
+    env = dict(a.env, TOLLGATE_KEY_ENCRYPTION_KEY=base64.b64encode(os.urandom(32)).decode())
+    stranger = Server(tmp_path / "c", env=env, wait=False)
+    assert stranger.process.wait(timeout=60) != 0
+    message = stranger.read_stderr()
+    assert "TOLLGATE_KEY_ENCRYPTION_KEY" in message and "cannot be opened" in message, message

@@ -36,7 +36,8 @@ public struct SigningKey: Sendable {
         return withUnsafeBytes(of: value.bigEndian) { Array($0) }
     }
 
-    /// The stored form of a key: JSON in a 0600 file, or an entry of `TOLLGATE_SIGNING_KEYS`.
+    /// The open form of a key, as `tollgate keys export` prints it and `tollgate keys import` and
+    /// `TOLLGATE_SIGNING_KEYS` read it (the database keeps the private key sealed).
     public struct Stored: Codable, Sendable {
         public var kid: String
         public var accountId: String

@@ -14,14 +14,17 @@ struct AccountProvisioner: Sendable {
         var adminToken: String
     }
 
-    /// A new account with a signing key and an admin token (`secret`, or a generated one).
+    /// A new account with its signing key and an admin token (`secret`, or a generated one), all
+    /// in one transaction.
     func createAccount(name: String, adminSecret: String? = nil) async throws -> Created {
         let now = clock.now()
         let created = Self.newAccount(name: name, id: nil, adminSecret: adminSecret, now: now)
-        try await store.write { session in try Self.insert(created, session: session, now: now) }
-        if keys.snapshot.current(accountId: created.account.id) == nil {
-            try keys.rotate(accountId: created.account.id, now: now)
+        let keys = keys
+        let key = try await store.write { session in
+            try Self.insert(created, session: session, now: now)
+            return try keys.rotate(accountId: created.account.id, now: now, session: session)
         }
+        keys.adopt(key)
         return Created(account: created.account, adminToken: created.secret)
     }
 
@@ -71,20 +74,22 @@ struct AccountProvisioner: Sendable {
         // keys every replica holds sign for it.
         let now = clock.now()
         let candidate = Self.newAccount(name: "Default", id: keys.snapshot.keys.first?.accountId, adminSecret: configuredAdminToken, now: now)
+        let keys = keys
+        // One transaction: the default account on an empty database, and a key for every account
+        // without a live one (judged from the stored keys, which every replica shares).
         let createdNow = try await store.write { session -> Bool in
-            guard try session.accounts.all().isEmpty else { return false }
-            try Self.insert(candidate, session: session, now: now)
-            return true
+            let empty = try session.accounts.all().isEmpty
+            if empty { try Self.insert(candidate, session: session, now: now) }
+            let keyed = Set(try session.signingKeys.all().filter { $0.retiredAt == nil }.map(\.accountId))
+            for account in try session.accounts.all() where !keyed.contains(account.id) {
+                _ = try keys.rotate(accountId: account.id, now: now, session: session)
+            }
+            return empty
         }
+        await keys.reload()
         let accounts = try await store.read { try $0.accounts.all() }
         guard let first = accounts.first else { throw TollgateError.internal }
-        if createdNow, keys.snapshot.current(accountId: first.id) == nil {
-            try keys.rotate(accountId: first.id, now: now)
-        }
         if createdNow { return (first, configuredAdminToken == nil ? candidate.secret : nil) }
-        for account in accounts where keys.snapshot.current(accountId: account.id) == nil {
-            try keys.rotate(accountId: account.id, now: clock.now())
-        }
         if let configuredAdminToken {
             try await ensureToken(accountId: first.id, secret: configuredAdminToken, scope: .admin)
         }

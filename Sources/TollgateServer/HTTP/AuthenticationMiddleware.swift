@@ -36,7 +36,7 @@ struct AuthenticationMiddleware: RouterMiddleware {
             }
             context.credential = .apiToken(token)
         case "license":
-            switch licenseKeys.verify(secret) {
+            switch await licenseKeys.verify(secret) {
             case .success(let (key, accountId?)):
                 context.credential = .license(licenseId: key.licenseId, accountId: accountId)
             case .success, .failure:

@@ -6,10 +6,10 @@ import TollgateStore
 /// The account's signing keys: list, rotate (a new key signs from now on; old keys keep
 /// verifying) and retire (a key stops verifying).
 ///
-/// Both changes run inside the write transaction that audits them, through ``ChangeWriter``, so
-/// they honour `Idempotency-Key` and serialize with each other (twenty retries of one rotation
-/// make one key). The key file is written before that transaction commits; should the commit
-/// fail, the key exists without its audit entry, and a retry rotates again.
+/// Both changes write the key table inside the transaction that audits them, through
+/// ``ChangeWriter``, so they honour `Idempotency-Key`, serialize with each other (twenty retries
+/// of one rotation make one key) and commit with their audit entry and event or not at all.
+/// This replica uses the change at once; the others within ``KeyService/refreshInterval``.
 struct KeyController: Sendable {
     let keys: KeyService
     let writer: ChangeWriter
@@ -39,23 +39,27 @@ struct KeyController: Sendable {
         group.post("keys/actions/rotate") { request, context in
             let body = try await JSONBody.read(request, limit: 1024, allowedFields: [], requireBody: false)
             let (accountId, actor) = (context.accountId, context.actor)
-            return try await writer.perform(request: request, context: context, body: body, status: .created) { session, now in
-                let key = try keys.rotate(accountId: accountId, now: now)
+            let response = try await writer.perform(request: request, context: context, body: body, status: .created) { session, now in
+                let key = try keys.rotate(accountId: accountId, now: now, session: session)
                 let shown = view(key, current: key.id)
                 try Self.audit(session, accountId: accountId, actor: actor, action: "signing_key.rotated", key: shown, now: now)
                 return shown
             }
+            await keys.reload()
+            return response
         }
         group.post("keys/:kid/actions/retire") { request, context in
             let body = try await JSONBody.read(request, limit: 1024, allowedFields: [], requireBody: false)
             let kid = try context.parameters.require("kid")
             let (accountId, actor) = (context.accountId, context.actor)
-            return try await writer.perform(request: request, context: context, body: body, status: .ok) { session, now in
-                let key = try keys.retire(id: kid, accountId: accountId, now: now)
-                let shown = view(key, current: keys.snapshot.current(accountId: accountId)?.id)
+            let response = try await writer.perform(request: request, context: context, body: body, status: .ok) { session, now in
+                let (key, current) = try keys.retire(id: kid, accountId: accountId, now: now, session: session)
+                let shown = view(key, current: current?.id)
                 try Self.audit(session, accountId: accountId, actor: actor, action: "signing_key.retired", key: shown, now: now)
                 return shown
             }
+            await keys.reload()
+            return response
         }
     }
 

@@ -1,90 +1,134 @@
 import Foundation
+import Logging
+import ServiceLifecycle
 import Synchronization
 import TollgateCore
+import TollgateStore
 
-/// The signing keys in memory, backed by a ``KeyStore``. Reads are lock-protected snapshots,
-/// so the validation path never waits on I/O.
-final class KeyService: Sendable {
+/// The accounts' signing keys: kept in the database, sealed under the ``KeyEncryptionKey``, and
+/// held open in memory for signing and verifying, so the hot paths never wait on I/O.
+///
+/// Rotation and retirement write the database inside the caller's write transaction (with the
+/// change's audit entry and event), then ``adopt(_:)`` the result once it committed. Every
+/// replica rereads the table every ``refreshInterval`` (this service's run loop) and on a miss
+/// (a key id or an account it does not know), at most every ``minimumReloadGap``, so a key made
+/// or retired on another replica, or by `tollgate accounts create`, is seen within that time.
+final class KeyService: Service, Sendable {
     private let ring: Mutex<KeyRing>
-    private let store: any KeyStore
-    private let lastReload = Mutex<ContinuousClock.Instant?>(nil)
-    /// The shortest time between two reloads caused by misses.
-    private let reloadInterval: Duration = .seconds(5)
+    private let store: Store
+    let sealer: KeyEncryptionKey
+    private let logger: Logger
+    private let reloads = AsyncGate()
+    private let lastReload = Mutex<ContinuousClock.Instant>(.now)
+    /// Keys that could not be opened, reported once each.
+    private let unopenable = Mutex<Set<String>>([])
+    static let refreshInterval: Duration = .seconds(2)
+    static let minimumReloadGap: Duration = .milliseconds(250)
 
-    init(store: any KeyStore) throws {
+    private init(store: Store, sealer: KeyEncryptionKey, keys: [SigningKey], logger: Logger) {
         self.store = store
-        self.ring = Mutex(KeyRing(keys: try store.load()))
+        self.sealer = sealer
+        self.logger = logger
+        self.ring = Mutex(KeyRing(keys: keys))
+    }
+
+    /// Opens every key in `store`. Throws a ``ConfigurationError`` naming the key-encryption key's
+    /// setting when one was sealed under another key.
+    static func open(store: Store, sealer: KeyEncryptionKey, logger: Logger) async throws -> KeyService {
+        let rows = try await store.read { try $0.signingKeys.all() }
+        return KeyService(store: store, sealer: sealer, keys: try rows.map(sealer.open), logger: logger)
     }
 
     /// The current keys.
     var snapshot: KeyRing { ring.withLock { $0 } }
 
-    /// The key that signs for `accountId`.
-    func current(accountId: String) throws(TollgateError) -> SigningKey {
+    /// The key that signs for `accountId`, rereading the table once if this replica has none.
+    func current(accountId: String) async throws(TollgateError) -> SigningKey {
         if let key = ring.withLock({ $0.current(accountId: accountId) }) { return key }
-        reloadAfterMiss()
+        // The caller's account exists (it authenticated), so its key may be newer than this copy:
+        // read the table once more, or share a read that began after this call.
+        await reload(ifOlderThan: .zero)
+        return try loaded(accountId: accountId)
+    }
+
+    /// The key that signs for `accountId`, as loaded (inside a transaction, which cannot wait).
+    func loaded(accountId: String) throws(TollgateError) -> SigningKey {
         guard let key = ring.withLock({ $0.current(accountId: accountId) }) else {
             throw .unavailable(message: "The account has no live signing key.")
         }
         return key
     }
 
-    /// The live public key with `id`.
+    /// The live public key with `id`, as loaded.
     func verificationKey(id: String) -> VerificationKey? {
-        if let key = ring.withLock({ $0.verificationKey(id: id) }) { return key }
-        reloadAfterMiss()
-        return ring.withLock { $0.verificationKey(id: id) }
+        ring.withLock { $0.verificationKey(id: id) }
     }
 
-    /// Rereads the key store after a miss: another process (`tollgate accounts create`) may have
-    /// added keys. Throttled, so that keys naming unknown key ids cannot make every request read files.
-    private func reloadAfterMiss() {
-        let now = ContinuousClock.now
-        let due = lastReload.withLock { last -> Bool in
-            if let last, now - last < reloadInterval { return false }
-            last = now
-            return true
-        }
-        guard due, let keys = try? store.load() else { return }
-        ring.withLock { ring in
-            for key in keys {
-                if let index = ring.keys.firstIndex(where: { $0.id == key.id }) {
-                    if ring.keys[index].retiredAt == nil, key.retiredAt != nil { try? ring.replace(key, at: index) }
-                } else {
-                    try? ring.add(key)
+    /// Whether this replica knows key `id` (live or retired).
+    func knows(id: String) -> Bool { ring.withLock { $0.keys.contains { $0.id == id } } }
+
+    /// Rereads the table unless a read of it began less than `age` before this call (with
+    /// `.zero`: after this call); callers waiting together share one read.
+    func reload(ifOlderThan age: Duration = .zero) async {
+        let asked = ContinuousClock.now
+        await reloads.exclusively {
+            // A read that began after `asked - age` saw everything this caller needs.
+            guard lastReload.withLock({ $0 }) <= asked - age else { return }
+            let started = ContinuousClock.now
+            do {
+                let rows = try await store.read { try $0.signingKeys.all() }
+                var keys: [SigningKey] = []
+                for row in rows {
+                    do {
+                        keys.append(try sealer.open(row))
+                    } catch {
+                        if unopenable.withLock({ $0.insert(row.id).inserted }) {
+                            logger.error("Signing key cannot be opened; it is ignored", metadata: ["kid": "\(row.id)", "error": "\(error)"])
+                        }
+                    }
                 }
+                ring.withLock { $0 = KeyRing(keys: keys) }
+                lastReload.withLock { $0 = started }
+            } catch {
+                logger.warning("Signing keys not reread; will retry", metadata: ["error": "\(error)"])
             }
         }
     }
 
-    /// Makes, stores and adds a new key for `accountId`; it signs from now on.
-    /// Changes happen under the lock, file write included, so concurrent rotations serialize.
-    @discardableResult
-    func rotate(accountId: String, now: Date) throws -> SigningKey {
-        try ring.withLock { ring throws -> SigningKey in
-            // The newest key signs, so a new key must be strictly newer than every other of the
-            // account, even when the clock has not moved a whole second (stored times have seconds).
-            let newest = ring.all(accountId: accountId).map(\.createdAt).max()
-            let createdAt = newest.map { max(now, $0.addingTimeInterval(1)) } ?? now
-            let stamp = Date(timeIntervalSince1970: createdAt.timeIntervalSince1970.rounded(.up))
-            var key = SigningKey.generate(accountId: accountId, now: stamp)
-            while ring.keys.contains(where: { $0.id == key.id }) { key = SigningKey.generate(accountId: accountId, now: stamp) }
-            var next = ring
-            try next.add(key)
-            try store.save(key)
-            ring = next
-            return key
+    /// Makes a new key for `accountId` and stores it in `session`'s transaction; it signs once
+    /// ``adopt(_:)`` has it. It is strictly newer than the account's newest key (the newest signs).
+    func rotate(accountId: String, now: Date, session: StoreSession) throws -> SigningKey {
+        // Stored times keep whole seconds in exports: a new key is at least a second newer.
+        let newest = try session.signingKeys.newest(accountId: accountId)
+        let createdAt = newest.map { max(now, $0.addingTimeInterval(1)) } ?? now
+        let stamp = Date(timeIntervalSince1970: createdAt.timeIntervalSince1970.rounded(.up))
+        while true {
+            let key = SigningKey.generate(accountId: accountId, now: stamp)
+            if try session.signingKeys.insert(try sealer.seal(key)) { return key }
         }
     }
 
-    /// Retires key `id` of `accountId`: it neither signs nor verifies any more.
-    func retire(id: String, accountId: String, now: Date) throws -> SigningKey {
-        try ring.withLock { ring throws -> SigningKey in
-            var next = ring
-            let retired = try next.retire(id: id, accountId: accountId, at: now)
-            try store.save(retired)
-            ring = next
-            return retired
+    /// Retires key `id` of `accountId` in `session`'s transaction, judged against the stored keys
+    /// (not this replica's copy); it stops verifying here once ``adopt(_:)`` has it.
+    func retire(id: String, accountId: String, now: Date, session: StoreSession) throws -> (retired: SigningKey, current: SigningKey?) {
+        var stored = KeyRing(keys: try session.signingKeys.all().filter { $0.accountId == accountId }.map(sealer.open))
+        let retired = try stored.retire(id: id, accountId: accountId, at: now)
+        try session.signingKeys.retire(id: id, accountId: accountId, at: now)
+        return (retired, stored.current(accountId: accountId))
+    }
+
+    /// Takes `key` (new, or changed) into this replica's keys, after its transaction committed.
+    func adopt(_ key: SigningKey) {
+        ring.withLock { ring in
+            if let index = ring.keys.firstIndex(where: { $0.id == key.id }) {
+                try? ring.replace(key, at: index)
+            } else {
+                try? ring.add(key)
+            }
         }
+    }
+
+    func run() async throws {
+        await repeatUntilShutdown(every: Self.refreshInterval) { await reload() }
     }
 }

@@ -15,22 +15,33 @@ final class LicenseKeyVerifier: Sendable {
         self.capacity = capacity
     }
 
-    /// ``LicenseKey/verify(_:keys:)`` and the account of the signing key.
-    func verify(_ text: String) -> Result<(key: LicenseKey, accountId: String?), LicenseKeyError> {
+    /// ``LicenseKey/verify(_:keys:)`` and the account of the signing key. A key signed by a key
+    /// id this replica does not know makes it reread the key table once (another replica may
+    /// have just rotated) before the answer is final.
+    func verify(_ text: String) async -> Result<(key: LicenseKey, accountId: String?), LicenseKeyError> {
+        let (result, unknownKey) = verifyLoaded(text)
+        guard case .failure = result, unknownKey else { return result }
+        await keys.reload(ifOlderThan: KeyService.minimumReloadGap)
+        return verifyLoaded(text).result
+    }
+
+    private func verifyLoaded(_ text: String) -> (result: Result<(key: LicenseKey, accountId: String?), LicenseKeyError>, unknownKey: Bool) {
         if let known = verified.withLock({ $0[text] }), let signer = keys.verificationKey(id: known.keyId) {
-            return .success((known, signer.accountId))
+            return (.success((known, signer.accountId)), false)
         }
         var signer: VerificationKey?
+        var unknown = false
         let result = LicenseKey.verify(text) { kid in
             signer = keys.verificationKey(id: kid)
+            unknown = signer == nil && !keys.knows(id: kid)
             return signer
         }
-        return result.map { key in
+        return (result.map { key in
             verified.withLock { entries in
                 if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
                 entries[text] = key
             }
             return (key, signer?.accountId)
-        }
+        }, unknown)
     }
 }

@@ -56,7 +56,7 @@ struct LicenseController: Sendable {
         try draft.validate()
         let accountId = context.accountId
         let actor = context.actor
-        let signingKey = try keys.current(accountId: accountId)
+        let signingKey = try await keys.current(accountId: accountId)
         return try await writer.perform(request: request, context: context, body: body, status: .created) { session, now in
             guard let policy = try session.policies.find(id: draft.policyId, accountId: accountId) else {
                 throw TollgateError.invalid(code: "REFERENCE_NOT_FOUND", field: "policyId", message: "No policy '\(draft.policyId)' exists in this account.")

@@ -139,7 +139,7 @@ struct MachineController: Sendable {
         let body = try await JSONBody.read(request, limit: limits.maxBodyBytes, allowedFields: LicenseCheckout.fields, requireBody: false)
         let options = try body.decode(LicenseCheckout.Options.self)
         let credential = context.credential
-        let signingKey = try keys.current(accountId: credential.accountId)
+        let signingKey = try await keys.current(accountId: credential.accountId)
         return try await writer.perform(request: request, accountId: context.accountId, actor: context.actor, body: body, status: .created) {
             session, now in
             let record = try MachineActivator.loadMachine(id, credential: credential, session: session, now: now)
@@ -158,7 +158,7 @@ struct MachineController: Sendable {
         let options = try body.decode(LicenseCheckout.Options.self)
         let credential = context.credential
         try credential.requireAccess(toLicense: id, resource: "license", id: id)
-        let signingKey = try keys.current(accountId: credential.accountId)
+        let signingKey = try await keys.current(accountId: credential.accountId)
         return try await writer.perform(request: request, accountId: context.accountId, actor: context.actor, body: body, status: .created) {
             session, now in
             let (license, policy) = try MachineActivator.loadLicense(id, credential: credential, session: session, now: now)

@@ -53,7 +53,7 @@ struct OfflineController: Sendable {
         let options = LicenseCheckout.Options(encrypt: body.encrypt, ttlSeconds: body.ttlSeconds)
         let (answer, created) = try await store.write { session -> (ActivationAnswer, Bool) in
             let license = try proven(block, licenseId: offline.licenseId, domain: OfflineActivationRequest.domain, session: session)
-            let signingKey = try keys.current(accountId: license.accountId)
+            let signingKey = try keys.loaded(accountId: license.accountId)
             let actor = "license:\(license.id)"
             let record: MachineRecord
             let created: Bool

@@ -2769,16 +2769,6 @@ enum OpenAPIDocument {
        }
       }
      },
-     "409": {
-      "description": "KEYS_MANAGED_BY_ENVIRONMENT: the keys come from TOLLGATE_SIGNING_KEYS",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      }
-     },
      "413": {
       "description": "Body larger than the limit",
       "content": {
@@ -2905,7 +2895,7 @@ enum OpenAPIDocument {
       }
      },
      "409": {
-      "description": "KEY_ALREADY_RETIRED, KEY_IS_LAST or KEYS_MANAGED_BY_ENVIRONMENT",
+      "description": "KEY_ALREADY_RETIRED or KEY_IS_LAST",
       "content": {
        "application/json": {
         "schema": {

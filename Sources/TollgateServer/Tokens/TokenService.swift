@@ -28,7 +28,7 @@ final class TokenService: Sendable {
 
     /// Signs `token` with the current key of its account.
     func sign(_ token: MachineToken) async throws -> String {
-        let key = try keys.current(accountId: token.account)
+        let key = try await keys.current(accountId: token.account)
         let collection = await collection(for: key)
         let text = try await collection.sign(token, kid: JWKIdentifier(string: key.id))
         remember(text, kid: key.id, token: token)

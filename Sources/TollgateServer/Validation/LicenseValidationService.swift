@@ -107,7 +107,7 @@ struct LicenseValidationService: Sendable {
         var accountId: String?
         var licenseId: String?
 
-        switch licenseKeys.verify(request.key) {
+        switch await licenseKeys.verify(request.key) {
         case .failure(.mistyped(let message)):
             answer.code = .mistyped
             answer.reasons = [ValidationReason(.mistyped, message)]
@@ -134,7 +134,7 @@ struct LicenseValidationService: Sendable {
         }
 
         let body = Data(answer.json)
-        let signingKey = try keys.current(accountId: accountId ?? defaultAccountId)
+        let signingKey = try await keys.current(accountId: accountId ?? defaultAccountId)
         let signature = try ResponseSignature.sign(body, with: signingKey)
         recorder.record(
             .init(accountId: accountId, licenseId: licenseId, code: answer.code, valid: answer.valid, remoteAddress: remoteAddress, occurredAt: now))
