@@ -106,6 +106,10 @@ schemas={
    "serverTime":dt,"nonce":{"type":["string","null"]}}},
  "ValidationEvent":{"type":"object","properties":{"id":{"type":"string"},"accountId":{"type":["string","null"]},"licenseId":{"type":["string","null"]},"code":ref("ValidationCode"),"valid":{"type":"boolean"},"remoteAddress":{"type":["string","null"]},"occurredAt":dt}},
  "AuditEvent":{"type":"object","properties":{"id":{"type":"string"},"accountId":{"type":"string"},"sequence":{"type":"integer"},"actor":{"type":"string"},"action":{"type":"string"},"objectType":{"type":"string"},"objectId":{"type":"string"},"beforeDigest":{"type":["string","null"]},"afterDigest":{"type":["string","null"]},"occurredAt":dt,"previousHash":{"type":"string"},"hash":{"type":"string"}}},
+ "Account":{"type":"object","required":["id","name","createdAt","signingKeyId","caller"],"additionalProperties":False,"properties":{
+   "id":{"type":"string"},"name":{"type":"string"},"createdAt":{"type":"string","format":"date-time"},
+   "signingKeyId":{"type":["string","null"],"description":"The key that signs new licenses, tokens and answers."},
+   "caller":{"type":"object","required":["tokenId","scope"],"additionalProperties":False,"properties":{"tokenId":{"type":"string"},"scope":{"type":"string","enum":["admin","read-only"]}}}}},
  "Event":{"type":"object","required":["id","accountId","sequence","type","objectType","objectId","actor","data","occurredAt"],"properties":{
    "id":{"type":"string"},"accountId":{"type":"string"},"sequence":{"type":"integer","description":"Gap-free, increasing per account: the order the changes committed."},
    "type":{"type":"string","examples":["license.created","license.suspended","machine.activated","machine.died"]},"objectType":{"type":"string"},"objectId":{"type":"string"},
@@ -205,6 +209,7 @@ paths["/v1/licenses/{id}/leases/{lease}"]={"delete":{"tags":["Leases"],"operatio
 paths["/v1/tokens/verify"]={"post":{"tags":["Machines"],"operationId":"verifyToken","summary":"Whether an activation token is valid now (signature, expiry, and not revoked)",
   "requestBody":body({"type":"object","additionalProperties":False,"required":["token"],"properties":{"token":{"type":"string"}}}),"responses":{**ok(ref("TokenVerification")),**errors("400","413","422","503")}}}
 paths["/v1/audit-events"]={"get":{"tags":["Audit"],"operationId":"listAuditEvents","summary":"The account's audit log, newest first","security":sec,"parameters":pagep+[{"name":"objectId","in":"query","schema":{"type":"string"}}],"responses":{**ok(page("AuditEvent")),**errors(*R)}}}
+paths["/v1/account"]={"get":{"tags":["Accounts"],"operationId":"showAccount","summary":"The caller's account, its current signing key and the calling token","security":sec,"responses":{**ok(ref("Account")),**errors("401","403","503")}}}
 paths["/v1/events"]={"get":{"tags":["Events"],"operationId":"listEvents","summary":"The account's event log, in commit order (oldest first)",
   "description":"Every change writes its event in the same transaction: a change that was answered has its event, a refused one has none. Follow the log with `after` (a sequence) or the cursor.",
   "security":sec,"parameters":pagep+[{"name":"type","in":"query","schema":{"type":"string"},"description":"An event type, or a prefix such as license.*"},

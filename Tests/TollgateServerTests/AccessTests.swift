@@ -35,6 +35,28 @@ import TollgateCore
         }
     }
 
+    @Test func theAccountRouteShowsTheCallersAccountKeyAndToken() async throws {
+        let app = try await TestApp.make()
+        let other = try await app.built.createAccount(name: "Other vendor")
+        let reader = APIToken.generateSecret(scope: .readOnly)
+        try await AccountProvisioner(store: app.built.services.store, keys: app.built.services.keys, clock: app.clock)
+            .ensureToken(accountId: other.account.id, secret: reader, scope: .readOnly)
+        try await app.run { client in
+            let mine = try await client.send(.get, "/v1/account").object
+            #expect(mine["id"] as? String == app.built.defaultAccount.id && mine["name"] as? String == "Default")
+            let kid = try await client.send(.get, "/v1/keys").list.first { $0["current"] as? Bool == true }?["kid"] as? String
+            #expect(mine["signingKeyId"] as? String == kid)
+            #expect((mine["caller"] as? [String: Any])?["scope"] as? String == "admin")
+            let theirs = try await client.send(.get, "/v1/account", token: reader).object
+            #expect(theirs["id"] as? String == other.account.id && theirs["name"] as? String == "Other vendor")
+            #expect((theirs["caller"] as? [String: Any])?["scope"] as? String == "read-only")
+            let license = try await client.license()
+            let refused = try await client.send(.get, "/v1/account", token: nil, headers: ["Authorization": "License \(license.key)"])
+            #expect(refused.status == 403)
+            #expect(try await client.send(.get, "/v1/account", token: nil).status == 401)
+        }
+    }
+
     @Test func anotherAccountsObjectsAnswer404() async throws {
         let app = try await TestApp.make()
         let other = try await app.built.createAccount(name: "Other vendor")

@@ -945,6 +945,56 @@ enum OpenAPIDocument {
      }
     }
    },
+   "Account": {
+    "type": "object",
+    "required": [
+     "id",
+     "name",
+     "createdAt",
+     "signingKeyId",
+     "caller"
+    ],
+    "additionalProperties": false,
+    "properties": {
+     "id": {
+      "type": "string"
+     },
+     "name": {
+      "type": "string"
+     },
+     "createdAt": {
+      "type": "string",
+      "format": "date-time"
+     },
+     "signingKeyId": {
+      "type": [
+       "string",
+       "null"
+      ],
+      "description": "The key that signs new licenses, tokens and answers."
+     },
+     "caller": {
+      "type": "object",
+      "required": [
+       "tokenId",
+       "scope"
+      ],
+      "additionalProperties": false,
+      "properties": {
+       "tokenId": {
+        "type": "string"
+       },
+       "scope": {
+        "type": "string",
+        "enum": [
+         "admin",
+         "read-only"
+        ]
+       }
+      }
+     }
+    }
+   },
    "Event": {
     "type": "object",
     "required": [
@@ -1891,6 +1941,70 @@ enum OpenAPIDocument {
        "application/json": {
         "schema": {
          "$ref": "#/components/schemas/Status"
+        }
+       }
+      }
+     }
+    }
+   }
+  },
+  "/v1/account": {
+   "get": {
+    "tags": [
+     "Accounts"
+    ],
+    "operationId": "showAccount",
+    "summary": "The caller's account, its current signing key and the calling token",
+    "security": [
+     {
+      "bearer": []
+     }
+    ],
+    "responses": {
+     "200": {
+      "description": "OK",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Account"
+        }
+       }
+      }
+     },
+     "401": {
+      "description": "Missing or invalid credential; for a machine token TOKEN_EXPIRED, or TOKEN_REVOKED with licenseStatus",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "403": {
+      "description": "Read-only token used for a change, or a credential this route does not take",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "503": {
+      "description": "The database is unavailable; retry after Retry-After seconds",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "headers": {
+       "Retry-After": {
+        "description": "Seconds to wait before retrying.",
+        "schema": {
+         "type": "integer"
         }
        }
       }

@@ -10,6 +10,11 @@ public struct AccountTable {
             [.text(account.id), .text(account.name), .integer(account.createdAt.epochMilliseconds), .text(AuditChain.genesis)])
     }
 
+    /// The account with `id`.
+    public func find(id: String) throws -> Account? {
+        try sql.queryOne("SELECT id, name, created_at FROM accounts WHERE id = ?", [.text(id)]).flatMap(Self.account)
+    }
+
     /// Every account, oldest first.
     public func all() throws -> [Account] {
         try sql.query("SELECT id, name, created_at FROM accounts ORDER BY created_at, id", []).compactMap(Self.account)
