@@ -55,11 +55,13 @@ public struct Store: Sendable {
         try await database.read { try body(StoreSession(sql: $0, documents: documents)) }
     }
 
-    /// Runs `body` in a write transaction: all of it commits, or none of it does.
+    /// Runs `body` in a write transaction: all of it commits, or none of it does. It is
+    /// serialized against the writes `lock` names: by default every other write; a change of one
+    /// account's objects passes `.account(id)` so that other accounts' writes go on meanwhile.
     @discardableResult
-    public func write<T: Sendable>(_ body: @escaping @Sendable (StoreSession) throws -> T) async throws -> T {
+    public func write<T: Sendable>(lock: WriteLock = .everything, _ body: @escaping @Sendable (StoreSession) throws -> T) async throws -> T {
         defer { generation.advance() }
-        return try await noting { try await database.write { try body(StoreSession(sql: $0, documents: documents)) } }
+        return try await noting { try await database.write(lock: lock) { try body(StoreSession(sql: $0, documents: documents)) } }
     }
 
     /// Runs `body` in a write transaction that only appends to logs no cache depends on

@@ -128,7 +128,7 @@ enum SQLiteDatabaseReadOnly {
         func read<T: Sendable>(_ body: @Sendable (any SQLExecutor) throws -> T) async throws -> T {
             try await queue.read { try body(GRDBExecutor(db: $0)) }
         }
-        func write<T: Sendable>(_ body: @Sendable (any SQLExecutor) throws -> T) async throws -> T {
+        func write<T: Sendable>(lock: WriteLock, _ body: @Sendable (any SQLExecutor) throws -> T) async throws -> T {
             do { return try await queue.write { try body(GRDBExecutor(db: $0)) } } catch { throw SQLiteDatabase.translate(error) }
         }
         func close() async throws { try queue.close() }

@@ -46,7 +46,7 @@ struct AccountProvisioner: Sendable {
     func ensureToken(accountId: String, secret: String, scope: TokenScope) async throws {
         let now = clock.now()
         let hash = APIToken.hash(secret: secret)
-        try await store.write { session in
+        try await store.write(lock: .account(accountId)) { session in
             guard try session.tokens.find(secretHash: hash) == nil else { return }
             let token = APIToken(id: Identifier.make(.token, at: now), accountId: accountId, name: "configured", scope: scope, createdAt: now)
             try Self.insert(token, secret: secret, session: session, now: now)

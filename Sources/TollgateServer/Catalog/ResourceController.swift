@@ -67,7 +67,7 @@ struct ResourceController<Resource: ManagedResource>: Sendable {
         }
         let accountId = context.accountId
         let actor = context.actor
-        return try await writer.update { session, now in
+        return try await writer.update(accountId: context.accountId) { session, now in
             let table = Resource.table(session)
             guard let current = try table.find(id: id, accountId: accountId) else {
                 throw TollgateError.notFound(resource: Resource.resourceName, id: id)

@@ -9,6 +9,9 @@ import TollgateStore
 /// and body gets it back (`Idempotent-Replayed: true`) instead of a second change. The same key
 /// with another body is refused with 422 `IDEMPOTENCY_KEY_REUSED`.
 ///
+/// Every change runs under its account's write lock (``WriteLock/account(_:)``): the changes of
+/// one account are serialized (its audit chain, events and limits need it), other accounts' go on.
+///
 /// A key belongs to the credential that sent it and the route it was sent to (method and path):
 /// another credential or another route with the same key is a new request, so a replay only
 /// ever answers the principal whose request made the answer.
@@ -26,7 +29,7 @@ struct ChangeWriter: Sendable {
         }
         guard let scope = try scope(of: request, accountId: accountId, actor: actor) else {
             let now = clock.now()
-            let answer = try await store.write { session in try encode(session, now) }
+            let answer = try await store.write(lock: .account(accountId)) { session in try encode(session, now) }
             return try Self.response(IdempotencyTable.Saved(requestHash: "", status: Int(status.code), body: answer), replayed: false)
         }
         let (saved, replayed) = try await begin(scope, fingerprint: body.fingerprint(method: request.method, path: request.uri.path), status: status, complete: true, encode)
@@ -53,7 +56,7 @@ struct ChangeWriter: Sendable {
     ) async throws -> Response {
         guard let scope = try scope(of: request, accountId: accountId, actor: actor) else {
             let now = clock.now()
-            let stored = try await store.write { session in try change(session, now) }
+            let stored = try await store.write(lock: .account(accountId)) { session in try change(session, now) }
             return try Response.json(status: status, raw: try await finish(stored))
         }
         let (saved, replayed) = try await begin(
@@ -64,16 +67,19 @@ struct ChangeWriter: Sendable {
         if saved.complete { return try Self.response(saved, replayed: replayed) }
         let answer = try await finish(try APICoding.decode(Stored.self, from: Data(saved.body.utf8)))
         let text = String(decoding: answer, as: UTF8.self)
-        guard let final = try await store.write({ session in try session.idempotency.complete(scope, body: text) }) else {
+        guard let final = try await store.write(lock: .account(accountId), { session in try session.idempotency.complete(scope, body: text) }) else {
             throw TollgateError.internal
         }
         return try Self.response(final, replayed: replayed)
     }
 
-    /// A change without a body or idempotency (`PATCH`, which is idempotent by nature).
-    func update<Result: Encodable & Sendable>(_ change: @escaping @Sendable (StoreSession, Date) throws -> Result) async throws -> Response {
+    /// A change of `accountId`'s objects without a body or idempotency (`PATCH`, which is
+    /// idempotent by nature).
+    func update<Result: Encodable & Sendable>(
+        accountId: String, _ change: @escaping @Sendable (StoreSession, Date) throws -> Result
+    ) async throws -> Response {
         let now = clock.now()
-        let result = try await store.write { session in try change(session, now) }
+        let result = try await store.write(lock: .account(accountId)) { session in try change(session, now) }
         return try Response.json(result)
     }
 
@@ -93,7 +99,7 @@ struct ChangeWriter: Sendable {
         while true {
             let now = clock.now()
             do {
-                return try await store.write { session -> (IdempotencyTable.Saved, Bool) in
+                return try await store.write(lock: .account(scope.accountId)) { session -> (IdempotencyTable.Saved, Bool) in
                     if let saved = try session.idempotency.find(scope) {
                         guard saved.requestHash == fingerprint else {
                             throw TollgateError.invalid(

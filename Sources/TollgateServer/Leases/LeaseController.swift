@@ -104,7 +104,7 @@ struct LeaseController: Sendable {
         let (id, leaseId) = (try context.parameters.require("id"), try context.parameters.require("lease"))
         let (credential, now) = (context.credential, clock.now())
         try credential.requireAccess(toLicense: id, resource: "license", id: id)
-        try await store.write { session in
+        try await store.write(lock: .account(credential.accountId)) { session in
             _ = try MachineActivator.loadLicense(id, credential: credential, session: session, now: now)
             guard try session.leases.find(id: leaseId, licenseId: id) != nil else { throw TollgateError.notFound(resource: "lease", id: leaseId) }
             try session.leases.delete(id: leaseId)

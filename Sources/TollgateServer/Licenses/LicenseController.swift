@@ -139,7 +139,7 @@ struct LicenseController: Sendable {
         let body = try await JSONBody.read(request, limit: limits.maxBodyBytes, allowedFields: Self.updateFields)
         let accountId = context.accountId
         let actor = context.actor
-        return try await writer.update { session, now in
+        return try await writer.update(accountId: context.accountId) { session, now in
             guard let current = try session.licenses.find(id: id, accountId: accountId) else {
                 throw TollgateError.notFound(resource: "license", id: id)
             }

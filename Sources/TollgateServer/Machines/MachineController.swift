@@ -92,7 +92,9 @@ struct MachineController: Sendable {
         if let beaten = try await plainBeat(id, credential: credential, now: now) {
             return try Response.json(raw: Data(try await tokens.answer(for: beaten, now: now).json))
         }
-        let record = try await store.write { session in try MachineHeartbeat.beat(machineId: id, credential: credential, session: session, now: now) }
+        let record = try await store.write(lock: .account(credential.accountId)) { session in
+            try MachineHeartbeat.beat(machineId: id, credential: credential, session: session, now: now)
+        }
         return try Response.json(raw: Data(try await tokens.answer(for: record, now: now).json))
     }
 
@@ -121,7 +123,7 @@ struct MachineController: Sendable {
     func deactivate(_ request: Request, _ context: MachineRouteContext) async throws -> Response {
         let id = try context.parameters.require("id")
         let (credential, now) = (context.credential, clock.now())
-        let view = try await store.write { session -> MachineView in
+        let view = try await store.write(lock: .account(credential.accountId)) { session -> MachineView in
             let record = try MachineActivator.loadMachine(id, credential: credential, session: session, now: now, allowingRevokedToken: true)
             let (next, _) = try MachineStateMachine.transition(.deactivate(.requested), of: record.machine, policy: record.policy, now: now)
             try session.machines.update(next)

@@ -10,10 +10,11 @@ import Synchronization
 ///
 /// The seam's transaction bodies are synchronous (``SQLExecutor``), so each transaction runs on a
 /// thread of a small `NIOThreadPool` and waits for each query's future there — never on an event
-/// loop. Write transactions take a transaction-scoped advisory lock first, so writes are
-/// serialized across every replica exactly as SQLite serializes them in one process: the limit
-/// checks that read and then insert in one transaction hold under races everywhere. Reads run
-/// in `REPEATABLE READ` snapshots.
+/// loop. Write transactions first take the transaction-scoped advisory locks their ``WriteLock``
+/// names, so one account's writes are serialized across every replica exactly as SQLite
+/// serializes them in one process (the limit checks that read and then insert in one transaction
+/// hold under races everywhere), while other accounts' writes run side by side. Reads run in
+/// `REPEATABLE READ` snapshots.
 ///
 /// The URL is `postgres://user:password@host:port/database`, with an optional `?schema=NAME`
 /// (created if missing, and put first on the `search_path`), which lets tests give every run a
@@ -29,6 +30,14 @@ public final class PostgreSQLDatabase: SQLDatabase {
     private let closed = Atomic<Bool>(false)
     /// The key of the advisory lock that serializes writers.
     static let writeLock: Int64 = 0x746F_6C6C_6761_7465  // "tollgate"
+    /// The advisory lock key of `name` (an account id, or "" for the whole database) in `schema`:
+    /// ``writeLock`` mixed with both names (FNV-1a, 64 bits). A collision only serializes two
+    /// accounts' writes needlessly.
+    static func lockKey(schema: String?, name: String) -> Int64 {
+        let text = (schema ?? "") + (name.isEmpty ? "" : ":" + name)
+        return writeLock ^ Int64(bitPattern: text.utf8.reduce(0xcbf2_9ce4_8422_2325 as UInt64) { ($0 ^ UInt64($1)) &* 0x100_0000_01b3 })
+    }
+
     /// This database's writers' lock: ``writeLock`` mixed with the schema's name (FNV-1a), so
     /// that Tollgate databases kept in different schemas of one PostgreSQL database (every test
     /// has its own) do not wait for each other, while replicas of one schema share the lock.
@@ -55,7 +64,7 @@ public final class PostgreSQLDatabase: SQLDatabase {
         } else {
             self.schema = nil
         }
-        writeLockKey = Self.writeLock ^ Int64(bitPattern: (schema ?? "").utf8.reduce(0xcbf2_9ce4_8422_2325 as UInt64) { ($0 ^ UInt64($1)) &* 0x100_0000_01b3 })
+        writeLockKey = Self.lockKey(schema: schema, name: "")
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.client = client
         self.logger = logger
@@ -70,22 +79,15 @@ public final class PostgreSQLDatabase: SQLDatabase {
     /// EXISTS` is not safe against itself when two replicas start at once.
     public func prepare() async throws {
         guard let schema else { return }
-        try await transaction(write: true, readOnly: false) { sql in try sql.execute("CREATE SCHEMA IF NOT EXISTS \(schema)") }
+        try await transaction(lock: .everything, readOnly: false) { sql in try sql.execute("CREATE SCHEMA IF NOT EXISTS \(schema)") }
     }
 
     public func read<T: Sendable>(_ body: @escaping @Sendable (any SQLExecutor) throws -> T) async throws -> T {
-        try await transaction(write: false, readOnly: true, body)
+        try await transaction(lock: nil, readOnly: true, body)
     }
 
-    public func write<T: Sendable>(_ body: @escaping @Sendable (any SQLExecutor) throws -> T) async throws -> T {
-        try await transaction(write: true, readOnly: false, body)
-    }
-
-    /// Appends (validation logs, batched heartbeats) skip the writers' lock: they insert rows with
-    /// fresh keys or update single rows conditionally, which PostgreSQL's row locks keep correct,
-    /// and a large batch must not hold up every other writer.
-    public func append(_ body: @escaping @Sendable (any SQLExecutor) throws -> Void) async throws {
-        try await transaction(write: false, readOnly: false, body)
+    public func write<T: Sendable>(lock: WriteLock, _ body: @escaping @Sendable (any SQLExecutor) throws -> T) async throws -> T {
+        try await transaction(lock: lock, readOnly: false, body)
     }
 
     public func close() async throws {
@@ -100,7 +102,7 @@ public final class PostgreSQLDatabase: SQLDatabase {
     /// How long one statement may take before the connection is given up as lost.
     static let queryWatchdog: TimeAmount = .seconds(8)
 
-    private func transaction<T: Sendable>(write: Bool, readOnly: Bool, _ body: @escaping @Sendable (any SQLExecutor) throws -> T) async throws -> T {
+    private func transaction<T: Sendable>(lock: WriteLock?, readOnly: Bool, _ body: @escaping @Sendable (any SQLExecutor) throws -> T) async throws -> T {
         // Waiting for a connection is abandoned at the deadline, but a transaction that has begun
         // is always awaited: a caller is never told "unavailable" about a change that then commits.
         if closed.load(ordering: .acquiring) { throw StoreError.unavailable("the database is closed") }
@@ -109,7 +111,7 @@ public final class PostgreSQLDatabase: SQLDatabase {
             let settle = race.settler(continuation)
             Task {
                 do {
-                    let result = try await self.run(write: write, readOnly: readOnly, race: race, body)
+                    let result = try await self.run(lock: lock, readOnly: readOnly, race: race, body)
                     settle(.success(result))
                 } catch {
                     let closed = self.closed.load(ordering: .acquiring)
@@ -143,7 +145,7 @@ public final class PostgreSQLDatabase: SQLDatabase {
     }
 
     private func run<T: Sendable>(
-        write: Bool, readOnly: Bool, race: Race, _ body: @escaping @Sendable (any SQLExecutor) throws -> T
+        lock: WriteLock?, readOnly: Bool, race: Race, _ body: @escaping @Sendable (any SQLExecutor) throws -> T
     ) async throws -> T {
         try await client.withConnection { connection in
             try await self.threads.runIfActive {
@@ -151,7 +153,15 @@ public final class PostgreSQLDatabase: SQLDatabase {
                 let executor = PostgreSQLExecutor(connection: connection, database: self)
                 try executor.execute(readOnly ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN")
                 do {
-                    if write { try executor.execute("SELECT pg_advisory_xact_lock(\(self.writeLockKey))") }
+                    switch lock {
+                    case nil, .rows: break
+                    case .everything: try executor.execute("SELECT pg_advisory_xact_lock(\(self.writeLockKey))")
+                    case .account(let id):
+                        // Shared on the database's lock (so `.everything` waits for this write and
+                        // holds it off), exclusive on the account's.
+                        try executor.execute(
+                            "SELECT pg_advisory_xact_lock_shared(\(self.writeLockKey)), pg_advisory_xact_lock(\(Self.lockKey(schema: self.schema, name: id)))")
+                    }
                     let result = try body(executor)
                     try executor.execute("COMMIT")
                     return result

@@ -63,10 +63,8 @@ extension SQLExecutor {
 /// Writes are serialized and atomic: a `write` body that throws leaves nothing behind.
 public protocol SQLDatabase: Sendable {
     func read<T: Sendable>(_ body: @escaping @Sendable (any SQLExecutor) throws -> T) async throws -> T
-    func write<T: Sendable>(_ body: @escaping @Sendable (any SQLExecutor) throws -> T) async throws -> T
-    /// A write transaction that only appends to logs or moves single rows conditionally, which
-    /// needs no serialization against other writers (see ``Store/appendToLog(_:)``).
-    func append(_ body: @escaping @Sendable (any SQLExecutor) throws -> Void) async throws
+    /// A write transaction serialized against the other writes `lock` names (see ``WriteLock``).
+    func write<T: Sendable>(lock: WriteLock, _ body: @escaping @Sendable (any SQLExecutor) throws -> T) async throws -> T
     /// Releases the engine's resources.
     func close() async throws
 }
@@ -79,9 +77,32 @@ public enum StoreError: Error, Sendable, Equatable {
     case unavailable(String)
 }
 
+/// What a write transaction is serialized against.
+///
+/// SQLite has one writer, so every write is serialized against every other. On PostgreSQL the
+/// writes of one account (its audit chain head, its event sequence, its licenses' seat and lease
+/// counts) are serialized by a transaction-scoped advisory lock of the account, and writes of
+/// different accounts run side by side; a write that may touch several accounts takes the
+/// database's lock, which waits for every account's writers and holds them off.
+public enum WriteLock: Sendable, Hashable {
+    /// Every other write (migrations, bootstrap, sweeps across accounts).
+    case everything
+    /// The other writes of this account.
+    case account(String)
+    /// No other write: the transaction only inserts rows with fresh keys or changes single rows
+    /// with conditional statements, which PostgreSQL's row locks keep correct on their own (logs,
+    /// batched heartbeats, job claims).
+    case rows
+}
+
 extension SQLDatabase {
-    /// SQLite has one writer anyway: appends are ordinary writes.
+    /// A write serialized against every other.
+    public func write<T: Sendable>(_ body: @escaping @Sendable (any SQLExecutor) throws -> T) async throws -> T {
+        try await write(lock: .everything, body)
+    }
+
+    /// A write that needs no other write to wait (``WriteLock/rows``).
     public func append(_ body: @escaping @Sendable (any SQLExecutor) throws -> Void) async throws {
-        try await write(body)
+        try await write(lock: .rows, body)
     }
 }

@@ -40,7 +40,8 @@ public final class SQLiteDatabase: SQLDatabase {
         }
     }
 
-    public func write<T: Sendable>(_ body: @escaping @Sendable (any SQLExecutor) throws -> T) async throws -> T {
+    /// Every write is serialized by SQLite's one writer, whatever `lock` says.
+    public func write<T: Sendable>(lock: WriteLock, _ body: @escaping @Sendable (any SQLExecutor) throws -> T) async throws -> T {
         try requireOpen()
         do {
             return try await pool.write { db in try body(GRDBExecutor(db: db)) }
