@@ -64,6 +64,14 @@ public struct Store: Sendable {
         return try await noting { try await database.write(lock: lock) { try body(StoreSession(sql: $0, documents: documents)) } }
     }
 
+    /// Advances ``generation`` whenever another process's write commits (PostgreSQL `LISTEN`), so
+    /// that caches of stored objects drop what another replica changed at once rather than when
+    /// they expire. Runs until the task is cancelled; returns at once on SQLite.
+    public func followChanges() async {
+        let generation = generation
+        await database.followChanges { generation.advance() }
+    }
+
     /// Runs `body` in a write transaction that only appends to logs no cache depends on
     /// (validation events): it does not advance ``generation``.
     public func appendToLog(_ body: @escaping @Sendable (StoreSession) throws -> Void) async throws {

@@ -47,29 +47,46 @@ def license_on(server, max_machines=5):
     return license
 
 
-def test_a_suspension_through_one_replica_is_refused_by_the_other_within_the_bound(replicas, capsys):
+def test_a_suspension_through_one_replica_is_refused_by_the_other_at_once(replicas, capsys):
+    """Replica B's caches are warm; the license is suspended through A, and B is asked again and
+    again until it refuses. The delay is measured from A's answer (the change committed). B learns
+    of the commit through PostgreSQL LISTEN/NOTIFY; its caches would otherwise keep the license
+    for up to 2 s, so every delay under half a second shows the notification did the work."""
     a, b = replicas
     license = license_on(a)
     status, machine = a.json("POST", "/v1/machines", {"fingerprint": "fp-1"}, token=None, headers={"Authorization": f"License {license['key']}"})
     assert status == 201
-    # Warm replica B's caches, so the measurement includes their expiry.
-    for _ in range(3):
-        assert b.json("POST", "/v1/licenses/validate", {"key": license["key"]}, token=None)[1]["code"] == "VALID"
-        assert b.json("POST", f"/v1/machines/{machine['machine']['id']}/heartbeat", token=machine["token"])[0] == 200
-    suspended_at = time.monotonic()
-    assert a.json("POST", f"/v1/licenses/{license['id']}/actions/suspend")[0] == 200
-    delays = {}
-    while len(delays) < 2 and time.monotonic() - suspended_at < 60:
-        if "validation" not in delays and b.json("POST", "/v1/licenses/validate", {"key": license["key"]}, token=None)[1]["code"] == "SUSPENDED":
-            delays["validation"] = time.monotonic() - suspended_at
-        if "token" not in delays:
+    rounds = int(os.environ.get("REVOCATION_ROUNDS", "20"))
+    delays, token_delay = [], None
+
+    def until(expected, started):
+        while time.monotonic() - started < 10:
+            if b.json("POST", "/v1/licenses/validate", {"key": license["key"]}, token=None)[1]["code"] == expected:
+                return time.monotonic() - started
+        return 99.0
+
+    for round in range(rounds):
+        # Warm replica B's caches, so the measurement includes dropping them.
+        for _ in range(3):
+            assert b.json("POST", "/v1/licenses/validate", {"key": license["key"]}, token=None)[1]["code"] == "VALID"
+        if round == 0:
+            assert b.json("POST", f"/v1/machines/{machine['machine']['id']}/heartbeat", token=machine["token"])[0] == 200
+        assert a.json("POST", f"/v1/licenses/{license['id']}/actions/suspend")[0] == 200
+        answered = time.monotonic()
+        delays.append(until("SUSPENDED", answered))
+        if round == 0:
             status, body = b.json("POST", f"/v1/machines/{machine['machine']['id']}/heartbeat", token=machine["token"])
-            if status == 401 and body["error"]["code"] == "TOKEN_REVOKED":
-                delays["token"] = time.monotonic() - suspended_at
-        time.sleep(0.05)
+            assert status == 401 and body["error"]["code"] == "TOKEN_REVOKED"
+            token_delay = time.monotonic() - answered
+        assert a.json("POST", f"/v1/licenses/{license['id']}/actions/reinstate")[0] == 200
+        assert until("VALID", time.monotonic()) < 10
+    delays.sort()
+    p50, p99 = delays[len(delays) // 2], delays[min(len(delays) - 1, int(len(delays) * 0.99))]
     with capsys.disabled():
-        print(f"\n  revocation delay across replicas: validation {delays.get('validation', 'none')} s, token {delays.get('token', 'none')} s")
-    assert delays.get("validation", 99) < 60 and delays.get("token", 99) < 60
+        print(f"\n  revocation delay across replicas over {rounds} suspensions: p50 {p50 * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms, "
+              f"max {delays[-1] * 1000:.1f} ms; the revoked token refused {token_delay * 1000:.1f} ms after the first")
+    assert delays[-1] < 0.5, delays
+    assert token_delay < 0.5
 
 
 def test_fifty_activations_spread_over_both_replicas_take_exactly_five_seats(replicas):

@@ -90,6 +90,30 @@ public final class PostgreSQLDatabase: SQLDatabase {
         try await transaction(lock: lock, readOnly: false, body)
     }
 
+    /// The channel on which this database's writes announce their commit (one per schema).
+    var changeChannel: String { "tollgate_\(schema ?? "public")" }
+
+    /// Follows the commits of every process's writes (``WriteLock/account(_:)`` and
+    /// ``WriteLock/everything``; not logs) with `LISTEN`, on a connection of its own, calling
+    /// `onChange` for each and once on every (re)connection for what it may have missed. Reconnects
+    /// after a lost connection; returns when the task is cancelled.
+    public func followChanges(_ onChange: @escaping @Sendable () -> Void) async {
+        while !Task.isCancelled, !closed.load(ordering: .acquiring) {
+            do {
+                try await client.withConnection { connection in
+                    try await connection.listen(on: self.changeChannel) { notifications in
+                        onChange()
+                        for try await _ in notifications { onChange() }
+                    }
+                }
+            } catch {
+                if Task.isCancelled { return }
+                logger.warning("Not following other replicas' writes; will reconnect", metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(for: .seconds(1))
+        }
+    }
+
     public func close() async throws {
         closed.store(true, ordering: .releasing)
         runner.cancel()
@@ -163,6 +187,8 @@ public final class PostgreSQLDatabase: SQLDatabase {
                             "SELECT pg_advisory_xact_lock_shared(\(self.writeLockKey)), pg_advisory_xact_lock(\(Self.lockKey(schema: self.schema, name: id)))")
                     }
                     let result = try body(executor)
+                    // Delivered to every listener when (and only if) the transaction commits.
+                    if let lock, lock != .rows { try executor.execute("NOTIFY \(self.changeChannel)") }
                     try executor.execute("COMMIT")
                     return result
                 } catch {

@@ -65,6 +65,9 @@ public protocol SQLDatabase: Sendable {
     func read<T: Sendable>(_ body: @escaping @Sendable (any SQLExecutor) throws -> T) async throws -> T
     /// A write transaction serialized against the other writes `lock` names (see ``WriteLock``).
     func write<T: Sendable>(lock: WriteLock, _ body: @escaping @Sendable (any SQLExecutor) throws -> T) async throws -> T
+    /// Calls `onChange` whenever a write transaction of another process on this database commits,
+    /// until the calling task is cancelled. Returns at once where no other process can write.
+    func followChanges(_ onChange: @escaping @Sendable () -> Void) async
     /// Releases the engine's resources.
     func close() async throws
 }
@@ -100,6 +103,9 @@ extension SQLDatabase {
     public func write<T: Sendable>(_ body: @escaping @Sendable (any SQLExecutor) throws -> T) async throws -> T {
         try await write(lock: .everything, body)
     }
+
+    /// One process writes a SQLite file: there is no other writer to follow.
+    public func followChanges(_ onChange: @escaping @Sendable () -> Void) async {}
 
     /// A write that needs no other write to wait (``WriteLock/rows``).
     public func append(_ body: @escaping @Sendable (any SQLExecutor) throws -> Void) async throws {

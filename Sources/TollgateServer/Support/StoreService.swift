@@ -1,0 +1,22 @@
+import ServiceLifecycle
+import TollgateStore
+
+/// The store's part in the server's lifetime. While the server runs it keeps this replica's
+/// caches in step with the others: it follows the commits of other replicas' writes
+/// (``Store/followChanges()``, PostgreSQL `LISTEN/NOTIFY`) and drops cached license and machine
+/// state on each, so a suspension through one replica is refused by the others as soon as the
+/// notification arrives (the caches' 2 s lifetime stays as the bound should one be lost; a dropped
+/// connection is followed again after 1 s). At shutdown it closes the store.
+///
+/// It is the first of the server's services, so graceful shutdown reaches it last: the HTTP
+/// server has finished its requests and the batch writer has written its last batch by then.
+struct StoreService: Service {
+    let store: Store
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown { await store.followChanges() }
+        // On SQLite there is nothing to follow: stay until shutdown, as a service must.
+        try? await gracefulShutdown()
+        try? await store.database.close()
+    }
+}
