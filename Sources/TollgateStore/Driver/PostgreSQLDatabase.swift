@@ -177,18 +177,20 @@ public final class PostgreSQLDatabase: SQLDatabase {
                 let executor = PostgreSQLExecutor(connection: connection, database: self)
                 try executor.execute(readOnly ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN")
                 do {
+                    // The locks, and the notification of the commit in the same statement (one round
+                    // trip fewer while the lock is held): PostgreSQL delivers it to every listener
+                    // when, and only if, the transaction commits.
+                    let notify = "pg_notify('\(self.changeChannel)', '')"
                     switch lock {
                     case nil, .rows: break
-                    case .everything: try executor.execute("SELECT pg_advisory_xact_lock(\(self.writeLockKey))")
+                    case .everything: try executor.execute("SELECT pg_advisory_xact_lock(\(self.writeLockKey)), \(notify)")
                     case .account(let id):
                         // Shared on the database's lock (so `.everything` waits for this write and
                         // holds it off), exclusive on the account's.
                         try executor.execute(
-                            "SELECT pg_advisory_xact_lock_shared(\(self.writeLockKey)), pg_advisory_xact_lock(\(Self.lockKey(schema: self.schema, name: id)))")
+                            "SELECT pg_advisory_xact_lock_shared(\(self.writeLockKey)), pg_advisory_xact_lock(\(Self.lockKey(schema: self.schema, name: id))), \(notify)")
                     }
                     let result = try body(executor)
-                    // Delivered to every listener when (and only if) the transaction commits.
-                    if let lock, lock != .rows { try executor.execute("NOTIFY \(self.changeChannel)") }
                     try executor.execute("COMMIT")
                     return result
                 } catch {
