@@ -78,10 +78,14 @@ struct AccountProvisioner: Sendable {
         // One transaction: the default account on an empty database, and a key for every account
         // without a live one (judged from the stored keys, which every replica shares).
         let createdNow = try await store.write { session -> Bool in
-            let empty = try session.accounts.all().isEmpty
-            if empty { try Self.insert(candidate, session: session, now: now) }
+            var accounts = try session.accounts.all()
+            let empty = accounts.isEmpty
+            if empty {
+                try Self.insert(candidate, session: session, now: now)
+                accounts = [candidate.account]
+            }
             let keyed = Set(try session.signingKeys.all().filter { $0.retiredAt == nil }.map(\.accountId))
-            for account in try session.accounts.all() where !keyed.contains(account.id) {
+            for account in accounts where !keyed.contains(account.id) {
                 _ = try keys.rotate(accountId: account.id, now: now, session: session)
             }
             return empty

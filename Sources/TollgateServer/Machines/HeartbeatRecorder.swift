@@ -22,6 +22,7 @@ final class HeartbeatRecorder: BatchBuffer {
         var written: [String: MachineTable.Beat] = [:]
     }
     private let queue = Mutex(Queue())
+    let flushes = AsyncGate()
     private let store: Store
     private let logger: Logger
 
@@ -55,7 +56,7 @@ final class HeartbeatRecorder: BatchBuffer {
     /// Writes every pending beat; on failure they wait for the next attempt. A beat stays
     /// visible to ``overlay(_:)`` until one interval after its write has committed, so a read
     /// never falls between the buffer and the store.
-    func flush() async {
+    func write() async {
         let batch = queue.withLock { Array($0.pending.values) }
         guard !batch.isEmpty else {
             queue.withLock { $0.written.removeAll() }

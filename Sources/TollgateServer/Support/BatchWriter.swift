@@ -2,8 +2,18 @@ import ServiceLifecycle
 
 /// Writes buffered for a batch: kept in memory by a request, written later in one transaction.
 protocol BatchBuffer: Sendable {
+    /// Lets one flush through at a time.
+    var flushes: AsyncGate { get }
     /// Writes what is buffered; what fails to write stays buffered for the next flush.
-    func flush() async
+    func write() async
+}
+
+extension BatchBuffer {
+    /// ``write()``, one at a time: a flush returns only once everything buffered before it is
+    /// written, even while another flush (the periodic one) is writing its batch.
+    func flush() async {
+        await flushes.exclusively { await write() }
+    }
 }
 
 /// The one background service that writes the server's batched logs off the request path:

@@ -33,7 +33,7 @@ final class TokenRefusalLog: BatchBuffer {
     }
 
     private let state = Mutex(State())
-    private let gate = AsyncGate()
+    let flushes = AsyncGate()
     private let store: Store
     private let clock: any TollgateClock
     private let logger: Logger
@@ -66,12 +66,7 @@ final class TokenRefusalLog: BatchBuffer {
     }
 
     /// Writes the queued entries in one transaction; on failure they wait for the next flush.
-    /// Flushes run one at a time, so one returns only once everything queued before it is written.
-    func flush() async {
-        await gate.exclusively { await write() }
-    }
-
-    private func write() async {
+    func write() async {
         let now = clock.now()
         let (batch, dropped) = state.withLock { state -> ([Key: Date], Int) in
             defer {

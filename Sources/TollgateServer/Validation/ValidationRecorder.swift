@@ -18,7 +18,7 @@ final class ValidationRecorder: BatchBuffer {
     }
 
     private let buffer = Mutex<[Pending]>([])
-    private let gate = AsyncGate()
+    let flushes = AsyncGate()
     /// While the database refuses writes, at most this many validations wait; the oldest go first.
     static let maximumPending = 1_000_000
     private let store: Store
@@ -34,13 +34,8 @@ final class ValidationRecorder: BatchBuffer {
         buffer.withLock { $0.append(event) }
     }
 
-    /// Writes everything queued; on failure the batch is put back for the next attempt. Flushes
-    /// run one at a time, so one returns only once everything queued before it is written.
-    func flush() async {
-        await gate.exclusively { await write() }
-    }
-
-    private func write() async {
+    /// Writes everything queued; on failure the batch is put back for the next attempt.
+    func write() async {
         let batch = buffer.withLock { buffer -> [Pending] in
             defer { buffer.removeAll(keepingCapacity: true) }
             return buffer

@@ -104,13 +104,18 @@ public struct JobTable {
     /// Whether a job of `kinds` is due at `now`: a read, so that idle runners poll without writing.
     public func anyDue(kinds: [String], at now: Date) throws -> Bool {
         guard !kinds.isEmpty else { return false }
+        let (condition, arguments) = Self.due(kinds: kinds, at: now)
+        return try sql.queryOne("SELECT id FROM jobs WHERE \(condition) LIMIT 1", arguments) != nil
+    }
+
+    /// Jobs of `kinds` due at `now`: queued with `run_at` passed, or running with a lease that ran out.
+    static func due(kinds: [String], at now: Date) -> (condition: String, arguments: [SQLValue]) {
         let placeholders = Array(repeating: "?", count: kinds.count).joined(separator: ", ")
-        let millis = Int64(now.epochMilliseconds)
-        return try sql.queryOne(
-            """
-            SELECT id FROM jobs WHERE kind IN (\(placeholders))
-              AND ((state = 'queued' AND run_at <= ?) OR (state = 'running' AND lease_until <= ?)) LIMIT 1
-            """, kinds.map { .text($0) } + [.integer(millis), .integer(millis)]) != nil
+        let millis = now.epochMilliseconds
+        return (
+            "kind IN (\(placeholders)) AND ((state = 'queued' AND run_at <= ?) OR (state = 'running' AND lease_until <= ?))",
+            kinds.map { .text($0) } + [.integer(millis), .integer(millis)]
+        )
     }
 
     /// Claims up to `limit` jobs of `kinds` that are due at `now` — queued with `runAt` passed, or
@@ -118,19 +123,14 @@ public struct JobTable {
     public func claim(kinds: [String], owner: String, at now: Date, lease: TimeInterval, limit: Int) throws -> [Job] {
         guard !kinds.isEmpty else { return [] }
         let millis = now.epochMilliseconds
-        let placeholders = Array(repeating: "?", count: kinds.count).joined(separator: ", ")
+        let (condition, arguments) = Self.due(kinds: kinds, at: now)
         let rows = try sql.query(
             """
             UPDATE jobs SET state = 'running', lease_owner = ?, lease_until = ?, attempts = attempts + 1, updated_at = ?
-            WHERE id IN (
-              SELECT id FROM jobs
-              WHERE kind IN (\(placeholders)) AND ((state = 'queued' AND run_at <= ?) OR (state = 'running' AND lease_until <= ?))
-              ORDER BY run_at LIMIT ?\(sql.dialect.skipLocked))
+            WHERE id IN (SELECT id FROM jobs WHERE \(condition) ORDER BY run_at LIMIT ?\(sql.dialect.skipLocked))
             RETURNING *
             """,
-            [.text(owner), .integer(millis + Int64(lease * 1000)), .integer(millis)] + kinds.map { .text($0) } + [
-                .integer(millis), .integer(millis), .integer(Int64(limit)),
-            ])
+            [.text(owner), .integer(millis + Int64(lease * 1000)), .integer(millis)] + arguments + [.integer(Int64(limit))])
         return rows.compactMap(Self.job).sorted { ($0.runAt, $0.id) < ($1.runAt, $1.id) }
     }
 
