@@ -93,6 +93,7 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "JWTKit", package: "jwt-kit"),
             ],
+            resources: [.embedInCode("Resources/openapi.json")],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
@@ -113,7 +114,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TollgateCoreTests",
-            dependencies: ["TollgateCore"],
+            dependencies: ["TollgateCore", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

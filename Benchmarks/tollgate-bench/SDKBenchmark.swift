@@ -13,7 +13,9 @@ func sdkBenchmark(iterations: Int) async throws {
     let licenseId = Identifier.make(.license), productId = Identifier.make(.product)
     let licenseKey = try LicenseKey(keyId: signer.id, licenseId: licenseId, productId: productId, expiresAt: nil).signed(with: signer)
     let fingerprint = String(repeating: "ab", count: 32)
-    let limits = try JSONDecoder().decode(EffectiveLimits.self, from: Data(#"{"maxMachines":5,"concurrentExecutions":10}"#.utf8))
+    let limits = EffectiveLimits(
+        values: ["maxMachines": .limited(5), "concurrentExecutions": .limited(10), "executionsPerMonth": .limited(100_000)],
+        periods: ["executionsPerMonth": .month])
     let content = LicenseFileContent(
         license: .init(
             id: licenseId, accountId: "acc_bench", productId: productId, policyId: Identifier.make(.policy), customerId: Identifier.make(.customer),

@@ -32,7 +32,7 @@ await client.validate()
 let router = Router()
 router.get("healthz") { _, _ in "ok" }
 let gated = router.group().add(middleware: RequireValidLicense(client))
-gated.group("reports").add(middleware: CheckUsageLimit(client, .executionsPerMonth, meter: "executions")).get { _, _ in "a report" }
+gated.group("reports").add(middleware: CheckUsageLimit(client, "executionsPerMonth", meter: "executions")).get { _, _ in "a report" }
 gated.group("sso").add(middleware: RequireEntitlement(client, "sso")).get { _, _ in "single sign-on settings" }
 gated.group("api").add(middleware: EnforceRateLimit(client)).get { _, _ in "an API answer" }
 var app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: Int(environment["EXAMPLE_PORT"] ?? "9090") ?? 9090)))

@@ -31,6 +31,7 @@ public struct ClientStorage: Sendable {
     static let activationFile = "machine.json"
     static let licenseFile = "license-file.lic"
     static let statusFile = "status.json"
+    static let tiersFile = "tiers.json"
 
     public func read(_ name: String) -> Data? {
         try? Data(contentsOf: directory.appendingPathComponent(name))

@@ -18,9 +18,14 @@ public struct MachineTokenClaims: Decodable, Sendable, Equatable {
     public var tier: String
     public var status: String
     public var entitlements: [String]
+    /// The limits by code (`limits` and `limitPeriods` in the token).
     public var limits: EffectiveLimits
+    /// The claims' format version (`ver`; 1 when absent).
+    public var version: Int
 
-    enum CodingKeys: String, CodingKey { case sub, iat, exp, account, license, machine, fingerprint, product, tier, status, entitlements, limits }
+    enum CodingKeys: String, CodingKey {
+        case sub, iat, exp, account, license, machine, fingerprint, product, tier, status, entitlements, limits, limitPeriods, ver
+    }
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -35,7 +40,10 @@ public struct MachineTokenClaims: Decodable, Sendable, Equatable {
         tier = try container.decode(String.self, forKey: .tier)
         status = try container.decode(String.self, forKey: .status)
         entitlements = try container.decode([String].self, forKey: .entitlements)
-        limits = try container.decode(EffectiveLimits.self, forKey: .limits)
+        limits = EffectiveLimits(
+            values: try container.decode([String: LimitValue].self, forKey: .limits),
+            periods: try container.decodeIfPresent([String: LimitPeriod].self, forKey: .limitPeriods) ?? [:])
+        version = try container.decodeIfPresent(Int.self, forKey: .ver) ?? 1
     }
 
     private struct Header: Decodable {

@@ -35,6 +35,8 @@ public final class TollgateClient: Sendable {
         var activation: ClientStorage.Activation?
         var claims: MachineTokenClaims?
         var entitlements: Set<String> = []
+        /// The product's tiers as the server last listed them.
+        var tiers: [Tier] = []
         /// When this process last judged the license (online or from the file); memory only, so
         /// a restarted app checks once before ``validate(maxAge:)`` answers from memory.
         var checkedAt: Date?
@@ -53,7 +55,7 @@ public final class TollgateClient: Sendable {
         let activation = storage.readJSON(ClientStorage.Activation.self, ClientStorage.activationFile)
         var status = storage.readJSON(ClientStatus.self, ClientStorage.statusFile) ?? ClientStatus()
         if activation == nil { status.state = .inactive }
-        snapshot = Mutex(Snapshot(status: status, activation: activation))
+        snapshot = Mutex(Snapshot(status: status, activation: activation, tiers: storage.readJSON([Tier].self, ClientStorage.tiersFile) ?? []))
         if let activation { adopt(token: activation.token) }
     }
 
@@ -81,27 +83,55 @@ public final class TollgateClient: Sendable {
         }
         guard state.allowsUse else { throw TollgateClientError.licenseNotUsable(state) }
         guard entitled else {
-            throw FeatureRequired(feature: feature, currentTier: tier, requiredTier: configuration.tiers.first { $0.includes(feature) }?.name)
+            throw FeatureRequired(feature: feature, currentTier: tier, requiredTier: tiers.first { $0.includes(feature) }?.name)
         }
     }
 
-    /// A limit of the license (`nil`: unlimited), as the machine token states it.
-    public func limit(_ name: LimitName) -> Int? {
-        snapshot.withLock { snapshot in
-            guard let limits = snapshot.claims?.limits else { return nil }
-            switch name {
-            case .maxMachines: return limits.maxMachines
-            case .maxWorkflows: return limits.maxWorkflows
-            case .executionsPerMonth: return limits.executionsPerMonth
-            case .concurrentExecutions: return limits.concurrentExecutions
-            case .requestsPerSecond: return limits.requestsPerSecond
+    /// The license's limit `code` as the machine token states it (`maxMachines` included):
+    /// a number or `.unlimited`; `nil` when the license has no limit of that code.
+    public func limit(_ code: String) -> LimitValue? {
+        snapshot.withLock { $0.claims?.limits[code] }
+    }
+
+    /// Whether limit `code` resets, and how often (`none` when it does not or does not exist).
+    public func limitPeriod(_ code: String) -> LimitPeriod {
+        snapshot.withLock { $0.claims?.limits.period(of: code) ?? .none }
+    }
+
+    /// The tiers this client judges upgrades by: the configured ones, or the server's.
+    public var tiers: [Tier] { configuration.tiers ?? snapshot.withLock { $0.tiers } }
+
+    /// The first tier (cheapest first) whose limit `code` is above `value` or unlimited.
+    public func tierWithMore(_ code: String, than value: Int) -> String? {
+        tiers.first { tier in
+            switch tier.value(of: code) {
+            case .limited(let maximum)?: maximum > value
+            case .unlimited?: true
+            case nil: false
             }
-        }
+        }?.name
     }
 
-    /// The cheapest configured tier whose `limit` is above `value` (or unlimited).
-    public func tierWithMore(_ limit: LimitName, than value: Int) -> String? {
-        configuration.tiers.first { tier in tier.value(of: limit).map { $0 > value } ?? (limit != .maxMachines) }?.name
+    /// Fetches the product's tiers from the server (any credential of the product) and keeps
+    /// them on disk; returns them. Called after activation and each online validation.
+    @discardableResult
+    public func refreshTiers() async throws -> [Tier] {
+        guard let activation = self.activation else { throw TollgateClientError.notActivated }
+        let answer = try await http.send("GET", "/v1/products/\(configuration.productId)/tiers", authorization: "Bearer \(activation.token)")
+            .requireSuccess()
+        let rows = answer.object["data"] as? [[String: Any]] ?? []
+        let tiers = rows.map { row in
+            var limits: [String: LimitValue] = [:]
+            for (code, value) in row["limits"] as? [String: Any] ?? [:] {
+                if let number = value as? Int { limits[code] = .limited(number) } else { limits[code] = .unlimited }
+            }
+            return Tier(
+                name: row["name"] as? String ?? "", entitlements: Set(row["entitlements"] as? [String] ?? []), limits: limits,
+                maxMachines: row["maxMachines"] as? Int)
+        }
+        try storage.writeJSON(tiers, to: ClientStorage.tiersFile)
+        snapshot.withLock { $0.tiers = tiers }
+        return tiers
     }
 
     /// How much of `meter` this machine recorded in the current calendar month (UTC).
@@ -184,12 +214,13 @@ public final class TollgateClient: Sendable {
         let license = answer.object["license"] as? [String: Any]
         let activation = ClientStorage.Activation(
             licenseKey: key, licenseId: claims.license, machineId: claims.machine, fingerprint: fingerprint, token: token,
-            floating: (license?["limits"] as? [String: Any])?["maxMachines"] as? Int != 1,
+            floating: (license?["limits"] as? [String: Any])?[LimitCodes.maxMachines] as? Int != 1,
             heartbeatIntervalSeconds: (answer.object["machine"] as? [String: Any])?["heartbeatIntervalSeconds"] as? Int)
         try storage.writeJSON(activation, to: ClientStorage.activationFile)
         snapshot.withLock { $0.activation = activation }
         adopt(token: token)
         try await refreshFile(activation: activation)
+        if configuration.tiers == nil { _ = try? await refreshTiers() }
         // The policy's offline grace, as the file just checked out states it.
         var graceDays = status.offlineGraceDays
         if case .verified(_, let days, _, _) = checkFile() { graceDays = days }
@@ -213,7 +244,11 @@ public final class TollgateClient: Sendable {
         else { return judgeOffline() }
         if answer.valid {
             let graceDays = answer.license?.offlineGraceDays ?? status.offlineGraceDays
-            if fileNeedsRefresh() { try? await refreshFile(activation: activation) }
+            let tiersMissing = configuration.tiers == nil && snapshot.withLock { $0.tiers.isEmpty }
+            if fileNeedsRefresh() || tiersMissing {
+                try? await refreshFile(activation: activation)
+                if configuration.tiers == nil { _ = try? await refreshTiers() }
+            }
             return (try? apply(.confirmed(serverTime: answer.serverTime ?? configuration.now(), now: configuration.now(), offlineGraceDays: graceDays))) ?? state
         }
         return (try? apply(.refused(FailureReason(serverCode: answer.code) ?? .refusedByServer(answer.code)))) ?? state

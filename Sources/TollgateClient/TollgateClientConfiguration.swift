@@ -20,8 +20,11 @@ public struct TollgateClientConfiguration: Sendable {
     public var now: @Sendable () -> Date = { Date() }
     /// Grace windows and clock tolerance.
     public var rules = ClientStateMachine()
-    /// Tiers from cheapest to dearest with their entitlements, for ``FeatureRequired`` errors.
-    public var tiers: [Tier] = Tier.presets
+    /// Tiers from cheapest to dearest, for ``FeatureRequired`` errors and
+    /// ``TollgateClient/tierWithMore(_:than:)``. `nil` (the default): the product's policies as the
+    /// server lists them (`GET /v1/products/{id}/tiers`), fetched after activation and each
+    /// online validation and kept on disk for offline use.
+    public var tiers: [Tier]?
     /// Where buffered usage is sent (`POST`, batches with an `Idempotency-Key`). Provisional
     /// until the metering API lands; see ``UsageBuffer``.
     public var usagePath = "/v1/usage/events"
@@ -36,35 +39,27 @@ public struct TollgateClientConfiguration: Sendable {
     }
 }
 
-/// A tier, its entitlements (`*` for every feature) and its usage limits (`nil`: unlimited).
-public struct Tier: Sendable, Equatable {
+/// A tier (a policy of the product): its entitlements (`*` for every feature) and limits.
+public struct Tier: Codable, Sendable, Equatable {
     public var name: String
     public var entitlements: Set<String>
-    public var limits: UsageLimits
+    /// Limits by code: a number or `"unlimited"`.
+    public var limits: [String: LimitValue]
+    /// Machines at once; `nil` for unlimited.
+    public var maxMachines: Int?
 
-    public init(name: String, entitlements: Set<String>, limits: UsageLimits = .unlimited) {
+    public init(name: String, entitlements: Set<String>, limits: [String: LimitValue] = [:], maxMachines: Int? = nil) {
         self.name = name
         self.entitlements = entitlements
         self.limits = limits
+        self.maxMachines = maxMachines
     }
 
     public func includes(_ feature: String) -> Bool { entitlements.contains(feature) || entitlements.contains(Entitlements.all) }
 
-    /// The tier's value for `limit` (`nil`: unlimited, or not a usage limit).
-    public func value(of limit: LimitName) -> Int? {
-        switch limit {
-        case .maxWorkflows: limits.maxWorkflows
-        case .executionsPerMonth: limits.executionsPerMonth
-        case .concurrentExecutions: limits.concurrentExecutions
-        case .requestsPerSecond: limits.requestsPerSecond
-        case .maxMachines: nil
-        }
-    }
-
-    /// The server's presets: Community, Professional, Enterprise.
-    public static let presets: [Tier] = PolicyPreset.allCases.map {
-        let draft = $0.draft(productId: "")
-        return Tier(name: draft.name, entitlements: Set(draft.entitlements ?? []), limits: draft.limits ?? .unlimited)
+    /// The tier's value of `code` (`maxMachines` included); `nil` when the tier has no such limit.
+    public func value(of code: String) -> LimitValue? {
+        code == LimitCodes.maxMachines ? LimitValue(maxMachines) : limits[code]
     }
 }
 

@@ -4,24 +4,29 @@ import Synchronization
 import TollgateClient
 import TollgateCore
 
-/// Holds requests to the tier's `requestsPerSecond` (from the machine token) with a token
-/// bucket that refills continuously and holds one second's worth; beyond it, 429 `RATE_LIMITED`
-/// with `Retry-After`. No limit in the token means no limit here. The bucket is per process.
+/// Holds requests to the license's limit `limit` (a limit code whose value is requests per
+/// second, `requestsPerSecond` by default, from the machine token) with a token bucket that
+/// refills continuously and holds one second's worth; beyond it, 429 `RATE_LIMITED` with
+/// `Retry-After`. No limit of that code, or `"unlimited"`, means no limit here. The bucket is
+/// per process.
 ///
 /// ```swift
-/// router.group("api").add(middleware: EnforceRateLimit(client))
+/// router.group("api").add(middleware: EnforceRateLimit(client, limit: "requestsPerSecond"))
 /// ```
 public struct EnforceRateLimit<Context: RequestContext>: RouterMiddleware {
     public let client: TollgateClient
+    /// The limit code read as requests per second.
+    public let limit: String
     private let bucket: Bucket
     let now: @Sendable () -> ContinuousClock.Instant
 
-    public init(_ client: TollgateClient) {
-        self.init(client, now: { ContinuousClock.now })
+    public init(_ client: TollgateClient, limit: String = "requestsPerSecond") {
+        self.init(client, limit: limit, now: { ContinuousClock.now })
     }
 
-    init(_ client: TollgateClient, now: @escaping @Sendable () -> ContinuousClock.Instant) {
+    init(_ client: TollgateClient, limit: String = "requestsPerSecond", now: @escaping @Sendable () -> ContinuousClock.Instant) {
         self.client = client
+        self.limit = limit
         self.now = now
         bucket = Bucket(start: now())
     }
@@ -50,7 +55,7 @@ public struct EnforceRateLimit<Context: RequestContext>: RouterMiddleware {
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let state = client.state
         guard state.allowsUse else { return LicenseDenial.licenseRequired(state).response }
-        if let limit = client.limit(.requestsPerSecond), !bucket.take(rate: Double(limit), now: now()) {
+        if let limit = client.limit(limit)?.maximum, !bucket.take(rate: Double(limit), now: now()) {
             return LicenseDenial(
                 status: .tooManyRequests, code: "RATE_LIMITED", message: "This license allows \(limit) requests per second.",
                 details: ["limit": .number(limit), "currentTier": .string(client.claims?.tier)], retryAfterSeconds: 1

@@ -140,6 +140,8 @@ func buildRouter(_ services: AppServices) -> Router<AppRequestContext> {
     let customers = ResourceController<Customer>(path: "customers", writer: writer, store: services.store, limits: limits)
     products.addRoutes(to: v1)
     PresetController(policies: policies).addRoutes(to: v1)
+    EntitlementController(writer: writer, store: services.store, limits: limits).addRoutes(to: v1)
+    TierController(store: services.store, clock: services.clock).addRoutes(to: machineRoutes)
     policies.addRoutes(to: v1)
     customers.addRoutes(to: v1)
     LicenseController(writer: writer, store: services.store, keys: services.keys, clock: services.clock, limits: limits).addRoutes(to: v1)

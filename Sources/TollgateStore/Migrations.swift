@@ -164,6 +164,20 @@ enum Migrations {
                 "CREATE INDEX signing_keys_by_account ON signing_keys (account_id, created_at)",
             ]
         ),
+        (
+            8,
+            [
+                // Each product's catalogue of entitlement codes (VendorLimitsMigration fills it and
+                // rewrites stored policies to vendor-defined limits).
+                "CREATE TABLE entitlements (id TEXT PRIMARY KEY, account_id TEXT NOT NULL, product_id TEXT NOT NULL, code TEXT NOT NULL, data TEXT NOT NULL, UNIQUE (account_id, product_id, code))"
+            ]
+        ),
+    ]
+
+    /// Steps that rewrite data rather than schema, run in the transaction of their version,
+    /// after its statements.
+    static let dataSteps: [Int64: @Sendable (any SQLExecutor, Int64) throws -> Void] = [
+        8: VendorLimitsMigration.run
     ]
 
     /// Applies every migration `database` has not seen.
@@ -173,6 +187,7 @@ enum Migrations {
             let applied = Set(try sql.query("SELECT version FROM schema_migrations", []).compactMap { $0.int("version") })
             for migration in all where !applied.contains(migration.version) {
                 for statement in migration.statements { try sql.execute(statement) }
+                try dataSteps[migration.version]?(sql, now)
                 try sql.execute("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)", [.integer(migration.version), .integer(now)])
             }
         }

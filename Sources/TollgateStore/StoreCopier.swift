@@ -28,6 +28,7 @@ public struct StoreCopier: Sendable {
         Table(name: "api_tokens", key: ["id"]),
         Table(name: "signing_keys", key: ["id"]),
         Table(name: "products", key: ["id"]),
+        Table(name: "entitlements", key: ["id"]),
         Table(name: "policies", key: ["id"]),
         Table(name: "customers", key: ["id"]),
         Table(name: "licenses", key: ["id"]),

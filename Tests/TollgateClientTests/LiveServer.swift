@@ -93,10 +93,15 @@ final class LiveServer: Sendable {
         try await call(method, path, body, authorization: "Bearer \(Self.adminToken)").object
     }
 
-    /// A product, a preset policy, a customer and a license: (product id, license id, key).
+    /// A product with the three preset tiers (cheapest first, as the server lists them to
+    /// clients), a customer and a license under `preset`: (product id, license id, key).
     func license(preset: String = "professional") async throws -> (product: String, id: String, key: String) {
         let product = try await admin("POST", "/v1/products", ["code": "app-\(UUID().uuidString.prefix(8).lowercased())", "name": "App"])["id"] as! String
-        let policy = try await admin("POST", "/v1/policies/presets/\(preset)", ["productId": product])["id"] as! String
+        var policies: [String: String] = [:]
+        for tier in ["community", "professional", "enterprise"] {
+            policies[tier] = try await admin("POST", "/v1/policies/presets/\(tier)", ["productId": product])["id"] as? String
+        }
+        guard let policy = policies[preset] else { throw TollgateClientError.unreachable("no preset \(preset)") }
         let customer = try await admin("POST", "/v1/customers", ["name": "Acme"])["id"] as! String
         let license = try await admin("POST", "/v1/licenses", ["policyId": policy, "customerId": customer])
         return (product, license["id"] as! String, license["key"] as! String)

@@ -17,7 +17,7 @@ import TollgateCore
         let router = Router()
         router.get("healthz") { _, _ in "ok" }
         let gated = router.group().add(middleware: RequireValidLicense(client))
-        gated.group("reports").add(middleware: CheckUsageLimit(client, .executionsPerMonth, meter: "executions")).get { _, _ in "a report" }
+        gated.group("reports").add(middleware: CheckUsageLimit(client, "executionsPerMonth", meter: "executions")).get { _, _ in "a report" }
         gated.group("sso").add(middleware: RequireEntitlement(client, "sso")).get { _, _ in "sso" }
         gated.group("api").add(middleware: rateLimit ?? EnforceRateLimit(client)).get { _, _ in "api" }
         return router

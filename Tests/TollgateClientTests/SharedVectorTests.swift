@@ -53,12 +53,16 @@ import TollgateCore
             check("licenseFiles", vector, judge(result, vector.expect) {
                 Expect(
                     valid: true, type: $0.type.rawValue, licenseId: $0.license.id, machineId: $0.machine?.id, tier: $0.license.tier,
-                    entitlements: $0.license.entitlements, offlineGraceDays: $0.license.offlineGraceDays, expiresAt: seconds($0.expiresAt))
+                    entitlements: $0.license.entitlements, offlineGraceDays: $0.license.offlineGraceDays, expiresAt: seconds($0.expiresAt),
+                    limits: vector.expect.limits == nil ? nil : $0.license.limits.values,
+                    limitPeriods: vector.expect.limitPeriods == nil ? nil : $0.license.limits.periods)
             })
         }
         for vector in vectors.tokens {
             check("tokens", vector, judge(verifier.token(vector.token ?? "", now: date(vector.now)), vector.expect) {
-                Expect(valid: true, licenseId: $0.license, machineId: $0.machine, tier: $0.tier, entitlements: $0.entitlements, expiresAt: seconds($0.exp))
+                Expect(
+                    valid: true, licenseId: $0.license, machineId: $0.machine, tier: $0.tier, entitlements: $0.entitlements, expiresAt: seconds($0.exp),
+                    limits: vector.expect.limits == nil ? nil : $0.limits.values, limitPeriods: vector.expect.limitPeriods == nil ? nil : $0.limits.periods)
             })
         }
         for vector in vectors.validationAnswers {

@@ -49,13 +49,16 @@ struct SharedVectors: Codable, Equatable {
         var expiresAt: Int64?
         /// For validation answers: the license verdict the trusted answer states.
         var code: String?
+        /// For files and tokens: the limits by code (a number or "unlimited") and their periods.
+        var limits: [String: LimitValue]?
+        var limitPeriods: [String: LimitPeriod]?
 
         /// What must not change between two generations (ids and times do).
         var shape: Expect {
             Expect(
                 valid: valid, error: error, type: type, licenseId: licenseId.map { _ in "*" }, productId: productId.map { _ in "*" },
                 keyId: keyId.map { _ in "*" }, machineId: machineId.map { _ in "*" }, tier: tier, entitlements: entitlements,
-                offlineGraceDays: offlineGraceDays, expiresAt: expiresAt.map { _ in 0 }, code: code)
+                offlineGraceDays: offlineGraceDays, expiresAt: expiresAt.map { _ in 0 }, code: code, limits: limits, limitPeriods: limitPeriods)
         }
     }
 
@@ -177,7 +180,8 @@ enum VectorGenerator {
             .init(
                 valid: true, type: content.type.rawValue, licenseId: content.license.id, machineId: content.machine?.id, tier: content.license.tier,
                 entitlements: content.license.entitlements, offlineGraceDays: content.license.offlineGraceDays,
-                expiresAt: Int64(content.expiresAt.timeIntervalSince1970))
+                expiresAt: Int64(content.expiresAt.timeIntervalSince1970), limits: content.license.limits.values,
+                limitPeriods: content.license.limits.periods)
         }
         func fails(_ code: String) -> SharedVectors.Expect { .init(valid: false, error: code) }
         let issued = Int64(content.issuedAt.timeIntervalSince1970)
@@ -229,7 +233,7 @@ enum VectorGenerator {
         let claims = try verifier.token(token).get()
         let tokenExpect = SharedVectors.Expect(
             valid: true, licenseId: claims.license, machineId: claims.machine, tier: claims.tier, entitlements: claims.entitlements,
-            expiresAt: Int64(claims.exp.timeIntervalSince1970))
+            expiresAt: Int64(claims.exp.timeIntervalSince1970), limits: claims.limits.values, limitPeriods: claims.limits.periods)
         let exp = Int64(claims.exp.timeIntervalSince1970)
         let parts = token.split(separator: ".").map(String.init)
         let payloadData = try #require(Base64URL.decode(parts[1]))
@@ -282,7 +286,44 @@ enum VectorGenerator {
                 name: "signature with a changed unused bit", body: valid.body, signature: respellSignature(valid.signature), nonce: nonce,
                 expect: fails("NO_SIGNATURE")),
         ]
+        try carryOverVersion1(into: &vectors)
         return vectors
+    }
+
+    /// Files and a token of format version 1 (fixed limits, `null` for unlimited, no `version`
+    /// or `ver`), as the server wrote them before limits became the vendor's codes: taken once
+    /// from the committed vectors of that time and carried over, with the key that signed them,
+    /// so that every SDK keeps proving it reads the old format. Their verdicts are recomputed.
+    static func carryOverVersion1(into vectors: inout SharedVectors) throws {
+        guard let committed = try? SharedVectors.load() else { return }
+        let prefix = "version 1: "
+        var files = committed.licenseFiles.filter { $0.name.hasPrefix(prefix) }
+        var tokens = committed.tokens.filter { $0.name.hasPrefix(prefix) }
+        if files.isEmpty && tokens.isEmpty {
+            // The first generation after the change: the committed vectors are all version 1.
+            files = committed.licenseFiles.filter { ["plain machine file", "encrypted machine file", "plain license file"].contains($0.name) }
+            tokens = committed.tokens.filter { $0.name == "valid" }
+            for index in files.indices { files[index].name = prefix + files[index].name }
+            for index in tokens.indices { tokens[index].name = prefix + tokens[index].name }
+        }
+        let legacyKeys = committed.jwks.keys.filter { key in !vectors.jwks.keys.contains { $0.kid == key.kid } }
+        vectors.jwks.keys += legacyKeys
+        let verifier = Verifier(keys: vectors.jwks)
+        for var vector in files {
+            let content = try verifier.licenseFile(vector.file ?? "", now: Date(timeIntervalSince1970: Double(vector.now ?? 0)),
+                licenseKey: vector.licenseKey, fingerprint: vector.fingerprint).get()
+            #expect(content.version == 1, "\(vector.name) is not a version 1 file")
+            vector.expect.limits = content.license.limits.values
+            vector.expect.limitPeriods = content.license.limits.periods
+            vectors.licenseFiles.append(vector)
+        }
+        for var vector in tokens {
+            let claims = try verifier.token(vector.token ?? "", now: Date(timeIntervalSince1970: Double(vector.now ?? 0))).get()
+            #expect(claims.version == 1, "\(vector.name) is not a version 1 token")
+            vector.expect.limits = claims.limits.values
+            vector.expect.limitPeriods = claims.limits.periods
+            vectors.tokens.append(vector)
+        }
     }
 
     /// `key` with one character after the prefix changed to another of the alphabet.

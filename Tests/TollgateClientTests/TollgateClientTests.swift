@@ -32,7 +32,7 @@ import TollgateCore
         // Features and limits from the token, served from memory.
         #expect(client.isEntitled("core") && !client.isEntitled("sso"))
         #expect(throws: FeatureRequired(feature: "sso", currentTier: "Professional", requiredTier: "Enterprise")) { try client.require("sso") }
-        #expect(client.limit(.concurrentExecutions) == 10 && client.limit(.maxMachines) == 5)
+        #expect(client.limit("concurrentExecutions") == .limited(10) && client.limit("maxMachines") == .limited(5))
         // A second process on the same storage picks the activation up.
         let again = try TollgateClient(try await server.configuration(product: license.product, storage: storage))
         #expect(again.activation?.machineId == client.activation?.machineId && again.isEntitled("core"))

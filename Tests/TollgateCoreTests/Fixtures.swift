@@ -8,7 +8,7 @@ enum Fixtures {
     static func policy(durationDays: Int? = 30, grace: Int = 7, strategy: ExpirationStrategy = .restrictAccess, entitlements: [String] = ["core"]) -> Policy {
         try! PolicyDraft(
             productId: Identifier.make(.product, at: now), name: "Pro", durationDays: durationDays, maxMachines: 3,
-            entitlements: entitlements, limits: UsageLimits(maxWorkflows: 10), gracePeriodDays: grace, expirationStrategy: strategy
+            entitlements: entitlements, limits: ["maxWorkflows": .limited(10)], gracePeriodDays: grace, expirationStrategy: strategy
         ).validated(id: Identifier.make(.policy, at: now), accountId: accountId, createdAt: now, now: now)
     }
 

@@ -44,9 +44,9 @@ struct JSONReaderTests {
     @Test func licenseFileContentReadsAsJSONDecoderDecodesIt() throws {
         var generator = SystemRandomNumberGenerator()
         for index in 0..<300 {
-            let limits = try JSONDecoder().decode(
-                EffectiveLimits.self,
-                from: Data(#"{"maxMachines":\#(Bool.random(using: &generator) ? "5" : "null"),"requestsPerSecond":\#(index)}"#.utf8))
+            let limits = EffectiveLimits(
+                values: ["maxMachines": Bool.random(using: &generator) ? .limited(5) : .unlimited, "requestsPerSecond": .limited(index)],
+                periods: Bool.random(using: &generator) ? ["requestsPerSecond": .day] : [:])
             let machine: LicenseFileContent.MachineInfo? =
                 Bool.random(using: &generator)
                 ? .init(id: "mch_\(index)", fingerprint: "fp \"\(index)\" é", name: Bool.random(using: &generator) ? "name\n😀" : nil, cluster: nil) : nil

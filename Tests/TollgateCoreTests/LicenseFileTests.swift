@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Testing
 @testable import TollgateCore
@@ -15,7 +16,7 @@ import Testing
     func content(machine fingerprint: String? = "fp-1", ttl: Int = 86_400) -> LicenseFileContent {
         let info = LicenseFileContent.LicenseInfo(
             id: "lic_1", accountId: Fixtures.accountId, productId: "prd_1", policyId: "pol_1", customerId: "cus_1", status: "active",
-            tier: "Pro", entitlements: ["sso"], limits: EffectiveLimits(maxMachines: 3), expiresAt: nil, offlineGraceDays: 30)
+            tier: "Pro", entitlements: ["sso"], limits: EffectiveLimits(values: ["maxMachines": .limited(3), "gpu-hours": .limited(10)], periods: ["gpu-hours": .month]), expiresAt: nil, offlineGraceDays: 30)
         return LicenseFileContent(
             license: info, machine: fingerprint.map { .init(id: "mch_1", fingerprint: $0, name: nil, cluster: nil) }, issuedAt: now, ttlSeconds: ttl)
     }
@@ -23,6 +24,33 @@ import Testing
     @Test func aFileVerifiesAndReadsBack() throws {
         let file = try LicenseFile.issue(content(), signedWith: key)
         #expect(try LicenseFile.verify(file, now: now, fingerprint: "fp-1", keys: keys).get() == content())
+    }
+
+    /// Signs `json` as a plain file's content, as the server of that version did.
+    func plainFile(content json: String) throws -> String {
+        let enc = Data(json.utf8)
+        let signature = try key.privateKey.signature(for: LicenseFile.message(alg: "ed25519", type: .license, kid: key.id, enc: enc))
+        let envelope = #"{"alg":"ed25519","enc":"\#(enc.base64EncodedString())","kid":"\#(key.id)","sig":"\#(signature.base64EncodedString())","type":"license"}"#
+        return Armor.wrap(Data(envelope.utf8), label: LicenseFile.label)
+    }
+
+    @Test func aVersion1FileReadsItsFixedLimitsAsCodesWithNullUnlimited() throws {
+        let json = #"{"expiresAt":"2027-01-16T08:00:00Z","issuedAt":"2027-01-15T08:00:00Z","license":{"accountId":"acc","customerId":"cus","entitlements":["*"],"expiresAt":null,"id":"lic","limits":{"concurrentExecutions":100,"executionsPerMonth":null,"maxMachines":null,"maxWorkflows":null,"requestsPerSecond":1000},"offlineGraceDays":30,"policyId":"pol","productId":"prd","status":"active","tier":"Enterprise"},"machine":null,"ttlSeconds":86400,"type":"license"}"#
+        let issued = try #require(InternetTime.parse("2027-01-15T08:00:00Z"))
+        let content = try LicenseFile.verify(try plainFile(content: json), now: issued.addingTimeInterval(60), keys: keys).get()
+        #expect(content.version == 1)
+        #expect(content.license.limits["executionsPerMonth"] == .unlimited && content.license.limits.maxMachines == nil)
+        #expect(content.license.limits["concurrentExecutions"] == .limited(100) && content.license.limits.periods.isEmpty)
+        // JSONDecoder reads it alike.
+        let decoded = try LicenseFile.decoder.decode(LicenseFileContent.self, from: Data(json.utf8))
+        #expect(decoded == content)
+    }
+
+    @Test func aFileOfANewerFormatIsRefusedByName() throws {
+        var content = self.content()
+        content.version = 3
+        let file = try LicenseFile.issue(content, signedWith: key)
+        #expect(LicenseFile.verify(file, now: now, fingerprint: "fp-1", keys: keys) == .failure(.unsupportedVersion(3)))
     }
 
     @Test func everyChangedByteIsFound() throws {

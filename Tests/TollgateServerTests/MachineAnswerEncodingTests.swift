@@ -6,11 +6,13 @@ import TollgateCore
 @Suite struct MachineAnswerEncodingTests {
     @Test func theHotPathWriterSaysWhatTheAPIEncoderSays() throws {
         let now = Date(timeIntervalSince1970: 1_800_000_000)
-        let policy = try PolicyDraft(productId: "prd_1", name: "Pro", durationDays: 30, entitlements: ["sso"])
+        let policy = try PolicyDraft(
+            productId: "prd_1", name: "Pro", durationDays: 30, entitlements: ["sso"],
+            limits: ["maxWorkflows": .limited(10), "gpu-hours": .unlimited], limitPeriods: ["gpu-hours": .month])
             .validated(id: "pol_1", accountId: "acc_1", createdAt: now, now: now)
         let license = License(
             id: "lic_1", accountId: "acc_1", productId: "prd_1", policyId: "pol_1", customerId: "cus_1", key: "TG1-X", keyId: "00000000",
-            state: .active, expiresAt: now.addingTimeInterval(86_400), limitOverrides: [.maxWorkflows: .limited(3)], extraEntitlements: [],
+            state: .active, expiresAt: now.addingTimeInterval(86_400), limitOverrides: ["maxWorkflows": .limited(3)], extraEntitlements: [],
             metadata: [:], revocationVersion: 2, createdAt: now, updatedAt: now)
         for cluster in [nil, "blue"] {
             let machine = Machine(

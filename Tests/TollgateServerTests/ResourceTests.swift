@@ -47,13 +47,20 @@ import TollgateCore
             let community = try await client.send(.get, "/v1/policies/\(catalog.policy)").object
             #expect(community["name"] as? String == "Community" && community["machineBinding"] as? String == "node-locked")
             #expect((community["limits"] as? [String: Any])?["executionsPerMonth"] as? Int == 1000)
+            // 'core' entered the product's catalogue with the preset; 'sso' is added by hand.
+            let codes = try await client.send(.get, "/v1/products/\(catalog.product)/entitlements").list.map { $0["code"] as! String }
+            #expect(codes == ["core"])
+            _ = try await client.create("/v1/products/\(catalog.product)/entitlements", ["code": "sso", "description": "Single sign-on"])
+            let taken = try await client.send(.post, "/v1/products/\(catalog.product)/entitlements", ["code": "sso"])
+            #expect(taken.status == 409 && taken.errorCode == "ENTITLEMENT_CODE_TAKEN")
             let custom = try await client.create(
                 "/v1/policies",
                 ["productId": catalog.product, "name": "Team", "durationDays": 30, "maxMachines": 10, "entitlements": ["core", "sso"],
                  "limits": ["maxWorkflows": 50], "expirationStrategy": "revoke"])
             #expect(custom["offlineGraceDays"] as? Int == 30 && custom["maxMachines"] as? Int == 10)
             let patched = try await client.send(.patch, "/v1/policies/\(custom["id"]!)", ["limits": ["maxWorkflows": nil as Any? ?? NSNull()]])
-            #expect((patched.object["limits"] as? [String: Any])?["maxWorkflows"] is NSNull)
+            // A merge patch's null removes the limit.
+            #expect((patched.object["limits"] as? [String: Any])?["maxWorkflows"] == nil)
             let moved = try await client.send(.patch, "/v1/policies/\(custom["id"]!)", ["productId": "prd_other"])
             #expect(moved.status == 422 && moved.errorCode == "IMMUTABLE_FIELD")
             let listed = try await client.send(.get, "/v1/policies?productId=\(catalog.product)").list
@@ -94,6 +101,7 @@ import TollgateCore
         let app = try await TestApp.make()
         try await app.run { client in
             let catalog = try await client.catalog()
+            _ = try await client.create("/v1/products/\(catalog.product)/entitlements", ["code": "sso"])
             let license = try await client.create(
                 "/v1/licenses",
                 ["policyId": catalog.policy, "customerId": catalog.customer, "limitOverrides": ["maxMachines": 20, "maxWorkflows": "unlimited"],
@@ -103,7 +111,7 @@ import TollgateCore
             #expect((license["key"] as? String)?.hasPrefix("TG1-") == true)
             let summary = try await client.validate(license["key"] as! String, scope: ["entitlements": ["sso"]]).object["license"] as! [String: Any]
             let limits = summary["limits"] as! [String: Any]
-            #expect(limits["maxMachines"] as? Int == 20 && limits["maxWorkflows"] is NSNull)
+            #expect(limits["maxMachines"] as? Int == 20 && limits["maxWorkflows"] as? String == "unlimited")
             let patched = try await client.send(.patch, "/v1/licenses/\(license["id"]!)", ["limitOverrides": ["maxMachines": nil as Any? ?? NSNull()]])
             #expect((patched.object["limitOverrides"] as? [String: Any])?["maxMachines"] == nil)
         }

@@ -48,6 +48,7 @@ import TollgateStore
             .replacingOccurrences(of: "/v1/machines/{id}", with: "/v1/machines/\(fixture.machine)")
             .replacingOccurrences(of: "/v1/licenses/{id}", with: "/v1/licenses/\(fixture.license.id)")
             .replacingOccurrences(of: "{lease}", with: fixture.lease)
+            .replacingOccurrences(of: "/v1/products/{id}", with: "/v1/products/\(fixture.license.product)")
         let body: [String: Any]? = method == "POST" ? (path == "/v1/machines" ? ["fingerprint": "fp-\(UUID().uuidString.prefix(8))"] : [:]) : nil
         if let licenseKey { return try await client.send(HTTPRequest.Method(method)!, path, body, token: nil, headers: ["Authorization": "License \(licenseKey)"]) }
         return try await client.send(HTTPRequest.Method(method)!, path, body, token: token)
@@ -82,7 +83,7 @@ import TollgateStore
                 "POST /v1/machines/{id}/actions/check-out": 403, "GET /v1/licenses/{id}/machines": 200,
                 "POST /v1/licenses/{id}/actions/check-out": 403, "POST /v1/licenses/{id}/leases": 403, "GET /v1/licenses/{id}/leases": 200,
                 "POST /v1/licenses/{id}/leases/{lease}/actions/renew": 403, "DELETE /v1/licenses/{id}/leases/{lease}": 204,
-                "DELETE /v1/machines/{id}": 200,
+                "DELETE /v1/machines/{id}": 200, "GET /v1/products/{id}/tiers": 200,
             ]
             let operations = try Self.operations(accepting: "license").sorted { ($0.method == "DELETE" ? 1 : 0) < ($1.method == "DELETE" ? 1 : 0) }
             #expect(Set(operations.map { "\($0.method) \($0.path)" }) == Set(expected.keys))

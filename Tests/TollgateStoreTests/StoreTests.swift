@@ -30,6 +30,26 @@ import TollgateCore
         Product(id: Identifier.make(.product, at: now), accountId: accountId, code: code, name: code, metadata: [:], createdAt: now, updatedAt: now)
     }
 
+    /// Migration 8 turns a stored policy of the four fixed limits into vendor limits of the same
+    /// codes and puts the codes it grants into its product's catalogue.
+    @Test func vendorLimitsMigrationRewritesStoredPoliciesAndFillsTheCatalogue() async throws {
+        let store = try await openStore()
+        let account = try await account(store)
+        let product = product(account.id, code: "old")
+        let old = #"{"accountId":"\#(account.id)","cloudDeployment":true,"clusterDrainSeconds":3600,"createdAt":1800000000000,"deadMachineStrategy":"deactivate","durationDays":365,"entitlements":["*","core","sso"],"expirationStrategy":"keep-read-only","gracePeriodDays":14,"heartbeatGraceSeconds":120,"heartbeatIntervalSeconds":600,"id":"pol_old","limits":{"concurrentExecutions":100,"executionsPerMonth":null,"maxWorkflows":null,"requestsPerSecond":1000},"machineBinding":"floating","metadata":{},"name":"Enterprise","offlineGraceDays":30,"productId":"\#(product.id)","requireHeartbeat":true,"resurrectionWindowSeconds":3600,"tokenLifetimeMinutes":15,"updatedAt":1800000000000}"#
+        try await store.write { session in
+            try session.products.insert(product)
+            try session.sql.execute(
+                "INSERT INTO policies (id, account_id, product_id, data) VALUES ('pol_old', ?, ?, ?)", [.text(account.id), .text(product.id), .text(old)])
+            try VendorLimitsMigration.run(session.sql, now: 1_800_000_000_000)
+        }
+        let policy = try #require(try await store.read { try $0.policies.find(id: "pol_old", accountId: account.id) })
+        #expect(policy.limits == ["concurrentExecutions": .limited(100), "executionsPerMonth": .unlimited, "maxWorkflows": .unlimited, "requestsPerSecond": .limited(1000)])
+        #expect(policy.limitPeriods == ["executionsPerMonth": .month] && policy.leaseLimit == "concurrentExecutions")
+        let codes = try await store.read { try $0.entitlements.codes(accountId: account.id, productId: product.id) }
+        #expect(codes == ["core", "sso"])
+    }
+
     @Test func migrationsRunOnceAndTheFileUsesWAL() async throws {
         let path = temporaryPath()
         _ = try await Store.openSQLite(path: path, now: now)

@@ -5,19 +5,22 @@ export type JWKS = { keys: Array<{ kty: string; crv: string; kid: string; x: str
 /** Why something did not verify: a stable code (the shared vectors' verdicts). */
 export class VerificationError extends Error {
   code: 'KEY_MISTYPED' | 'BAD_SIGNATURE' | 'UNKNOWN_KEY' | 'FILE_MALFORMED' | 'FILE_ENCRYPTED' | 'WRONG_KEY' | 'WRONG_MACHINE'
-    | 'ISSUED_IN_FUTURE' | 'FILE_EXPIRED' | 'TOKEN_MALFORMED' | 'TOKEN_EXPIRED' | 'NO_SIGNATURE' | 'ANSWER_MALFORMED' | 'NONCE_MISMATCH';
+    | 'ISSUED_IN_FUTURE' | 'FILE_EXPIRED' | 'FILE_VERSION_UNSUPPORTED' | 'TOKEN_MALFORMED' | 'TOKEN_EXPIRED' | 'NO_SIGNATURE' | 'ANSWER_MALFORMED' | 'NONCE_MISMATCH';
 }
 
 export interface LicenseKeyInfo { keyId: string; licenseId: string; productId: string; expiresAt: number | null }
-export type Limits = Partial<Record<'maxMachines' | 'maxWorkflows' | 'executionsPerMonth' | 'concurrentExecutions' | 'requestsPerSecond', number | null>>;
+/** Limits by the vendor's codes (maxMachines included): a whole number or "unlimited". */
+export type Limits = Record<string, number | 'unlimited'>;
+/** Which limits reset, and how often; absent codes never reset. */
+export type LimitPeriods = Record<string, 'none' | 'hour' | 'day' | 'month' | 'year'>;
 export interface TokenClaims {
   sub: string; iat: number; exp: number; account: string; license: string; machine: string; fingerprint: string; product: string;
-  tier: string; status: string; entitlements: string[]; limits: Limits; [claim: string]: unknown;
+  tier: string; status: string; entitlements: string[]; limits: Limits; limitPeriods: LimitPeriods; ver: number; [claim: string]: unknown;
 }
 export interface LicenseFileContent {
-  type: 'license' | 'machine'; issuedAt: string; expiresAt: string; ttlSeconds: number;
+  version: number; type: 'license' | 'machine'; issuedAt: string; expiresAt: string; ttlSeconds: number;
   license: { id: string; accountId: string; productId: string; policyId: string; customerId: string; status: string; tier: string;
-    entitlements: string[]; limits: Limits; expiresAt: string | null; offlineGraceDays: number };
+    entitlements: string[]; limits: Limits; limitPeriods: LimitPeriods; expiresAt: string | null; offlineGraceDays: number };
   machine?: { id: string; fingerprint: string; name?: string | null; cluster?: string | null } | null;
 }
 export interface ValidationAnswer { valid: boolean; code: string; nonce: string | null; serverTime: number | null; license: Record<string, unknown> | null }
@@ -79,13 +82,13 @@ export class UsageBuffer {
 export class TollgateError extends Error { status: number | null; code: string | null }
 export class LicenseNotUsable extends TollgateError { state: ClientState }
 export class FeatureRequired extends TollgateError { feature: string; currentTier: string | null; requiredTier: string | null }
-export interface Tier { name: string; entitlements: string[]; limits: Limits }
-export const PRESET_TIERS: Tier[];
+/** A tier (a policy of the product) as GET /v1/products/{id}/tiers lists it. */
+export interface Tier { name: string; entitlements: string[]; limits: Limits; maxMachines?: number | null }
 export function machineFingerprint(productId: string): string | null;
 
 export interface ClientOptions {
   serverUrl: string; productId: string; jwks: JWKS; storageDir: string; fingerprint?: string | null; machineName?: string | null;
-  now?: () => number; timeout?: number; rules?: Rules; tiers?: Tier[]; usagePath?: string;
+  now?: () => number; timeout?: number; rules?: Rules; tiers?: Tier[] | null; usagePath?: string;
 }
 export interface Activation {
   licenseKey: string; licenseId: string; machineId: string; fingerprint: string; token: string; floating: boolean; heartbeatIntervalSeconds: number | null;
@@ -100,7 +103,11 @@ export class Client {
   usage: UsageBuffer;
   isEntitled(feature: string): boolean;
   require(feature: string): void;
-  limit(name: keyof Limits): number | null;
+  limit(code: string): number | 'unlimited' | null;
+  limitPeriod(code: string): 'none' | 'hour' | 'day' | 'month' | 'year';
+  readonly tiers: Tier[];
+  tierWithMore(code: string, than: number): string | null;
+  refreshTiers(): Promise<Tier[]>;
   onFailure(handler: (state: ClientState) => void): void;
   activate(key: string): Promise<ClientState>;
   validate(): Promise<ClientState>;

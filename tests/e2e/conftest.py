@@ -90,10 +90,13 @@ def server(tmp_path):
     running.stop()
 
 
-def issue_license(server, preset="professional"):
-    """A product, a preset policy, a customer and a license; returns the license object."""
+def issue_license(server, preset="professional", all_tiers=False):
+    """A product, a preset policy (with ``all_tiers``, the three presets cheapest first, as the
+    SDKs' upgrade prompts read them), a customer and a license; returns the license object."""
     _, product = server.json("POST", "/v1/products", {"code": f"p{time.time_ns()}", "name": "Engine"})
-    _, policy = server.json("POST", f"/v1/policies/presets/{preset}", {"productId": product["id"]})
+    names = ["community", "professional", "enterprise"] if all_tiers else [preset]
+    policies = {name: server.json("POST", f"/v1/policies/presets/{name}", {"productId": product["id"]})[1] for name in names}
+    policy = policies[preset]
     _, customer = server.json("POST", "/v1/customers", {"name": "Acme"})
     status, license = server.json("POST", "/v1/licenses", {"policyId": policy["id"], "customerId": customer["id"]})
     assert status == 201, license

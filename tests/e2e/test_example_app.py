@@ -49,7 +49,7 @@ def stop(process):
 
 
 def test_the_example_gates_its_routes_by_license(server, tmp_path):
-    license = issue_license(server, "professional")
+    license = issue_license(server, "professional", all_tiers=True)
     licensed, url = start_example(server, tmp_path, license["productId"], "licensed", license["key"])
     try:
         assert get(url + "/reports") == (200, "a report")

@@ -15,8 +15,9 @@ public struct License: Codable, Sendable, Equatable {
     public var state: LicenseState
     /// When the license expires; `nil` for perpetual.
     public var expiresAt: Date?
-    /// Limits that replace the policy's for this license only.
-    public var limitOverrides: [LimitName: LimitValue]
+    /// Limits that replace the policy's for this license only, by code (the policy's limit
+    /// codes and `maxMachines`).
+    public var limitOverrides: [String: LimitValue]
     /// Feature codes granted on top of the policy's.
     public var extraEntitlements: [String]
     public var metadata: [String: String]
@@ -28,7 +29,7 @@ public struct License: Codable, Sendable, Equatable {
 
     public init(
         id: String, accountId: String, productId: String, policyId: String, customerId: String, key: String, keyId: String,
-        state: LicenseState, expiresAt: Date?, limitOverrides: [LimitName: LimitValue], extraEntitlements: [String],
+        state: LicenseState, expiresAt: Date?, limitOverrides: [String: LimitValue], extraEntitlements: [String],
         metadata: [String: String], revocationVersion: Int, createdAt: Date, updatedAt: Date
     ) {
         self.id = id
@@ -48,18 +49,14 @@ public struct License: Codable, Sendable, Equatable {
         self.updatedAt = updatedAt
     }
 
-    /// The limits in force: the policy's, with this license's overrides.
+    /// The limits in force: the policy's, with this license's overrides of the codes the policy
+    /// has (an override of a code the policy no longer has, after a change of policy, is ignored),
+    /// and `maxMachines`.
     public func effectiveLimits(policy: Policy) -> EffectiveLimits {
-        func pick(_ name: LimitName, _ inherited: Int?) -> Int? {
-            guard let override = limitOverrides[name] else { return inherited }
-            return override.asOptional
-        }
-        return EffectiveLimits(
-            maxMachines: pick(.maxMachines, policy.maxMachines),
-            maxWorkflows: pick(.maxWorkflows, policy.limits.maxWorkflows),
-            executionsPerMonth: pick(.executionsPerMonth, policy.limits.executionsPerMonth),
-            concurrentExecutions: pick(.concurrentExecutions, policy.limits.concurrentExecutions),
-            requestsPerSecond: pick(.requestsPerSecond, policy.limits.requestsPerSecond))
+        var values = policy.limits
+        values[LimitCodes.maxMachines] = LimitValue(policy.maxMachines)
+        for (code, value) in limitOverrides where values[code] != nil { values[code] = value }
+        return EffectiveLimits(values: values, periods: policy.limitPeriods)
     }
 
     /// The feature codes in force: the policy's and this license's own.
@@ -110,12 +107,12 @@ public struct LicenseDraft: Codable, Sendable, Equatable {
     public var customerId: String
     /// Defaults to now plus the policy's duration (none for a perpetual policy).
     public var expiresAt: Date?
-    public var limitOverrides: [LimitName: LimitValue]?
+    public var limitOverrides: [String: LimitValue]?
     public var entitlements: [String]?
     public var metadata: [String: String]?
 
     public init(
-        policyId: String, customerId: String, expiresAt: Date? = nil, limitOverrides: [LimitName: LimitValue]? = nil,
+        policyId: String, customerId: String, expiresAt: Date? = nil, limitOverrides: [String: LimitValue]? = nil,
         entitlements: [String]? = nil, metadata: [String: String]? = nil
     ) {
         self.policyId = policyId
@@ -129,12 +126,21 @@ public struct LicenseDraft: Codable, Sendable, Equatable {
     /// Checks the rules that need no lookup.
     public func validate() throws(TollgateError) {
         try Rules.requireFeatureCodes(entitlements ?? [], field: "entitlements")
-        for (name, value) in limitOverrides ?? [:] {
-            if case .limited(let number) = value {
-                try Rules.requireRange(number, field: "limitOverrides.\(name.rawValue)", min: name == .maxMachines ? 1 : 0)
-            }
+        for (code, value) in (limitOverrides ?? [:]).sorted(by: { $0.key < $1.key }) {
+            try LimitCodes.require(code, field: "limitOverrides.\(code)")
+            try Rules.requireRange(value.maximum, field: "limitOverrides.\(code)", min: code == LimitCodes.maxMachines ? 1 : 0)
         }
         try Rules.requireMetadata(metadata)
+    }
+
+    /// Checks that every override names a limit of `policy` (or `maxMachines`), so a typo is
+    /// refused rather than ignored.
+    public static func requireKnownOverrides(_ overrides: [String: LimitValue], policy: Policy) throws(TollgateError) {
+        for code in overrides.keys.sorted() where code != LimitCodes.maxMachines && policy.limits[code] == nil {
+            throw .invalid(
+                code: "UNKNOWN_LIMIT", field: "limitOverrides.\(code)",
+                message: "The license's policy has no limit '\(code)'; its limits are \(policy.limits.keys.sorted().joined(separator: ", ")) and maxMachines.")
+        }
     }
 }
 
@@ -142,7 +148,7 @@ public struct LicenseDraft: Codable, Sendable, Equatable {
 /// expiry, overrides, extra entitlements and metadata. State changes go through actions.
 public struct LicenseUpdate: Codable, Sendable, Equatable {
     public var expiresAt: Date?
-    public var limitOverrides: [LimitName: LimitValue]?
+    public var limitOverrides: [String: LimitValue]?
     public var entitlements: [String]?
     public var metadata: [String: String]?
 

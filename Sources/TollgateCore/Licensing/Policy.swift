@@ -41,7 +41,13 @@ public struct Policy: Codable, Sendable, Equatable {
     public var maxMachines: Int?
     /// Feature codes granted; `*` grants every feature.
     public var entitlements: [String]
-    public var limits: UsageLimits
+    /// The vendor's limits by code (see ``LimitCodes``): a number or `"unlimited"`.
+    public var limits: [String: LimitValue]
+    /// The period of each limit that resets; limits not named here never reset.
+    public var limitPeriods: [String: LimitPeriod]
+    /// The limit code whose value caps the license's concurrent leases (no cap when the
+    /// policy has no limit of that code).
+    public var leaseLimit: String
     /// Whether the app may be deployed to a cloud (a seed's tier flag).
     public var cloudDeployment: Bool
     /// Days after expiry during which validation still succeeds with `IN_GRACE_PERIOD`.
@@ -80,7 +86,9 @@ public struct PolicyDraft: Codable, Sendable, Equatable {
     public var machineBinding: MachineBinding?
     public var maxMachines: Int?
     public var entitlements: [String]?
-    public var limits: UsageLimits?
+    public var limits: [String: LimitValue]?
+    public var limitPeriods: [String: LimitPeriod]?
+    public var leaseLimit: String?
     public var cloudDeployment: Bool?
     public var gracePeriodDays: Int?
     public var offlineGraceDays: Int?
@@ -98,7 +106,8 @@ public struct PolicyDraft: Codable, Sendable, Equatable {
 
     public init(
         productId: String, name: String, durationDays: Int? = nil, machineBinding: MachineBinding? = nil,
-        maxMachines: Int? = nil, entitlements: [String]? = nil, limits: UsageLimits? = nil,
+        maxMachines: Int? = nil, entitlements: [String]? = nil, limits: [String: LimitValue]? = nil,
+        limitPeriods: [String: LimitPeriod]? = nil, leaseLimit: String? = nil,
         cloudDeployment: Bool? = nil, gracePeriodDays: Int? = nil, offlineGraceDays: Int? = nil,
         expirationStrategy: ExpirationStrategy? = nil, maxClusters: Int? = nil, maxNodesPerCluster: Int? = nil,
         clusterDrainSeconds: Int? = nil, requireHeartbeat: Bool? = nil, heartbeatIntervalSeconds: Int? = nil,
@@ -112,6 +121,8 @@ public struct PolicyDraft: Codable, Sendable, Equatable {
         self.maxMachines = maxMachines
         self.entitlements = entitlements
         self.limits = limits
+        self.limitPeriods = limitPeriods
+        self.leaseLimit = leaseLimit
         self.cloudDeployment = cloudDeployment
         self.gracePeriodDays = gracePeriodDays
         self.offlineGraceDays = offlineGraceDays
@@ -132,7 +143,7 @@ public struct PolicyDraft: Codable, Sendable, Equatable {
         self.init(
             productId: policy.productId, name: policy.name, durationDays: policy.durationDays,
             machineBinding: policy.machineBinding, maxMachines: policy.maxMachines, entitlements: policy.entitlements,
-            limits: policy.limits, cloudDeployment: policy.cloudDeployment, gracePeriodDays: policy.gracePeriodDays,
+            limits: policy.limits, limitPeriods: policy.limitPeriods, leaseLimit: policy.leaseLimit, cloudDeployment: policy.cloudDeployment, gracePeriodDays: policy.gracePeriodDays,
             offlineGraceDays: policy.offlineGraceDays, expirationStrategy: policy.expirationStrategy,
             maxClusters: policy.maxClusters, maxNodesPerCluster: policy.maxNodesPerCluster,
             clusterDrainSeconds: policy.clusterDrainSeconds, requireHeartbeat: policy.requireHeartbeat,
@@ -161,7 +172,7 @@ public struct PolicyDraft: Codable, Sendable, Equatable {
         }
         let codes = entitlements ?? []
         try Rules.requireFeatureCodes(codes, field: "entitlements")
-        try (limits ?? .unlimited).validate(prefix: "limits")
+        let (limits, periods, leaseLimit) = try validatedLimits()
         try Rules.requireRange(gracePeriodDays, field: "gracePeriodDays", min: 0, max: 3650)
         try Rules.requireRange(offlineGraceDays, field: "offlineGraceDays", min: 0, max: 3650)
         try Rules.requireRange(maxClusters, field: "maxClusters", min: 1)
@@ -175,7 +186,7 @@ public struct PolicyDraft: Codable, Sendable, Equatable {
         return Policy(
             id: id, accountId: accountId, productId: productId, name: name, durationDays: durationDays,
             machineBinding: binding, maxMachines: binding == .nodeLocked ? 1 : maxMachines,
-            entitlements: Array(Set(codes)).sorted(), limits: limits ?? .unlimited,
+            entitlements: Array(Set(codes)).sorted(), limits: limits, limitPeriods: periods, leaseLimit: leaseLimit,
             cloudDeployment: cloudDeployment ?? false, gracePeriodDays: gracePeriodDays ?? 0,
             offlineGraceDays: offlineGraceDays ?? Self.defaultOfflineGraceDays,
             expirationStrategy: expirationStrategy ?? .restrictAccess, maxClusters: maxClusters,
@@ -187,5 +198,36 @@ public struct PolicyDraft: Codable, Sendable, Equatable {
             deadMachineStrategy: deadMachineStrategy ?? .deactivate,
             tokenLifetimeMinutes: tokenLifetimeMinutes ?? Self.defaultTokenLifetimeMinutes, metadata: metadata ?? [:],
             createdAt: createdAt, updatedAt: now)
+    }
+
+    /// The limits, their periods (`none` dropped) and the lease limit, checked.
+    func validatedLimits() throws(TollgateError) -> ([String: LimitValue], [String: LimitPeriod], String) {
+        let limits = self.limits ?? [:]
+        guard limits.count <= LimitCodes.maxPerPolicy else {
+            throw .invalid(field: "limits", message: "A policy has at most \(LimitCodes.maxPerPolicy) limits.")
+        }
+        for (code, value) in limits.sorted(by: { $0.key < $1.key }) {
+            try LimitCodes.require(code, field: "limits.\(code)")
+            if code == LimitCodes.maxMachines {
+                throw .invalid(
+                    code: "INVALID_LIMIT_CODE", field: "limits.\(code)",
+                    message: "'maxMachines' is a policy field of its own; set it outside 'limits'.")
+            }
+            try Rules.requireRange(value.maximum, field: "limits.\(code)", min: 0)
+        }
+        var periods: [String: LimitPeriod] = [:]
+        for (code, period) in (limitPeriods ?? [:]).sorted(by: { $0.key < $1.key }) {
+            guard limits[code] != nil else {
+                throw .invalid(code: "UNKNOWN_LIMIT", field: "limitPeriods.\(code)", message: "The policy has no limit '\(code)' to give a period.")
+            }
+            if period != LimitPeriod.none { periods[code] = period }
+        }
+        // The default may be named without a limit of its code (a PATCH carries it back).
+        if let leaseLimit, leaseLimit != LimitCodes.defaultLeaseLimit {
+            guard limits[leaseLimit] != nil else {
+                throw .invalid(code: "UNKNOWN_LIMIT", field: "leaseLimit", message: "The policy has no limit '\(leaseLimit)' for leases to count against.")
+            }
+        }
+        return (limits, periods, leaseLimit ?? LimitCodes.defaultLeaseLimit)
     }
 }

@@ -157,6 +157,7 @@ public enum LicenseFile {
         // The fast reader first; JSONDecoder decides whatever it does not take.
         let fast = plain.withUnsafeBytes { LicenseFileContent(json: $0.bindMemory(to: UInt8.self)) }
         guard let content = fast ?? (try? decoder.decode(LicenseFileContent.self, from: plain)) else { return .failure(.malformed) }
+        guard content.version <= LicenseFileContent.currentVersion else { return .failure(.unsupportedVersion(content.version)) }
         return .success(content)
     }
 
@@ -207,6 +208,8 @@ public enum LicenseFileError: Error, Sendable, Equatable {
     case expired(Date)
     /// A machine file for another fingerprint.
     case wrongMachine
+    /// The content's format is newer than this reader knows.
+    case unsupportedVersion(Int)
 
     /// A stable code, as the CLI and the SDKs report it.
     public var code: String {
@@ -219,6 +222,7 @@ public enum LicenseFileError: Error, Sendable, Equatable {
         case .wrongMachineOrKey, .wrongMachine: "WRONG_MACHINE"
         case .issuedInFuture: "ISSUED_IN_FUTURE"
         case .expired: "FILE_EXPIRED"
+        case .unsupportedVersion: "FILE_VERSION_UNSUPPORTED"
         }
     }
 
@@ -233,6 +237,7 @@ public enum LicenseFileError: Error, Sendable, Equatable {
         case .issuedInFuture(let date): "The file was issued at \(date.formatted(.iso8601)), ahead of this machine's clock: the clock is wrong."
         case .expired(let date): "The file expired at \(date.formatted(.iso8601)); check out a new one."
         case .wrongMachine: "The file is bound to another machine."
+        case .unsupportedVersion(let version): "The file is of format version \(version), newer than this reader's \(LicenseFileContent.currentVersion): update the app."
         }
     }
 }
@@ -252,6 +257,7 @@ public struct LicenseFileContent: Codable, Sendable, Equatable {
         public var status: String
         public var tier: String
         public var entitlements: [String]
+        /// The limits in force (`limits` and `limitPeriods` in the JSON).
         public var limits: EffectiveLimits
         public var expiresAt: Date?
         public var offlineGraceDays: Int
@@ -283,13 +289,28 @@ public struct LicenseFileContent: Codable, Sendable, Equatable {
             try container.encode(status, forKey: .status)
             try container.encode(tier, forKey: .tier)
             try container.encode(entitlements, forKey: .entitlements)
-            try container.encode(limits, forKey: .limits)
+            try container.encode(limits.values, forKey: .limits)
+            try container.encode(limits.periods, forKey: .limitPeriods)
             try container.encode(expiresAt, forKey: .expiresAt)
             try container.encode(offlineGraceDays, forKey: .offlineGraceDays)
         }
 
         enum CodingKeys: String, CodingKey {
-            case id, accountId, productId, policyId, customerId, status, tier, entitlements, limits, expiresAt, offlineGraceDays
+            case id, accountId, productId, policyId, customerId, status, tier, entitlements, limits, limitPeriods, expiresAt, offlineGraceDays
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            self.init(
+                id: try container.decode(String.self, forKey: .id), accountId: try container.decode(String.self, forKey: .accountId),
+                productId: try container.decode(String.self, forKey: .productId), policyId: try container.decode(String.self, forKey: .policyId),
+                customerId: try container.decode(String.self, forKey: .customerId), status: try container.decode(String.self, forKey: .status),
+                tier: try container.decode(String.self, forKey: .tier), entitlements: try container.decode([String].self, forKey: .entitlements),
+                limits: EffectiveLimits(
+                    values: try container.decode([String: LimitValue].self, forKey: .limits),
+                    periods: try container.decodeIfPresent([String: LimitPeriod].self, forKey: .limitPeriods) ?? [:]),
+                expiresAt: try container.decodeIfPresent(Date.self, forKey: .expiresAt),
+                offlineGraceDays: try container.decode(Int.self, forKey: .offlineGraceDays))
         }
     }
 
@@ -308,6 +329,10 @@ public struct LicenseFileContent: Codable, Sendable, Equatable {
         }
     }
 
+    /// The content's format: 2 since limits are the vendor's codes (`limits` with `"unlimited"`
+    /// and `limitPeriods`). Version 1 files (no `version`; four fixed limits, `null` for
+    /// unlimited) still verify and read: their limits become codes of the same names.
+    public var version: Int
     public var type: Kind
     public var license: LicenseInfo
     public var machine: MachineInfo?
@@ -317,7 +342,25 @@ public struct LicenseFileContent: Codable, Sendable, Equatable {
     /// The nonce of the air-gapped activation request this file answers.
     public var requestNonce: String?
 
+    /// The format this code writes.
+    public static let currentVersion = 2
+
+    enum CodingKeys: String, CodingKey { case version, type, license, machine, issuedAt, expiresAt, ttlSeconds, requestNonce }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        version = try container.decodeIfPresent(Int.self, forKey: .version) ?? 1
+        type = try container.decode(Kind.self, forKey: .type)
+        license = try container.decode(LicenseInfo.self, forKey: .license)
+        machine = try container.decodeIfPresent(MachineInfo.self, forKey: .machine)
+        issuedAt = try container.decode(Date.self, forKey: .issuedAt)
+        expiresAt = try container.decode(Date.self, forKey: .expiresAt)
+        ttlSeconds = try container.decode(Int.self, forKey: .ttlSeconds)
+        requestNonce = try container.decodeIfPresent(String.self, forKey: .requestNonce)
+    }
+
     public init(license: LicenseInfo, machine: MachineInfo?, issuedAt: Date, ttlSeconds: Int, requestNonce: String? = nil) {
+        self.version = Self.currentVersion
         self.type = machine == nil ? .license : .machine
         self.license = license
         self.machine = machine
@@ -336,9 +379,13 @@ extension LicenseFileContent {
     init?(json bytes: UnsafeBufferPointer<UInt8>) {
         var cursor = JSONCursor(bytes)
         var kind: Kind?, issuedAt: Date?, expiresAt: Date?, ttlSeconds: Int?, requestNonce: String?
-        var license: LicenseInfo?, machine: MachineInfo?
+        var license: LicenseInfo?, machine: MachineInfo?, version = 1
         let read = cursor.object { key, cursor in
-            if key.is("type") {
+            if key.is("version") {
+                guard let number = cursor.int() else { return false }
+                version = number
+                return true
+            } else if key.is("type") {
                 kind = cursor.rawString().flatMap { Kind(rawValue: String(decoding: $0, as: UTF8.self)) }
                 return kind != nil
             } else if key.is("issuedAt") {
@@ -365,6 +412,7 @@ extension LicenseFileContent {
         guard read, cursor.atEnd, let kind, let issuedAt, let expiresAt, let ttlSeconds, let license else { return nil }
         self.init(license: license, machine: machine, issuedAt: issuedAt, ttlSeconds: ttlSeconds, requestNonce: requestNonce)
         // As stored, not as derived: a decoder reads the fields it is given.
+        self.version = version
         self.type = kind
         self.issuedAt = issuedAt
         self.expiresAt = expiresAt
@@ -374,7 +422,7 @@ extension LicenseFileContent {
 extension LicenseFileContent.LicenseInfo {
     init?(_ cursor: inout JSONCursor) {
         var id: String?, accountId: String?, productId: String?, policyId: String?, customerId: String?, status: String?, tier: String?
-        var entitlements: [String]?, limits: EffectiveLimits?, expiresAt: Date?, offlineGraceDays: Int?
+        var entitlements: [String]?, limits = EffectiveLimits(), hasLimits = false, expiresAt: Date?, offlineGraceDays: Int?
         let read = cursor.object { key, cursor in
             func text(_ target: inout String?) -> Bool {
                 target = cursor.string()
@@ -402,23 +450,37 @@ extension LicenseFileContent.LicenseInfo {
                 return entitlements != nil
             }
             if key.is("limits") {
-                var read = EffectiveLimits()
+                var values: [String: LimitValue] = [:]
                 let ok = cursor.object { key, cursor in
-                    let path: WritableKeyPath<EffectiveLimits, Int?>
-                    if key.is("maxMachines") { path = \.maxMachines }
-                    else if key.is("maxWorkflows") { path = \.maxWorkflows }
-                    else if key.is("executionsPerMonth") { path = \.executionsPerMonth }
-                    else if key.is("concurrentExecutions") { path = \.concurrentExecutions }
-                    else if key.is("requestsPerSecond") { path = \.requestsPerSecond }
-                    else { return cursor.skip() }
-                    return cursor.optional({ $0.int() }, into: &read[keyPath: path])
+                    let code = String(decoding: key, as: UTF8.self)
+                    if cursor.null() {
+                        values[code] = .unlimited  // version 1
+                    } else if let number = cursor.int() {
+                        values[code] = .limited(number)
+                    } else if let text = cursor.rawString(), text.is("unlimited") {
+                        values[code] = .unlimited
+                    } else {
+                        return false
+                    }
+                    return true
                 }
-                limits = ok ? read : nil
+                limits.values = values
+                hasLimits = ok
+                return ok
+            }
+            if key.is("limitPeriods") {
+                var periods: [String: LimitPeriod] = [:]
+                let ok = cursor.object { key, cursor in
+                    guard let text = cursor.string(), let period = LimitPeriod(rawValue: text) else { return false }
+                    periods[String(decoding: key, as: UTF8.self)] = period
+                    return true
+                }
+                limits.periods = periods
                 return ok
             }
             return cursor.skip()
         }
-        guard read, let id, let accountId, let productId, let policyId, let customerId, let status, let tier, let entitlements, let limits,
+        guard read, hasLimits, let id, let accountId, let productId, let policyId, let customerId, let status, let tier, let entitlements,
             let offlineGraceDays
         else { return nil }
         self.init(

@@ -15,6 +15,7 @@ public enum IdentifierKind: String, Sendable, CaseIterable {
     case lease = "lse"
     case event = "evt"
     case job = "job"
+    case entitlement = "ent"
 }
 
 /// Object ids: a kind prefix and a ULID, e.g. `lic_01JD3M6Z0K8Q4W2T5N7R9B1C3E`.

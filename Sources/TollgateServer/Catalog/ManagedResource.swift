@@ -68,7 +68,8 @@ extension Policy: ManagedResource {
     static let resourceName = "policy"
     static let idKind = IdentifierKind.policy
     static let draftFields: Set<String> = [
-        "productId", "name", "durationDays", "machineBinding", "maxMachines", "entitlements", "limits", "cloudDeployment",
+        "productId", "name", "durationDays", "machineBinding", "maxMachines", "entitlements", "limits", "limitPeriods", "leaseLimit",
+        "cloudDeployment",
         "gracePeriodDays", "offlineGraceDays", "expirationStrategy", "maxClusters", "maxNodesPerCluster", "clusterDrainSeconds",
         "requireHeartbeat", "heartbeatIntervalSeconds", "heartbeatGraceSeconds", "resurrectionWindowSeconds",
         "deadMachineStrategy", "tokenLifetimeMinutes", "metadata",
@@ -83,6 +84,7 @@ extension Policy: ManagedResource {
         guard try session.products.find(id: value.productId, accountId: value.accountId) != nil else {
             throw TollgateError.invalid(code: "REFERENCE_NOT_FOUND", field: "productId", message: "No product '\(value.productId)' exists in this account.")
         }
+        try EntitlementCatalogue.requireKnown(value.entitlements, productId: value.productId, accountId: value.accountId, session: session)
     }
     static func filters(for request: Request) throws -> [Filter] {
         request.queryString("productId").map { [Filter("product_id = ?", [.text($0)])] } ?? []

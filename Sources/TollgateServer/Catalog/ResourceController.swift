@@ -23,11 +23,16 @@ struct ResourceController<Resource: ManagedResource>: Sendable {
         return try await insert(draft, request: request, context: context, body: body)
     }
 
-    /// Validates, inserts and audits a new object from `draft`.
-    func insert(_ draft: Resource.Draft, request: Request, context: AuthenticatedContext, body: JSONBody) async throws -> Response {
+    /// Validates, inserts and audits a new object from `draft`; `prepare` runs first in the same
+    /// transaction (a preset adds its entitlement codes to the catalogue there).
+    func insert(
+        _ draft: Resource.Draft, request: Request, context: AuthenticatedContext, body: JSONBody,
+        prepare: @escaping @Sendable (StoreSession, Date) throws -> Void = { _, _ in }
+    ) async throws -> Response {
         let accountId = context.accountId
         let actor = context.actor
         return try await writer.perform(request: request, context: context, body: body, status: .created) { session, now in
+            try prepare(session, now)
             let value = try Resource.build(draft, id: Identifier.make(Resource.idKind, at: now), accountId: accountId, createdAt: now, now: now)
             try Resource.checkReferences(value, session: session)
             do {
@@ -77,6 +82,7 @@ struct ResourceController<Resource: ManagedResource>: Sendable {
             var unchanged = updated
             unchanged.updatedAt = current.updatedAt
             guard unchanged != current else { return current }
+            try Resource.checkReferences(updated, session: session)
             do {
                 try table.update(updated)
             } catch StoreError.duplicate {

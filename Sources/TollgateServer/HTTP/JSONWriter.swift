@@ -118,14 +118,24 @@ struct JSONWriter {
 }
 
 extension JSONWriter {
-    /// Effective limits as an object, keys sorted, unlimited as `null`.
-    mutating func limits(_ limits: EffectiveLimits) {
+    /// Effective limits as two members, `limitPeriods` (code → period, for limits that reset)
+    /// and `limits` (code → number or `"unlimited"`), keys sorted.
+    mutating func effectiveLimits(_ limits: EffectiveLimits) {
+        key("limitPeriods")
         object { json in
-            json.key("concurrentExecutions"); json.int(limits.concurrentExecutions)
-            json.key("executionsPerMonth"); json.int(limits.executionsPerMonth)
-            json.key("maxMachines"); json.int(limits.maxMachines)
-            json.key("maxWorkflows"); json.int(limits.maxWorkflows)
-            json.key("requestsPerSecond"); json.int(limits.requestsPerSecond)
+            for (code, period) in limits.sortedPeriods {
+                json.key(code); json.string(period.rawValue)
+            }
+        }
+        key("limits")
+        object { json in
+            for (code, value) in limits.sortedValues {
+                json.key(code)
+                switch value {
+                case .limited(let number): json.int(number)
+                case .unlimited: json.string("unlimited")
+                }
+            }
         }
     }
 }

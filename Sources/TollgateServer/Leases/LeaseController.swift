@@ -3,8 +3,8 @@ import Hummingbird
 import TollgateCore
 import TollgateStore
 
-/// Concurrency leases: `POST /v1/licenses/{id}/leases` takes one of the license's
-/// `concurrentExecutions` slots for a TTL, renewable; `DELETE` returns it; an expired lease
+/// Concurrency leases: `POST /v1/licenses/{id}/leases` takes one of the slots of the limit the
+/// policy names as its `leaseLimit` (`concurrentExecutions` by default) for a TTL, renewable; `DELETE` returns it; an expired lease
 /// frees its slot by itself (it stops counting at once, and the sweep deletes it later).
 /// Counting and inserting happen in one write transaction, so the limit holds under races.
 struct LeaseController: Sendable {
@@ -43,11 +43,11 @@ struct LeaseController: Sendable {
         return try await writer.perform(request: request, accountId: context.accountId, actor: context.actor, body: body, status: .created) {
             session, now in
             let (license, policy) = try Self.usableLicense(id, credential: credential, session: session, now: now)
-            if let limit = license.effectiveLimits(policy: policy).concurrentExecutions {
+            if let limit = license.effectiveLimits(policy: policy)[policy.leaseLimit]?.maximum {
                 let held = try session.leases.live(licenseId: id, at: now).count
                 if held >= limit {
                     throw TollgateError.limitExceeded(
-                        code: "CONCURRENCY_LIMIT_EXCEEDED", message: "The license holds \(held) of \(limit) concurrent executions.",
+                        code: "CONCURRENCY_LIMIT_EXCEEDED", message: "The license holds \(held) of \(limit) leases ('\(policy.leaseLimit)').",
                         count: held, limit: limit)
                 }
             }

@@ -64,6 +64,8 @@ struct LicenseController: Sendable {
             guard try session.customers.find(id: draft.customerId, accountId: accountId) != nil else {
                 throw TollgateError.invalid(code: "REFERENCE_NOT_FOUND", field: "customerId", message: "No customer '\(draft.customerId)' exists in this account.")
             }
+            try LicenseDraft.requireKnownOverrides(draft.limitOverrides ?? [:], policy: policy)
+            try EntitlementCatalogue.requireKnown(draft.entitlements ?? [], productId: policy.productId, accountId: accountId, session: session)
             let expiresAt = draft.expiresAt ?? policy.durationDays.map { now.adding(days: $0) }
             if let expiresAt, expiresAt <= now {
                 throw TollgateError.invalid(field: "expiresAt", message: "'expiresAt' must be in the future.")
@@ -145,6 +147,14 @@ struct LicenseController: Sendable {
             }
             let changes = try body.merged(into: LicenseUpdate(current))
             let updated = try changes.applied(to: current, now: now)
+            // Only what this change adds is checked: a license keeps what it had before a change of policy.
+            let addedOverrides = updated.limitOverrides.filter { current.limitOverrides[$0.key] == nil }
+            if !addedOverrides.isEmpty, let policy = try session.policies.find(id: current.policyId, accountId: accountId) {
+                try LicenseDraft.requireKnownOverrides(addedOverrides, policy: policy)
+            }
+            try EntitlementCatalogue.requireKnown(
+                updated.extraEntitlements.filter { !current.extraEntitlements.contains($0) }, productId: current.productId, accountId: accountId,
+                session: session)
             try session.licenses.update(updated)
             let view = View(updated, policy: try session.policies.find(id: updated.policyId, accountId: accountId), now: now)
             try ChangeLog.record(

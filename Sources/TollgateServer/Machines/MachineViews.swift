@@ -63,11 +63,12 @@ struct LicenseSummary: Encodable, Sendable {
         try container.encode(customerId, forKey: .customerId)
         try container.encode(expiresAt, forKey: .expiresAt)
         try container.encode(entitlements, forKey: .entitlements)
-        try container.encode(limits, forKey: .limits)
+        try container.encode(limits.values, forKey: .limits)
+        try container.encode(limits.periods, forKey: .limitPeriods)
         try container.encode(revocationVersion, forKey: .revocationVersion)
     }
 
-    enum CodingKeys: String, CodingKey { case id, status, tier, productId, policyId, customerId, expiresAt, entitlements, limits, revocationVersion }
+    enum CodingKeys: String, CodingKey { case id, status, tier, productId, policyId, customerId, expiresAt, entitlements, limits, limitPeriods, revocationVersion }
 }
 
 /// A machine with its license and policy, as one transaction read or wrote them.
@@ -145,7 +146,7 @@ extension LicenseSummary: JSONWritable {
             json.key("entitlements"); json.array(entitlements) { json, code in json.string(code) }
             json.key("expiresAt"); json.date(expiresAt)
             json.key("id"); json.string(id)
-            json.key("limits"); json.limits(limits)
+            json.effectiveLimits(limits)
             json.key("policyId"); json.string(policyId)
             json.key("productId"); json.string(productId)
             json.key("revocationVersion"); json.int(revocationVersion)

@@ -34,7 +34,7 @@ struct OperationsController: Sendable {
             return try Response.json(keys.snapshot.jwks(accountId: accountId), headers: [.cacheControl: "public, max-age=300"])
         }
         router.get("openapi.json") { _, _ in
-            try Response.json(raw: Data(OpenAPIDocument.json.utf8))
+            try Response.json(raw: Data(OpenAPIDocument.bytes))
         }
     }
 }

@@ -38,13 +38,14 @@ extension MachineToken {
             json.key("jti"); json.string(jti.value)
             json.key("license"); json.string(license)
             json.key("licenseVersion"); json.int(licenseVersion)
-            json.key("limits"); json.limits(limits)
+            json.effectiveLimits(limits)
             json.key("machine"); json.string(machine)
             json.key("machineVersion"); json.int(machineVersion)
             json.key("product"); json.string(product)
             json.key("status"); json.string(status)
             json.key("sub"); json.string(sub.value)
             json.key("tier"); json.string(tier)
+            json.key("ver"); json.int(ver)
         }
         return json.bytes
     }

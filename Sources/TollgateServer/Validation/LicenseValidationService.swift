@@ -56,7 +56,7 @@ struct LicenseValidationService: Sendable {
                 json.key("entitlements"); json.array(entitlements) { json, code in json.string(code) }
                 json.key("expiresAt"); json.date(expiresAt)
                 json.key("id"); json.string(id)
-                json.key("limits"); json.limits(limits)
+                json.effectiveLimits(limits)
                 json.key("offlineGraceDays"); json.int(offlineGraceDays)
                 json.key("policyId"); json.string(policyId)
                 json.key("productId"); json.string(productId)

@@ -10,6 +10,7 @@ extension Product: StoredDocument {}
 extension Policy: StoredDocument {}
 extension Customer: StoredDocument {}
 extension License: StoredDocument {}
+extension Entitlement: StoredDocument {}
 
 /// A table of documents: `id`, `account_id`, the JSON `data`, and the columns lists filter on,
 /// all written from the same value. Every read is scoped to an account.
@@ -87,5 +88,12 @@ public struct DocumentTable<Document: StoredDocument> {
             next = items.last?.id
         }
         return Page(items: items, nextCursor: next)
+    }
+}
+
+extension DocumentTable where Document == Entitlement {
+    /// Every code in `productId`'s catalogue.
+    public func codes(accountId: String, productId: String) throws -> Set<String> {
+        Set(try sql.query("SELECT code FROM entitlements WHERE account_id = ? AND product_id = ?", [.text(accountId), .text(productId)]).compactMap { $0.string("code") })
     }
 }

@@ -9,12 +9,6 @@ import { Storage } from './storage.js';
 import { UsageBuffer } from './usage.js';
 import { parseTime, VerificationError, Verifier } from './verify.js';
 
-/** Tiers from cheapest to dearest: the server's presets, for FeatureRequired errors. */
-export const PRESET_TIERS = [
-  { name: 'Community', entitlements: ['core'], limits: { executionsPerMonth: 1000, requestsPerSecond: 10, concurrentExecutions: 1, maxWorkflows: 5 } },
-  { name: 'Professional', entitlements: ['core', 'api-access', 'cloud-deployment', 'priority-support'], limits: { executionsPerMonth: 100000, requestsPerSecond: 100, concurrentExecutions: 10, maxWorkflows: 100 } },
-  { name: 'Enterprise', entitlements: ['*'], limits: { executionsPerMonth: null, requestsPerSecond: 1000, concurrentExecutions: 100, maxWorkflows: null } },
-];
 
 /** A request the server refused (`status`, `code`) or could not answer (`status` null). */
 export class TollgateError extends Error {
@@ -67,8 +61,10 @@ const json = (bytes) => { try { const v = JSON.parse(Buffer.from(bytes).toString
  */
 export class Client {
   constructor({ serverUrl, productId, jwks, storageDir, fingerprint = null, machineName = null, now = () => Date.now() / 1000,
-    timeout = 10, rules = new Rules(), tiers = PRESET_TIERS, usagePath = '/v1/usage/events' }) {
-    Object.assign(this, { serverUrl: serverUrl.replace(/\/$/, ''), productId, fingerprint, machineName, now, timeout, rules, tiers, usagePath });
+    timeout = 10, rules = new Rules(), tiers = null, usagePath = '/v1/usage/events' }) {
+    // tiers: cheapest first ({ name, entitlements, limits, maxMachines }); null: the product's policies as the
+    // server lists them (GET /v1/products/{id}/tiers), fetched after activation and kept on disk.
+    Object.assign(this, { serverUrl: serverUrl.replace(/\/$/, ''), productId, fingerprint, machineName, now, timeout, rules, configuredTiers: tiers, usagePath });
     this.verifier = new Verifier(jwks);
     this.storage = new Storage(storageDir);
     this.handlers = [];
@@ -76,6 +72,7 @@ export class Client {
     const stored = this.storage.readJSON(Storage.STATUS);
     this.status = stored && this.activation ? stored : initialStatus();
     this.claims = null;
+    this.serverTiers = this.storage.readJSON(Storage.TIERS) ?? [];
     this.entitlements = new Set();
     if (this.activation) this.adopt(this.activation.token);
     this.usage = new UsageBuffer(join(storageDir, 'usage'), (body, key) => this.sendUsage(body, key), { now });
@@ -95,8 +92,32 @@ export class Client {
     }
   }
 
-  /** A limit from the machine token (maxMachines, executionsPerMonth, …); null is unlimited. */
-  limit(name) { return this.claims?.limits?.[name] ?? null; }
+  /** The license's limit `code` from the machine token (maxMachines included): a number or "unlimited"; null when it has no such limit. */
+  limit(code) { return this.claims?.limits?.[code] ?? null; }
+
+  /** Whether limit `code` resets, and how often: none, hour, day, month or year. */
+  limitPeriod(code) { return this.claims?.limitPeriods?.[code] ?? 'none'; }
+
+  /** The tiers upgrade prompts name: the configured ones, or the server's. */
+  get tiers() { return this.configuredTiers ?? this.serverTiers; }
+
+  /** The first tier (cheapest first) whose limit `code` is above `than` or unlimited; null when none. */
+  tierWithMore(code, than) {
+    const tier = this.tiers.find((t) => {
+      const value = code === 'maxMachines' ? (t.maxMachines ?? 'unlimited') : t.limits?.[code];
+      return value === 'unlimited' || (Number.isInteger(value) && value > than);
+    });
+    return tier?.name ?? null;
+  }
+
+  /** Fetches the product's tiers (with the machine token) and keeps them on disk. */
+  async refreshTiers() {
+    if (!this.activation) throw new LicenseNotUsable(this.state);
+    const reply = await this.request('GET', `/v1/products/${this.productId}/tiers`, null, `Bearer ${this.activation.token}`, { required: true });
+    this.serverTiers = (json(reply.body).data ?? []).map((t) => ({ name: t.name, entitlements: t.entitlements ?? [], limits: t.limits ?? {}, maxMachines: t.maxMachines ?? null }));
+    this.storage.writeJSON(Storage.TIERS, this.serverTiers);
+    return this.serverTiers;
+  }
 
   /** Calls `handler(state)` whenever the client becomes failed. */
   onFailure(handler) { this.handlers.push(handler); }
@@ -116,6 +137,7 @@ export class Client {
     this.storage.writeJSON(Storage.ACTIVATION, this.activation);
     this.adopt(object.token);
     await this.refreshFile();
+    if (this.configuredTiers === null) await this.refreshTiers().catch(() => {});
     const check = this.checkFile();
     const grace = check.verified ? check.offlineGraceDays : this.status.offlineGraceDays;
     return this.apply(this.rules.confirmed(this.status, this.serverTime(answer.headers), this.now(), grace));
@@ -136,7 +158,10 @@ export class Client {
       throw error;
     }
     if (answer.valid) {
-      if (this.fileNeedsRefresh()) await this.refreshFile().catch(() => {});
+      if (this.fileNeedsRefresh() || (this.configuredTiers === null && this.serverTiers.length === 0)) {
+        await this.refreshFile().catch(() => {});
+        if (this.configuredTiers === null) await this.refreshTiers().catch(() => {});
+      }
       const grace = answer.license?.offlineGraceDays ?? this.status.offlineGraceDays;
       return this.apply(this.rules.confirmed(this.status, answer.serverTime ?? this.now(), this.now(), grace));
     }
@@ -178,6 +203,7 @@ export class Client {
     this.storage.remove(Storage.LICENSE_FILE);
     this.activation = null;
     this.claims = null;
+    this.serverTiers = this.storage.readJSON(Storage.TIERS) ?? [];
     this.entitlements = new Set();
     this.apply(this.rules.deactivated(this.status));
   }

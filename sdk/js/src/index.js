@@ -3,4 +3,4 @@
 export { Verifier, VerificationError, unwrapArmor, fileKey, parseTime } from './verify.js';
 export { Rules, allowsUse, warning, states, initialStatus, reasonFor, DAY } from './state.js';
 export { UsageBuffer } from './usage.js';
-export { Client, HeartbeatWorker, TollgateError, LicenseNotUsable, FeatureRequired, machineFingerprint, PRESET_TIERS } from './client.js';
+export { Client, HeartbeatWorker, TollgateError, LicenseNotUsable, FeatureRequired, machineFingerprint } from './client.js';

@@ -7,6 +7,7 @@ export class Storage {
   static ACTIVATION = 'machine.json';
   static LICENSE_FILE = 'license-file.lic';
   static STATUS = 'status.json';
+  static TIERS = 'tiers.json';
 
   constructor(directory) {
     this.directory = directory;

@@ -118,6 +118,21 @@ export function fileKey(licenseKey, fingerprint) {
 }
 
 /** Checks with the vendor's public keys (a JWKS as /.well-known/jwks.json serves it). */
+/** The newest license file content format this SDK reads (2: limits are the vendor's codes). */
+export const FILE_VERSION = 2;
+
+/** Limits by code as version 2 writes them (a whole number or "unlimited"): format 1 wrote unlimited as null. */
+export function normalizeLimits(raw) {
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new Error('limits');
+  const limits = {};
+  for (const [code, value] of Object.entries(raw)) {
+    if (value === null || value === 'unlimited') limits[code] = 'unlimited';
+    else if (Number.isInteger(value)) limits[code] = value;
+    else throw new Error(`limit ${code}`);
+  }
+  return limits;
+}
+
 export class Verifier {
   constructor(jwks) {
     this.keys = new Map();
@@ -152,7 +167,8 @@ export class Verifier {
 
   /**
    * A license or machine file's content at `now` (Unix seconds). Codes: FILE_MALFORMED, UNKNOWN_KEY,
-   * BAD_SIGNATURE, FILE_ENCRYPTED, WRONG_KEY, WRONG_MACHINE, ISSUED_IN_FUTURE, FILE_EXPIRED.
+   * BAD_SIGNATURE, FILE_ENCRYPTED, WRONG_KEY, WRONG_MACHINE, ISSUED_IN_FUTURE, FILE_EXPIRED,
+   * FILE_VERSION_UNSUPPORTED. Version 1 files read too: their unlimited limits (null) read as "unlimited".
    */
   licenseFile(text, now, { licenseKey = null, fingerprint = null } = {}) {
     const malformed = () => new VerificationError('FILE_MALFORMED', 'This is not a readable Tollgate license file.');
@@ -189,8 +205,14 @@ export class Verifier {
       issued = parseTime(content.issuedAt);
       expires = parseTime(content.expiresAt);
       if (issued === null || expires === null) throw new Error('no times');
+      content.version ??= 1;
+      content.license.limits = normalizeLimits(content.license.limits);
+      content.license.limitPeriods ??= {};
     } catch { throw malformed(); }
-    if (content.type !== type) throw malformed();
+    if (content.type !== type || !Number.isInteger(content.version)) throw malformed();
+    if (content.version > FILE_VERSION) {
+      throw new VerificationError('FILE_VERSION_UNSUPPORTED', `The file is of format version ${content.version}, newer than this SDK reads: update the app.`);
+    }
     if (issued - now > FUTURE_TOLERANCE) throw new VerificationError('ISSUED_IN_FUTURE', `The file was issued at ${content.issuedAt}, ahead of this machine's clock.`);
     if (now >= expires) throw new VerificationError('FILE_EXPIRED', `The file expired at ${content.expiresAt}; check out a new one.`);
     if (fingerprint != null && content.machine && content.machine.fingerprint !== fingerprint) {
@@ -199,7 +221,10 @@ export class Verifier {
     return content;
   }
 
-  /** A machine token's claims; with `now`, an expired one is refused. Codes: TOKEN_MALFORMED, UNKNOWN_KEY, BAD_SIGNATURE, TOKEN_EXPIRED. */
+  /**
+   * A machine token's claims; with `now`, an expired one is refused. Codes: TOKEN_MALFORMED, UNKNOWN_KEY, BAD_SIGNATURE,
+   * TOKEN_EXPIRED. `limits` by code (a number or "unlimited"), `limitPeriods`, and `ver` (1 for tokens without it).
+   */
   token(token, now = null) {
     const malformed = () => new VerificationError('TOKEN_MALFORMED', 'This is not a Tollgate machine token.');
     const parts = String(token).split('.');
@@ -221,6 +246,9 @@ export class Verifier {
       for (const name of ['license', 'machine', 'fingerprint', 'product', 'tier', 'status', 'entitlements', 'limits', 'iat', 'exp']) {
         if (claims[name] === undefined) throw new Error(name);
       }
+      claims.limits = normalizeLimits(claims.limits);
+      claims.limitPeriods ??= {};
+      claims.ver ??= 1;
     } catch { throw malformed(); }
     if (now !== null && now >= claims.exp) throw new VerificationError('TOKEN_EXPIRED', 'The token has expired.');
     return claims;

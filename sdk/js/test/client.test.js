@@ -40,6 +40,11 @@ test('activation stores the token and file and validates online', async () => {
     && error.feature === 'sso' && error.currentTier === 'Professional' && error.requiredTier === 'Enterprise');
   assert.equal(client.limit('concurrentExecutions'), 10);
   assert.equal(client.limit('maxMachines'), 5);
+  assert.equal(client.limit('nothing'), null);
+  assert.equal(client.limitPeriod('executionsPerMonth'), 'month');
+  // Upgrade prompts come from the server's tiers of the product, not a table in the SDK.
+  assert.equal(client.tierWithMore('executionsPerMonth', 100000), 'Enterprise');
+  assert.equal(client.tierWithMore('requestsPerSecond', 5000), null);
   const again = await makeClient(license, { storageDir: client.storage.directory });
   assert.ok(again.activation.machineId === client.activation.machineId && again.isEntitled('core'));
 });

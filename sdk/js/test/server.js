@@ -45,9 +45,14 @@ export class Server {
     return { status: response.status, body: text ? JSON.parse(text) : null };
   }
 
+  /** A product with the three preset tiers (cheapest first), a customer and a license under `preset`. */
   async license(preset = 'professional') {
     const product = (await this.admin('POST', '/v1/products', { code: `p${process.hrtime.bigint()}`, name: 'App' })).body;
-    const policy = (await this.admin('POST', `/v1/policies/presets/${preset}`, { productId: product.id })).body;
+    const policies = {};
+    for (const name of ['community', 'professional', 'enterprise']) {
+      policies[name] = (await this.admin('POST', `/v1/policies/presets/${name}`, { productId: product.id })).body;
+    }
+    const policy = policies[preset];
     const customer = (await this.admin('POST', '/v1/customers', { name: 'Acme' })).body;
     return (await this.admin('POST', '/v1/licenses', { policyId: policy.id, customerId: customer.id })).body;
   }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { Verifier, VerificationError } from '../src/index.js';
-import { parseTime } from '../src/verify.js';
+import { normalizeLimits, parseTime } from '../src/verify.js';
 
 const vectors = JSON.parse(readFileSync(new URL('../../vectors/vectors.json', import.meta.url), 'utf8'));
 const verifier = new Verifier(vectors.jwks);
@@ -28,13 +28,18 @@ for (const vector of vectors.licenseFiles) {
     const got = verdict(() => verifier.licenseFile(vector.file, vector.now, { licenseKey: vector.licenseKey ?? null, fingerprint: vector.fingerprint ?? null }), (c) => defined({
       valid: true, type: c.type, licenseId: c.license.id, machineId: c.machine?.id, tier: c.license.tier,
       entitlements: c.license.entitlements, offlineGraceDays: c.license.offlineGraceDays, expiresAt: parseTime(c.expiresAt),
+      limits: 'limits' in vector.expect ? c.license.limits : undefined,
+      limitPeriods: 'limitPeriods' in vector.expect ? c.license.limitPeriods : undefined,
     }));
     assert.deepEqual(got, vector.expect);
   });
 }
 for (const vector of vectors.tokens) {
   test(`token: ${vector.name}`, () => {
-    assert.deepEqual(verdict(() => verifier.token(vector.token, vector.now), (c) => ({ valid: true, licenseId: c.license, machineId: c.machine, tier: c.tier, entitlements: c.entitlements, expiresAt: c.exp })), vector.expect);
+    assert.deepEqual(verdict(() => verifier.token(vector.token, vector.now), (c) => defined({
+      valid: true, licenseId: c.license, machineId: c.machine, tier: c.tier, entitlements: c.entitlements, expiresAt: c.exp,
+      limits: 'limits' in vector.expect ? c.limits : undefined, limitPeriods: 'limitPeriods' in vector.expect ? c.limitPeriods : undefined,
+    })), vector.expect);
   });
 }
 for (const vector of vectors.validationAnswers) {
@@ -44,4 +49,8 @@ for (const vector of vectors.validationAnswers) {
 }
 test('there are vectors in every section', () => {
   for (const section of ['licenseKeys', 'licenseFiles', 'tokens', 'validationAnswers']) assert.ok(vectors[section].length >= 7, section);
+});
+test('version 1 limits read null as unlimited', () => {
+  assert.deepEqual(normalizeLimits({ maxWorkflows: null, seats: 3, 'gpu-hours': 'unlimited' }), { maxWorkflows: 'unlimited', seats: 3, 'gpu-hours': 'unlimited' });
+  assert.throws(() => normalizeLimits({ seats: 'lots' }));
 });

@@ -55,8 +55,11 @@ class Server:
             return error.code, json.loads(error.read() or b"null")
 
     def license(self, preset="professional"):
+        """A product with the three preset tiers (cheapest first), a customer and a license under ``preset``."""
         _, product = self.admin("POST", "/v1/products", {"code": f"p{time.time_ns()}", "name": "App"})
-        _, policy = self.admin("POST", f"/v1/policies/presets/{preset}", {"productId": product["id"]})
+        policies = {name: self.admin("POST", f"/v1/policies/presets/{name}", {"productId": product["id"]})[1]
+                    for name in ("community", "professional", "enterprise")}
+        policy = policies[preset]
         _, customer = self.admin("POST", "/v1/customers", {"name": "Acme"})
         status, license = self.admin("POST", "/v1/licenses", {"policyId": policy["id"], "customerId": customer["id"]})
         assert status == 201, license

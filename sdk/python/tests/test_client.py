@@ -35,7 +35,11 @@ def test_activation_stores_the_token_and_file_and_validates_online(server, make_
     with pytest.raises(FeatureRequired) as raised:
         client.require("sso")
     assert (raised.value.feature, raised.value.current_tier, raised.value.required_tier) == ("sso", "Professional", "Enterprise")
-    assert client.limit("concurrentExecutions") == 10 and client.limit("maxMachines") == 5
+    assert client.limit("concurrentExecutions") == 10 and client.limit("maxMachines") == 5 and client.limit("nothing") is None
+    assert client.limit_period("executionsPerMonth") == "month" and client.limit_period("maxWorkflows") == "none"
+    # Upgrade prompts come from the server's tiers of the product, not a table in the SDK.
+    assert client.tier_with_more("executionsPerMonth", 100_000) == "Enterprise"
+    assert client.tier_with_more("requestsPerSecond", 5_000) is None
     again = make_client(license, storage=client.storage.directory)
     assert again.activation["machineId"] == client.activation["machineId"] and again.is_entitled("core")
 

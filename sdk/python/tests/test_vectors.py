@@ -43,15 +43,19 @@ def test_license_files(vector):
             "valid": True, "type": value["type"], "licenseId": value["license"]["id"],
             "machineId": (value.get("machine") or {}).get("id"), "tier": value["license"]["tier"],
             "entitlements": value["license"]["entitlements"], "offlineGraceDays": value["license"]["offlineGraceDays"],
-            "expiresAt": int(parse_time(value["expiresAt"]))})
+            "expiresAt": int(parse_time(value["expiresAt"])),
+            "limits": value["license"]["limits"] if "limits" in vector["expect"] else None,
+            "limitPeriods": value["license"]["limitPeriods"] if "limitPeriods" in vector["expect"] else None})
     assert value == vector["expect"]
 
 
 @pytest.mark.parametrize("vector", cases("tokens"))
 def test_tokens(vector):
     ok, value = verdict(lambda: VERIFIER.token(vector["token"], vector["now"]))
-    got = {"valid": True, "licenseId": value.license, "machineId": value.machine, "tier": value.tier,
-           "entitlements": value.entitlements, "expiresAt": value.expires_at} if ok else value
+    got = without_none({"valid": True, "licenseId": value.license, "machineId": value.machine, "tier": value.tier,
+                        "entitlements": value.entitlements, "expiresAt": value.expires_at,
+                        "limits": value.limits if "limits" in vector["expect"] else None,
+                        "limitPeriods": value.limit_periods if "limitPeriods" in vector["expect"] else None}) if ok else value
     assert got == vector["expect"]
 
 
@@ -64,3 +68,11 @@ def test_validation_answers(vector):
 
 def test_there_are_vectors_in_every_section():
     assert all(len(VECTORS[section]) >= 7 for section in ("licenseKeys", "licenseFiles", "tokens", "validationAnswers"))
+
+
+def test_version_1_limits_read_null_as_unlimited():
+    from tollgate._verify import normalize_limits
+    assert normalize_limits({"maxWorkflows": None, "seats": 3, "gpu-hours": "unlimited"}) == {
+        "maxWorkflows": "unlimited", "seats": 3, "gpu-hours": "unlimited"}
+    with pytest.raises(ValueError):
+        normalize_limits({"seats": "lots"})

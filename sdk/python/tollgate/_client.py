@@ -14,21 +14,12 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import asdict
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
 from ._state import ClientState, ClientStatus, FileCheck, Rules, reason_for
 from ._storage import Storage
 from ._usage import UsageBuffer
 from ._verify import VerificationError, Verifier, parse_time
-
-#: Tiers from cheapest to dearest: the server's presets, for FeatureRequired errors.
-PRESET_TIERS = [
-    ("Community", {"core"}, {"executionsPerMonth": 1_000, "requestsPerSecond": 10, "concurrentExecutions": 1, "maxWorkflows": 5}),
-    ("Professional", {"core", "api-access", "cloud-deployment", "priority-support"},
-     {"executionsPerMonth": 100_000, "requestsPerSecond": 100, "concurrentExecutions": 10, "maxWorkflows": 100}),
-    ("Enterprise", {"*"}, {"executionsPerMonth": None, "requestsPerSecond": 1_000, "concurrentExecutions": 100, "maxWorkflows": None}),
-]
-
 
 class TollgateError(Exception):
     """A request the server refused (``status``, ``code``) or could not answer (``status`` None)."""
@@ -90,7 +81,7 @@ class Client:
     def __init__(self, server_url: str, product_id: str, jwks: Dict[str, Any], storage_dir, *,
                  fingerprint: Optional[str] = None, machine_name: Optional[str] = None,
                  now: Callable[[], float] = time.time, timeout: float = 10, rules: Rules = Rules(),
-                 tiers=PRESET_TIERS, usage_path: str = "/v1/usage/events"):
+                 tiers: Optional[List[Dict[str, Any]]] = None, usage_path: str = "/v1/usage/events"):
         self.server_url = server_url.rstrip("/")
         self.product_id = product_id
         self.verifier = Verifier(jwks)
@@ -100,7 +91,10 @@ class Client:
         self.now = now
         self.timeout = timeout
         self.rules = rules
-        self.tiers = tiers
+        #: Tiers cheapest first ({"name", "entitlements", "limits", "maxMachines"}); None: the
+        #: product's policies as the server lists them, fetched after activation and kept on disk.
+        self.configured_tiers = tiers
+        self._server_tiers: List[Dict[str, Any]] = self.storage.read_json(Storage.TIERS) or []
         self._lock = threading.RLock()
         self._handlers: List[Callable[[ClientState], None]] = []
         self.activation: Optional[Dict[str, Any]] = self.storage.read_json(Storage.ACTIVATION)
@@ -133,12 +127,43 @@ class Client:
         if not state.allows_use:
             raise LicenseNotUsable(state)
         if not self.is_entitled(feature):
-            required = next((name for name, features, _ in self.tiers if feature in features or "*" in features), None)
+            required = next((tier["name"] for tier in self.tiers
+                             if feature in tier.get("entitlements", []) or "*" in tier.get("entitlements", [])), None)
             raise FeatureRequired(feature, self.claims.tier if self.claims else None, required)
 
-    def limit(self, name: str) -> Optional[int]:
-        """A limit from the machine token (maxMachines, executionsPerMonth, …); None is unlimited."""
-        return self.claims.limits.get(name) if self.claims else None
+    def limit(self, code: str) -> Union[int, str, None]:
+        """The license's limit ``code`` from the machine token (``maxMachines`` included): a whole
+        number or ``"unlimited"``; None when the license has no limit of that code."""
+        return self.claims.limits.get(code) if self.claims else None
+
+    def limit_period(self, code: str) -> str:
+        """Whether limit ``code`` resets, and how often: ``none``, ``hour``, ``day``, ``month`` or ``year``."""
+        return (self.claims.limit_periods.get(code) if self.claims else None) or "none"
+
+    @property
+    def tiers(self) -> List[Dict[str, Any]]:
+        """The tiers upgrade prompts name: the configured ones, or the server's."""
+        return self.configured_tiers if self.configured_tiers is not None else self._server_tiers
+
+    def tier_with_more(self, code: str, than: int) -> Optional[str]:
+        """The first tier (cheapest first) whose limit ``code`` is above ``than`` or unlimited."""
+        for tier in self.tiers:
+            value = tier.get("maxMachines", "unlimited") if code == "maxMachines" else tier.get("limits", {}).get(code)
+            if value is None and code == "maxMachines":
+                value = "unlimited"
+            if value == "unlimited" or (isinstance(value, int) and value > than):
+                return tier["name"]
+        return None
+
+    def refresh_tiers(self) -> List[Dict[str, Any]]:
+        """Fetches the product's tiers (GET /v1/products/{id}/tiers with the machine token) and keeps them on disk."""
+        if not self.activation:
+            raise LicenseNotUsable(self.state)
+        _, _, data = self._request("GET", f"/v1/products/{self.product_id}/tiers", None, f"Bearer {self.activation['token']}", required=True)
+        self._server_tiers = [{"name": t["name"], "entitlements": t.get("entitlements", []), "limits": t.get("limits", {}),
+                               "maxMachines": t.get("maxMachines")} for t in json.loads(data).get("data", [])]
+        self.storage.write_json(Storage.TIERS, self._server_tiers)
+        return self._server_tiers
 
     def on_failure(self, handler: Callable[[ClientState], None]) -> None:
         """Calls ``handler(state)`` whenever the client becomes failed."""
@@ -163,6 +188,9 @@ class Client:
         self.storage.write_json(Storage.ACTIVATION, self.activation)
         self._adopt(answer["token"])
         self._refresh_file()
+        if self.configured_tiers is None:
+            with contextlib.suppress(TollgateError):
+                self.refresh_tiers()
         check = self._check_file()
         grace = check.offline_grace_days if check.verified else self._status.offline_grace_days
         return self._apply(self.rules.confirmed(self._status, self._server_time(headers), self.now(), grace))
@@ -182,9 +210,12 @@ class Client:
         except (TollgateError, VerificationError):
             return self.judge_offline()
         if answer.valid:
-            if self._file_needs_refresh():
+            if self._file_needs_refresh() or (self.configured_tiers is None and not self._server_tiers):
                 with contextlib.suppress(TollgateError):
                     self._refresh_file()
+                if self.configured_tiers is None:
+                    with contextlib.suppress(TollgateError):
+                        self.refresh_tiers()
             grace = (answer.license or {}).get("offlineGraceDays") or self._status.offline_grace_days
             return self._apply(self.rules.confirmed(self._status, answer.server_time or self.now(), self.now(), grace))
         return self._apply(self.rules.refused(self._status, reason_for(answer.code) or answer.code))

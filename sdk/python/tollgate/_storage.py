@@ -10,6 +10,7 @@ class Storage:
     ACTIVATION = "machine.json"
     LICENSE_FILE = "license-file.lic"
     STATUS = "status.json"
+    TIERS = "tiers.json"
 
     def __init__(self, directory):
         self.directory = Path(directory)

@@ -6,9 +6,9 @@ import binascii
 import json
 import re
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Union
 
 from cryptography.exceptions import InvalidSignature, InvalidTag
 from cryptography.hazmat.primitives import hashes
@@ -119,10 +119,15 @@ class TokenClaims:
     tier: str
     status: str
     entitlements: List[str]
-    limits: Dict[str, Optional[int]]
+    #: Limits by code (``maxMachines`` included): a whole number or ``"unlimited"``.
+    limits: Dict[str, Union[int, str]]
     issued_at: int
     expires_at: int
     raw: Dict[str, Any]
+    #: Which limits reset, and how often (``month``…); absent ones never reset.
+    limit_periods: Dict[str, str] = field(default_factory=dict)
+    #: The claims' format version (``ver``; 1 for tokens from before vendor-defined limits).
+    version: int = 1
 
 
 @dataclass(frozen=True)
@@ -133,6 +138,23 @@ class ValidationAnswer:
     nonce: Optional[str]
     server_time: Optional[float]
     license: Optional[Dict[str, Any]]
+
+
+#: The newest license file content format this SDK reads (2: limits are the vendor's codes).
+FILE_VERSION = 2
+
+
+def normalize_limits(raw: Dict[str, Any]) -> Dict[str, Union[int, str]]:
+    """Limits by code as version 2 writes them: format 1 wrote unlimited as null."""
+    limits: Dict[str, Union[int, str]] = {}
+    for code, value in raw.items():
+        if value is None or value == "unlimited":
+            limits[code] = "unlimited"
+        elif isinstance(value, int) and not isinstance(value, bool):
+            limits[code] = value
+        else:
+            raise ValueError(f"limit {code}")
+    return limits
 
 
 FILE_LABEL = "TOLLGATE LICENSE FILE"
@@ -224,7 +246,8 @@ class Verifier:
     def license_file(self, text: str, now: float, license_key: Optional[str] = None,
                      fingerprint: Optional[str] = None) -> Dict[str, Any]:
         """A license or machine file's content at ``now`` (Unix seconds). Codes: FILE_MALFORMED,
-        UNKNOWN_KEY, BAD_SIGNATURE, FILE_ENCRYPTED, WRONG_KEY, WRONG_MACHINE, ISSUED_IN_FUTURE, FILE_EXPIRED."""
+        UNKNOWN_KEY, BAD_SIGNATURE, FILE_ENCRYPTED, WRONG_KEY, WRONG_MACHINE, ISSUED_IN_FUTURE, FILE_EXPIRED,
+        FILE_VERSION_UNSUPPORTED. Version 1 files read too: their unlimited limits (null) read as "unlimited"."""
         malformed = VerificationError("FILE_MALFORMED", "This is not a readable Tollgate license file.")
         data = unwrap_armor(text)
         try:
@@ -255,10 +278,16 @@ class Verifier:
         try:
             content = json.loads(plain)
             issued, expires = parse_time(content["issuedAt"]), parse_time(content["expiresAt"])
-        except (ValueError, TypeError, KeyError):
+            version = content.setdefault("version", 1)
+            license_info = content["license"]
+            license_info["limits"] = normalize_limits(license_info["limits"])
+            license_info.setdefault("limitPeriods", {})
+        except (ValueError, TypeError, KeyError, AttributeError):
             raise malformed from None
-        if content.get("type") != kind:
+        if content.get("type") != kind or not isinstance(version, int):
             raise malformed
+        if version > FILE_VERSION:
+            raise VerificationError("FILE_VERSION_UNSUPPORTED", f"The file is of format version {version}, newer than this SDK reads: update the app.")
         if issued - now > FUTURE_TOLERANCE:
             raise VerificationError("ISSUED_IN_FUTURE", f"The file was issued at {content['issuedAt']}, ahead of this machine's clock.")
         if now >= expires:
@@ -290,8 +319,8 @@ class Verifier:
         try:
             raw = json.loads(payload)
             claims = TokenClaims(raw["license"], raw["machine"], raw["fingerprint"], raw["product"], raw["tier"],
-                                 raw["status"], list(raw["entitlements"]), dict(raw["limits"]), int(raw["iat"]),
-                                 int(raw["exp"]), raw)
+                                 raw["status"], list(raw["entitlements"]), normalize_limits(raw["limits"]), int(raw["iat"]),
+                                 int(raw["exp"]), raw, dict(raw.get("limitPeriods") or {}), int(raw.get("ver", 1)))
         except (ValueError, TypeError, KeyError):
             raise malformed from None
         if now is not None and now >= claims.expires_at:

@@ -1,0 +1,34 @@
+import Foundation
+import TollgateCore
+import TollgateStore
+
+/// The rule that policies and licenses grant only codes of their product's catalogue.
+enum EntitlementCatalogue {
+    /// Throws 422 `UNKNOWN_ENTITLEMENT` naming the first code (other than `*`) that
+    /// `productId`'s catalogue lacks.
+    static func requireKnown(_ codes: [String], productId: String, accountId: String, session: StoreSession, field: String = "entitlements") throws {
+        let wanted = codes.filter { $0 != Entitlements.all }
+        guard !wanted.isEmpty else { return }
+        let known = try session.entitlements.codes(accountId: accountId, productId: productId)
+        if let unknown = wanted.sorted().first(where: { !known.contains($0) }) {
+            throw TollgateError.invalid(
+                code: "UNKNOWN_ENTITLEMENT", field: field,
+                message: "Entitlement '\(unknown)' is not in the catalogue of product '\(productId)'; add it with POST /v1/products/\(productId)/entitlements.")
+        }
+    }
+
+    /// Adds the codes `productId`'s catalogue lacks (a preset's), recording each addition.
+    static func add(
+        _ entries: [(code: String, description: String)], productId: String, accountId: String, actor: String, session: StoreSession, now: Date
+    ) throws {
+        let known = try session.entitlements.codes(accountId: accountId, productId: productId)
+        for entry in entries where !known.contains(entry.code) {
+            let entitlement = try EntitlementDraft(code: entry.code, description: entry.description).validated(
+                id: Identifier.make(.entitlement, at: now), accountId: accountId, productId: productId, now: now)
+            try session.entitlements.insert(entitlement)
+            try ChangeLog.record(
+                session, accountId: accountId, actor: actor, type: "entitlement.created", objectType: "entitlement", objectId: entitlement.id,
+                before: nil as Entitlement?, after: entitlement, at: now)
+        }
+    }
+}

@@ -1,0 +1,53 @@
+import Foundation
+import Hummingbird
+import TollgateCore
+import TollgateStore
+
+/// `GET/POST /v1/products/{id}/entitlements`: a product's catalogue of feature codes.
+struct EntitlementController: Sendable {
+    let writer: ChangeWriter
+    let store: Store
+    let limits: BodyLimits
+
+    func addRoutes(to group: RouterGroup<AuthenticatedContext>) {
+        group.post("products/:id/entitlements") { request, context in try await create(request, context) }
+        group.get("products/:id/entitlements") { request, context in try await list(request, context) }
+    }
+
+    func create(_ request: Request, _ context: AuthenticatedContext) async throws -> Response {
+        let productId = try context.parameters.require("id")
+        let body = try await JSONBody.read(request, limit: limits.maxBodyBytes, allowedFields: ["code", "description"])
+        let draft = try body.decode(EntitlementDraft.self)
+        let accountId = context.accountId
+        let actor = context.actor
+        return try await writer.perform(request: request, context: context, body: body, status: .created) { session, now in
+            guard try session.products.find(id: productId, accountId: accountId) != nil else {
+                throw TollgateError.notFound(resource: "product", id: productId)
+            }
+            let entitlement = try draft.validated(id: Identifier.make(.entitlement, at: now), accountId: accountId, productId: productId, now: now)
+            do {
+                try session.entitlements.insert(entitlement)
+            } catch StoreError.duplicate {
+                throw TollgateError.conflict(
+                    code: "ENTITLEMENT_CODE_TAKEN", message: "Product '\(productId)' has an entitlement '\(draft.code)' already.", field: "code")
+            }
+            try ChangeLog.record(
+                session, accountId: accountId, actor: actor, type: "entitlement.created", objectType: "entitlement", objectId: entitlement.id,
+                before: nil as Entitlement?, after: entitlement, at: now)
+            return entitlement
+        }
+    }
+
+    func list(_ request: Request, _ context: AuthenticatedContext) async throws -> Response {
+        let productId = try context.parameters.require("id")
+        let page = try request.pageRequest()
+        let accountId = context.accountId
+        let result = try await store.read { session -> Page<Entitlement> in
+            guard try session.products.find(id: productId, accountId: accountId) != nil else {
+                throw TollgateError.notFound(resource: "product", id: productId)
+            }
+            return try session.entitlements.list(accountId: accountId, filters: [Filter("product_id = ?", [.text(productId)])], page: page)
+        }
+        return try Response.json(PageBody(data: result.items, nextCursor: result.nextCursor))
+    }
+}

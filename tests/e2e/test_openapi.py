@@ -1,0 +1,190 @@
+"""The API document against real answers: a walk over the API, good requests and bad, and every
+answer validated with openapi-core against the response schema the document gives for its
+operation and status. Every operation must have had a validated success answer."""
+import json
+import os
+import subprocess
+
+from openapi_core import OpenAPI
+from openapi_core.testing import MockRequest, MockResponse
+
+from conftest import ADMIN_TOKEN, BINARY, issue_license
+
+# Answers that are not JSON documents of a schema: Prometheus text, and the document itself
+# (its schema is "an object").
+NOT_JSON = {("get", "/metrics")}
+
+
+class Walk:
+    def __init__(self, server):
+        self.server = server
+        spec = json.loads(server.request("GET", "/openapi.json", token=None)[2])
+        spec["servers"] = [{"url": server.url}]
+        self.spec = spec
+        self.openapi = OpenAPI.from_dict(spec)
+        self.failures = []
+        self.succeeded = set()
+
+    def call(self, method, path, body=None, token=ADMIN_TOKEN, headers=None, raw=None):
+        """Sends the request, validates the answer against the document, returns (status, JSON)."""
+        all_headers = dict(headers or {})
+        if raw is not None:
+            status, answer_headers, data = self.server.request(method, path, None, token=token, headers={**all_headers, "Content-Type": "application/json"}) \
+                if raw == "" else self._raw(method, path, raw, token, all_headers)
+        else:
+            status, answer_headers, data = self.server.request(method, path, body, token=token, headers=all_headers)
+        route, _, query = path.partition("?")
+        args = dict(pair.split("=", 1) for pair in query.split("&")) if query else {}
+        request = MockRequest(self.server.url, method.lower(), route, args=args,
+                              data=None if body is None else json.dumps(body).encode())
+        content_type = (answer_headers.get("Content-Type") or answer_headers.get("content-type") or "application/json").split(";")[0]
+        response = MockResponse(data, status_code=status, headers=answer_headers, content_type=content_type)
+        try:
+            result = self.openapi.unmarshal_response(request, response)
+            if result.errors:
+                raise AssertionError("; ".join(str(error) for error in result.errors))
+            if 200 <= status < 300:
+                self.succeeded.add((method.lower(), self._template(method, route)))
+        except Exception as error:  # noqa: BLE001 — every failure is collected and reported together
+            detail = getattr(error, "__cause__", None) or error
+            self.failures.append(f"{method} {route} {status}: {type(error).__name__}: {detail} :: {data[:300]!r}")
+        try:
+            return status, json.loads(data) if data else None
+        except ValueError:
+            return status, None
+
+    def _raw(self, method, path, raw, token, headers):
+        import urllib.request
+        import urllib.error
+        request = urllib.request.Request(self.server.url + path, data=raw.encode(), method=method)
+        request.add_header("Content-Type", "application/json")
+        if token:
+            request.add_header("Authorization", f"Bearer {token}")
+        for name, value in headers.items():
+            request.add_header(name, value)
+        try:
+            with urllib.request.urlopen(request, timeout=10) as answer:
+                return answer.status, dict(answer.headers), answer.read()
+        except urllib.error.HTTPError as error:
+            return error.code, dict(error.headers), error.read()
+
+    def _template(self, method, route):
+        parts = route.strip("/").split("/")
+        best = None
+        for template, operations in self.spec["paths"].items():
+            pieces = template.strip("/").split("/")
+            if method.lower() in operations and len(pieces) == len(parts) and all(
+                    p.startswith("{") or p == q for p, q in zip(pieces, parts)):
+                score = sum(p.startswith("{") for p in pieces)
+                if best is None or score < best[0]:
+                    best = (score, template)
+        return best[1] if best else route
+
+    def operations(self):
+        return {(method, path) for path, operations in self.spec["paths"].items()
+                for method in operations if method in ("get", "post", "patch", "delete")}
+
+
+def cli(server, *args, license_key=None):
+    environment = dict(os.environ, TOLLGATE_URL=server.url, TOLLGATE_TOKEN=ADMIN_TOKEN)
+    if license_key:
+        environment["TOLLGATE_LICENSE_KEY"] = license_key
+    done = subprocess.run([str(BINARY), *args], capture_output=True, text=True, env=environment, timeout=30)
+    assert done.returncode == 0, done.stderr
+    return done
+
+
+def test_every_answer_matches_the_documented_schema_and_every_operation_answered(server, tmp_path):
+    walk = Walk(server)
+    call = walk.call
+    # Products, the entitlement catalogue, presets and policies.
+    _, product = call("POST", "/v1/products", {"code": "cad", "name": "CAD"})
+    pid = product["id"]
+    call("POST", "/v1/products", {"code": "cad", "name": "Again"})
+    call("POST", "/v1/products", raw="{not json")
+    call("GET", "/v1/products?limit=2")
+    call("GET", f"/v1/products/{pid}")
+    call("GET", "/v1/products/prd_missing")
+    call("PATCH", f"/v1/products/{pid}", {"name": "CAD Studio"})
+    call("POST", f"/v1/products/{pid}/entitlements", {"code": "sso", "description": "Single sign-on"})
+    call("POST", f"/v1/products/{pid}/entitlements", {"code": "sso"})
+    call("GET", f"/v1/products/{pid}/entitlements")
+    call("GET", "/v1/policies/presets")
+    _, preset = call("POST", "/v1/policies/presets/professional", {"productId": pid})
+    call("POST", "/v1/policies/presets/gold", {"productId": pid})
+    _, policy = call("POST", "/v1/policies", {
+        "productId": pid, "name": "Studio", "maxMachines": 3, "entitlements": ["core", "sso"],
+        "limits": {"seats": 5, "gpu-hours": 100, "projects": "unlimited"}, "limitPeriods": {"gpu-hours": "month"}, "leaseLimit": "seats"})
+    call("POST", "/v1/policies", {"productId": pid, "name": "Typo", "entitlements": ["sso-typo"]})
+    call("GET", f"/v1/policies?productId={pid}")
+    call("GET", f"/v1/policies/{policy['id']}")
+    call("PATCH", f"/v1/policies/{policy['id']}", {"limits": {"projects": 10}})
+    _, customer = call("POST", "/v1/customers", {"name": "Acme", "email": "ops@acme.test"})
+    call("GET", "/v1/customers")
+    call("GET", f"/v1/customers/{customer['id']}")
+    call("PATCH", f"/v1/customers/{customer['id']}", {"email": None})
+    # Licenses.
+    _, license = call("POST", "/v1/licenses", {"policyId": policy["id"], "customerId": customer["id"], "limitOverrides": {"gpu-hours": 250}})
+    lid, key = license["id"], license["key"]
+    call("POST", "/v1/licenses", {"policyId": policy["id"], "customerId": customer["id"], "limitOverrides": {"gpu-hour": 1}})
+    call("GET", "/v1/licenses?status=active")
+    call("GET", "/v1/licenses?status=bogus")
+    call("GET", f"/v1/licenses/{lid}")
+    call("PATCH", f"/v1/licenses/{lid}", {"metadata": {"order": "42"}})
+    call("POST", "/v1/licenses/validate", {"key": key, "nonce": "n-1"}, token=None)
+    call("POST", "/v1/licenses/validate", {"key": "TG1-NOPE"}, token=None)
+    licensed = {"Authorization": f"License {key}"}
+    # Machines, tiers, files, leases, tokens.
+    _, activated = call("POST", "/v1/machines", {"fingerprint": "ws-1", "name": "ws"}, token=None, headers=licensed)
+    machine, token = activated["machine"]["id"], activated["token"]
+    call("POST", "/v1/machines", {"fingerprint": "ws-1"}, token=None, headers=licensed)
+    call("GET", "/v1/machines")
+    call("GET", f"/v1/machines/{machine}", token=token)
+    call("GET", f"/v1/licenses/{lid}/machines", token=None, headers=licensed)
+    call("GET", f"/v1/products/{pid}/tiers", token=token)
+    call("POST", f"/v1/machines/{machine}/heartbeat", token=token)
+    call("POST", f"/v1/machines/{machine}/actions/check-out", {"encrypt": True}, token=token)
+    call("POST", f"/v1/licenses/{lid}/actions/check-out", {}, token=None, headers=licensed)
+    _, lease = call("POST", f"/v1/licenses/{lid}/leases", {"ttlSeconds": 60}, token=token)
+    call("GET", f"/v1/licenses/{lid}/leases", token=token)
+    call("POST", f"/v1/licenses/{lid}/leases/{lease['id']}/actions/renew", {"ttlSeconds": 60}, token=token)
+    call("DELETE", f"/v1/licenses/{lid}/leases/{lease['id']}", token=token)
+    call("POST", "/v1/tokens/verify", {"token": token}, token=None)
+    call("GET", f"/v1/licenses/{lid}/validations")
+    # An air-gapped machine, through the blocks the CLI makes.
+    request_block = tmp_path / "request.txt"
+    cli(server, "machines", "offline-request", "--fingerprint", "vault-1", "--name", "vault", "-o", str(request_block), license_key=key)
+    _, offline = call("POST", "/v1/machines/offline-activations", {"request": request_block.read_text()}, token=None)
+    machine_file = tmp_path / "vault.lic"
+    machine_file.write_text(offline["file"])
+    receipt = tmp_path / "receipt.txt"
+    cli(server, "machines", "offline-deactivate", "--file", str(machine_file), "-o", str(receipt), license_key=key)
+    call("POST", "/v1/machines/offline-deactivations", {"receipt": receipt.read_text()}, token=None)
+    call("POST", "/v1/machines/offline-activations", {"request": "nonsense"}, token=None)
+    # Lifecycle.
+    for action in ["suspend", "suspend", "reinstate", "renew"]:  # a perpetual license's renewal answers 409
+        call("POST", f"/v1/licenses/{lid}/actions/{action}")
+    call("POST", f"/v1/licenses/{lid}/actions/change-policy", {"policyId": preset["id"]})
+    call("POST", f"/v1/licenses/{lid}/actions/renew")
+    call("POST", f"/v1/machines/{machine}/heartbeat", token=token)
+    call("DELETE", f"/v1/machines/{machine}", token=None, headers=licensed)
+    call("POST", f"/v1/licenses/{lid}/actions/revoke")
+    # The log, the account, keys and operations.
+    call("GET", "/v1/events?limit=5")
+    call("GET", "/v1/events?type=license.*")
+    call("GET", "/v1/audit-events?limit=5")
+    call("GET", "/v1/audit-events/verify")
+    call("GET", "/v1/account")
+    call("GET", "/v1/keys")
+    _, rotated = call("POST", "/v1/keys/actions/rotate")
+    call("POST", f"/v1/keys/{rotated['kid']}/actions/retire")
+    call("POST", "/v1/keys/kid_missing/actions/retire")
+    for path in ["/.well-known/jwks.json", "/healthz", "/readyz", "/metrics", "/openapi.json"]:
+        call("GET", path, token=None)
+
+    assert not walk.failures, "\n".join(walk.failures)
+    # The check has teeth: an answer that breaks its schema is caught.
+    broken = MockResponse(b'{"id":7,"name":"Default","createdAt":"2026-01-01T00:00:00Z","signingKeyId":null,"caller":{}}')
+    assert walk.openapi.unmarshal_response(MockRequest(server.url, "get", "/v1/account"), broken).errors
+    missing = walk.operations() - walk.succeeded - NOT_JSON
+    assert not missing, f"operations without a validated success answer: {sorted(missing)}"
