@@ -23,8 +23,25 @@ func integer(_ value: Int?) -> JSONValue? { value.map { .integer(Int64($0)) } }
 func string(_ value: String?) -> JSONValue? { value.map { .string($0) } }
 func strings(_ values: [String]) -> JSONValue? { values.isEmpty ? nil : .array(values.map { .string($0) }) }
 
+/// Parses repeated `--limit code=VALUE[/period]` options (VALUE a whole number or `unlimited`)
+/// into a policy's `limits` and `limitPeriods`.
+func limitValues(_ specs: [String]) throws -> (limits: JSONValue?, periods: JSONValue?) {
+    var limits: [String: JSONValue] = [:], periods: [String: JSONValue] = [:]
+    for spec in specs {
+        let parts = spec.split(separator: "=", maxSplits: 1).map(String.init)
+        let valueAndPeriod = parts.count == 2 ? parts[1].split(separator: "/", maxSplits: 1).map(String.init) : []
+        guard parts.count == 2, let value = valueAndPeriod.first, value == "unlimited" || Int(value) != nil else {
+            throw ValidationError("--limit takes code=NUMBER or code=unlimited, optionally /PERIOD (hour, day, month, year): not '\(spec)'.")
+        }
+        limits[parts[0]] = value == "unlimited" ? .string(value) : .integer(Int64(value)!)
+        if valueAndPeriod.count == 2 { periods[parts[0]] = .string(valueAndPeriod[1]) }
+    }
+    return (limits.isEmpty ? nil : .object(limits), periods.isEmpty ? nil : .object(periods))
+}
+
 struct Products: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Manage products.", subcommands: [Create.self, List.self, Show.self])
+    static let configuration = CommandConfiguration(
+        abstract: "Manage products.", subcommands: [Create.self, List.self, Show.self, AddEntitlement.self, Entitlements.self])
     static let columns = ["id", "code", "name", "createdAt"]
 
     struct Create: AsyncParsableCommand {
@@ -62,6 +79,37 @@ struct Products: AsyncParsableCommand {
     }
 }
 
+extension Products {
+    struct AddEntitlement: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Add a feature code to a product's entitlement catalogue (policies and licenses may grant only its codes).")
+        @Argument(help: "Product id.") var product: String
+        @Option(help: "Feature code, e.g. sso.") var code: String
+        @Option(help: "What the feature is.") var description: String?
+        @OptionGroup var client: ClientOptions
+        func run() async throws {
+            try await runAdmin {
+                let body = fields([("code", .string(code)), ("description", string(description))])
+                Output.object(try await client.client.send("POST", "/v1/products/\(product)/entitlements", body: body), client.selection)
+            }
+        }
+    }
+
+    struct Entitlements: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List a product's entitlement catalogue.")
+        @Argument(help: "Product id.") var product: String
+        @OptionGroup var page: PageOptions
+        @OptionGroup var client: ClientOptions
+        func run() async throws {
+            try await runAdmin {
+                Output.table(
+                    try await client.client.send("GET", "/v1/products/\(product)/entitlements", query: page.query), columns: ["code", "description", "id"],
+                    json: client.json)
+            }
+        }
+    }
+}
+
 /// `--limit` and `--cursor`.
 struct PageOptions: ParsableArguments {
     @Option(help: "Page size, 1 to 100.") var limit: Int?
@@ -81,11 +129,10 @@ struct Policies: AsyncParsableCommand {
         @Option(help: "Days a license runs; leave out for perpetual.") var durationDays: Int?
         @Option(help: "node-locked or floating (default floating).") var machineBinding: String?
         @Option(help: "Machines at once (floating).") var maxMachines: Int?
-        @Option(help: "Feature code, repeatable; * grants all.") var entitlement: [String] = []
-        @Option var maxWorkflows: Int?
-        @Option var executionsPerMonth: Int?
-        @Option var concurrentExecutions: Int?
-        @Option var requestsPerSecond: Int?
+        @Option(help: "Feature code of the product's catalogue, repeatable; * grants all.") var entitlement: [String] = []
+        @Option(help: "A limit: code=NUMBER or code=unlimited, optionally /hour, /day, /month or /year when it resets; repeatable (e.g. --limit seats=5 --limit gpu-hours=100/month).")
+        var limit: [String] = []
+        @Option(help: "The limit code concurrent leases count against (default concurrentExecutions).") var leaseLimit: String?
         @Flag(help: "Allow cloud deployment.") var cloudDeployment = false
         @Option(help: "Days after expiry that still validate (default 0).") var gracePeriodDays: Int?
         @Option(help: "Days an app may run offline (default 30).") var offlineGraceDays: Int?
@@ -94,14 +141,11 @@ struct Policies: AsyncParsableCommand {
 
         func run() async throws {
             try await runAdmin {
-                let limits = fields([
-                    ("maxWorkflows", integer(maxWorkflows)), ("executionsPerMonth", integer(executionsPerMonth)),
-                    ("concurrentExecutions", integer(concurrentExecutions)), ("requestsPerSecond", integer(requestsPerSecond)),
-                ])
+                let (limits, periods) = try limitValues(limit)
                 let body = fields([
                     ("productId", .string(product)), ("name", .string(name)), ("durationDays", integer(durationDays)),
                     ("machineBinding", string(machineBinding)), ("maxMachines", integer(maxMachines)), ("entitlements", strings(entitlement)),
-                    ("limits", limits.isEmpty ? nil : .object(limits)), ("cloudDeployment", .bool(cloudDeployment)),
+                    ("limits", limits), ("limitPeriods", periods), ("leaseLimit", string(leaseLimit)), ("cloudDeployment", .bool(cloudDeployment)),
                     ("gracePeriodDays", integer(gracePeriodDays)), ("offlineGraceDays", integer(offlineGraceDays)),
                     ("expirationStrategy", string(expirationStrategy)),
                 ])

@@ -74,3 +74,22 @@ def test_accounts_create_adds_an_isolated_tenant(server):
     assert answer["code"] == "VALID"
     _, jwks = server.json("GET", "/.well-known/jwks.json", token=None)
     assert theirs["keyId"] in [key["kid"] for key in jwks["keys"]]
+
+
+def test_vendor_limits_and_the_entitlement_catalogue_from_the_command_line(server):
+    import json
+    product = json.loads(tollgate(server, "products", "create", "--code", "cad", "--name", "CAD", "--json").stdout)
+    refused = tollgate(server, "policies", "create", "--product", product["id"], "--name", "Studio", "--entitlement", "sso")
+    assert refused.returncode == 1 and "UNKNOWN_ENTITLEMENT" in refused.stderr
+    added = tollgate(server, "products", "add-entitlement", product["id"], "--code", "sso", "--description", "Single sign-on")
+    assert added.returncode == 0, added.stderr
+    listed = tollgate(server, "products", "entitlements", product["id"])
+    assert "sso" in listed.stdout and "Single sign-on" in listed.stdout
+    created = tollgate(server, "policies", "create", "--product", product["id"], "--name", "Studio", "--entitlement", "sso",
+                       "--limit", "seats=5", "--limit", "gpu-hours=100/month", "--limit", "projects=unlimited", "--lease-limit", "seats", "--json")
+    assert created.returncode == 0, created.stderr
+    policy = json.loads(created.stdout)
+    assert policy["limits"] == {"seats": 5, "gpu-hours": 100, "projects": "unlimited"}
+    assert policy["limitPeriods"] == {"gpu-hours": "month"} and policy["leaseLimit"] == "seats"
+    bad = tollgate(server, "policies", "create", "--product", product["id"], "--name", "Bad", "--limit", "seats=lots")
+    assert bad.returncode == 64
