@@ -11,7 +11,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "tollgate", targets: ["tollgate"]),
-        .library(name: "TollgateCore", targets: ["TollgateCore"]),
+        .library(name: "TollgateFormats", targets: ["TollgateFormats"]),
         .library(name: "TollgateClient", targets: ["TollgateClient"]),
         .library(name: "TollgateHummingbird", targets: ["TollgateHummingbird"]),
     ],
@@ -31,16 +31,24 @@ let package = Package(
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
+        // What a client must read and check: license keys, files, armor, JWKS, signatures, token
+        // claims, the shared API types. Foundation and swift-crypto only; the SDK's one dependency.
         .target(
-            name: "TollgateCore",
+            name: "TollgateFormats",
             dependencies: [.product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
-        // The SDK apps embed: the domain's formats (TollgateCore: Foundation and swift-crypto, no
-        // I/O) and URLSession; no server, store or HTTP framework code.
+        // The rules without I/O: policies, licenses and machines with their state machines, the
+        // planner and validator, the audit chain, API tokens. The server's; never in vendors' apps.
+        .target(
+            name: "TollgateDomain",
+            dependencies: ["TollgateFormats", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
+        // The SDK apps embed: the formats and URLSession; no server rules, store or HTTP framework.
         .target(
             name: "TollgateClient",
-            dependencies: ["TollgateCore", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["TollgateFormats", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         // Enforcement middleware and the heartbeat as a Service, for Hummingbird apps.
@@ -48,7 +56,7 @@ let package = Package(
             name: "TollgateHummingbird",
             dependencies: [
                 "TollgateClient",
-                "TollgateCore",
+                "TollgateFormats",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -60,7 +68,7 @@ let package = Package(
             dependencies: [
                 "TollgateClient",
                 "TollgateHummingbird",
-                "TollgateCore",
+                "TollgateFormats",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
             path: "Examples/GatedServer",
@@ -69,7 +77,8 @@ let package = Package(
         .target(
             name: "TollgateStore",
             dependencies: [
-                "TollgateCore",
+                "TollgateDomain",
+                "TollgateFormats",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -81,7 +90,8 @@ let package = Package(
         .target(
             name: "TollgateServer",
             dependencies: [
-                "TollgateCore",
+                "TollgateDomain",
+                "TollgateFormats",
                 "TollgateStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -101,20 +111,26 @@ let package = Package(
             dependencies: [
                 "TollgateServer",
                 "TollgateStore",
-                "TollgateCore",
+                "TollgateDomain",
+                "TollgateFormats",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "tollgate-bench",
-            dependencies: ["TollgateCore", "TollgateClient", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["TollgateFormats", "TollgateClient", .product(name: "Crypto", package: "swift-crypto")],
             path: "Benchmarks/tollgate-bench",
             swiftSettings: swiftSettings
         ),
         .testTarget(
-            name: "TollgateCoreTests",
-            dependencies: ["TollgateCore", .product(name: "Crypto", package: "swift-crypto")],
+            name: "TollgateFormatsTests",
+            dependencies: ["TollgateFormats", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TollgateDomainTests",
+            dependencies: ["TollgateDomain", "TollgateFormats", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -123,7 +139,8 @@ let package = Package(
                 "TollgateClient",
                 "TollgateHummingbird",
                 "TollgateServer",
-                "TollgateCore",
+                "TollgateDomain",
+                "TollgateFormats",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -133,7 +150,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TollgateStoreTests",
-            dependencies: ["TollgateStore", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["TollgateStore", "TollgateDomain", "TollgateFormats", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -141,7 +158,8 @@ let package = Package(
             dependencies: [
                 "TollgateServer",
                 "TollgateStore",
-                "TollgateCore",
+                "TollgateDomain",
+                "TollgateFormats",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),

@@ -1,7 +1,7 @@
 import Crypto
 import Foundation
 import TollgateClient
-import TollgateCore
+import TollgateFormats
 
 /// The Swift SDK's figures (issue 5), on one core, in the same run:
 /// - the first verification of a stored machine file (plain and encrypted), as a ratio to a raw

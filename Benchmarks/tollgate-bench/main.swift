@@ -4,15 +4,14 @@
 // `tollgate-bench sdk [iterations]` measures the Swift SDK instead (SDKBenchmark.swift).
 import Crypto
 import Foundation
-import TollgateCore
+import TollgateFormats
 
 let signer = SigningKey.generate(accountId: "acc_bench", now: Date())
 let license = LicenseKey(
     keyId: signer.id, licenseId: Identifier.make(.license), productId: Identifier.make(.product),
     expiresAt: Date().addingTimeInterval(86_400 * 365))
 let text = try license.signed(with: signer)
-let ring = KeyRing(keys: [signer])
-let verificationKey = ring.verificationKey(id: signer.id)!
+let verificationKey = VerificationKey(id: signer.id, accountId: signer.accountId, publicKey: signer.publicKey)
 guard case .success(let (_, message, signature)) = LicenseKey.decode(text) else { fatalError("decode") }
 let publicKey = signer.publicKey
 

@@ -10,7 +10,7 @@
 import Foundation
 import Hummingbird
 import TollgateClient
-import TollgateCore
+import TollgateFormats
 import TollgateHummingbird
 
 let environment = ProcessInfo.processInfo.environment

@@ -1,6 +1,6 @@
 import Crypto
 import Foundation
-import TollgateCore
+import TollgateFormats
 
 /// The claims of a machine token (a compact JWS, `alg: EdDSA`), verified without a JWT library:
 /// the SDK checks the Ed25519 signature over `header.payload` with the key the header's `kid`

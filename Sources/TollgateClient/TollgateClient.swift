@@ -1,7 +1,7 @@
 import Crypto
 import Foundation
 import Synchronization
-import TollgateCore
+import TollgateFormats
 
 #if canImport(FoundationNetworking)
 import FoundationNetworking

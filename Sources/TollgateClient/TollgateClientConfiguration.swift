@@ -1,5 +1,5 @@
 import Foundation
-import TollgateCore
+import TollgateFormats
 
 /// How a ``TollgateClient`` reaches its server and where it keeps its files.
 public struct TollgateClientConfiguration: Sendable {

@@ -1,6 +1,6 @@
 import Crypto
 import Foundation
-import TollgateCore
+import TollgateFormats
 
 /// Offline checks of everything the server signs, with the vendor's embedded keys: license keys,
 /// license and machine files, machine tokens and signed validation answers.

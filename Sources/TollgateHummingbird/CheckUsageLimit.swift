@@ -1,6 +1,6 @@
 import Hummingbird
 import TollgateClient
-import TollgateCore
+import TollgateFormats
 
 /// Lets a request through while this month's usage of `meter` is below the license's limit
 /// `limit` (a limit code of the policy, from the machine token; no limit of that code or

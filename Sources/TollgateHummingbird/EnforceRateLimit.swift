@@ -2,7 +2,7 @@ import Foundation
 import Hummingbird
 import Synchronization
 import TollgateClient
-import TollgateCore
+import TollgateFormats
 
 /// Holds requests to the license's limit `limit` (a limit code whose value is requests per
 /// second, `requestsPerSecond` by default, from the machine token) with a token bucket that

@@ -2,7 +2,8 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
-import TollgateCore
+import TollgateDomain
+import TollgateFormats
 import TollgateStore
 
 /// The running parts of a server, shared by its controllers.

@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
-import TollgateCore
+import TollgateDomain
+import TollgateFormats
 
 /// Tollgate's persistence: typed tables over one ``SQLDatabase``, in transactions.
 ///

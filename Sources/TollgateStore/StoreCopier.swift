@@ -1,5 +1,6 @@
 import Foundation
-import TollgateCore
+import TollgateDomain
+import TollgateFormats
 
 /// Copies every table of one store into another (`tollgate migrate`: SQLite to PostgreSQL), in
 /// key order and in batches, then verifies the copy.

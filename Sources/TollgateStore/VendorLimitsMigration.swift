@@ -1,5 +1,6 @@
 import Foundation
-import TollgateCore
+import TollgateDomain
+import TollgateFormats
 
 /// Migration 8's data step: limits become the vendor's data.
 ///

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
-import TollgateCore
+import TollgateDomain
+import TollgateFormats
 import TollgateServer
 
 struct Licenses: AsyncParsableCommand {

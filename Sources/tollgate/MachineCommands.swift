@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
-import TollgateCore
+import TollgateDomain
+import TollgateFormats
 
 /// Options shared by the check-out commands: encryption, lifetime and where the file goes.
 struct CheckOutOptions: ParsableArguments {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
-import TollgateCore
+import TollgateDomain
+import TollgateFormats
 
 /// Parses repeated `key=value` options into metadata.
 func metadataValue(_ pairs: [String]) throws -> JSONValue? {

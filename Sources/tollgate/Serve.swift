@@ -1,7 +1,8 @@
 import ArgumentParser
 import Foundation
 import Logging
-import TollgateCore
+import TollgateDomain
+import TollgateFormats
 import TollgateServer
 
 /// `tollgate serve`: runs the server until SIGTERM or SIGINT, then finishes in-flight requests.

@@ -2,7 +2,8 @@ import Foundation
 import Hummingbird
 import Logging
 import TollgateClient
-import TollgateCore
+import TollgateDomain
+import TollgateFormats
 @testable import TollgateServer
 
 #if canImport(FoundationNetworking)

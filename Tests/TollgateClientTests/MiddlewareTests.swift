@@ -7,7 +7,8 @@ import ServiceLifecycle
 import Synchronization
 import Testing
 import TollgateClient
-import TollgateCore
+import TollgateDomain
+import TollgateFormats
 @testable import TollgateHummingbird
 
 /// The Hummingbird middleware over a client activated against a live server.

@@ -1,7 +1,8 @@
 import Foundation
 import Testing
 import TollgateClient
-import TollgateCore
+import TollgateDomain
+import TollgateFormats
 
 /// The shared vectors: fresh (a new generation has the same verdicts and formats), and every one
 /// giving its verdict in the Swift SDK. The Python and JS suites read the same file.

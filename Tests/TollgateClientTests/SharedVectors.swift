@@ -2,7 +2,8 @@ import Crypto
 import Foundation
 import Testing
 import TollgateClient
-import TollgateCore
+import TollgateDomain
+import TollgateFormats
 
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -126,7 +127,7 @@ extension JSONEncoder {
 }
 
 /// Produces the vectors with a live server: genuine artefacts come from its HTTP API; spoiled
-/// ones from the same code (`TollgateCore`) with another key or a changed byte.
+/// ones from the same code (`TollgateFormats`) with another key or a changed byte.
 enum VectorGenerator {
     static let fingerprint = "vector-machine-fingerprint"
     static let nonce = "vector-nonce-0001"

@@ -2,7 +2,8 @@ import Foundation
 import Synchronization
 import Testing
 import TollgateClient
-import TollgateCore
+import TollgateDomain
+import TollgateFormats
 
 @Suite(.serialized) struct TollgateClientTests {
     /// A license activated on a fresh storage folder, and a second client on that folder whose

@@ -1,7 +1,8 @@
 import Foundation
 import HTTPTypes
 import Testing
-import TollgateCore
+import TollgateDomain
+import TollgateFormats
 import TollgateStore
 @testable import TollgateServer
 

@@ -3,7 +3,8 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import TollgateStore
-import TollgateCore
+import TollgateDomain
+import TollgateFormats
 import Logging
 import Testing
 @testable import TollgateServer

@@ -2,7 +2,8 @@ import Foundation
 import HTTPTypes
 import Logging
 import Testing
-@testable import TollgateCore
+@testable import TollgateDomain
+import TollgateFormats
 import TollgateStore
 @testable import TollgateServer
 

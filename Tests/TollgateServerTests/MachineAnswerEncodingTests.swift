@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-import TollgateCore
+import TollgateDomain
+import TollgateFormats
 @testable import TollgateServer
 
 @Suite struct MachineAnswerEncodingTests {

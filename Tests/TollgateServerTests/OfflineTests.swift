@@ -1,7 +1,8 @@
 import Foundation
 import HTTPTypes
 import Testing
-import TollgateCore
+import TollgateDomain
+import TollgateFormats
 @testable import TollgateServer
 
 @Suite struct OfflineTests {

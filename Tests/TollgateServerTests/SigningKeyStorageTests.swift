@@ -3,7 +3,8 @@ import Foundation
 import HTTPTypes
 import HummingbirdTesting
 import Testing
-import TollgateCore
+import TollgateDomain
+import TollgateFormats
 import TollgateStore
 @testable import TollgateServer
 

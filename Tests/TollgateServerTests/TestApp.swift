@@ -4,7 +4,8 @@ import Logging
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
-import TollgateCore
+import TollgateDomain
+import TollgateFormats
 @testable import TollgateServer
 
 /// A server on a fresh data directory with a manual clock, driven through Hummingbird's

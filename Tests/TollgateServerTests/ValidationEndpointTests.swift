@@ -5,7 +5,8 @@ import HummingbirdTesting
 import TollgateStore
 import Logging
 import Testing
-import TollgateCore
+import TollgateDomain
+import TollgateFormats
 @testable import TollgateServer
 
 @Suite struct ValidationEndpointTests {

@@ -1,7 +1,8 @@
 import Foundation
 import HTTPTypes
 import Testing
-import TollgateCore
+import TollgateDomain
+import TollgateFormats
 @testable import TollgateServer
 
 /// Limits are the vendor's codes: they travel from the policy, through a license's override, to

@@ -1,7 +1,8 @@
 import Foundation
 import GRDB
 import Testing
-import TollgateCore
+import TollgateDomain
+import TollgateFormats
 @testable import TollgateStore
 
 @Suite struct StoreTests {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-import TollgateCore
+import TollgateDomain
+import TollgateFormats
 @testable import TollgateStore
 
 /// On PostgreSQL, writes are serialized per account: while one account's transaction holds its

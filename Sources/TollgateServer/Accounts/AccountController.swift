@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
-import TollgateCore
+import TollgateDomain
+import TollgateFormats
 import TollgateStore
 
 /// `GET /v1/account`: the caller's account, the key that signs for it now, and the token that

@@ -1,5 +1,6 @@
 import Foundation
-import TollgateCore
+import TollgateDomain
+import TollgateFormats
 import TollgateStore
 
 /// Creates accounts: the default one on first start, and more for `tollgate accounts create`.

@@ -1,5 +1,6 @@
 import Hummingbird
-import TollgateCore
+import TollgateDomain
+import TollgateFormats
 import TollgateStore
 
 /// The audit log: `GET /v1/audit-events` (newest first, filter `objectId`) and

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
-import TollgateCore
+import TollgateDomain
+import TollgateFormats
 import TollgateStore
 
 /// `GET/POST /v1/products/{id}/entitlements`: a product's catalogue of feature codes.

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
-import TollgateCore
+import TollgateDomain
+import TollgateFormats
 import TollgateStore
 
 /// An object an account manages with create / list / show / update, through a draft type

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
-import TollgateCore
+import TollgateDomain
+import TollgateFormats
 import TollgateStore
 
 /// The seed tiers as presets: `GET /v1/policies/presets` lists them (every field a policy made

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
-import TollgateCore
+import TollgateDomain
+import TollgateFormats
 import TollgateStore
 
 /// `GET /v1/products/{id}/tiers`: the product's policies as an app's upgrade prompts need them

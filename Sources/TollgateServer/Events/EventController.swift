@@ -1,5 +1,6 @@
 import Hummingbird
-import TollgateCore
+import TollgateDomain
+import TollgateFormats
 import TollgateStore
 
 /// `GET /v1/events`: the account's event log in the order the changes committed (ascending

@@ -2,7 +2,8 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
-import TollgateCore
+import TollgateDomain
+import TollgateFormats
 
 /// The JSON encoding of the API: camelCase keys, ISO 8601 times.
 enum APICoding {

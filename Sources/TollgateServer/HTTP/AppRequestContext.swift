@@ -1,7 +1,8 @@
 import Hummingbird
 import Logging
 import NIOCore
-import TollgateCore
+import TollgateDomain
+import TollgateFormats
 
 /// Who is calling: an API token, a license key, or a machine's activation token.
 enum Credential: Sendable {

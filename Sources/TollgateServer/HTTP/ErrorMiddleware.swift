@@ -1,7 +1,8 @@
 import Hummingbird
 import Logging
 import NIOCore
-import TollgateCore
+import TollgateDomain
+import TollgateFormats
 import TollgateStore
 
 /// Renders every error in the one JSON shape. Known errors keep their meaning; anything else
@@ -31,6 +32,9 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             refusals.record(refusal)
             return refusal.error
         case let error as LicenseTransitionError: return error.asError
+        case let error as FormatError:
+            if case .invalid(let field, let message) = error { return .invalid(field: field, message: message) }
+            return .internal
         case is NIOTooManyBytesError: return .payloadTooLarge(limit: maxBodyBytes)
         case StoreError.unavailable(let message): return .unavailable(message: "The database is unavailable: \(message). Retry shortly.")
         case let error as HTTPError:

@@ -3,7 +3,8 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
-import TollgateCore
+import TollgateDomain
+import TollgateFormats
 import TollgateStore
 
 /// A request body read under the size limit and checked before it reaches a handler.

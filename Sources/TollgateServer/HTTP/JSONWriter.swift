@@ -1,5 +1,6 @@
 import Foundation
-import TollgateCore
+import TollgateDomain
+import TollgateFormats
 
 /// A minimal JSON writer for the hottest response (the validation answer), where
 /// `JSONEncoder`'s generic machinery costs more than the Ed25519 signature. Writes compact

@@ -2,7 +2,8 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
-import TollgateCore
+import TollgateDomain
+import TollgateFormats
 
 /// The one place that maps domain errors to HTTP, and the one error shape:
 /// `{"error":{"code":"…","message":"…","field":"…"}}`.

@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
-import TollgateCore
+import TollgateDomain
+import TollgateFormats
 import TollgateStore
 
 /// One kind of background job: what the ``JobRunner`` does with a claimed job of ``kind``.

@@ -2,7 +2,8 @@ import Foundation
 import Logging
 import Metrics
 import ServiceLifecycle
-import TollgateCore
+import TollgateDomain
+import TollgateFormats
 import TollgateStore
 
 /// The one background service that runs jobs (see `JobTable` for the rules of a claim).

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
-import TollgateCore
+import TollgateDomain
+import TollgateFormats
 import TollgateStore
 
 /// The account's signing keys: list, rotate (a new key signs from now on; old keys keep

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
-import TollgateCore
+import TollgateDomain
+import TollgateFormats
 import TollgateStore
 
 #if canImport(Glibc)

@@ -1,5 +1,6 @@
 import Foundation
-import TollgateCore
+import TollgateDomain
+import TollgateFormats
 import TollgateStore
 
 /// Keys from outside the database: the files of the data directory's `keys/` folder (where

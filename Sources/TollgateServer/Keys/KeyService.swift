@@ -2,7 +2,8 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import Synchronization
-import TollgateCore
+import TollgateDomain
+import TollgateFormats
 import TollgateStore
 
 /// The accounts' signing keys: kept in the database, sealed under the ``KeyEncryptionKey``, and

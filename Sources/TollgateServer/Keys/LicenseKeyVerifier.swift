@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
-import TollgateCore
+import TollgateDomain
+import TollgateFormats
 
 /// Verifies license keys against the live signing keys and remembers the keys that verified,
 /// so a hot path pays for one Ed25519 verification per key, not per request. A remembered key

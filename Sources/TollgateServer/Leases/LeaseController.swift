@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
-import TollgateCore
+import TollgateDomain
+import TollgateFormats
 import TollgateStore
 
 /// Concurrency leases: `POST /v1/licenses/{id}/leases` takes one of the slots of the limit the

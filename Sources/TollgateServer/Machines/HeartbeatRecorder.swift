@@ -1,7 +1,8 @@
 import Foundation
 import Logging
 import Synchronization
-import TollgateCore
+import TollgateDomain
+import TollgateFormats
 import TollgateStore
 
 /// Plain heartbeats (a live machine beating again) written in batches off the request path:

@@ -1,6 +1,7 @@
 import Foundation
 import JWTKit
-import TollgateCore
+import TollgateDomain
+import TollgateFormats
 import TollgateStore
 
 /// Activates machines: checks the license and the limits with ``ActivationPlanner`` inside the

@@ -1,5 +1,6 @@
 import Foundation
-import TollgateCore
+import TollgateDomain
+import TollgateFormats
 import TollgateStore
 
 /// Records a heartbeat: refuses a machine token that is no longer current, brings back a dead

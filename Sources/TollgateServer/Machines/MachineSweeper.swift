@@ -2,7 +2,8 @@ import Foundation
 import Logging
 import Metrics
 import ServiceLifecycle
-import TollgateCore
+import TollgateDomain
+import TollgateFormats
 import TollgateStore
 
 /// The recurring job `machine-sweep`, on the server's clock: deactivates dead machines whose

@@ -1,5 +1,6 @@
 import Foundation
-import TollgateCore
+import TollgateDomain
+import TollgateFormats
 
 /// A machine as the API shows it: the stored fields plus `status` (`alive`, `dead` or
 /// `deactivated`, at the time of the request) and when the next heartbeat is due.

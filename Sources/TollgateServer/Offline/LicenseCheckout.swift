@@ -1,5 +1,6 @@
 import Foundation
-import TollgateCore
+import TollgateDomain
+import TollgateFormats
 import TollgateStore
 
 /// Check-out: a signed license file (of a license, or bound to one machine) for offline use.

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
-import TollgateCore
+import TollgateDomain
+import TollgateFormats
 import TollgateStore
 
 /// Air-gapped activation and deactivation. The blocks carry their own proof (an HMAC keyed

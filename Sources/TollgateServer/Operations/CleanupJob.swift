@@ -1,5 +1,6 @@
 import Foundation
-import TollgateCore
+import TollgateDomain
+import TollgateFormats
 import TollgateStore
 
 /// The recurring job `cleanup`, every ``interval``: forgets `Idempotency-Key` records older than

@@ -1,7 +1,8 @@
 import Foundation
 import Hummingbird
 import NIOCore
-import TollgateCore
+import TollgateDomain
+import TollgateFormats
 import TollgateStore
 
 /// Routes for operators and verifiers: `/healthz`, `/readyz`, `/metrics`,

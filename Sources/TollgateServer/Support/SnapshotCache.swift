@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
-import TollgateCore
+import TollgateDomain
+import TollgateFormats
 import TollgateStore
 
 /// Snapshots of stored objects that hot paths (validation, heartbeats) may remember between

@@ -1,6 +1,7 @@
 import Foundation
 import JWTKit
-import TollgateCore
+import TollgateDomain
+import TollgateFormats
 
 /// The claims of an activation token: a JWT (EdDSA, `kid` in the header) that a machine gets at
 /// activation and at every heartbeat, and presents as `Authorization: Bearer <token>`.

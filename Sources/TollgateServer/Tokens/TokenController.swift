@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
-import TollgateCore
+import TollgateDomain
+import TollgateFormats
 import TollgateStore
 
 /// `POST /v1/tokens/verify`: whether an activation token is valid now. No credential needed:

@@ -1,7 +1,8 @@
 import Foundation
 import JWTKit
 import Synchronization
-import TollgateCore
+import TollgateDomain
+import TollgateFormats
 
 /// The JSON encoder jwt-kit signs activation tokens with: ``MachineToken`` claims go through
 /// ``JSONWriter`` (every heartbeat signs one), headers are encoded once per key id, and anything

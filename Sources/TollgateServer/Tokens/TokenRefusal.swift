@@ -1,5 +1,6 @@
 import Foundation
-import TollgateCore
+import TollgateDomain
+import TollgateFormats
 
 /// A machine token refused at a route: it expired, or something revoked it (its license was
 /// suspended, revoked or moved to another policy, or its machine was deactivated).

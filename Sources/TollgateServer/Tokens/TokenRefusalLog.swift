@@ -2,7 +2,8 @@ import Foundation
 import Logging
 import Metrics
 import Synchronization
-import TollgateCore
+import TollgateDomain
+import TollgateFormats
 import TollgateStore
 
 /// Records refused machine tokens without a database write per refusal: a client looping on an

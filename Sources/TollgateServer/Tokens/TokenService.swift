@@ -1,7 +1,8 @@
 import Foundation
 import JWTKit
 import Synchronization
-import TollgateCore
+import TollgateDomain
+import TollgateFormats
 
 /// Signs and verifies activation tokens with the accounts' Ed25519 keys, through jwt-kit.
 ///

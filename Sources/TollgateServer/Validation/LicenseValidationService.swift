@@ -1,6 +1,7 @@
 import Foundation
 import Metrics
-import TollgateCore
+import TollgateDomain
+import TollgateFormats
 import TollgateStore
 
 /// Answers `POST /v1/licenses/validate`: decodes and verifies the key, loads the license,

@@ -1,7 +1,8 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
-import TollgateCore
+import TollgateDomain
+import TollgateFormats
 
 /// `POST /v1/licenses/validate`: no API token needed, the key is the credential.
 /// Unknown body fields are ignored so that older servers accept newer clients.

@@ -1,7 +1,8 @@
 import Foundation
 import Logging
 import Synchronization
-import TollgateCore
+import TollgateDomain
+import TollgateFormats
 import TollgateStore
 
 /// Logs validations without slowing them: answers append to a buffer in memory, which the

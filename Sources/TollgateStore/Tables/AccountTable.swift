@@ -1,4 +1,5 @@
-import TollgateCore
+import TollgateDomain
+import TollgateFormats
 
 /// Accounts, and the head of each account's audit chain.
 public struct AccountTable {

@@ -1,5 +1,6 @@
 import Foundation
-import TollgateCore
+import TollgateDomain
+import TollgateFormats
 
 /// The hash-chained audit log. Appends happen inside the transaction of the change they record.
 public struct AuditTable {

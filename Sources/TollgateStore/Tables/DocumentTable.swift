@@ -1,4 +1,5 @@
-import TollgateCore
+import TollgateDomain
+import TollgateFormats
 
 /// An object that belongs to one account and is stored as a document.
 public protocol StoredDocument: Codable, Sendable {

@@ -1,5 +1,6 @@
 import Foundation
-import TollgateCore
+import TollgateDomain
+import TollgateFormats
 
 /// The account's event log: one row per change, written in the transaction that makes the
 /// change, in a gap-free order per account (`sequence`). What webhooks, notifications and

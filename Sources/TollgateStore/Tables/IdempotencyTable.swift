@@ -1,5 +1,6 @@
 import Foundation
-import TollgateCore
+import TollgateDomain
+import TollgateFormats
 
 /// Answers to requests that carried an `Idempotency-Key`, kept so that a retry gets the same
 /// answer instead of a second change.

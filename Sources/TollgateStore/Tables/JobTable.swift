@@ -1,5 +1,6 @@
 import Foundation
-import TollgateCore
+import TollgateDomain
+import TollgateFormats
 
 /// Work done in the background and retried until it succeeds, shared by every replica of one
 /// database: the `jobs` table.

@@ -1,5 +1,6 @@
 import Foundation
-import TollgateCore
+import TollgateDomain
+import TollgateFormats
 
 /// Concurrency leases: a slot of a license's `concurrentExecutions`, held until it expires or
 /// is returned.

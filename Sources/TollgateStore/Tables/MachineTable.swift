@@ -1,5 +1,6 @@
 import Foundation
-import TollgateCore
+import TollgateDomain
+import TollgateFormats
 
 /// Machines, one row each in plain columns (no JSON document): the sweep and cluster drains
 /// change many rows with single statements.

@@ -1,5 +1,6 @@
 import Foundation
-import TollgateCore
+import TollgateDomain
+import TollgateFormats
 
 /// The accounts' private signing keys, sealed: the store keeps only ciphertext (the server seals
 /// and opens it under the key-encryption key), so every replica of one database signs with the

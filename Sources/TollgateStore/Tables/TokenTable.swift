@@ -1,4 +1,5 @@
-import TollgateCore
+import TollgateDomain
+import TollgateFormats
 
 /// API tokens, found by the keyed hash of their secret.
 public struct TokenTable {

@@ -1,5 +1,6 @@
 import Foundation
-import TollgateCore
+import TollgateDomain
+import TollgateFormats
 
 /// The log of validations: who asked, when, and the answer.
 public struct ValidationEventTable {

@@ -1,0 +1,69 @@
+import TollgateFormats
+/// Every error Tollgate reports to a caller, with a stable code.
+///
+/// The server maps each case to one HTTP status in one place (`TollgateError+HTTP.swift`)
+/// and renders it as `{"error":{"code":"…","message":"…","field":"…"}}`.
+public enum TollgateError: CodedError, Equatable {
+    /// The body is not JSON, or a query parameter cannot be read. 400.
+    case malformed(code: String = "MALFORMED_REQUEST", message: String, field: String? = nil)
+    /// No or an unknown credential. 401. `licenseStatus` tells a refused machine token's holder
+    /// why (`suspended`, `revoked`…), so it learns of the change from the refusal itself.
+    case unauthorized(code: String = "UNAUTHORIZED", message: String, licenseStatus: String? = nil)
+    /// The credential may not do this, or the license's state forbids it. 403.
+    case forbidden(code: String = "FORBIDDEN", message: String)
+    /// The object does not exist in the caller's account. 404.
+    case notFound(resource: String, id: String)
+    /// The request contradicts the object's current state. 409.
+    case conflict(code: String, message: String, field: String? = nil)
+    /// The body is larger than the limit. 413.
+    case payloadTooLarge(limit: Int)
+    /// A field is missing, of the wrong type or out of range. 422.
+    case invalid(code: String = "VALIDATION_FAILED", field: String?, message: String)
+    /// A limit of the license would be exceeded. 422, with the current `count` and the `limit`.
+    case limitExceeded(code: String, message: String, count: Int, limit: Int)
+    /// The store cannot answer right now. 503.
+    case unavailable(message: String)
+    /// No route matches the method and path. 404.
+    case routeNotFound(method: String, path: String)
+    /// Something failed that the caller did not cause; the details are logged, not sent. 500.
+    case `internal`
+
+    /// The stable, machine-readable code.
+    public var code: String {
+        switch self {
+        case .malformed(let code, _, _): code
+        case .unauthorized(let code, _, _): code
+        case .forbidden(let code, _): code
+        case .notFound: "NOT_FOUND"
+        case .conflict(let code, _, _): code
+        case .payloadTooLarge: "PAYLOAD_TOO_LARGE"
+        case .invalid(let code, _, _): code
+        case .limitExceeded(let code, _, _, _): code
+        case .unavailable: "STORE_UNAVAILABLE"
+        case .routeNotFound: "ROUTE_NOT_FOUND"
+        case .internal: "INTERNAL"
+        }
+    }
+
+    /// A sentence for a person.
+    public var message: String {
+        switch self {
+        case .malformed(_, let message, _), .unauthorized(_, let message, _), .forbidden(_, let message),
+            .conflict(_, let message, _), .invalid(_, _, let message), .unavailable(let message),
+            .limitExceeded(_, let message, _, _):
+            message
+        case .notFound(let resource, let id): "No \(resource) with id '\(id)' exists in this account."
+        case .payloadTooLarge(let limit): "The request body is larger than the limit of \(limit) bytes."
+        case .routeNotFound(let method, let path): "No route \(method) \(path)."
+        case .internal: "An internal error occurred; it has been logged."
+        }
+    }
+
+    /// The request field the error is about, if one is.
+    public var field: String? {
+        switch self {
+        case .malformed(_, _, let field), .conflict(_, _, let field), .invalid(_, let field, _): field
+        default: nil
+        }
+    }
+}
