@@ -172,6 +172,15 @@ enum Migrations {
                 "CREATE TABLE entitlements (id TEXT PRIMARY KEY, account_id TEXT NOT NULL, product_id TEXT NOT NULL, code TEXT NOT NULL, data TEXT NOT NULL, UNIQUE (account_id, product_id, code))"
             ]
         ),
+        (
+            9,
+            [
+                // The event log's sequence moves on the account's row with the audit chain's, so one
+                // `UPDATE … RETURNING` serializes both logs of an account (ChangeTable).
+                "ALTER TABLE accounts ADD COLUMN event_sequence BIGINT NOT NULL DEFAULT 0",
+                "UPDATE accounts SET event_sequence = COALESCE((SELECT MAX(sequence) FROM events WHERE events.account_id = accounts.id), 0)",
+            ]
+        ),
     ]
 
     /// Steps that rewrite data rather than schema, run in the transaction of their version,

@@ -122,6 +122,7 @@ public struct StoreSession {
     public var accounts: AccountTable { AccountTable(sql: sql) }
     public var tokens: TokenTable { TokenTable(sql: sql) }
     public var products: DocumentTable<Product> { DocumentTable(sql: sql, documents: documents, table: "products", columns: ["code"]) { [.text($0.code)] } }
+    public var changes: ChangeTable { ChangeTable(sql: sql) }
     public var entitlements: DocumentTable<Entitlement> {
         DocumentTable(sql: sql, documents: documents, table: "entitlements", columns: ["product_id", "code"]) { [.text($0.productId), .text($0.code)] }
     }

@@ -25,12 +25,14 @@ enum ChangeLog {
         _ session: StoreSession, accountId: String, actor: String, type: String, objectType: String, objectId: String,
         before: Before?, after: After?, state: State?, at now: Date
     ) throws {
-        try session.audit.record(
-            accountId: accountId, actor: actor, action: type, objectType: objectType, objectId: objectId, before: before, after: after, at: now)
         var data: String?
         if let state { data = try json(state) }
-        try session.events.append(
-            accountId: accountId, [EventTable.Draft(type: type, objectType: objectType, objectId: objectId, actor: actor, data: data)], at: now)
+        let entry = ChangeTable.AuditDraft(
+            actor: actor, action: type, objectType: objectType, objectId: objectId, beforeDigest: before.map { AuditChain.digest(of: $0) },
+            afterDigest: after.map { AuditChain.digest(of: $0) })
+        try session.changes.record(
+            accountId: accountId, audit: [entry], events: [EventTable.Draft(type: type, objectType: objectType, objectId: objectId, actor: actor, data: data)],
+            at: now)
     }
 
     /// The same change of many objects of one account (a sweep, a cluster drain), with each
@@ -39,10 +41,12 @@ enum ChangeLog {
         _ session: StoreSession, accountId: String, actor: String, type: String, objectType: String, objects: [(id: String, state: State)], at now: Date
     ) throws {
         guard !objects.isEmpty else { return }
-        try session.audit.recordMany(accountId: accountId, actor: actor, action: type, objectType: objectType, objectIds: objects.map(\.id), at: now)
-        try session.events.append(
+        try session.changes.record(
             accountId: accountId,
-            try objects.map { EventTable.Draft(type: type, objectType: objectType, objectId: $0.id, actor: actor, data: try Self.json($0.state)) },
+            audit: objects.map {
+                ChangeTable.AuditDraft(actor: actor, action: type, objectType: objectType, objectId: $0.id, beforeDigest: nil, afterDigest: nil)
+            },
+            events: try objects.map { EventTable.Draft(type: type, objectType: objectType, objectId: $0.id, actor: actor, data: try Self.json($0.state)) },
             at: now)
     }
 

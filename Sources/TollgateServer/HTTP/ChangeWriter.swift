@@ -11,7 +11,9 @@ import TollgateStore
 /// with another body is refused with 422 `IDEMPOTENCY_KEY_REUSED`.
 ///
 /// Every change runs under its account's write lock (``WriteLock/account(_:)``): the changes of
-/// one account are serialized (its audit chain, events and limits need it), other accounts' go on.
+/// one account are serialized (its limits need it), other accounts' go on. A change confined to
+/// one license (an activation, a lease) passes ``WriteLock/license(account:license:)`` instead, and
+/// runs beside the account's changes of other licenses until it appends to the account's logs.
 ///
 /// A key belongs to the credential that sent it and the route it was sent to (method and path):
 /// another credential or another route with the same key is a new request, so a replay only
@@ -22,18 +24,20 @@ struct ChangeWriter: Sendable {
 
     /// A change whose answer is its result, encoded.
     func perform<Result: Encodable & Sendable>(
-        request: Request, accountId: String, actor: String, body: JSONBody, status: HTTPResponse.Status,
+        request: Request, accountId: String, actor: String, body: JSONBody, status: HTTPResponse.Status, lock: WriteLock? = nil,
         _ change: @escaping @Sendable (StoreSession, Date) throws -> Result
     ) async throws -> Response {
         let encode: @Sendable (StoreSession, Date) throws -> String = { session, now in
             String(decoding: try APICoding.encode(try change(session, now)), as: UTF8.self)
         }
+        let lock = lock ?? .account(accountId)
         guard let scope = try scope(of: request, accountId: accountId, actor: actor) else {
             let now = clock.now()
-            let answer = try await store.write(lock: .account(accountId)) { session in try encode(session, now) }
+            let answer = try await store.write(lock: lock) { session in try encode(session, now) }
             return try Self.response(IdempotencyTable.Saved(requestHash: "", status: Int(status.code), body: answer), replayed: false)
         }
-        let (saved, replayed) = try await begin(scope, fingerprint: body.fingerprint(method: request.method, path: request.uri.path), status: status, complete: true, encode)
+        let (saved, replayed) = try await begin(
+            scope, fingerprint: body.fingerprint(method: request.method, path: request.uri.path), status: status, complete: true, lock: lock, encode)
         return try Self.response(saved, replayed: replayed)
     }
 
@@ -52,23 +56,24 @@ struct ChangeWriter: Sendable {
     /// between the two, the retry finishes the answer from the stored result (that answer was
     /// never sent); concurrent retries agree on whichever answer was stored first.
     func perform<Stored: Codable & Sendable>(
-        request: Request, accountId: String, actor: String, body: JSONBody, status: HTTPResponse.Status,
+        request: Request, accountId: String, actor: String, body: JSONBody, status: HTTPResponse.Status, lock: WriteLock? = nil,
         _ change: @escaping @Sendable (StoreSession, Date) throws -> Stored, finish: @Sendable (Stored) async throws -> Data
     ) async throws -> Response {
+        let lock = lock ?? .account(accountId)
         guard let scope = try scope(of: request, accountId: accountId, actor: actor) else {
             let now = clock.now()
-            let stored = try await store.write(lock: .account(accountId)) { session in try change(session, now) }
+            let stored = try await store.write(lock: lock) { session in try change(session, now) }
             return try Response.json(status: status, raw: try await finish(stored))
         }
         let (saved, replayed) = try await begin(
-            scope, fingerprint: body.fingerprint(method: request.method, path: request.uri.path), status: status, complete: false
+            scope, fingerprint: body.fingerprint(method: request.method, path: request.uri.path), status: status, complete: false, lock: lock
         ) { session, now in
             String(decoding: try APICoding.encode(try change(session, now)), as: UTF8.self)
         }
         if saved.complete { return try Self.response(saved, replayed: replayed) }
         let answer = try await finish(try APICoding.decode(Stored.self, from: Data(saved.body.utf8)))
         let text = String(decoding: answer, as: UTF8.self)
-        guard let final = try await store.write(lock: .account(accountId), { session in try session.idempotency.complete(scope, body: text) }) else {
+        guard let final = try await store.write(lock: .rows, { session in try session.idempotency.complete(scope, body: text) }) else {
             throw TollgateError.internal
         }
         return try Self.response(final, replayed: replayed)
@@ -93,14 +98,14 @@ struct ChangeWriter: Sendable {
     /// The record of `scope`: the stored one (replayed), or a new one holding what `change`
     /// produced, written in the change's transaction.
     private func begin(
-        _ scope: IdempotencyTable.Scope, fingerprint: String, status: HTTPResponse.Status, complete: Bool,
+        _ scope: IdempotencyTable.Scope, fingerprint: String, status: HTTPResponse.Status, complete: Bool, lock: WriteLock,
         _ change: @escaping @Sendable (StoreSession, Date) throws -> String
     ) async throws -> (IdempotencyTable.Saved, replayed: Bool) {
         var attempt = 0
         while true {
             let now = clock.now()
             do {
-                return try await store.write(lock: .account(scope.accountId)) { session -> (IdempotencyTable.Saved, Bool) in
+                return try await store.write(lock: lock) { session -> (IdempotencyTable.Saved, Bool) in
                     if let saved = try session.idempotency.find(scope) {
                         guard saved.requestHash == fingerprint else {
                             throw TollgateError.invalid(

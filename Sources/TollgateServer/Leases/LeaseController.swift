@@ -41,7 +41,10 @@ struct LeaseController: Sendable {
         if let holder = fields.holder { try Rules.requireText(holder, field: "holder") }
         let credential = context.credential
         try credential.requireAccess(toLicense: id, resource: "license", id: id)
-        return try await writer.perform(request: request, accountId: context.accountId, actor: context.actor, body: body, status: .created) {
+        return try await writer.perform(
+            request: request, accountId: context.accountId, actor: context.actor, body: body, status: .created,
+            lock: .license(account: context.accountId, license: id)
+        ) {
             session, now in
             let (license, policy) = try Self.usableLicense(id, credential: credential, session: session, now: now)
             if let limit = license.effectiveLimits(policy: policy)[policy.leaseLimit]?.maximum {
@@ -88,7 +91,10 @@ struct LeaseController: Sendable {
         let ttl = try body.decode(Body.self).ttl()
         let credential = context.credential
         try credential.requireAccess(toLicense: id, resource: "license", id: id)
-        return try await writer.perform(request: request, accountId: context.accountId, actor: context.actor, body: body, status: .ok) {
+        return try await writer.perform(
+            request: request, accountId: context.accountId, actor: context.actor, body: body, status: .ok,
+            lock: .license(account: context.accountId, license: id)
+        ) {
             session, now in
             _ = try Self.usableLicense(id, credential: credential, session: session, now: now)
             guard var lease = try session.leases.find(id: leaseId, licenseId: id) else { throw TollgateError.notFound(resource: "lease", id: leaseId) }

@@ -71,7 +71,10 @@ struct MachineController: Sendable {
         }
         let (accountId, actor) = (context.accountId, context.actor)
         let (tokens, clock) = (self.tokens, self.clock)
-        return try await writer.perform(request: request, accountId: accountId, actor: actor, body: body, status: .created) { session, now in
+        // The license's lock, not the account's: activations of other licenses of the account go on.
+        return try await writer.perform(
+            request: request, accountId: accountId, actor: actor, body: body, status: .created, lock: .license(account: accountId, license: licenseId)
+        ) { session, now in
             try MachineActivator.activate(activation.draft, licenseId: licenseId, accountId: accountId, actor: actor, session: session, now: now)
         } finish: { record in
             Data(try await tokens.answer(for: record, now: clock.now()).json)

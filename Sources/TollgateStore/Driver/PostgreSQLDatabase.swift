@@ -189,6 +189,14 @@ public final class PostgreSQLDatabase: SQLDatabase {
                         // holds it off), exclusive on the account's.
                         try executor.execute(
                             "SELECT pg_advisory_xact_lock_shared(\(self.writeLockKey)), pg_advisory_xact_lock(\(Self.lockKey(schema: self.schema, name: id))), \(notify)")
+                    case .license(let account, let license):
+                        // Shared on the database's and the account's locks (so writes of the whole
+                        // account wait for this one and hold it off), exclusive on the license's.
+                        try executor.execute(
+                            """
+                            SELECT pg_advisory_xact_lock_shared(\(self.writeLockKey)), pg_advisory_xact_lock_shared(\(Self.lockKey(schema: self.schema, name: account))),
+                              pg_advisory_xact_lock(\(Self.lockKey(schema: self.schema, name: license))), \(notify)
+                            """)
                     }
                     let result = try body(executor)
                     try executor.execute("COMMIT")

@@ -92,6 +92,10 @@ public enum WriteLock: Sendable, Hashable {
     case everything
     /// The other writes of this account.
     case account(String)
+    /// The other writes of this license (its seats and leases), and the account's writes that
+    /// take ``account(_:)``; other licenses of the account go on. The account's logs are appended
+    /// under the account row's lock at the end (``ChangeTable``).
+    case license(account: String, license: String)
     /// No other write: the transaction only inserts rows with fresh keys or changes single rows
     /// with conditional statements, which PostgreSQL's row locks keep correct on their own (logs,
     /// batched heartbeats, job claims).

@@ -29,10 +29,6 @@ public struct AccountTable {
         return (sequence, hash)
     }
 
-    func setAuditHead(accountId: String, sequence: Int64, hash: String) throws {
-        try sql.execute("UPDATE accounts SET audit_sequence = ?, audit_head = ? WHERE id = ?", [.integer(sequence), .text(hash), .text(accountId)])
-    }
-
     static func account(_ row: SQLRow) -> Account? {
         guard let id = row.string("id"), let name = row.string("name"), let created = row.int("created_at") else { return nil }
         return Account(id: id, name: name, createdAt: .init(epochMilliseconds: created))

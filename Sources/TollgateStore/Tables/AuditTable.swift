@@ -6,55 +6,19 @@ import TollgateFormats
 public struct AuditTable {
     let sql: any SQLExecutor
 
-    /// Appends an entry for a change to `objectType`/`objectId` by `actor`.
+    /// Appends an entry for a change to `objectType`/`objectId` by `actor` (see ``ChangeTable``).
     @discardableResult
     public func record<Before: Encodable, After: Encodable>(
         accountId: String, actor: String, action: String, objectType: String, objectId: String,
         before: Before?, after: After?, at now: Date
     ) throws -> AuditEvent {
-        let accounts = AccountTable(sql: sql)
-        guard let head = try accounts.auditHead(accountId: accountId) else {
-            throw TollgateError.notFound(resource: "account", id: accountId)
+        let draft = ChangeTable.AuditDraft(
+            actor: actor, action: action, objectType: objectType, objectId: objectId, beforeDigest: before.map { AuditChain.digest(of: $0) },
+            afterDigest: after.map { AuditChain.digest(of: $0) })
+        guard let entry = try ChangeTable(sql: sql).record(accountId: accountId, audit: [draft], events: [], at: now).first else {
+            throw TollgateError.internal
         }
-        let event = AuditChain.append(
-            after: head.sequence == 0 ? nil : head, id: Identifier.make(.auditEvent, at: now), accountId: accountId,
-            actor: actor, action: action, objectType: objectType, objectId: objectId,
-            beforeDigest: before.map { AuditChain.digest(of: $0) }, afterDigest: after.map { AuditChain.digest(of: $0) }, at: now)
-        try insert(event)
-        try accounts.setAuditHead(accountId: accountId, sequence: event.sequence, hash: event.hash)
-        return event
-    }
-
-    /// Appends one entry per object of one account for the same action (a sweep), reading and
-    /// moving the chain head once rather than per entry.
-    public func recordMany(
-        accountId: String, actor: String, action: String, objectType: String, objectIds: [String], at now: Date
-    ) throws {
-        guard !objectIds.isEmpty else { return }
-        let accounts = AccountTable(sql: sql)
-        guard var head = try accounts.auditHead(accountId: accountId) else {
-            throw TollgateError.notFound(resource: "account", id: accountId)
-        }
-        let ids = Identifier.make(.auditEvent, at: Array(repeating: now, count: objectIds.count))
-        for (objectId, id) in zip(objectIds, ids) {
-            let event = AuditChain.append(
-                after: head.sequence == 0 ? nil : head, id: id, accountId: accountId, actor: actor, action: action,
-                objectType: objectType, objectId: objectId, beforeDigest: nil, afterDigest: nil, at: now)
-            try insert(event)
-            head = (event.sequence, event.hash)
-        }
-        try accounts.setAuditHead(accountId: accountId, sequence: head.sequence, hash: head.hash)
-    }
-
-    func insert(_ event: AuditEvent) throws {
-        try sql.execute(
-            """
-            INSERT INTO audit_events (account_id, sequence, id, actor, action, object_type, object_id, before_digest,
-              after_digest, occurred_at, previous_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """,
-            [.text(event.accountId), .integer(event.sequence), .text(event.id), .text(event.actor), .text(event.action),
-             .text(event.objectType), .text(event.objectId), .text(event.beforeDigest), .text(event.afterDigest),
-             .integer(event.occurredAt.epochMilliseconds), .text(event.previousHash), .text(event.hash)])
+        return entry
     }
 
     /// A page of entries, newest first when `descending`; the cursor is a sequence number.

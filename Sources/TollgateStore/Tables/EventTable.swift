@@ -40,28 +40,6 @@ public struct EventTable {
         }
     }
 
-    /// Appends `drafts` to `accountId`'s log, in order, after its last event. The caller's write
-    /// transaction serializes appends of one account, so the sequence has no gaps or repeats.
-    public func append(accountId: String, _ drafts: [Draft], at now: Date) throws {
-        guard !drafts.isEmpty else { return }
-        var sequence = try sql.queryOne("SELECT MAX(sequence) AS last FROM events WHERE account_id = ?", [.text(accountId)])?.int("last") ?? 0
-        let ids = Identifier.make(.event, at: Array(repeating: now, count: drafts.count))
-        for start in stride(from: 0, to: drafts.count, by: 100) {
-            let chunk = drafts[start..<min(start + 100, drafts.count)]
-            var arguments: [SQLValue] = []
-            for (offset, draft) in chunk.enumerated() {
-                sequence += 1
-                arguments += [
-                    .text(accountId), .integer(sequence), .text(ids[start + offset]), .text(draft.type), .text(draft.objectType), .text(draft.objectId),
-                    .text(draft.actor), .text(draft.data), .integer(now.epochMilliseconds),
-                ]
-            }
-            let rows = Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?, ?)", count: chunk.count).joined(separator: ", ")
-            try sql.execute(
-                "INSERT INTO events (account_id, sequence, id, type, object_type, object_id, actor, data, occurred_at) VALUES \(rows)", arguments)
-        }
-    }
-
     /// A page of `accountId`'s events in log order, after the sequence `page.after` (or
     /// `after`), optionally of one `type` (or of every type with a `prefix.`) and one object.
     public func list(accountId: String, type: String?, objectId: String?, after: Int64?, page: PageRequest) throws -> Page<Event> {

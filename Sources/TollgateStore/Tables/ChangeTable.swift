@@ -1,0 +1,120 @@
+import Foundation
+import TollgateDomain
+import TollgateFormats
+
+/// Where a change leaves its trace, in the transaction that makes it: entries of the account's
+/// hash-chained audit log and events of its event log.
+///
+/// Both logs are ordered per account, so appends of one account are serialized — but only here,
+/// at the end of the transaction, not for all of it: the first statement moves both sequences on
+/// the account's row (`UPDATE … RETURNING`), which locks that row until the transaction ends, and
+/// returns the chain head to append after. On PostgreSQL the entries, the events and the new head
+/// then go in one more statement, so a change holds its account for two round trips and its commit
+/// (measured: `scripts/bench/activation`, BENCHMARKS.md). Transactions of one account that touch
+/// different licenses run side by side until they get here.
+public struct ChangeTable {
+    let sql: any SQLExecutor
+
+    /// An audit entry before the chain fields (sequence, hashes) are set.
+    public struct AuditDraft: Sendable {
+        public var actor: String
+        public var action: String
+        public var objectType: String
+        public var objectId: String
+        public var beforeDigest: String?
+        public var afterDigest: String?
+
+        public init(actor: String, action: String, objectType: String, objectId: String, beforeDigest: String?, afterDigest: String?) {
+            self.actor = actor
+            self.action = action
+            self.objectType = objectType
+            self.objectId = objectId
+            self.beforeDigest = beforeDigest
+            self.afterDigest = afterDigest
+        }
+    }
+
+    /// Statements with more rows than this are split (PostgreSQL takes at most 65,535 parameters).
+    static let rowsPerStatement = 100
+
+    /// Appends `audit` to the account's chain and `events` to its event log, in order.
+    @discardableResult
+    public func record(accountId: String, audit: [AuditDraft], events: [EventTable.Draft], at now: Date) throws -> [AuditEvent] {
+        guard !audit.isEmpty || !events.isEmpty else { return [] }
+        guard
+            let row = try sql.queryOne(
+                """
+                UPDATE accounts SET audit_sequence = audit_sequence + ?, event_sequence = event_sequence + ? WHERE id = ?
+                RETURNING audit_sequence, audit_head, event_sequence
+                """,
+                [.integer(Int64(audit.count)), .integer(Int64(events.count)), .text(accountId)]),
+            let auditSequence = row.int("audit_sequence"), let head = row.string("audit_head"), let eventSequence = row.int("event_sequence")
+        else { throw TollgateError.notFound(resource: "account", id: accountId) }
+
+        var previous: (sequence: Int64, hash: String)? = auditSequence - Int64(audit.count) == 0 ? nil : (auditSequence - Int64(audit.count), head)
+        let auditIds = Identifier.make(.auditEvent, at: Array(repeating: now, count: audit.count))
+        let entries = zip(audit, auditIds).map { draft, id in
+            let entry = AuditChain.append(
+                after: previous, id: id, accountId: accountId, actor: draft.actor, action: draft.action, objectType: draft.objectType,
+                objectId: draft.objectId, beforeDigest: draft.beforeDigest, afterDigest: draft.afterDigest, at: now)
+            previous = (entry.sequence, entry.hash)
+            return entry
+        }
+        let eventIds = Identifier.make(.event, at: Array(repeating: now, count: events.count))
+        let firstEvent = eventSequence - Int64(events.count) + 1
+        let eventRows: [[SQLValue]] = events.enumerated().map { offset, draft in
+            [
+                .text(accountId), .integer(firstEvent + Int64(offset)), .text(eventIds[offset]), .text(draft.type), .text(draft.objectType),
+                .text(draft.objectId), .text(draft.actor), .text(draft.data), .integer(now.epochMilliseconds),
+            ]
+        }
+        let auditRows = entries.map(Self.values)
+        let newHead: [SQLValue] = [.text(previous?.hash ?? head), .text(accountId)]
+
+        if sql.dialect == .postgresql, auditRows.count + eventRows.count <= Self.rowsPerStatement {
+            // One statement: data-modifying CTEs, then the head.
+            var parts: [String] = []
+            var arguments: [SQLValue] = []
+            if !auditRows.isEmpty {
+                parts.append("a AS (\(Self.insertAudit(count: auditRows.count)))")
+                arguments += auditRows.flatMap { $0 }
+            }
+            if !eventRows.isEmpty {
+                parts.append("e AS (\(Self.insertEvents(count: eventRows.count)))")
+                arguments += eventRows.flatMap { $0 }
+            }
+            try sql.execute("WITH \(parts.joined(separator: ", ")) UPDATE accounts SET audit_head = ? WHERE id = ?", arguments + newHead)
+            return entries
+        }
+        for start in stride(from: 0, to: auditRows.count, by: Self.rowsPerStatement) {
+            let chunk = auditRows[start..<min(start + Self.rowsPerStatement, auditRows.count)]
+            try sql.execute(Self.insertAudit(count: chunk.count), chunk.flatMap { $0 })
+        }
+        for start in stride(from: 0, to: eventRows.count, by: Self.rowsPerStatement) {
+            let chunk = eventRows[start..<min(start + Self.rowsPerStatement, eventRows.count)]
+            try sql.execute(Self.insertEvents(count: chunk.count), chunk.flatMap { $0 })
+        }
+        if !entries.isEmpty { try sql.execute("UPDATE accounts SET audit_head = ? WHERE id = ?", newHead) }
+        return entries
+    }
+
+    static func insertAudit(count: Int) -> String {
+        """
+        INSERT INTO audit_events (account_id, sequence, id, actor, action, object_type, object_id, before_digest,
+          after_digest, occurred_at, previous_hash, hash) VALUES \(Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", count: count).joined(separator: ", "))
+        """
+    }
+
+    static func insertEvents(count: Int) -> String {
+        "INSERT INTO events (account_id, sequence, id, type, object_type, object_id, actor, data, occurred_at) VALUES "
+            + Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?, ?)", count: count).joined(separator: ", ")
+    }
+
+    static func values(_ event: AuditEvent) -> [SQLValue] {
+        [
+            .text(event.accountId), .integer(event.sequence), .text(event.id), .text(event.actor), .text(event.action),
+            .text(event.objectType), .text(event.objectId), .text(event.beforeDigest), .text(event.afterDigest),
+            .integer(event.occurredAt.epochMilliseconds), .text(event.previousHash), .text(event.hash),
+        ]
+    }
+}
