@@ -50,7 +50,7 @@ struct MachineSweeper: JobHandler {
 
     private func deactivateInBatches(
         reason: DeactivationReason, action: String, now: Date,
-        select: @escaping @Sendable (StoreSession, Int) throws -> [MachineTable.Doomed]
+        select: @escaping @Sendable (StoreSession, Int) throws -> [Machine]
     ) async throws -> Int {
         var total = 0
         let batchSize = self.batchSize
@@ -59,7 +59,8 @@ struct MachineSweeper: JobHandler {
                 let doomed = try select(session, batchSize)
                 guard !doomed.isEmpty else { return 0 }
                 try session.machines.deactivate(ids: doomed.map(\.id), reason: reason, at: now)
-                for (accountId, machines) in Dictionary(grouping: try session.machines.find(ids: doomed.map(\.id)), by: \.accountId) {
+                let deactivated = MachineTable.deactivated(doomed, reason: reason, at: now)
+                for (accountId, machines) in Dictionary(grouping: deactivated, by: \.accountId) {
                     try ChangeLog.recordMany(
                         session, accountId: accountId, actor: Self.actor, type: action, objectType: "machine",
                         objects: machines.map { ($0.id, MachineView($0, policy: nil, now: now)) }, at: now)

@@ -34,8 +34,11 @@ public struct ChangeTable {
         }
     }
 
-    /// Statements with more rows than this are split (PostgreSQL takes at most 65,535 parameters).
-    static let rowsPerStatement = 100
+    /// Changes of at most this many rows go in one statement on PostgreSQL.
+    static let rowsInOneStatement = 100
+    /// Larger ones (a sweep's batch) insert this many rows per statement (PostgreSQL takes at most
+    /// 65,535 parameters, SQLite 32,766: 500 audit rows are 6,000).
+    static let rowsPerStatement = 500
 
     /// Appends `audit` to the account's chain and `events` to its event log, in order.
     @discardableResult
@@ -71,7 +74,7 @@ public struct ChangeTable {
         let auditRows = entries.map(Self.values)
         let newHead: [SQLValue] = [.text(previous?.hash ?? head), .text(accountId)]
 
-        if sql.dialect == .postgresql, auditRows.count + eventRows.count <= Self.rowsPerStatement {
+        if sql.dialect == .postgresql, auditRows.count + eventRows.count <= Self.rowsInOneStatement {
             // One statement: data-modifying CTEs, then the head.
             var parts: [String] = []
             var arguments: [SQLValue] = []

@@ -138,31 +138,38 @@ public struct MachineTable {
         }
     }
 
-    /// A machine the sweep is about to deactivate.
-    public struct Doomed: Sendable, Equatable {
-        public var id: String
-        public var accountId: String
-        public var licenseId: String
-    }
-
     /// Up to `limit` active machines that are dead at `now` under a policy that deactivates dead
     /// machines: the rule of ``MachineStateMachine``'s `cull`, as a query.
-    public func dead(at now: Date, limit: Int) throws -> [Doomed] {
+    public func dead(at now: Date, limit: Int) throws -> [Machine] {
         try due(column: "dead_at", condition: "cull_when_dead = 1", at: now, limit: limit)
     }
 
     /// Up to `limit` active machines whose cluster drain ended at `now`.
-    public func drained(at now: Date, limit: Int) throws -> [Doomed] {
+    public func drained(at now: Date, limit: Int) throws -> [Machine] {
         try due(column: "draining_until", condition: "draining_until IS NOT NULL", at: now, limit: limit)
     }
 
     /// Active machines meeting `condition` whose time `column` is at or before `now`, earliest
     /// first; the conditions match the partial indexes the sweep reads.
-    private func due(column: String, condition: String, at now: Date, limit: Int) throws -> [Doomed] {
+    private func due(column: String, condition: String, at now: Date, limit: Int) throws -> [Machine] {
         try sql.query(
-            "SELECT id, account_id, license_id FROM machines WHERE state = 'active' AND \(condition) AND \(column) <= ? ORDER BY \(column) LIMIT ?",
+            "SELECT * FROM machines WHERE state = 'active' AND \(condition) AND \(column) <= ? ORDER BY \(column) LIMIT ?",
             [.integer(now.epochMilliseconds), .integer(Int64(limit))]
-        ).compactMap(Self.doomed)
+        ).compactMap(Self.machine)
+    }
+
+    /// `machines` as ``deactivate(ids:reason:at:)`` leaves them (the same change, made in memory,
+    /// so that the sweep does not read back the rows it just changed).
+    public static func deactivated(_ machines: [Machine], reason: DeactivationReason, at now: Date) -> [Machine] {
+        machines.map { machine in
+            var after = machine
+            after.state = .deactivated
+            after.deactivationReason = reason
+            after.deactivatedAt = now
+            after.updatedAt = now
+            if reason != .dead { after.tokenVersion += 1 }
+            return after
+        }
     }
 
     /// Deactivates `ids` (still active) for `reason`, bumping their token versions unless they
@@ -208,11 +215,6 @@ public struct MachineTable {
     /// The fingerprints of a license's active machines.
     public func fingerprints(licenseId: String) throws -> Set<String> {
         Set(try sql.query("SELECT fingerprint FROM machines WHERE license_id = ? AND state = 'active'", [.text(licenseId)]).compactMap { $0.string("fingerprint") })
-    }
-
-    static func doomed(_ row: SQLRow) -> Doomed? {
-        guard let id = row.string("id"), let account = row.string("account_id"), let license = row.string("license_id") else { return nil }
-        return Doomed(id: id, accountId: account, licenseId: license)
     }
 
     static func machine(_ row: SQLRow) -> Machine? {
