@@ -30,7 +30,7 @@ public struct CheckUsageLimit<Context: RequestContext>: RouterMiddleware {
             if used >= Double(maximum) {
                 let tier = client.claims?.tier
                 return LicenseDenial(
-                    status: LicenseDenial.paymentRequired, code: "USAGE_LIMIT_REACHED",
+                    status: LicenseDenial.paymentRequired, code: .usageLimitReached,
                     message: "This license allows \(maximum) \(meter) a month and \(Int(used)) were used.",
                     details: [
                         "limit": .string(limit), "used": .number(Int(used)), "maximum": .number(maximum), "currentTier": .string(tier),

@@ -57,7 +57,7 @@ public struct EnforceRateLimit<Context: RequestContext>: RouterMiddleware {
         guard state.allowsUse else { return LicenseDenial.licenseRequired(state).response }
         if let limit = client.limit(limit)?.maximum, !bucket.take(rate: Double(limit), now: now()) {
             return LicenseDenial(
-                status: .tooManyRequests, code: "RATE_LIMITED", message: "This license allows \(limit) requests per second.",
+                status: .tooManyRequests, code: .rateLimited, message: "This license allows \(limit) requests per second.",
                 details: ["limit": .number(limit), "currentTier": .string(client.claims?.tier)], retryAfterSeconds: 1
             ).response
         }

@@ -11,8 +11,16 @@ import TollgateClient
 /// - 402 `USAGE_LIMIT_REACHED`: `limit`, `used`, `maximum`, `currentTier`, `requiredTier` (a tier with more).
 /// - 429 `RATE_LIMITED`: `limit` (requests per second), `currentTier`, with `Retry-After`.
 public struct LicenseDenial: Error, Sendable, Equatable {
+    /// The middleware's codes.
+    public enum Code: String, Sendable {
+        case licenseRequired = "LICENSE_REQUIRED"
+        case featureNotEntitled = "FEATURE_NOT_ENTITLED"
+        case usageLimitReached = "USAGE_LIMIT_REACHED"
+        case rateLimited = "RATE_LIMITED"
+    }
+
     public var status: HTTPResponse.Status
-    public var code: String
+    public var code: Code
     public var message: String
     /// Extra members of `error` (strings, numbers, `nil` as JSON null).
     public var details: [String: Detail]
@@ -23,7 +31,7 @@ public struct LicenseDenial: Error, Sendable, Equatable {
         case number(Int?)
     }
 
-    public init(status: HTTPResponse.Status, code: String, message: String, details: [String: Detail] = [:], retryAfterSeconds: Int? = nil) {
+    public init(status: HTTPResponse.Status, code: Code, message: String, details: [String: Detail] = [:], retryAfterSeconds: Int? = nil) {
         self.status = status
         self.code = code
         self.message = message
@@ -43,12 +51,12 @@ public struct LicenseDenial: Error, Sendable, Equatable {
         default: reason = "unknown"
         }
         return LicenseDenial(
-            status: Self.paymentRequired, code: "LICENSE_REQUIRED", message: "This needs a valid license (\(reason)).", details: ["state": .string(reason)])
+            status: Self.paymentRequired, code: .licenseRequired, message: "This needs a valid license (\(reason)).", details: ["state": .string(reason)])
     }
 
     /// The response, as JSON in the error shape.
     public var response: Response {
-        var error: [String: Any] = ["code": code, "message": message]
+        var error: [String: Any] = ["code": code.rawValue, "message": message]
         for (name, detail) in details {
             switch detail {
             case .string(let value): error[name] = value ?? NSNull()

@@ -24,7 +24,7 @@ public struct RequireEntitlement<Context: RequestContext>: RouterMiddleware {
             return LicenseDenial.licenseRequired(state).response
         } catch let missing as FeatureRequired {
             return LicenseDenial(
-                status: .forbidden, code: "FEATURE_NOT_ENTITLED", message: missing.description,
+                status: .forbidden, code: .featureNotEntitled, message: missing.description,
                 details: ["feature": .string(missing.feature), "currentTier": .string(missing.currentTier), "requiredTier": .string(missing.requiredTier)]
             ).response
         }

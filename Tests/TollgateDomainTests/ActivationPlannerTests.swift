@@ -15,7 +15,7 @@ import TollgateFormats
     @Test func theMachineLimitCountsActiveMachines() throws {
         let policy = Fixtures.machinePolicy(maxMachines: 2)
         var machines = [Fixtures.machine("a", policy: policy), Fixtures.machine("b", policy: policy)]
-        #expect(throws: TollgateError.limitExceeded(code: "MACHINE_LIMIT_EXCEEDED", message: "The license has 2 of 2 machines activated.", count: 2, limit: 2)) {
+        #expect(throws: TollgateError.limitExceeded(code: MachineCode.machineLimitExceeded, message: "The license has 2 of 2 machines activated.", count: 2, limit: 2)) {
             try plan("c", machines: machines, policy: policy)
         }
         machines[0].state = .deactivated

@@ -211,7 +211,7 @@ public struct PolicyDraft: Codable, Sendable, Equatable {
             try Rules.requireLimitCode(code, field: "limits.\(code)")
             if code == LimitCodes.maxMachines {
                 throw .invalid(
-                    code: "INVALID_LIMIT_CODE", field: "limits.\(code)",
+                    code: CatalogCode.invalidLimitCode, field: "limits.\(code)",
                     message: "'maxMachines' is a policy field of its own; set it outside 'limits'.")
             }
             try Rules.requireRange(value.maximum, field: "limits.\(code)", min: 0)
@@ -219,14 +219,14 @@ public struct PolicyDraft: Codable, Sendable, Equatable {
         var periods: [String: LimitPeriod] = [:]
         for (code, period) in (limitPeriods ?? [:]).sorted(by: { $0.key < $1.key }) {
             guard limits[code] != nil else {
-                throw .invalid(code: "UNKNOWN_LIMIT", field: "limitPeriods.\(code)", message: "The policy has no limit '\(code)' to give a period.")
+                throw .invalid(code: CatalogCode.unknownLimit, field: "limitPeriods.\(code)", message: "The policy has no limit '\(code)' to give a period.")
             }
             if period != LimitPeriod.none { periods[code] = period }
         }
         // The default may be named without a limit of its code (a PATCH carries it back).
         if let leaseLimit, leaseLimit != LimitCodes.defaultLeaseLimit {
             guard limits[leaseLimit] != nil else {
-                throw .invalid(code: "UNKNOWN_LIMIT", field: "leaseLimit", message: "The policy has no limit '\(leaseLimit)' for leases to count against.")
+                throw .invalid(code: CatalogCode.unknownLimit, field: "leaseLimit", message: "The policy has no limit '\(leaseLimit)' for leases to count against.")
             }
         }
         return (limits, periods, leaseLimit ?? LimitCodes.defaultLeaseLimit)

@@ -53,7 +53,7 @@ public enum Rules {
     static func requireLimitCode(_ code: String, field: String) throws(TollgateError) {
         guard LimitCodes.isValid(code) else {
             throw .invalid(
-                code: "INVALID_LIMIT_CODE", field: field,
+                code: CatalogCode.invalidLimitCode, field: field,
                 message: "Limit code '\(code)' is not valid: start with a lower-case letter, then up to 63 letters, digits, '_', '.' or '-'.")
         }
     }

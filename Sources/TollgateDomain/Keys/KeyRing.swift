@@ -17,7 +17,7 @@ public struct KeyRing: Sendable {
     /// Adds a key; its id must be unused.
     public mutating func add(_ key: SigningKey) throws(TollgateError) {
         guard byId[key.id] == nil else {
-            throw .conflict(code: "KEY_ID_TAKEN", message: "A signing key with id '\(key.id)' exists.")
+            throw .conflict(code: KeyCode.keyIdTaken, message: "A signing key with id '\(key.id)' exists.")
         }
         byId[key.id] = keys.count
         keys.append(key)
@@ -26,7 +26,7 @@ public struct KeyRing: Sendable {
     /// Replaces the key at `index` with a newer copy of the same key (same id), e.g. one retired elsewhere.
     public mutating func replace(_ key: SigningKey, at index: Int) throws(TollgateError) {
         guard keys.indices.contains(index), keys[index].id == key.id else {
-            throw .conflict(code: "KEY_ID_MISMATCH", message: "Key '\(key.id)' is not at that position.")
+            throw .conflict(code: KeyCode.keyIdMismatch, message: "Key '\(key.id)' is not at that position.")
         }
         keys[index] = key
     }
@@ -37,10 +37,10 @@ public struct KeyRing: Sendable {
             throw .notFound(resource: "signing key", id: id)
         }
         guard keys[index].retiredAt == nil else {
-            throw .conflict(code: "KEY_ALREADY_RETIRED", message: "Signing key '\(id)' is already retired.")
+            throw .conflict(code: KeyCode.keyAlreadyRetired, message: "Signing key '\(id)' is already retired.")
         }
         guard current(accountId: accountId)?.id != id || live(accountId: accountId).count > 1 else {
-            throw .conflict(code: "KEY_IS_LAST", message: "Signing key '\(id)' is the account's only live key; rotate first.")
+            throw .conflict(code: KeyCode.keyIsLast, message: "Signing key '\(id)' is the account's only live key; rotate first.")
         }
         keys[index].retiredAt = now
         return keys[index]

@@ -139,7 +139,7 @@ public struct LicenseDraft: Codable, Sendable, Equatable {
     public static func requireKnownOverrides(_ overrides: [String: LimitValue], policy: Policy) throws(TollgateError) {
         for code in overrides.keys.sorted() where code != LimitCodes.maxMachines && policy.limits[code] == nil {
             throw .invalid(
-                code: "UNKNOWN_LIMIT", field: "limitOverrides.\(code)",
+                code: CatalogCode.unknownLimit, field: "limitOverrides.\(code)",
                 message: "The license's policy has no limit '\(code)'; its limits are \(policy.limits.keys.sorted().joined(separator: ", ")) and maxMachines.")
         }
     }

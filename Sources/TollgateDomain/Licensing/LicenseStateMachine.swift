@@ -37,14 +37,14 @@ public enum LicenseTransitionError: Error, Sendable, Equatable {
     case samePolicy
     case policyProductMismatch
 
-    public var code: String {
+    public var code: LicenseCode {
         switch self {
-        case .alreadySuspended: "LICENSE_ALREADY_SUSPENDED"
-        case .notSuspended: "LICENSE_NOT_SUSPENDED"
-        case .revoked: "LICENSE_REVOKED"
-        case .perpetual: "LICENSE_PERPETUAL"
-        case .samePolicy: "POLICY_UNCHANGED"
-        case .policyProductMismatch: "POLICY_PRODUCT_MISMATCH"
+        case .alreadySuspended: .licenseAlreadySuspended
+        case .notSuspended: .licenseNotSuspended
+        case .revoked: .licenseRevoked
+        case .perpetual: .licensePerpetual
+        case .samePolicy: .policyUnchanged
+        case .policyProductMismatch: .policyProductMismatch
         }
     }
 

@@ -24,9 +24,9 @@ public enum ActivationPlanner {
     public static func requireUsable(_ license: License, policy: Policy, now: Date) throws(TollgateError) {
         switch license.status(at: now, policy: policy) {
         case .active, .expired(inGrace: true): return
-        case .suspended: throw .forbidden(code: "SUSPENDED", message: "The license is suspended; it cannot activate machines.")
-        case .revoked: throw .forbidden(code: "REVOKED", message: "The license has been revoked; it cannot activate machines.")
-        case .expired(inGrace: false): throw .forbidden(code: "EXPIRED", message: "The license has expired; it cannot activate machines.")
+        case .suspended: throw .forbidden(code: LicenseCode.suspended, message: "The license is suspended; it cannot activate machines.")
+        case .revoked: throw .forbidden(code: LicenseCode.revoked, message: "The license has been revoked; it cannot activate machines.")
+        case .expired(inGrace: false): throw .forbidden(code: LicenseCode.expired, message: "The license has expired; it cannot activate machines.")
         }
     }
 
@@ -43,14 +43,14 @@ public enum ActivationPlanner {
         fingerprintTaken: Bool, cluster: String?, usage: SeatUsage, license: License, policy: Policy, now: Date
     ) throws(TollgateError) -> Plan {
         if fingerprintTaken {
-            throw .conflict(code: "FINGERPRINT_TAKEN", message: "A machine with this fingerprint is already activated for the license.", field: "fingerprint")
+            throw .conflict(code: MachineCode.fingerprintTaken, message: "A machine with this fingerprint is already activated for the license.", field: "fingerprint")
         }
         var plan = Plan()
         var draining = Set(usage.clusters.filter(\.draining).map(\.name))
         if let cluster {
             if draining.contains(cluster) {
                 throw .conflict(
-                    code: "CLUSTER_DRAINING", message: "Cluster '\(cluster)' was replaced by another and is draining; it takes no new machines.",
+                    code: MachineCode.clusterDraining, message: "Cluster '\(cluster)' was replaced by another and is draining; it takes no new machines.",
                     field: "cluster")
             }
             let live = usage.clusters.filter { !$0.draining }
@@ -58,7 +58,7 @@ public enum ActivationPlanner {
             if !live.contains(where: { $0.name == cluster }), live.count >= maxClusters {
                 guard draining.isEmpty else {
                     throw .limitExceeded(
-                        code: "CLUSTER_LIMIT_EXCEEDED",
+                        code: MachineCode.clusterLimitExceeded,
                         message: "The license runs in \(live.count) of \(maxClusters) clusters and another is still draining; wait for the drain to end.",
                         count: live.count, limit: maxClusters)
                 }
@@ -70,7 +70,7 @@ public enum ActivationPlanner {
                 let nodes = usage.clusters.first { $0.name == cluster }?.nodes ?? 0
                 if nodes >= maxNodes {
                     throw .limitExceeded(
-                        code: "NODE_LIMIT_EXCEEDED", message: "Cluster '\(cluster)' has \(nodes) of \(maxNodes) nodes.", count: nodes, limit: maxNodes)
+                        code: MachineCode.nodeLimitExceeded, message: "Cluster '\(cluster)' has \(nodes) of \(maxNodes) nodes.", count: nodes, limit: maxNodes)
                 }
             }
         }
@@ -78,7 +78,7 @@ public enum ActivationPlanner {
             let counted = usage.unclustered + usage.clusters.filter { !draining.contains($0.name) }.reduce(0) { $0 + $1.nodes }
             if counted >= maxMachines {
                 throw .limitExceeded(
-                    code: "MACHINE_LIMIT_EXCEEDED", message: "The license has \(counted) of \(maxMachines) machines activated.",
+                    code: MachineCode.machineLimitExceeded, message: "The license has \(counted) of \(maxMachines) machines activated.",
                     count: counted, limit: maxMachines)
             }
         }

@@ -48,10 +48,10 @@ public enum MachineTransitionError: Error, Sendable, Equatable {
         switch self {
         case .deactivated(let reason):
             .conflict(
-                code: "MACHINE_DEACTIVATED",
+                code: MachineCode.machineDeactivated,
                 message: "The machine was deactivated (\(reason?.rawValue ?? "requested")); activate it again.")
-        case .alreadyDeactivated: .conflict(code: "MACHINE_ALREADY_DEACTIVATED", message: "The machine is already deactivated.")
-        case .notDead: .conflict(code: "MACHINE_NOT_DEAD", message: "The machine is not dead.")
+        case .alreadyDeactivated: .conflict(code: MachineCode.machineAlreadyDeactivated, message: "The machine is already deactivated.")
+        case .notDead: .conflict(code: MachineCode.machineNotDead, message: "The machine is not dead.")
         }
     }
 }

@@ -12,7 +12,7 @@ struct AuditController: Sendable {
         group.get("audit-events") { request, context in
             let page = try request.pageRequest()
             if let cursor = page.after, Int64(cursor) == nil {
-                throw TollgateError.malformed(code: "INVALID_PARAMETER", message: "'cursor' must be a previous page's nextCursor.", field: "cursor")
+                throw TollgateError.malformed(code: RequestCode.invalidParameter, message: "'cursor' must be a previous page's nextCursor.", field: "cursor")
             }
             let objectId = request.queryString("objectId")
             let accountId = context.accountId

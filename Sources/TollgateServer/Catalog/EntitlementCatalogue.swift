@@ -13,7 +13,7 @@ enum EntitlementCatalogue {
         let known = try session.entitlements.codes(accountId: accountId, productId: productId)
         if let unknown = wanted.sorted().first(where: { !known.contains($0) }) {
             throw TollgateError.invalid(
-                code: "UNKNOWN_ENTITLEMENT", field: field,
+                code: CatalogCode.unknownEntitlement, field: field,
                 message: "Entitlement '\(unknown)' is not in the catalogue of product '\(productId)'; add it with POST /v1/products/\(productId)/entitlements.")
         }
     }

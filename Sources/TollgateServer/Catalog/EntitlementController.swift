@@ -30,7 +30,7 @@ struct EntitlementController: Sendable {
                 try session.entitlements.insert(entitlement)
             } catch StoreError.duplicate {
                 throw TollgateError.conflict(
-                    code: "ENTITLEMENT_CODE_TAKEN", message: "Product '\(productId)' has an entitlement '\(draft.code)' already.", field: "code")
+                    code: CatalogCode.entitlementCodeTaken, message: "Product '\(productId)' has an entitlement '\(draft.code)' already.", field: "code")
             }
             try ChangeLog.record(
                 session, accountId: accountId, actor: actor, type: "entitlement.created", objectType: "entitlement", objectId: entitlement.id,

@@ -33,7 +33,7 @@ extension ManagedResource {
     static func checkReferences(_ value: Self, session: StoreSession) throws {}
     static func filters(for request: Request) throws -> [Filter] { [] }
     static func duplicateError(_ value: Self) -> TollgateError {
-        .conflict(code: "DUPLICATE", message: "A \(resourceName) like this exists already.")
+        .conflict(code: CatalogCode.duplicate, message: "A \(resourceName) like this exists already.")
     }
 }
 
@@ -47,7 +47,7 @@ extension Product: ManagedResource {
         try draft.validated(id: id, accountId: accountId, createdAt: createdAt, now: now)
     }
     static func duplicateError(_ value: Product) -> TollgateError {
-        .conflict(code: "PRODUCT_CODE_TAKEN", message: "A product with code '\(value.code)' exists already.", field: "code")
+        .conflict(code: CatalogCode.productCodeTaken, message: "A product with code '\(value.code)' exists already.", field: "code")
     }
 }
 
@@ -83,7 +83,7 @@ extension Policy: ManagedResource {
     }
     static func checkReferences(_ value: Policy, session: StoreSession) throws {
         guard try session.products.find(id: value.productId, accountId: value.accountId) != nil else {
-            throw TollgateError.invalid(code: "REFERENCE_NOT_FOUND", field: "productId", message: "No product '\(value.productId)' exists in this account.")
+            throw TollgateError.invalid(code: RequestCode.referenceNotFound, field: "productId", message: "No product '\(value.productId)' exists in this account.")
         }
         try EntitlementCatalogue.requireKnown(value.entitlements, productId: value.productId, accountId: value.accountId, session: session)
     }

@@ -69,7 +69,7 @@ struct ResourceController<Resource: ManagedResource>: Sendable {
         let id = try context.parameters.require("id")
         let body = try await JSONBody.read(request, limit: limits.maxBodyBytes, allowedFields: Resource.draftFields)
         if let field = body.object.objectKeys.sorted().first(where: Resource.immutableFields.contains) {
-            throw TollgateError.invalid(code: "IMMUTABLE_FIELD", field: field, message: "'\(field)' cannot be changed after creation.")
+            throw TollgateError.invalid(code: RequestCode.immutableField, field: field, message: "'\(field)' cannot be changed after creation.")
         }
         let accountId = context.accountId
         let actor = context.actor

@@ -14,19 +14,19 @@ struct EventController: Sendable {
         group.get("events") { request, context in
             let page = try request.pageRequest()
             if let cursor = page.after, Int64(cursor) == nil {
-                throw TollgateError.malformed(code: "INVALID_PARAMETER", message: "'cursor' must be a previous page's nextCursor.", field: "cursor")
+                throw TollgateError.malformed(code: RequestCode.invalidParameter, message: "'cursor' must be a previous page's nextCursor.", field: "cursor")
             }
             var after: Int64?
             if let text = request.queryString("after") {
                 guard let sequence = Int64(text), sequence >= 0 else {
-                    throw TollgateError.malformed(code: "INVALID_PARAMETER", message: "'after' must be an event's sequence number.", field: "after")
+                    throw TollgateError.malformed(code: RequestCode.invalidParameter, message: "'after' must be an event's sequence number.", field: "after")
                 }
                 after = sequence
             }
             let type = request.queryString("type")
             if let type, !Self.isTypeFilter(type) {
                 throw TollgateError.malformed(
-                    code: "INVALID_PARAMETER", message: "'type' must be an event type such as license.suspended, or a prefix such as license.*.", field: "type")
+                    code: RequestCode.invalidParameter, message: "'type' must be an event type such as license.suspended, or a prefix such as license.*.", field: "type")
             }
             let objectId = request.queryString("objectId")
             let (accountId, start) = (context.accountId, after)

@@ -42,7 +42,7 @@ enum APICoding {
         } catch let error as TollgateError {
             throw error
         } catch {
-            throw .malformed(code: "MALFORMED_JSON", message: "The body is not valid JSON.")
+            throw .malformed(code: RequestCode.malformedJSON, message: "The body is not valid JSON.")
         }
     }
 
@@ -50,7 +50,7 @@ enum APICoding {
     /// with no field; the body parses as JSON, so find the value and name it.
     static func locate(in data: Data) -> TollgateError {
         guard let value = try? JSONDecoder().decode(JSONValue.self, from: data) else {
-            return .malformed(code: "MALFORMED_JSON", message: "The body is not valid JSON.")
+            return .malformed(code: RequestCode.malformedJSON, message: "The body is not valid JSON.")
         }
         func find(_ value: JSONValue, _ path: String) -> String? {
             switch value {
@@ -68,9 +68,9 @@ enum APICoding {
             return nil
         }
         guard let field = find(value, "") else {
-            return .malformed(code: "MALFORMED_JSON", message: "The body could not be read.")
+            return .malformed(code: RequestCode.malformedJSON, message: "The body could not be read.")
         }
-        return .invalid(code: "INVALID_VALUE", field: field, message: "'\(field)' must be a whole number within range.")
+        return .invalid(code: RequestCode.invalidValue, field: field, message: "'\(field)' must be a whole number within range.")
     }
 
     static func describe(_ error: DecodingError) -> TollgateError {
@@ -83,10 +83,10 @@ enum APICoding {
         switch error {
         case .keyNotFound(let key, let context):
             let field = path(context.codingPath, key)
-            return .invalid(code: "MISSING_FIELD", field: field, message: "'\(field)' is required.")
+            return .invalid(code: RequestCode.missingField, field: field, message: "'\(field)' is required.")
         case .valueNotFound(_, let context):
             let field = path(context.codingPath)
-            return .invalid(code: "MISSING_FIELD", field: field, message: "'\(field)' must not be null.")
+            return .invalid(code: RequestCode.missingField, field: field, message: "'\(field)' must not be null.")
         case .typeMismatch(let type, let context):
             let field = path(context.codingPath)
             let expected: String
@@ -97,12 +97,12 @@ enum APICoding {
             case is Date.Type: expected = "an ISO 8601 time"
             default: expected = type is any Collection.Type ? "an array" : "an object"
             }
-            if field.isEmpty { return .malformed(code: "MALFORMED_JSON", message: "The body must be \(expected).") }
-            return .invalid(code: "INVALID_TYPE", field: field, message: "'\(field)' must be \(expected).")
+            if field.isEmpty { return .malformed(code: RequestCode.malformedJSON, message: "The body must be \(expected).") }
+            return .invalid(code: RequestCode.invalidType, field: field, message: "'\(field)' must be \(expected).")
         case .dataCorrupted(let context):
             let field = path(context.codingPath)
             if field.isEmpty {
-                return .malformed(code: "MALFORMED_JSON", message: "The body is not valid JSON.")
+                return .malformed(code: RequestCode.malformedJSON, message: "The body is not valid JSON.")
             }
             var message = context.debugDescription
             if message.hasPrefix("Could not convert key"), let last = context.codingPath.last?.stringValue {
@@ -111,9 +111,9 @@ enum APICoding {
             } else if message == "not an ISO 8601 time" {
                 message = "'\(field)' must be an ISO 8601 time such as 2027-01-31T00:00:00Z."
             }
-            return .invalid(code: "INVALID_VALUE", field: field, message: message)
+            return .invalid(code: RequestCode.invalidValue, field: field, message: message)
         @unknown default:
-            return .malformed(code: "MALFORMED_JSON", message: "The body could not be read.")
+            return .malformed(code: RequestCode.malformedJSON, message: "The body could not be read.")
         }
     }
 }

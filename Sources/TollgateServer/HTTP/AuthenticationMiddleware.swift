@@ -41,7 +41,7 @@ struct AuthenticationMiddleware: RouterMiddleware {
             case .success(let (key, accountId?)):
                 context.credential = .license(licenseId: key.licenseId, accountId: accountId)
             case .success, .failure:
-                throw TollgateError.unauthorized(code: "LICENSE_KEY_INVALID", message: "The license key is not valid: mistyped or not signed by this server.")
+                throw TollgateError.unauthorized(code: LicenseCode.licenseKeyInvalid, message: "The license key is not valid: mistyped or not signed by this server.")
             }
         default:
             throw TollgateError.unauthorized(message: "The Authorization header must be 'Bearer <token>' or 'License <key>'.")

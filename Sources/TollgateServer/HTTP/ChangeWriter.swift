@@ -109,7 +109,7 @@ struct ChangeWriter: Sendable {
                     if let saved = try session.idempotency.find(scope) {
                         guard saved.requestHash == fingerprint else {
                             throw TollgateError.invalid(
-                                code: "IDEMPOTENCY_KEY_REUSED", field: "Idempotency-Key",
+                                code: RequestCode.idempotencyKeyReused, field: "Idempotency-Key",
                                 message: "This Idempotency-Key was used with another request; use a new key for a new request.")
                         }
                         return (saved, true)

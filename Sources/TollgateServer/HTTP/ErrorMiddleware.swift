@@ -40,11 +40,11 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         case let error as HTTPError:
             switch error.status {
             case .notFound: return .routeNotFound(method: request.method.rawValue, path: request.uri.path)
-            case .methodNotAllowed: return .malformed(code: "METHOD_NOT_ALLOWED", message: "This method is not allowed on this route.")
+            case .methodNotAllowed: return .malformed(code: RequestCode.methodNotAllowed, message: "This method is not allowed on this route.")
             case .contentTooLarge: return .payloadTooLarge(limit: maxBodyBytes)
             default:
                 if (400..<500).contains(error.status.code) {
-                    return .malformed(code: "BAD_REQUEST", message: error.body ?? error.status.reasonPhrase)
+                    return .malformed(code: RequestCode.badRequest, message: error.body ?? error.status.reasonPhrase)
                 }
                 return .internal
             }

@@ -19,21 +19,21 @@ struct JSONBody: Sendable {
     static func read(_ request: Request, limit: Int, allowedFields: Set<String>, requireBody: Bool = true) async throws -> JSONBody {
         let data = try await collect(request, limit: limit)
         if data.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
-            if requireBody { throw TollgateError.malformed(code: "MALFORMED_JSON", message: "The request needs a JSON object body.") }
+            if requireBody { throw TollgateError.malformed(code: RequestCode.malformedJSON, message: "The request needs a JSON object body.") }
             return JSONBody(data: Data("{}".utf8), object: .object([:]))
         }
         let value: JSONValue
         do {
             value = try JSONDecoder().decode(JSONValue.self, from: data)
         } catch {
-            throw TollgateError.malformed(code: "MALFORMED_JSON", message: "The body is not valid JSON.")
+            throw TollgateError.malformed(code: RequestCode.malformedJSON, message: "The body is not valid JSON.")
         }
         guard case .object(let members) = value else {
-            throw TollgateError.malformed(code: "MALFORMED_JSON", message: "The body must be a JSON object.")
+            throw TollgateError.malformed(code: RequestCode.malformedJSON, message: "The body must be a JSON object.")
         }
         if let unknown = members.keys.sorted().first(where: { !allowedFields.contains($0) }) {
             throw TollgateError.invalid(
-                code: "UNKNOWN_FIELD", field: unknown,
+                code: RequestCode.unknownField, field: unknown,
                 message: "Unknown field '\(unknown)'; this request takes \(allowedFields.sorted().joined(separator: ", ")).")
         }
         return JSONBody(data: data, object: value)
@@ -59,11 +59,11 @@ struct JSONBody: Sendable {
         do {
             base = try JSONDecoder().decode(JSONValue.self, from: try APICoding.encode(current))
         } catch {
-            throw .malformed(code: "INTERNAL", message: "The stored object could not be encoded.")
+            throw .malformed(code: RequestCode.`internal`, message: "The stored object could not be encoded.")
         }
         let patched = base.merging(patch: object)
         let data: Data
-        do { data = try JSONEncoder().encode(patched) } catch { throw .malformed(code: "MALFORMED_JSON", message: "The patch could not be applied.") }
+        do { data = try JSONEncoder().encode(patched) } catch { throw .malformed(code: RequestCode.malformedJSON, message: "The patch could not be applied.") }
         return try APICoding.decode(T.self, from: data)
     }
 
@@ -91,14 +91,14 @@ extension Request {
         if let date = formatter.date(from: text) { return date }
         formatter.formatOptions = [.withFullDate]
         if let date = formatter.date(from: text) { return date }
-        throw .malformed(code: "INVALID_PARAMETER", message: "'\(name)' must be an ISO 8601 date or time.", field: name)
+        throw .malformed(code: RequestCode.invalidParameter, message: "'\(name)' must be an ISO 8601 date or time.", field: name)
     }
 
     func queryEnum<T: APIEnum>(_ name: String, _ type: T.Type) throws(TollgateError) -> T? {
         guard let text = queryString(name) else { return nil }
         guard let value = T(rawValue: text) else {
             let allowed = T.allCases.map(\.rawValue).joined(separator: ", ")
-            throw .malformed(code: "INVALID_PARAMETER", message: "'\(name)' must be one of \(allowed).", field: name)
+            throw .malformed(code: RequestCode.invalidParameter, message: "'\(name)' must be one of \(allowed).", field: name)
         }
         return value
     }
@@ -108,7 +108,7 @@ extension Request {
         var limit = 25
         if let text = queryString("limit") {
             guard let value = Int(text), (1...TollgateStore.PageRequest.maximumLimit).contains(value) else {
-                throw .malformed(code: "INVALID_PARAMETER", message: "'limit' must be a whole number from 1 to 100.", field: "limit")
+                throw .malformed(code: RequestCode.invalidParameter, message: "'limit' must be a whole number from 1 to 100.", field: "limit")
             }
             limit = value
         }
@@ -119,7 +119,7 @@ extension Request {
     func idempotencyKey() throws(TollgateError) -> String? {
         guard let key = headers[HTTPField.Name("Idempotency-Key")!] else { return nil }
         guard (1...255).contains(key.utf8.count), key.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
-            throw .malformed(code: "INVALID_IDEMPOTENCY_KEY", message: "'Idempotency-Key' must be 1 to 255 visible ASCII characters.", field: "Idempotency-Key")
+            throw .malformed(code: RequestCode.invalidIdempotencyKey, message: "'Idempotency-Key' must be 1 to 255 visible ASCII characters.", field: "Idempotency-Key")
         }
         return key
     }

@@ -51,7 +51,7 @@ struct LeaseController: Sendable {
                 let held = try session.leases.live(licenseId: id, at: now).count
                 if held >= limit {
                     throw TollgateError.limitExceeded(
-                        code: "CONCURRENCY_LIMIT_EXCEEDED", message: "The license holds \(held) of \(limit) leases ('\(policy.leaseLimit)').",
+                        code: MachineCode.concurrencyLimitExceeded, message: "The license holds \(held) of \(limit) leases ('\(policy.leaseLimit)').",
                         count: held, limit: limit)
                 }
             }
@@ -99,7 +99,7 @@ struct LeaseController: Sendable {
             _ = try Self.usableLicense(id, credential: credential, session: session, now: now)
             guard var lease = try session.leases.find(id: leaseId, licenseId: id) else { throw TollgateError.notFound(resource: "lease", id: leaseId) }
             guard lease.expiresAt > now else {
-                throw TollgateError.conflict(code: "LEASE_EXPIRED", message: "The lease expired and its slot was freed; take a new one.")
+                throw TollgateError.conflict(code: MachineCode.leaseExpired, message: "The lease expired and its slot was freed; take a new one.")
             }
             lease.expiresAt = now.addingTimeInterval(TimeInterval(ttl))
             try session.leases.setExpiry(id: leaseId, to: lease.expiresAt)

@@ -60,10 +60,10 @@ struct LicenseController: Sendable {
         let signingKey = try await keys.current(accountId: accountId)
         return try await writer.perform(request: request, context: context, body: body, status: .created) { session, now in
             guard let policy = try session.policies.find(id: draft.policyId, accountId: accountId) else {
-                throw TollgateError.invalid(code: "REFERENCE_NOT_FOUND", field: "policyId", message: "No policy '\(draft.policyId)' exists in this account.")
+                throw TollgateError.invalid(code: RequestCode.referenceNotFound, field: "policyId", message: "No policy '\(draft.policyId)' exists in this account.")
             }
             guard try session.customers.find(id: draft.customerId, accountId: accountId) != nil else {
-                throw TollgateError.invalid(code: "REFERENCE_NOT_FOUND", field: "customerId", message: "No customer '\(draft.customerId)' exists in this account.")
+                throw TollgateError.invalid(code: RequestCode.referenceNotFound, field: "customerId", message: "No customer '\(draft.customerId)' exists in this account.")
             }
             try LicenseDraft.requireKnownOverrides(draft.limitOverrides ?? [:], policy: policy)
             try EntitlementCatalogue.requireKnown(draft.entitlements ?? [], productId: policy.productId, accountId: accountId, session: session)
@@ -195,7 +195,7 @@ struct LicenseController: Sendable {
             case .revoke: action = .revoke
             case .changePolicy:
                 guard let newPolicyId, let newPolicy = try session.policies.find(id: newPolicyId, accountId: accountId) else {
-                    throw TollgateError.invalid(code: "REFERENCE_NOT_FOUND", field: "policyId", message: "No policy '\(newPolicyId ?? "")' exists in this account.")
+                    throw TollgateError.invalid(code: RequestCode.referenceNotFound, field: "policyId", message: "No policy '\(newPolicyId ?? "")' exists in this account.")
                 }
                 action = .changePolicy(newPolicy)
                 resultingPolicy = newPolicy

@@ -19,7 +19,7 @@ enum MachineHeartbeat {
                 usage: try session.machines.usage(licenseId: license.id), license: license, policy: policy, now: now)
             if plan.drain != nil {
                 throw TollgateError.limitExceeded(
-                    code: "CLUSTER_LIMIT_EXCEEDED", message: "The machine's cluster was replaced while it was dead; it cannot come back.",
+                    code: MachineCode.clusterLimitExceeded, message: "The machine's cluster was replaced while it was dead; it cannot come back.",
                     count: policy.maxClusters ?? 1, limit: policy.maxClusters ?? 1)
             }
         }

@@ -36,7 +36,7 @@ enum LicenseCheckout {
     ) throws -> Answer {
         try ActivationPlanner.requireUsable(license, policy: policy, now: now)
         if let machine, machine.state != .active {
-            throw TollgateError.conflict(code: "MACHINE_DEACTIVATED", message: "The machine is deactivated; activate it again before checking it out.")
+            throw TollgateError.conflict(code: MachineCode.machineDeactivated, message: "The machine is deactivated; activate it again before checking it out.")
         }
         let info = LicenseFileContent.LicenseInfo(
             id: license.id, accountId: license.accountId, productId: license.productId, policyId: policy.id, customerId: license.customerId,

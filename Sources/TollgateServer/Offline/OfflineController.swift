@@ -39,16 +39,16 @@ struct OfflineController: Sendable {
         let body = try await JSONBody.read(request, limit: limits.maxBodyBytes, allowedFields: ["request", "encrypt", "ttlSeconds"])
             .decode(ActivationBody.self)
         guard let block = OfflineBlock<OfflineActivationRequest>.parse(body.request, label: OfflineActivationRequest.label) else {
-            throw TollgateError.invalid(code: "REQUEST_MALFORMED", field: "request", message: "This is not a readable Tollgate activation request.")
+            throw TollgateError.invalid(code: OfflineCode.requestMalformed, field: "request", message: "This is not a readable Tollgate activation request.")
         }
         let offline = block.body
         try offline.draft.validate()
         let now = clock.now()
         if offline.requestedAt.timeIntervalSince(now) > LicenseFile.futureTolerance {
-            throw TollgateError.invalid(code: "REQUEST_IN_FUTURE", field: "request", message: "The request is dated in the future: the machine's clock is wrong.")
+            throw TollgateError.invalid(code: OfflineCode.requestInFuture, field: "request", message: "The request is dated in the future: the machine's clock is wrong.")
         }
         if now.timeIntervalSince(offline.requestedAt) > OfflineActivationRequest.maximumAge {
-            throw TollgateError.invalid(code: "REQUEST_EXPIRED", field: "request", message: "The request is older than 30 days; make a new one.")
+            throw TollgateError.invalid(code: OfflineCode.requestExpired, field: "request", message: "The request is older than 30 days; make a new one.")
         }
         let keys = self.keys
         let options = LicenseCheckout.Options(encrypt: body.encrypt, ttlSeconds: body.ttlSeconds)
@@ -60,7 +60,7 @@ struct OfflineController: Sendable {
             let created: Bool
             if let used = try session.machines.find(licenseId: license.id, offlineRequestNonce: offline.nonce) {
                 guard used.state == .active else {
-                    throw TollgateError.conflict(code: "REQUEST_USED", message: "This request activated a machine that has since been deactivated; make a new one.")
+                    throw TollgateError.conflict(code: OfflineCode.requestUsed, message: "This request activated a machine that has since been deactivated; make a new one.")
                 }
                 let (license, policy) = try MachineActivator.loadLicense(license.id, accountId: license.accountId, session: session)
                 (record, created) = (MachineRecord(machine: used, license: license, policy: policy), false)
@@ -86,7 +86,7 @@ struct OfflineController: Sendable {
         struct Body: Decodable { var receipt: String }
         let body = try await JSONBody.read(request, limit: limits.maxBodyBytes, allowedFields: ["receipt"]).decode(Body.self)
         guard let block = OfflineBlock<OfflineDeactivationReceipt>.parse(body.receipt, label: OfflineDeactivationReceipt.label) else {
-            throw TollgateError.invalid(code: "RECEIPT_MALFORMED", field: "receipt", message: "This is not a readable Tollgate deactivation receipt.")
+            throw TollgateError.invalid(code: OfflineCode.receiptMalformed, field: "receipt", message: "This is not a readable Tollgate deactivation receipt.")
         }
         let receipt = block.body
         let now = clock.now()
@@ -112,7 +112,7 @@ struct OfflineController: Sendable {
     /// proof and an unknown license answer the same, so the route reveals no license ids.
     func proven<Body>(_ block: OfflineBlock<Body>, licenseId: String, domain: String, session: StoreSession) throws -> License {
         guard let license = try session.licenses.find(id: licenseId), block.isProven(by: license.key, domain: domain) else {
-            throw TollgateError.unauthorized(code: "PROOF_INVALID", message: "The block's proof does not match any license key: it was changed or made with another key.")
+            throw TollgateError.unauthorized(code: OfflineCode.proofInvalid, message: "The block's proof does not match any license key: it was changed or made with another key.")
         }
         return license
     }

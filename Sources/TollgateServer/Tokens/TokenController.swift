@@ -65,7 +65,7 @@ struct TokenController: Sendable {
             try? MachineActivator.loadMachine(token.machine, credential: credential, session: session, now: now, allowingRevokedToken: true)
         }
         guard let record else {
-            return try Response.json(Answer(valid: false, code: "TOKEN_INVALID", message: "The token names a machine that does not exist.", claims: nil, licenseStatus: nil))
+            return try Response.json(Answer(valid: false, code: TokenCode.tokenInvalid.rawValue, message: "The token names a machine that does not exist.", claims: nil, licenseStatus: nil))
         }
         let status = record.license.status(at: now, policy: record.policy).name
         do {
@@ -77,9 +77,9 @@ struct TokenController: Sendable {
         guard record.machine.state == .active else {
             return try Response.json(
                 Answer(
-                    valid: false, code: "MACHINE_DEACTIVATED", message: "The machine was deactivated as dead; a heartbeat within the resurrection window brings it back.",
+                    valid: false, code: TokenCode.machineDeactivated.rawValue, message: "The machine was deactivated as dead; a heartbeat within the resurrection window brings it back.",
                     claims: claims, licenseStatus: status))
         }
-        return try Response.json(Answer(valid: true, code: "VALID", message: "The token is valid.", claims: claims, licenseStatus: status))
+        return try Response.json(Answer(valid: true, code: TokenCode.valid.rawValue, message: "The token is valid.", claims: claims, licenseStatus: status))
     }
 }

@@ -22,7 +22,7 @@ struct TokenRefusal: Error, Sendable {
     static func expired(_ token: MachineToken) -> TokenRefusal {
         TokenRefusal(
             accountId: token.account, machineId: token.machine, reason: .expired,
-            error: .unauthorized(code: "TOKEN_EXPIRED", message: "The machine token has expired; send a heartbeat with the license key to get a new one."))
+            error: .unauthorized(code: TokenCode.tokenExpired, message: "The machine token has expired; send a heartbeat with the license key to get a new one."))
     }
 
     /// `token` no longer speaks for `record`: says why, with the license's status at `now`.
@@ -32,7 +32,7 @@ struct TokenRefusal: Error, Sendable {
         return TokenRefusal(
             accountId: token.account, machineId: token.machine, reason: .revoked,
             error: .unauthorized(
-                code: "TOKEN_REVOKED", message: "The machine token was revoked: \(why). Use the license key to learn more.", licenseStatus: status))
+                code: TokenCode.tokenRevoked, message: "The machine token was revoked: \(why). Use the license key to learn more.", licenseStatus: status))
     }
 }
 

@@ -68,7 +68,7 @@ final class TokenService: Sendable {
         return token
     }
 
-    static let invalid = TollgateError.unauthorized(code: "TOKEN_INVALID", message: "The machine token is not valid: malformed, altered or signed by an unknown key.")
+    static let invalid = TollgateError.unauthorized(code: TokenCode.tokenInvalid, message: "The machine token is not valid: malformed, altered or signed by an unknown key.")
 
     /// Whether `text` looks like a JWT rather than an API token.
     static func looksLikeJWT(_ text: some StringProtocol) -> Bool {

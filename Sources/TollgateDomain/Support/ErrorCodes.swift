@@ -1,0 +1,97 @@
+import TollgateFormats
+
+/// A stable error code of one area, as the API answers it in `{"error":{"code":…}}`. Each area
+/// has its own enum of codes; a ``TollgateError`` carries one, and the server chooses the HTTP
+/// status from the error's case in one place (`TollgateError+HTTP.swift`). Codes a client reads
+/// offline (`BAD_SIGNATURE`, `FILE_EXPIRED`…) are the formats' own (`LicenseFileError`,
+/// `LicenseKeyError`).
+public protocol ErrorCode: Sendable {
+    /// The code as the API spells it.
+    var rawValue: String { get }
+}
+
+/// Codes of requests as such: bodies, parameters, credentials, idempotency.
+public enum RequestCode: String, ErrorCode {
+    case malformedRequest = "MALFORMED_REQUEST"
+    case malformedJSON = "MALFORMED_JSON"
+    case badRequest = "BAD_REQUEST"
+    case methodNotAllowed = "METHOD_NOT_ALLOWED"
+    case invalidParameter = "INVALID_PARAMETER"
+    case missingField = "MISSING_FIELD"
+    case invalidType = "INVALID_TYPE"
+    case invalidValue = "INVALID_VALUE"
+    case unknownField = "UNKNOWN_FIELD"
+    case immutableField = "IMMUTABLE_FIELD"
+    case validationFailed = "VALIDATION_FAILED"
+    case referenceNotFound = "REFERENCE_NOT_FOUND"
+    case invalidIdempotencyKey = "INVALID_IDEMPOTENCY_KEY"
+    case idempotencyKeyReused = "IDEMPOTENCY_KEY_REUSED"
+    case unauthorized = "UNAUTHORIZED"
+    case forbidden = "FORBIDDEN"
+    case `internal` = "INTERNAL"
+}
+
+/// Codes of products, policies, customers and the entitlement catalogue.
+public enum CatalogCode: String, ErrorCode {
+    case duplicate = "DUPLICATE"
+    case productCodeTaken = "PRODUCT_CODE_TAKEN"
+    case entitlementCodeTaken = "ENTITLEMENT_CODE_TAKEN"
+    case unknownEntitlement = "UNKNOWN_ENTITLEMENT"
+    case unknownLimit = "UNKNOWN_LIMIT"
+    case invalidLimitCode = "INVALID_LIMIT_CODE"
+}
+
+/// Codes of a license's state and its key, where a route refuses because of them.
+public enum LicenseCode: String, ErrorCode {
+    case suspended = "SUSPENDED"
+    case revoked = "REVOKED"
+    case expired = "EXPIRED"
+    case licenseKeyInvalid = "LICENSE_KEY_INVALID"
+    case licenseAlreadySuspended = "LICENSE_ALREADY_SUSPENDED"
+    case licenseNotSuspended = "LICENSE_NOT_SUSPENDED"
+    case licenseRevoked = "LICENSE_REVOKED"
+    case licensePerpetual = "LICENSE_PERPETUAL"
+    case policyUnchanged = "POLICY_UNCHANGED"
+    case policyProductMismatch = "POLICY_PRODUCT_MISMATCH"
+}
+
+/// Codes of machines, their seats and clusters, and leases.
+public enum MachineCode: String, ErrorCode {
+    case fingerprintTaken = "FINGERPRINT_TAKEN"
+    case machineLimitExceeded = "MACHINE_LIMIT_EXCEEDED"
+    case clusterLimitExceeded = "CLUSTER_LIMIT_EXCEEDED"
+    case nodeLimitExceeded = "NODE_LIMIT_EXCEEDED"
+    case clusterDraining = "CLUSTER_DRAINING"
+    case machineDeactivated = "MACHINE_DEACTIVATED"
+    case machineAlreadyDeactivated = "MACHINE_ALREADY_DEACTIVATED"
+    case machineNotDead = "MACHINE_NOT_DEAD"
+    case concurrencyLimitExceeded = "CONCURRENCY_LIMIT_EXCEEDED"
+    case leaseExpired = "LEASE_EXPIRED"
+}
+
+/// Codes of machine tokens (and the verdicts of `POST /v1/tokens/verify`).
+public enum TokenCode: String, ErrorCode {
+    case valid = "VALID"
+    case tokenInvalid = "TOKEN_INVALID"
+    case tokenExpired = "TOKEN_EXPIRED"
+    case tokenRevoked = "TOKEN_REVOKED"
+    case machineDeactivated = "MACHINE_DEACTIVATED"
+}
+
+/// Codes of signing keys.
+public enum KeyCode: String, ErrorCode {
+    case keyIdTaken = "KEY_ID_TAKEN"
+    case keyIdMismatch = "KEY_ID_MISMATCH"
+    case keyAlreadyRetired = "KEY_ALREADY_RETIRED"
+    case keyIsLast = "KEY_IS_LAST"
+}
+
+/// Codes of air-gapped activation requests and deactivation receipts.
+public enum OfflineCode: String, ErrorCode {
+    case requestMalformed = "REQUEST_MALFORMED"
+    case requestInFuture = "REQUEST_IN_FUTURE"
+    case requestExpired = "REQUEST_EXPIRED"
+    case requestUsed = "REQUEST_USED"
+    case receiptMalformed = "RECEIPT_MALFORMED"
+    case proofInvalid = "PROOF_INVALID"
+}
