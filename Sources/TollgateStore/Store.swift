@@ -177,11 +177,11 @@ public struct PageRequest: Sendable, Equatable {
 }
 
 /// A condition on a list: an SQL clause over the table's columns and its arguments.
-public struct Filter: Sendable {
-    public var clause: String
-    public var arguments: [SQLValue]
+struct Filter: Sendable {
+    var clause: String
+    var arguments: [SQLValue]
 
-    public init(_ clause: String, _ arguments: [SQLValue]) {
+    init(_ clause: String, _ arguments: [SQLValue]) {
         self.clause = clause
         self.arguments = arguments
     }

@@ -47,7 +47,7 @@ struct EntitlementController: Sendable {
             guard try session.products.find(id: productId, accountId: accountId) != nil else {
                 throw TollgateError.notFound(resource: "product", id: productId)
             }
-            return try session.entitlements.list(accountId: accountId, filters: [Filter("product_id = ?", [.text(productId)])], page: page)
+            return try session.entitlements.list(accountId: accountId, productId: productId, page: page)
         }
         return try Response.json(PageBody(data: result.items, nextCursor: result.nextCursor))
     }

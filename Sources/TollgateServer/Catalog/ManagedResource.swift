@@ -22,8 +22,8 @@ protocol ManagedResource: StoredDocument, Equatable {
     static func build(_ draft: Draft, id: String, accountId: String, createdAt: Date, now: Date) throws(TollgateError) -> Self
     /// Checks that ids the value names exist in the account.
     static func checkReferences(_ value: Self, session: StoreSession) throws
-    /// The list filters a request's query asks for.
-    static func filters(for request: Request) throws -> [Filter]
+    /// A page of the account's objects that match the request's query parameters.
+    static func list(_ session: StoreSession, accountId: String, request: Request, page: PageRequest) throws -> Page<Self>
     /// The error for a unique column that is taken.
     static func duplicateError(_ value: Self) -> TollgateError
 }
@@ -31,7 +31,9 @@ protocol ManagedResource: StoredDocument, Equatable {
 extension ManagedResource {
     static var immutableFields: Set<String> { [] }
     static func checkReferences(_ value: Self, session: StoreSession) throws {}
-    static func filters(for request: Request) throws -> [Filter] { [] }
+    static func list(_ session: StoreSession, accountId: String, request: Request, page: PageRequest) throws -> Page<Self> {
+        try table(session).list(accountId: accountId, page: page)
+    }
     static func duplicateError(_ value: Self) -> TollgateError {
         .conflict(code: CatalogCode.duplicate, message: "A \(resourceName) like this exists already.")
     }
@@ -60,8 +62,8 @@ extension Customer: ManagedResource {
     static func build(_ draft: CustomerDraft, id: String, accountId: String, createdAt: Date, now: Date) throws(TollgateError) -> Customer {
         try draft.validated(id: id, accountId: accountId, createdAt: createdAt, now: now)
     }
-    static func filters(for request: Request) throws -> [Filter] {
-        request.queryString("email").map { [Filter("email = ?", [.text($0)])] } ?? []
+    static func list(_ session: StoreSession, accountId: String, request: Request, page: PageRequest) throws -> Page<Customer> {
+        try session.customers.list(accountId: accountId, email: request.queryString("email"), page: page)
     }
 }
 
@@ -87,7 +89,7 @@ extension Policy: ManagedResource {
         }
         try EntitlementCatalogue.requireKnown(value.entitlements, productId: value.productId, accountId: value.accountId, session: session)
     }
-    static func filters(for request: Request) throws -> [Filter] {
-        request.queryString("productId").map { [Filter("product_id = ?", [.text($0)])] } ?? []
+    static func list(_ session: StoreSession, accountId: String, request: Request, page: PageRequest) throws -> Page<Policy> {
+        try session.policies.list(accountId: accountId, productId: request.queryString("productId"), page: page)
     }
 }

@@ -50,9 +50,8 @@ struct ResourceController<Resource: ManagedResource>: Sendable {
 
     func list(_ request: Request, _ context: AuthenticatedContext) async throws -> Response {
         let page = try request.pageRequest()
-        let filters = try Resource.filters(for: request)
         let accountId = context.accountId
-        let result = try await store.read { try Resource.table($0).list(accountId: accountId, filters: filters, page: page) }
+        let result = try await store.read { try Resource.list($0, accountId: accountId, request: request, page: page) }
         return try Response.json(PageBody(data: result.items, nextCursor: result.nextCursor))
     }
 

@@ -67,8 +67,7 @@ struct TierController: Sendable {
                 var tiers: [Tier] = []
                 var page = PageRequest(limit: 100, after: nil)
                 while true {
-                    let result = try session.policies.list(
-                        accountId: credential.accountId, filters: [Filter("product_id = ?", [.text(productId)])], page: page)
+                    let result = try session.policies.list(accountId: credential.accountId, productId: productId, page: page)
                     tiers += result.items.map(Tier.init)
                     guard let next = result.nextCursor else { break }
                     page = PageRequest(limit: 100, after: next)

@@ -171,7 +171,7 @@ struct MachineController: Sendable {
             let answer = try LicenseCheckout.issue(license: license, policy: policy, machine: nil, options: options, signingKey: signingKey, now: now)
             try ChangeLog.record(
                 session, accountId: license.accountId, actor: credential.actor, type: "license.checked_out", objectType: "license", objectId: id,
-                before: nil as License?, after: nil as License?, state: LicenseController.View(license, policy: policy, now: now), at: now)
+                before: nil as License?, after: nil as License?, state: LicenseView(license, policy: policy, now: now), at: now)
             return answer
         }
     }

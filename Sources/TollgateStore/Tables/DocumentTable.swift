@@ -72,7 +72,12 @@ public struct DocumentTable<Document: StoredDocument> {
     }
 
     /// A page of `accountId`'s documents matching every filter, in id (creation) order.
-    public func list(accountId: String, filters: [Filter] = [], page: PageRequest) throws -> Page<Document> {
+    public func list(accountId: String, page: PageRequest) throws -> Page<Document> {
+        try list(accountId: accountId, filters: [], page: page)
+    }
+
+    /// ``list(accountId:page:)`` with conditions (the typed queries in `Queries.swift` build them).
+    func list(accountId: String, filters: [Filter], page: PageRequest) throws -> Page<Document> {
         var clauses = ["account_id = ?"] + filters.map(\.clause)
         var arguments: [SQLValue] = [.text(accountId)] + filters.flatMap(\.arguments)
         if let after = page.after {

@@ -1,0 +1,78 @@
+import Foundation
+import TollgateDomain
+import TollgateFormats
+
+/// Which licenses a list shows; every condition that is set must hold. The SQL it stands for is
+/// written here, not by the routes that read the query from a request.
+public struct LicenseQuery: Sendable, Equatable {
+    /// A license's status at ``now``: its stored state, with expiry decided by time.
+    public enum Status: String, APIEnum { case active, suspended, expired, revoked }
+
+    public var customerId: String?
+    public var productId: String?
+    public var policyId: String?
+    /// Only licenses that expire before this instant.
+    public var expiringBefore: Date?
+    public var status: Status?
+    /// The instant that decides `status`.
+    public var now: Date
+
+    public init(
+        customerId: String? = nil, productId: String? = nil, policyId: String? = nil, expiringBefore: Date? = nil, status: Status? = nil,
+        now: Date
+    ) {
+        self.customerId = customerId
+        self.productId = productId
+        self.policyId = policyId
+        self.expiringBefore = expiringBefore
+        self.status = status
+        self.now = now
+    }
+
+    var filters: [Filter] {
+        var filters: [Filter] = []
+        if let customerId { filters.append(Filter("customer_id = ?", [.text(customerId)])) }
+        if let productId { filters.append(Filter("product_id = ?", [.text(productId)])) }
+        if let policyId { filters.append(Filter("policy_id = ?", [.text(policyId)])) }
+        if let expiringBefore {
+            filters.append(Filter("expires_at IS NOT NULL AND expires_at < ?", [.integer(expiringBefore.epochMilliseconds)]))
+        }
+        let millis = SQLValue.integer(now.epochMilliseconds)
+        switch status {
+        case nil: break
+        case .active: filters.append(Filter("state = 'active' AND (expires_at IS NULL OR expires_at > ?)", [millis]))
+        case .expired: filters.append(Filter("state = 'active' AND expires_at IS NOT NULL AND expires_at <= ?", [millis]))
+        case .suspended: filters.append(Filter("state = 'suspended'", []))
+        case .revoked: filters.append(Filter("state = 'revoked'", []))
+        }
+        return filters
+    }
+}
+
+extension DocumentTable where Document == License {
+    /// A page of `accountId`'s licenses that match `query`.
+    public func list(accountId: String, query: LicenseQuery, page: PageRequest) throws -> Page<License> {
+        try list(accountId: accountId, filters: query.filters, page: page)
+    }
+}
+
+extension DocumentTable where Document == Policy {
+    /// A page of `accountId`'s policies, of one product when `productId` is set.
+    public func list(accountId: String, productId: String?, page: PageRequest) throws -> Page<Policy> {
+        try list(accountId: accountId, filters: productId.map { [Filter("product_id = ?", [.text($0)])] } ?? [], page: page)
+    }
+}
+
+extension DocumentTable where Document == Customer {
+    /// A page of `accountId`'s customers, with one email when `email` is set.
+    public func list(accountId: String, email: String?, page: PageRequest) throws -> Page<Customer> {
+        try list(accountId: accountId, filters: email.map { [Filter("email = ?", [.text($0)])] } ?? [], page: page)
+    }
+}
+
+extension DocumentTable where Document == Entitlement {
+    /// A page of the catalogue of `productId`.
+    public func list(accountId: String, productId: String, page: PageRequest) throws -> Page<Entitlement> {
+        try list(accountId: accountId, filters: [Filter("product_id = ?", [.text(productId)])], page: page)
+    }
+}
