@@ -181,6 +181,14 @@ enum Migrations {
                 "UPDATE accounts SET event_sequence = COALESCE((SELECT MAX(sequence) FROM events WHERE events.account_id = accounts.id), 0)",
             ]
         ),
+        (
+            10,
+            [
+                // The head before the last append, so that PostgreSQL can append an entry in one
+                // statement (ChangeTable: the UPDATE that moves the head returns the one it replaced).
+                "ALTER TABLE accounts ADD COLUMN audit_previous TEXT"
+            ]
+        ),
     ]
 
     /// Steps that rewrite data rather than schema, run in the transaction of their version,

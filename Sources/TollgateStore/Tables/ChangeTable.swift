@@ -44,6 +44,9 @@ public struct ChangeTable {
     @discardableResult
     public func record(accountId: String, audit: [AuditDraft], events: [EventTable.Draft], at now: Date) throws -> [AuditEvent] {
         guard !audit.isEmpty || !events.isEmpty else { return [] }
+        if sql.dialect == .postgresql, audit.count == 1, events.count <= 1 {
+            return [try recordOne(accountId: accountId, audit[0], event: events.first, at: now)]
+        }
         guard
             let row = try sql.queryOne(
                 """
@@ -99,6 +102,63 @@ public struct ChangeTable {
         }
         if !entries.isEmpty { try sql.execute("UPDATE accounts SET audit_head = ? WHERE id = ?", newHead) }
         return entries
+    }
+
+    /// One change (the common case) on PostgreSQL in one statement: the `UPDATE` of the account's
+    /// row moves both sequences and computes the entry's hash in SQL (`sha256` over the same
+    /// canonical text as ``AuditChain/hash(of:)``, whose fields around the sequence and the previous
+    /// hash are built here), keeping the replaced head in `audit_previous`; the entry and the event
+    /// are inserted from what it returns. The account's row is locked from this statement to the
+    /// commit: one round trip.
+    func recordOne(accountId: String, _ draft: AuditDraft, event: EventTable.Draft?, at now: Date) throws -> AuditEvent {
+        let id = Identifier.make(.auditEvent, at: now)
+        let millis = now.epochMilliseconds
+        func field(_ text: String) -> String { "\(text.utf8.count):\(text)" }
+        let head = [field("tollgate-audit-v1"), field(id), field(accountId)].joined(separator: "|") + "|"
+        let middle = "|" + [
+            field(draft.actor), field(draft.action), field(draft.objectType), field(draft.objectId), field(draft.beforeDigest ?? "-"),
+            field(draft.afterDigest ?? "-"), field(String(millis)),
+        ].joined(separator: "|") + "|"
+        var arguments: [SQLValue] = [.integer(event == nil ? 0 : 1), .text(head), .text(middle), .text(accountId)]
+        var parts = [
+            """
+            acc AS (
+              UPDATE accounts SET audit_sequence = audit_sequence + 1, event_sequence = event_sequence + $1, audit_previous = audit_head,
+                audit_head = encode(sha256(convert_to($2 || octet_length((audit_sequence + 1)::text) || ':' || (audit_sequence + 1)::text
+                  || $3 || octet_length(audit_head) || ':' || audit_head, 'UTF8')), 'hex')
+              WHERE id = $4 RETURNING audit_sequence, audit_previous, audit_head, event_sequence)
+            """,
+            """
+            a AS (
+              INSERT INTO audit_events (account_id, sequence, id, actor, action, object_type, object_id, before_digest, after_digest,
+                occurred_at, previous_hash, hash)
+              SELECT $4, audit_sequence, $5, $6, $7, $8, $9, $10, $11, $12, audit_previous, audit_head FROM acc)
+            """,
+        ]
+        arguments += [
+            .text(id), .text(draft.actor), .text(draft.action), .text(draft.objectType), .text(draft.objectId), .text(draft.beforeDigest),
+            .text(draft.afterDigest), .integer(millis),
+        ]
+        if let event {
+            parts.append(
+                """
+                e AS (
+                  INSERT INTO events (account_id, sequence, id, type, object_type, object_id, actor, data, occurred_at)
+                  SELECT $4, event_sequence, $13, $14, $15, $16, $17, $18, $12 FROM acc)
+                """)
+            arguments += [
+                .text(Identifier.make(.event, at: now)), .text(event.type), .text(event.objectType), .text(event.objectId), .text(event.actor),
+                .text(event.data),
+            ]
+        }
+        guard
+            let row = try sql.queryOne("WITH \(parts.joined(separator: ", ")) SELECT audit_sequence, audit_previous, audit_head FROM acc", arguments),
+            let sequence = row.int("audit_sequence"), let previous = row.string("audit_previous"), let hash = row.string("audit_head")
+        else { throw TollgateError.notFound(resource: "account", id: accountId) }
+        return AuditEvent(
+            id: id, accountId: accountId, sequence: sequence, actor: draft.actor, action: draft.action, objectType: draft.objectType,
+            objectId: draft.objectId, beforeDigest: draft.beforeDigest, afterDigest: draft.afterDigest, occurredAt: Date(epochMilliseconds: millis),
+            previousHash: previous, hash: hash)
     }
 
     static func insertAudit(count: Int) -> String {
