@@ -46,31 +46,8 @@ struct LeaseController: Sendable {
             lock: .license(account: context.accountId, license: id)
         ) {
             session, now in
-            let (license, policy) = try Self.usableLicense(id, credential: credential, session: session, now: now)
-            if let limit = license.effectiveLimits(policy: policy)[policy.leaseLimit]?.maximum {
-                let held = try session.leases.live(licenseId: id, at: now).count
-                if held >= limit {
-                    throw TollgateError.limitExceeded(
-                        code: MachineCode.concurrencyLimitExceeded, message: "The license holds \(held) of \(limit) leases ('\(policy.leaseLimit)').",
-                        count: held, limit: limit)
-                }
-            }
-            var machineId: String?
-            if case .machine(let token) = credential { machineId = token.machine }
-            let lease = Lease(
-                id: Identifier.make(.lease, at: now), accountId: license.accountId, licenseId: id, machineId: machineId, holder: fields.holder,
-                expiresAt: now.addingTimeInterval(TimeInterval(ttl)), createdAt: now)
-            try session.leases.insert(lease)
-            return lease
+            try LeaseKeeper.take(licenseId: id, holder: fields.holder, ttl: ttl, credential: credential, session: session, now: now)
         }
-    }
-
-    /// The license `id` and its policy if it may hold leases at `now` (403 when suspended, revoked
-    /// or expired); a machine token must still be current.
-    static func usableLicense(_ id: String, credential: Credential, session: StoreSession, now: Date) throws -> (License, Policy) {
-        let (license, policy) = try MachineActivator.loadLicense(id, credential: credential, session: session, now: now)
-        try ActivationPlanner.requireUsable(license, policy: policy, now: now)
-        return (license, policy)
     }
 
     func list(_ request: Request, _ context: MachineRouteContext) async throws -> Response {
@@ -96,14 +73,7 @@ struct LeaseController: Sendable {
             lock: .license(account: context.accountId, license: id)
         ) {
             session, now in
-            _ = try Self.usableLicense(id, credential: credential, session: session, now: now)
-            guard var lease = try session.leases.find(id: leaseId, licenseId: id) else { throw TollgateError.notFound(resource: "lease", id: leaseId) }
-            guard lease.expiresAt > now else {
-                throw TollgateError.conflict(code: MachineCode.leaseExpired, message: "The lease expired and its slot was freed; take a new one.")
-            }
-            lease.expiresAt = now.addingTimeInterval(TimeInterval(ttl))
-            try session.leases.setExpiry(id: leaseId, to: lease.expiresAt)
-            return lease
+            try LeaseKeeper.renew(leaseId, licenseId: id, ttl: ttl, credential: credential, session: session, now: now)
         }
     }
 
@@ -111,10 +81,8 @@ struct LeaseController: Sendable {
         let (id, leaseId) = (try context.parameters.require("id"), try context.parameters.require("lease"))
         let (credential, now) = (context.credential, clock.now())
         try credential.requireAccess(toLicense: id, resource: "license", id: id)
-        try await store.write(lock: .account(credential.accountId)) { session in
-            _ = try MachineActivator.loadLicense(id, credential: credential, session: session, now: now)
-            guard try session.leases.find(id: leaseId, licenseId: id) != nil else { throw TollgateError.notFound(resource: "lease", id: leaseId) }
-            try session.leases.delete(id: leaseId)
+        try await store.write(lock: .license(account: credential.accountId, license: id)) { session in
+            try LeaseKeeper.release(leaseId, licenseId: id, credential: credential, session: session, now: now)
         }
         return Response(status: .noContent)
     }
