@@ -40,9 +40,7 @@ public struct MachineTokenClaims: Decodable, Sendable, Equatable {
         tier = try container.decode(String.self, forKey: .tier)
         status = try container.decode(String.self, forKey: .status)
         entitlements = try container.decode([String].self, forKey: .entitlements)
-        limits = EffectiveLimits(
-            values: try container.decode([String: LimitValue].self, forKey: .limits),
-            periods: try container.decodeIfPresent([String: LimitPeriod].self, forKey: .limitPeriods) ?? [:])
+        limits = try EffectiveLimits(from: container, limits: .limits, periods: .limitPeriods)
         version = try container.decodeIfPresent(Int.self, forKey: .ver) ?? 1
     }
 

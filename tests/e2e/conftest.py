@@ -49,8 +49,9 @@ class Server:
                 time.sleep(0.1)
         raise RuntimeError("server did not start: " + self.read_stderr())
 
-    def request(self, method, path, body=None, token=ADMIN_TOKEN, headers=None):
-        data = None if body is None else json.dumps(body).encode()
+    def request(self, method, path, body=None, token=ADMIN_TOKEN, headers=None, raw=None):
+        """(status, headers, body bytes); ``raw`` sends these exact bytes (with JSON's content type) instead of ``body``."""
+        data = raw if raw is not None else (None if body is None else json.dumps(body).encode())
         request = urllib.request.Request(self.url + path, data=data, method=method)
         if token:
             request.add_header("Authorization", f"Bearer {token}")

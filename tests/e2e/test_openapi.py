@@ -27,12 +27,8 @@ class Walk:
 
     def call(self, method, path, body=None, token=ADMIN_TOKEN, headers=None, raw=None):
         """Sends the request, validates the answer against the document, returns (status, JSON)."""
-        all_headers = dict(headers or {})
-        if raw is not None:
-            status, answer_headers, data = self.server.request(method, path, None, token=token, headers={**all_headers, "Content-Type": "application/json"}) \
-                if raw == "" else self._raw(method, path, raw, token, all_headers)
-        else:
-            status, answer_headers, data = self.server.request(method, path, body, token=token, headers=all_headers)
+        status, answer_headers, data = self.server.request(
+            method, path, body, token=token, headers=headers, raw=None if raw is None else raw.encode())
         route, _, query = path.partition("?")
         args = dict(pair.split("=", 1) for pair in query.split("&")) if query else {}
         request = MockRequest(self.server.url, method.lower(), route, args=args,
@@ -52,21 +48,6 @@ class Walk:
             return status, json.loads(data) if data else None
         except ValueError:
             return status, None
-
-    def _raw(self, method, path, raw, token, headers):
-        import urllib.request
-        import urllib.error
-        request = urllib.request.Request(self.server.url + path, data=raw.encode(), method=method)
-        request.add_header("Content-Type", "application/json")
-        if token:
-            request.add_header("Authorization", f"Bearer {token}")
-        for name, value in headers.items():
-            request.add_header(name, value)
-        try:
-            with urllib.request.urlopen(request, timeout=10) as answer:
-                return answer.status, dict(answer.headers), answer.read()
-        except urllib.error.HTTPError as error:
-            return error.code, dict(error.headers), error.read()
 
     def _template(self, method, route):
         parts = route.strip("/").split("/")

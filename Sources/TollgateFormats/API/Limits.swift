@@ -103,3 +103,19 @@ public struct EffectiveLimits: Sendable, Equatable {
         periods.sorted { $0.key < $1.key }.map { (code: $0.key, period: $0.value) }
     }
 }
+
+extension EffectiveLimits {
+    /// Reads the two members that carry limits — `limits` (code → number, `"unlimited"`, or `null`
+    /// in version 1) and `limitPeriods` (absent in version 1) — from `container`.
+    public init<Key: CodingKey>(from container: KeyedDecodingContainer<Key>, limits: Key, periods: Key) throws {
+        self.init(
+            values: try container.decode([String: LimitValue].self, forKey: limits),
+            periods: try container.decodeIfPresent([String: LimitPeriod].self, forKey: periods) ?? [:])
+    }
+
+    /// Writes the two members that carry limits into `container`.
+    public func encode<Key: CodingKey>(to container: inout KeyedEncodingContainer<Key>, limits: Key, periods: Key) throws {
+        try container.encode(values, forKey: limits)
+        try container.encode(self.periods, forKey: periods)
+    }
+}

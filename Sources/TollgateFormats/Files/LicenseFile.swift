@@ -289,8 +289,7 @@ public struct LicenseFileContent: Codable, Sendable, Equatable {
             try container.encode(status, forKey: .status)
             try container.encode(tier, forKey: .tier)
             try container.encode(entitlements, forKey: .entitlements)
-            try container.encode(limits.values, forKey: .limits)
-            try container.encode(limits.periods, forKey: .limitPeriods)
+            try limits.encode(to: &container, limits: .limits, periods: .limitPeriods)
             try container.encode(expiresAt, forKey: .expiresAt)
             try container.encode(offlineGraceDays, forKey: .offlineGraceDays)
         }
@@ -306,9 +305,7 @@ public struct LicenseFileContent: Codable, Sendable, Equatable {
                 productId: try container.decode(String.self, forKey: .productId), policyId: try container.decode(String.self, forKey: .policyId),
                 customerId: try container.decode(String.self, forKey: .customerId), status: try container.decode(String.self, forKey: .status),
                 tier: try container.decode(String.self, forKey: .tier), entitlements: try container.decode([String].self, forKey: .entitlements),
-                limits: EffectiveLimits(
-                    values: try container.decode([String: LimitValue].self, forKey: .limits),
-                    periods: try container.decodeIfPresent([String: LimitPeriod].self, forKey: .limitPeriods) ?? [:]),
+                limits: try EffectiveLimits(from: container, limits: .limits, periods: .limitPeriods),
                 expiresAt: try container.decodeIfPresent(Date.self, forKey: .expiresAt),
                 offlineGraceDays: try container.decode(Int.self, forKey: .offlineGraceDays))
         }

@@ -64,8 +64,7 @@ struct LicenseSummary: Encodable, Sendable {
         try container.encode(customerId, forKey: .customerId)
         try container.encode(expiresAt, forKey: .expiresAt)
         try container.encode(entitlements, forKey: .entitlements)
-        try container.encode(limits.values, forKey: .limits)
-        try container.encode(limits.periods, forKey: .limitPeriods)
+        try limits.encode(to: &container, limits: .limits, periods: .limitPeriods)
         try container.encode(revocationVersion, forKey: .revocationVersion)
     }
 

@@ -81,9 +81,7 @@ struct MachineToken: JWTPayload, Equatable {
         tier = try container.decode(String.self, forKey: .tier)
         status = try container.decode(String.self, forKey: .status)
         entitlements = try container.decode([String].self, forKey: .entitlements)
-        limits = EffectiveLimits(
-            values: try container.decode([String: LimitValue].self, forKey: .limits),
-            periods: try container.decodeIfPresent([String: LimitPeriod].self, forKey: .limitPeriods) ?? [:])
+        limits = try EffectiveLimits(from: container, limits: .limits, periods: .limitPeriods)
         licenseVersion = try container.decode(Int.self, forKey: .licenseVersion)
         machineVersion = try container.decode(Int.self, forKey: .machineVersion)
         ver = try container.decodeIfPresent(Int.self, forKey: .ver) ?? 1
@@ -104,8 +102,7 @@ struct MachineToken: JWTPayload, Equatable {
         try container.encode(tier, forKey: .tier)
         try container.encode(status, forKey: .status)
         try container.encode(entitlements, forKey: .entitlements)
-        try container.encode(limits.values, forKey: .limits)
-        try container.encode(limits.periods, forKey: .limitPeriods)
+        try limits.encode(to: &container, limits: .limits, periods: .limitPeriods)
         try container.encode(licenseVersion, forKey: .licenseVersion)
         try container.encode(machineVersion, forKey: .machineVersion)
         try container.encode(ver, forKey: .ver)
