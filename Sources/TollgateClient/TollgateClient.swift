@@ -119,16 +119,8 @@ public final class TollgateClient: Sendable {
         guard let activation = self.activation else { throw TollgateClientError.notActivated }
         let answer = try await http.send("GET", "/v1/products/\(configuration.productId)/tiers", authorization: "Bearer \(activation.token)")
             .requireSuccess()
-        let rows = answer.object["data"] as? [[String: Any]] ?? []
-        let tiers = rows.map { row in
-            var limits: [String: LimitValue] = [:]
-            for (code, value) in row["limits"] as? [String: Any] ?? [:] {
-                if let number = value as? Int { limits[code] = .limited(number) } else { limits[code] = .unlimited }
-            }
-            return Tier(
-                name: row["name"] as? String ?? "", entitlements: Set(row["entitlements"] as? [String] ?? []), limits: limits,
-                maxMachines: row["maxMachines"] as? Int)
-        }
+        struct Listed: Decodable { var data: [Tier] }
+        let tiers = try JSONDecoder().decode(Listed.self, from: answer.body).data
         try storage.writeJSON(tiers, to: ClientStorage.tiersFile)
         snapshot.withLock { $0.tiers = tiers }
         return tiers

@@ -60,6 +60,14 @@ public struct License: Codable, Sendable, Equatable {
         return EffectiveLimits(values: values, periods: policy.limitPeriods)
     }
 
+    /// One limit in force (what ``effectiveLimits(policy:)`` holds for `code`), without building
+    /// them all: the activation and lease paths read just one.
+    public func effectiveLimit(_ code: String, policy: Policy) -> LimitValue? {
+        let inherited = code == LimitCodes.maxMachines ? LimitValue(policy.maxMachines) : policy.limits[code]
+        guard inherited != nil else { return nil }
+        return limitOverrides[code] ?? inherited
+    }
+
     /// The feature codes in force: the policy's and this license's own.
     public func effectiveEntitlements(policy: Policy) -> [String] {
         Array(Set(policy.entitlements).union(extraEntitlements)).sorted()

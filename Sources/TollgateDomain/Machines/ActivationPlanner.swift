@@ -34,7 +34,7 @@ public enum ActivationPlanner {
     /// cluster does. An unclustered machine on an unlimited floating license needs no count, so
     /// the caller may skip reading it (the cost of a count grows with the license's machines).
     public static func needsUsage(cluster: String?, license: License, policy: Policy) -> Bool {
-        cluster != nil || license.effectiveLimits(policy: policy).maxMachines != nil
+        cluster != nil || license.effectiveLimit(LimitCodes.maxMachines, policy: policy)?.maximum != nil
     }
 
     /// Plans the activation of a machine with `fingerprint` (in `cluster`) beside the license's
@@ -74,7 +74,7 @@ public enum ActivationPlanner {
                 }
             }
         }
-        if let maxMachines = license.effectiveLimits(policy: policy).maxMachines {
+        if let maxMachines = license.effectiveLimit(LimitCodes.maxMachines, policy: policy)?.maximum {
             let counted = usage.unclustered + usage.clusters.filter { !draining.contains($0.name) }.reduce(0) { $0 + $1.nodes }
             if counted >= maxMachines {
                 throw .limitExceeded(

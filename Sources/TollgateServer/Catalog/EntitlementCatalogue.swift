@@ -24,12 +24,26 @@ enum EntitlementCatalogue {
     ) throws {
         let known = try session.entitlements.codes(accountId: accountId, productId: productId)
         for entry in entries where !known.contains(entry.code) {
-            let entitlement = try EntitlementDraft(code: entry.code, description: entry.description).validated(
-                id: Identifier.make(.entitlement, at: now), accountId: accountId, productId: productId, now: now)
-            try session.entitlements.insert(entitlement)
-            try ChangeLog.record(
-                session, accountId: accountId, actor: actor, type: "entitlement.created", objectType: "entitlement", objectId: entitlement.id,
-                before: nil as Entitlement?, after: entitlement, at: now)
+            try insert(EntitlementDraft(code: entry.code, description: entry.description), productId: productId, accountId: accountId, actor: actor, session: session, now: now)
         }
+    }
+
+    /// Adds one code to `productId`'s catalogue and records it; 409 `ENTITLEMENT_CODE_TAKEN` when
+    /// the product has it.
+    @discardableResult
+    static func insert(
+        _ draft: EntitlementDraft, productId: String, accountId: String, actor: String, session: StoreSession, now: Date
+    ) throws -> Entitlement {
+        let entitlement = try draft.validated(id: Identifier.make(.entitlement, at: now), accountId: accountId, productId: productId, now: now)
+        do {
+            try session.entitlements.insert(entitlement)
+        } catch StoreError.duplicate {
+            throw TollgateError.conflict(
+                code: CatalogCode.entitlementCodeTaken, message: "Product '\(productId)' has an entitlement '\(draft.code)' already.", field: "code")
+        }
+        try ChangeLog.record(
+            session, accountId: accountId, actor: actor, type: "entitlement.created", objectType: "entitlement", objectId: entitlement.id,
+            before: nil as Entitlement?, after: entitlement, at: now)
+        return entitlement
     }
 }

@@ -25,17 +25,7 @@ struct EntitlementController: Sendable {
             guard try session.products.find(id: productId, accountId: accountId) != nil else {
                 throw TollgateError.notFound(resource: "product", id: productId)
             }
-            let entitlement = try draft.validated(id: Identifier.make(.entitlement, at: now), accountId: accountId, productId: productId, now: now)
-            do {
-                try session.entitlements.insert(entitlement)
-            } catch StoreError.duplicate {
-                throw TollgateError.conflict(
-                    code: CatalogCode.entitlementCodeTaken, message: "Product '\(productId)' has an entitlement '\(draft.code)' already.", field: "code")
-            }
-            try ChangeLog.record(
-                session, accountId: accountId, actor: actor, type: "entitlement.created", objectType: "entitlement", objectId: entitlement.id,
-                before: nil as Entitlement?, after: entitlement, at: now)
-            return entitlement
+            return try EntitlementCatalogue.insert(draft, productId: productId, accountId: accountId, actor: actor, session: session, now: now)
         }
     }
 

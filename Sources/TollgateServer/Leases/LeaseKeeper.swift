@@ -9,7 +9,7 @@ enum LeaseKeeper {
     /// Takes a slot for `ttl` seconds; 422 `CONCURRENCY_LIMIT_EXCEEDED` when every slot is held.
     static func take(licenseId id: String, holder: String?, ttl: Int, credential: Credential, session: StoreSession, now: Date) throws -> Lease {
         let (license, policy) = try usableLicense(id, credential: credential, session: session, now: now)
-        if let limit = license.effectiveLimits(policy: policy)[policy.leaseLimit]?.maximum {
+        if let limit = license.effectiveLimit(policy.leaseLimit, policy: policy)?.maximum {
             let held = try session.leases.live(licenseId: id, at: now).count
             if held >= limit {
                 throw TollgateError.limitExceeded(

@@ -28,12 +28,14 @@ struct MachineToken: JWTPayload, Equatable {
     /// The license's status when the token was issued.
     var status: String
     var entitlements: [String]
-    var limits: EffectiveLimits
+    var limits: [String: LimitValue]
+    /// Absent from version 1 tokens.
+    var limitPeriods: [String: LimitPeriod]?
     var licenseVersion: Int
     var machineVersion: Int
     /// The claims' format: 2 since limits are the vendor's codes (`limits` with `"unlimited"`,
     /// and `limitPeriods`); tokens without `ver` are version 1 (fixed limits, `null` unlimited).
-    var ver: Int
+    var ver: Int?
 
     /// The claims' current format version.
     static let currentVersion = 2
@@ -55,57 +57,11 @@ struct MachineToken: JWTPayload, Equatable {
         tier = summary.tier
         status = summary.status
         entitlements = summary.entitlements
-        limits = summary.limits
+        limits = summary.limits.values
+        limitPeriods = summary.limits.periods
         licenseVersion = summary.revocationVersion
         machineVersion = machine.tokenVersion
         ver = Self.currentVersion
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case iss, sub, jti, iat, exp, account, license, machine, fingerprint, product, tier, status, entitlements, limits, limitPeriods
-        case licenseVersion, machineVersion, ver
-    }
-
-    init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        iss = try container.decode(IssuerClaim.self, forKey: .iss)
-        sub = try container.decode(SubjectClaim.self, forKey: .sub)
-        jti = try container.decode(IDClaim.self, forKey: .jti)
-        iat = try container.decode(IssuedAtClaim.self, forKey: .iat)
-        exp = try container.decode(ExpirationClaim.self, forKey: .exp)
-        account = try container.decode(String.self, forKey: .account)
-        license = try container.decode(String.self, forKey: .license)
-        machine = try container.decode(String.self, forKey: .machine)
-        fingerprint = try container.decode(String.self, forKey: .fingerprint)
-        product = try container.decode(String.self, forKey: .product)
-        tier = try container.decode(String.self, forKey: .tier)
-        status = try container.decode(String.self, forKey: .status)
-        entitlements = try container.decode([String].self, forKey: .entitlements)
-        limits = try EffectiveLimits(from: container, limits: .limits, periods: .limitPeriods)
-        licenseVersion = try container.decode(Int.self, forKey: .licenseVersion)
-        machineVersion = try container.decode(Int.self, forKey: .machineVersion)
-        ver = try container.decodeIfPresent(Int.self, forKey: .ver) ?? 1
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(iss, forKey: .iss)
-        try container.encode(sub, forKey: .sub)
-        try container.encode(jti, forKey: .jti)
-        try container.encode(iat, forKey: .iat)
-        try container.encode(exp, forKey: .exp)
-        try container.encode(account, forKey: .account)
-        try container.encode(license, forKey: .license)
-        try container.encode(machine, forKey: .machine)
-        try container.encode(fingerprint, forKey: .fingerprint)
-        try container.encode(product, forKey: .product)
-        try container.encode(tier, forKey: .tier)
-        try container.encode(status, forKey: .status)
-        try container.encode(entitlements, forKey: .entitlements)
-        try limits.encode(to: &container, limits: .limits, periods: .limitPeriods)
-        try container.encode(licenseVersion, forKey: .licenseVersion)
-        try container.encode(machineVersion, forKey: .machineVersion)
-        try container.encode(ver, forKey: .ver)
     }
 
     /// Expiry is checked by ``TokenService`` on the server's clock, not here.

@@ -39,14 +39,14 @@ extension MachineToken {
             json.key("jti"); json.string(jti.value)
             json.key("license"); json.string(license)
             json.key("licenseVersion"); json.int(licenseVersion)
-            json.effectiveLimits(limits)
+            json.effectiveLimits(EffectiveLimits(values: limits, periods: limitPeriods ?? [:]))
             json.key("machine"); json.string(machine)
             json.key("machineVersion"); json.int(machineVersion)
             json.key("product"); json.string(product)
             json.key("status"); json.string(status)
             json.key("sub"); json.string(sub.value)
             json.key("tier"); json.string(tier)
-            json.key("ver"); json.int(ver)
+            json.key("ver"); json.int(ver ?? 1)
         }
         return json.bytes
     }

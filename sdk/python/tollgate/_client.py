@@ -148,9 +148,7 @@ class Client:
     def tier_with_more(self, code: str, than: int) -> Optional[str]:
         """The first tier (cheapest first) whose limit ``code`` is above ``than`` or unlimited."""
         for tier in self.tiers:
-            value = tier.get("maxMachines", "unlimited") if code == "maxMachines" else tier.get("limits", {}).get(code)
-            if value is None and code == "maxMachines":
-                value = "unlimited"
+            value = (tier.get("maxMachines") or "unlimited") if code == "maxMachines" else tier.get("limits", {}).get(code)
             if value == "unlimited" or (isinstance(value, int) and value > than):
                 return tier["name"]
         return None
