@@ -79,6 +79,7 @@ let package = Package(
             dependencies: [
                 "TollgateDomain",
                 "TollgateFormats",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -14,10 +14,11 @@ enum MachineActivator {
         _ draft: MachineDraft, licenseId: String, accountId: String, actor: String, offline: OfflineActivationRequest? = nil,
         session: StoreSession, now: Date
     ) throws -> MachineRecord {
-        let (license, policy) = try loadLicense(licenseId, accountId: accountId, session: session)
+        let context = try loadContext(licenseId, accountId: accountId, fingerprint: draft.fingerprint, session: session)
+        let (license, policy) = (context.license, context.policy)
         try ActivationPlanner.requireUsable(license, policy: policy, now: now)
         let plan = try ActivationPlanner.plan(
-            fingerprintTaken: try session.machines.isTaken(fingerprint: draft.fingerprint, licenseId: license.id), cluster: draft.cluster,
+            fingerprintTaken: context.fingerprintTaken, cluster: draft.cluster,
             usage: ActivationPlanner.needsUsage(cluster: draft.cluster, license: license, policy: policy)
                 ? try session.machines.usage(licenseId: license.id) : SeatUsage(unclustered: 0, clusters: []),
             license: license, policy: policy, now: now)
@@ -51,13 +52,21 @@ enum MachineActivator {
 
     /// A license of the account and its policy; a missing license answers 404.
     static func loadLicense(_ licenseId: String, accountId: String, session: StoreSession) throws -> (License, Policy) {
-        guard let license = try session.licenses.find(id: licenseId, accountId: accountId) else {
+        let context = try loadContext(licenseId, accountId: accountId, session: session)
+        return (context.license, context.policy)
+    }
+
+    /// A license of the account with its policy (both in one statement) and, given a
+    /// `fingerprint`, whether an active machine of it holds that fingerprint; a missing license or
+    /// policy answers 404.
+    static func loadContext(
+        _ licenseId: String, accountId: String, fingerprint: String? = nil, session: StoreSession
+    ) throws -> (license: License, policy: Policy, fingerprintTaken: Bool) {
+        guard let context = try session.licenseContext(id: licenseId, accountId: accountId, fingerprint: fingerprint) else {
             throw TollgateError.notFound(resource: "license", id: licenseId)
         }
-        guard let policy = try session.policies.find(id: license.policyId, accountId: accountId) else {
-            throw TollgateError.notFound(resource: "policy", id: license.policyId)
-        }
-        return (license, policy)
+        guard let policy = context.policy else { throw TollgateError.notFound(resource: "policy", id: context.license.policyId) }
+        return (context.license, policy, context.fingerprintTaken)
     }
 
     /// A machine of the account with its license and policy, if the credential may see it. A

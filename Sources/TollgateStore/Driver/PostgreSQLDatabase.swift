@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Logging
 import NIOCore
@@ -25,6 +26,7 @@ public final class PostgreSQLDatabase: SQLDatabase {
     let runner: Task<Void, Never>
     let logger: Logger
     private let statements = Mutex<[String: String]>([:])
+    private let prepared = Mutex<[String: Statement]>([:])
     /// Set by ``close()``: every transaction after it (or failing during it) is unavailable (503),
     /// not an unknown error (500).
     private let closed = Atomic<Bool>(false)
@@ -133,6 +135,11 @@ public final class PostgreSQLDatabase: SQLDatabase {
         let race = Race()
         return try await withCheckedThrowingContinuation { continuation in
             let settle = race.settler(continuation)
+            // A timer of an event loop rather than a sleeping task: one per transaction, cancelled
+            // when the transaction ends.
+            let deadline = MultiThreadedEventLoopGroup.singleton.any().scheduleTask(in: .seconds(Int64(Self.connectionWait.components.seconds))) {
+                if race.timeOut() { settle(.failure(StoreError.unavailable("no database connection within \(Self.connectionWait)"))) }
+            }
             Task {
                 do {
                     let result = try await self.run(lock: lock, readOnly: readOnly, race: race, body)
@@ -141,10 +148,7 @@ public final class PostgreSQLDatabase: SQLDatabase {
                     let closed = self.closed.load(ordering: .acquiring)
                     settle(.failure(closed ? StoreError.unavailable("the database is closed") : Self.translate(error)))
                 }
-            }
-            Task {
-                try? await Task.sleep(for: Self.connectionWait)
-                if race.timeOut() { settle(.failure(StoreError.unavailable("no database connection within \(Self.connectionWait)"))) }
+                deadline.cancel()
             }
         }
     }
@@ -180,23 +184,23 @@ public final class PostgreSQLDatabase: SQLDatabase {
                     // The locks, and the notification of the commit in the same statement (one round
                     // trip fewer while the lock is held): PostgreSQL delivers it to every listener
                     // when, and only if, the transaction commits.
+                    // The keys are arguments, so that the statement is prepared once per connection.
                     let notify = "pg_notify('\(self.changeChannel)', '')"
+                    let database = SQLValue.integer(self.writeLockKey)
+                    func key(_ name: String) -> SQLValue { .integer(Self.lockKey(schema: self.schema, name: name)) }
                     switch lock {
                     case nil, .rows: break
-                    case .everything: try executor.execute("SELECT pg_advisory_xact_lock(\(self.writeLockKey)), \(notify)")
+                    case .everything: try executor.execute("SELECT pg_advisory_xact_lock(?), \(notify)", [database])
                     case .account(let id):
                         // Shared on the database's lock (so `.everything` waits for this write and
                         // holds it off), exclusive on the account's.
-                        try executor.execute(
-                            "SELECT pg_advisory_xact_lock_shared(\(self.writeLockKey)), pg_advisory_xact_lock(\(Self.lockKey(schema: self.schema, name: id))), \(notify)")
+                        try executor.execute("SELECT pg_advisory_xact_lock_shared(?), pg_advisory_xact_lock(?), \(notify)", [database, key(id)])
                     case .license(let account, let license):
                         // Shared on the database's and the account's locks (so writes of the whole
                         // account wait for this one and hold it off), exclusive on the license's.
                         try executor.execute(
-                            """
-                            SELECT pg_advisory_xact_lock_shared(\(self.writeLockKey)), pg_advisory_xact_lock_shared(\(Self.lockKey(schema: self.schema, name: account))),
-                              pg_advisory_xact_lock(\(Self.lockKey(schema: self.schema, name: license))), \(notify)
-                            """)
+                            "SELECT pg_advisory_xact_lock_shared(?), pg_advisory_xact_lock_shared(?), pg_advisory_xact_lock(?), \(notify)",
+                            [database, key(account), key(license)])
                     }
                     let result = try body(executor)
                     try executor.execute("COMMIT")
@@ -215,6 +219,37 @@ public final class PostgreSQLDatabase: SQLDatabase {
                     throw error
                 }
             }
+        }
+    }
+
+    /// A statement as sent: its text with numbered placeholders, and the name it is prepared
+    /// under on each connection (`nil`: sent unnamed).
+    struct Statement: Sendable {
+        var sql: String
+        var name: String?
+    }
+
+    /// At most this many statements are prepared (per connection, PostgreSQL keeps each one's
+    /// plan); statements seen after that, and statements with many arguments (whose shapes vary
+    /// with a batch's size), run unnamed.
+    static let preparedLimit = 1_000
+    static let preparedArgumentLimit = 64
+
+    /// `sql` as sent with arguments of `types` (one letter each: `n`ull, `i`nteger, `t`ext). A
+    /// prepared statement's parameter types are fixed when it is prepared, so each combination of
+    /// types is a statement of its own, named by a digest of the text and the types.
+    func statement(_ sql: String, types: String) -> Statement {
+        let key = types + ":" + sql
+        if let known = prepared.withLock({ $0[key] }) { return known }
+        let text = numbered(sql)
+        var statement = Statement(sql: text, name: nil)
+        if !types.isEmpty, types.count <= Self.preparedArgumentLimit {
+            statement.name = "tg_" + SHA256.hash(data: Data(key.utf8)).prefix(12).map { String(format: "%02x", $0) }.joined()
+        }
+        return prepared.withLock { known in
+            if known.count >= Self.preparedLimit { statement.name = nil; return statement }
+            known[key] = statement
+            return statement
         }
     }
 
@@ -247,7 +282,9 @@ public final class PostgreSQLDatabase: SQLDatabase {
                 // Transient, worth a retry (503): class 08 connection exceptions, 40 transaction
                 // rollbacks (serialization failures, deadlocks), 53 insufficient resources, 57P
                 // operator intervention (shutdown), 55P03 lock not available, 57014 statement timeout.
-                if ["08", "40", "53", "57P"].contains(where: state.hasPrefix) || state == "55P03" || state == "57014" {
+                // 0A000 here is a prepared statement whose result changed shape under it (a migration by
+                // another replica); the connection is closed, and the pool's next one prepares afresh.
+                if ["08", "40", "53", "57P"].contains(where: state.hasPrefix) || ["55P03", "57014", "0A000"].contains(state) {
                     return StoreError.unavailable(error.serverInfo?[.message] ?? state)
                 }
                 return error
@@ -260,6 +297,13 @@ public final class PostgreSQLDatabase: SQLDatabase {
 }
 
 /// Statements of one PostgreSQL transaction, run from a thread-pool thread.
+///
+/// A statement with arguments runs as a prepared statement of its connection: PostgreSQL parses
+/// and plans it on its first use there and only binds it afterwards. Parsing and planning were
+/// most of the server's time per statement (measured: `perf` during `scripts/bench/activation`,
+/// the CTE that appends a change took about 0.9 ms of 1.2 ms in the parser and planner), and an
+/// activation runs six statements under its license's lock. Statements without arguments
+/// (`BEGIN`, `COMMIT`) run unnamed.
 struct PostgreSQLExecutor: SQLExecutor {
     let connection: PostgresConnection
     let database: PostgreSQLDatabase
@@ -270,28 +314,38 @@ struct PostgreSQLExecutor: SQLExecutor {
     }
 
     func query(_ sql: String, _ arguments: [SQLValue]) throws -> [SQLRow] {
-        try run(sql, arguments).rows.map { row in
-            var values: [String: SQLValue] = [:]
-            for cell in row { values[cell.columnName] = Self.value(of: cell) }
-            return SQLRow(values: values)
-        }
+        try run(sql, arguments)
     }
 
-    private func run(_ sql: String, _ arguments: [SQLValue]) throws -> PostgresQueryResult {
+    private func run(_ sql: String, _ arguments: [SQLValue]) throws -> [SQLRow] {
         var binds = PostgresBindings(capacity: arguments.count)
+        var types = ""
         for argument in arguments {
             switch argument {
-            case .null: binds.appendNull()
-            case .integer(let value): binds.append(value)
-            case .text(let value): binds.append(value)
+            case .null: binds.appendNull(); types += "n"
+            case .integer(let value): binds.append(value); types += "i"
+            case .text(let value): binds.append(value); types += "t"
             }
         }
         do {
             // A query sent on a connection that has just died may never complete: check first,
             // and give up after a watchdog rather than hold the request (and a thread) forever.
             guard !connection.isClosed else { throw StoreError.unavailable("the database connection was lost") }
-            let promise = connection.eventLoop.makePromise(of: PostgresQueryResult.self)
-            connection.query(PostgresQuery(unsafeSQL: database.numbered(sql), binds: binds), logger: database.logger).cascade(to: promise)
+            let statement = database.statement(sql, types: types)
+            let promise = connection.eventLoop.makePromise(of: [SQLRow].self)
+            if let name = statement.name {
+                let (connection, logger, binds) = (connection, database.logger, binds)
+                promise.completeWithTask {
+                    try await PreparedSQL.$current.withValue(PreparedSQL.Text(name: name, sql: statement.sql)) {
+                        var rows: [SQLRow] = []
+                        for try await row in try await connection.execute(PreparedSQL(bindings: binds), logger: logger) { rows.append(Self.row(row)) }
+                        return rows
+                    }
+                }
+            } else {
+                connection.query(PostgresQuery(unsafeSQL: statement.sql, binds: binds), logger: database.logger)
+                    .map { $0.rows.map(Self.row) }.cascade(to: promise)
+            }
             let watchdog = connection.eventLoop.scheduleTask(in: PostgreSQLDatabase.queryWatchdog) {
                 promise.fail(StoreError.unavailable("the database did not answer within \(PostgreSQLDatabase.queryWatchdog.nanoseconds / 1_000_000_000) s"))
             }
@@ -302,6 +356,12 @@ struct PostgreSQLExecutor: SQLExecutor {
             // (after which it must throw: PostgreSQL refuses further statements in the transaction).
             throw PostgreSQLDatabase.translate(error)
         }
+    }
+
+    static func row(_ row: PostgresRow) -> SQLRow {
+        var values: [String: SQLValue] = [:]
+        for cell in row { values[cell.columnName] = value(of: cell) }
+        return SQLRow(values: values)
     }
 
     /// Integers of any width as `.integer`, everything else as text.
@@ -316,4 +376,24 @@ struct PostgreSQLExecutor: SQLExecutor {
             return (try? cell.decode(String.self)).map { .text($0) } ?? .null
         }
     }
+}
+
+/// The prepared statement ``PostgreSQLExecutor`` runs: PostgresNIO prepares a statement type's
+/// `name` and `sql` once per connection and caches it there. Ours are the store's statements,
+/// known only at run time, so this one type reads them from a task-local value set around each
+/// execution (PostgresNIO reads both when the execution starts, in the calling task).
+struct PreparedSQL: PostgresPreparedStatement {
+    struct Text: Sendable {
+        var name: String
+        var sql: String
+    }
+    @TaskLocal static var current = Text(name: "", sql: "")
+    static var name: String { current.name }
+    static var sql: String { current.sql }
+
+    typealias Row = PostgresRow
+    let bindings: PostgresBindings
+
+    func makeBindings() throws -> PostgresBindings { bindings }
+    func decodeRow(_ row: PostgresRow) throws -> PostgresRow { row }
 }
