@@ -152,7 +152,7 @@ func buildRouter(_ services: AppServices) -> Router<AppRequestContext> {
     KeyController(keys: services.keys, writer: writer).addRoutes(to: v1)
     MachineController(
         writer: writer, store: services.store, keys: services.keys, tokens: services.tokens, heartbeats: services.heartbeats,
-        clock: services.clock, limits: limits
+        beats: MachineHeartbeat(store: services.store, heartbeats: services.heartbeats), clock: services.clock, limits: limits
     ).addRoutes(to: machineRoutes, admin: v1)
     LeaseController(writer: writer, store: services.store, clock: services.clock, limits: limits).addRoutes(to: machineRoutes)
     return router

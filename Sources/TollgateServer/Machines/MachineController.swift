@@ -14,10 +14,9 @@ struct MachineController: Sendable {
     let keys: KeyService
     let tokens: TokenService
     let heartbeats: HeartbeatRecorder
+    let beats: MachineHeartbeat
     let clock: any TollgateClock
     let limits: BodyLimits
-    /// Machines with their license and policy, for heartbeats (see ``SnapshotCache``).
-    let snapshots = SnapshotCache<MachineRecord>()
 
     static let activationFields: Set<String> = ["licenseId", "fingerprint", "name", "platform", "hostname", "cores", "cluster"]
 
@@ -91,51 +90,17 @@ struct MachineController: Sendable {
     func heartbeat(_ request: Request, _ context: MachineRouteContext) async throws -> Response {
         let id = try context.parameters.require("id")
         _ = try await JSONBody.read(request, limit: limits.maxBodyBytes, allowedFields: [], requireBody: false)
-        let credential = context.credential
         let now = clock.now()
-        if let beaten = try await plainBeat(id, credential: credential, now: now) {
-            return try Response.json(raw: Data(try await tokens.answer(for: beaten, now: now).json))
-        }
-        let record = try await store.write(lock: .account(credential.accountId)) { session in
-            try MachineHeartbeat.beat(machineId: id, credential: credential, session: session, now: now)
-        }
+        let record = try await beats.beat(id, credential: context.credential, now: now)
         return try Response.json(raw: Data(try await tokens.answer(for: record, now: now).json))
     }
 
-    /// The fast path of a heartbeat: a live machine, a current credential, nothing to audit.
-    /// Reads from the snapshot cache and queues the beat for the next batch. Anything else
-    /// (`nil`) takes the write transaction of ``MachineHeartbeat``.
-    func plainBeat(_ id: String, credential: Credential, now: Date) async throws -> MachineRecord? {
-        let store = self.store
-        guard
-            let record = try await snapshots.value(id, generation: store.generation.current, read: {
-                try await store.read { session in try? MachineActivator.loadMachine(id, credential: credential, session: session, now: now) }
-            })
-        else { return nil }
-        let machine = heartbeats.overlay(record.machine)
-        guard machine.accountId == credential.accountId, (try? credential.requireAccess(toMachine: machine)) != nil else { return nil }
-        if case .machine(let token) = credential, !token.isCurrent(machine: machine, license: record.license) { return nil }
-        guard let (next, outcome) = try? MachineStateMachine.apply(.heartbeat, to: machine, policy: record.policy, now: now), outcome == .beat
-        else { return nil }
-        heartbeats.record(next)
-        return MachineRecord(machine: next, license: record.license, policy: record.policy)
-    }
-
-    /// Deactivation by the machine's own token (even one no longer current: giving a seat
-    /// back is always allowed, the one route where a revoked token still counts), its license
-    /// key, or an admin.
+    /// Deactivation (``MachineDeactivator``).
     func deactivate(_ request: Request, _ context: MachineRouteContext) async throws -> Response {
         let id = try context.parameters.require("id")
         let (credential, now) = (context.credential, clock.now())
-        let view = try await store.write(lock: .account(credential.accountId)) { session -> MachineView in
-            let record = try MachineActivator.loadMachine(id, credential: credential, session: session, now: now, allowingRevokedToken: true)
-            let (next, _) = try MachineStateMachine.transition(.deactivate(.requested), of: record.machine, policy: record.policy, now: now)
-            try session.machines.update(next)
-            let view = MachineView(next, policy: record.policy, now: now)
-            try ChangeLog.record(
-                session, accountId: next.accountId, actor: credential.actor, type: "machine.deactivated", objectType: "machine", objectId: id,
-                before: record.machine, after: next, state: view, at: now)
-            return view
+        let view = try await store.write(lock: .account(credential.accountId)) { session in
+            try MachineDeactivator.deactivate(id, credential: credential, session: session, now: now)
         }
         return try Response.json(view)
     }
@@ -148,13 +113,7 @@ struct MachineController: Sendable {
         let signingKey = try await keys.current(accountId: credential.accountId)
         return try await writer.perform(request: request, accountId: context.accountId, actor: context.actor, body: body, status: .created) {
             session, now in
-            let record = try MachineActivator.loadMachine(id, credential: credential, session: session, now: now)
-            let answer = try LicenseCheckout.issue(
-                license: record.license, policy: record.policy, machine: record.machine, options: options, signingKey: signingKey, now: now)
-            try ChangeLog.record(
-                session, accountId: record.machine.accountId, actor: credential.actor, type: "machine.checked_out", objectType: "machine", objectId: id,
-                before: nil as Machine?, after: nil as Machine?, state: MachineView(record.machine, policy: record.policy, now: now), at: now)
-            return answer
+            try LicenseCheckout.checkOutMachine(id, credential: credential, options: options, signingKey: signingKey, session: session, now: now)
         }
     }
 
@@ -167,12 +126,7 @@ struct MachineController: Sendable {
         let signingKey = try await keys.current(accountId: credential.accountId)
         return try await writer.perform(request: request, accountId: context.accountId, actor: context.actor, body: body, status: .created) {
             session, now in
-            let (license, policy) = try MachineActivator.loadLicense(id, credential: credential, session: session, now: now)
-            let answer = try LicenseCheckout.issue(license: license, policy: policy, machine: nil, options: options, signingKey: signingKey, now: now)
-            try ChangeLog.record(
-                session, accountId: license.accountId, actor: credential.actor, type: "license.checked_out", objectType: "license", objectId: id,
-                before: nil as License?, after: nil as License?, state: LicenseView(license, policy: policy, now: now), at: now)
-            return answer
+            try LicenseCheckout.checkOutLicense(id, credential: credential, options: options, signingKey: signingKey, session: session, now: now)
         }
     }
 
