@@ -106,7 +106,7 @@ public func buildApplication(
                 additionalChannelHandlers: [RequestReadTimeout(timeout: readTimeout)], idleTimeout: .seconds(Int64(configuration.idleTimeoutSeconds)))),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Tollgate"),
         // Shut down in reverse order, after the HTTP server: the store goes last.
-        services: [StoreService(store: store), batches, jobs, keys],
+        services: [StoreService(store: store, keys: keys), batches, jobs, keys],
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
         logger: logger)
     return BuiltApplication(application: application, defaultAccount: defaultAccount, generatedAdminToken: generatedToken, services: services)

@@ -67,10 +67,16 @@ public struct Store: Sendable {
 
     /// Advances ``generation`` whenever another process's write commits (PostgreSQL `LISTEN`), so
     /// that caches of stored objects drop what another replica changed at once rather than when
-    /// they expire. Runs until the task is cancelled; returns at once on SQLite.
-    public func followChanges() async {
+    /// they expire, and calls `keysChanged` when that write changed the signing keys (and on each
+    /// (re)connection). Runs until the task is cancelled; returns at once on SQLite.
+    public func followChanges(keysChanged: @escaping @Sendable () -> Void = {}) async {
         let generation = generation
-        await database.followChanges { generation.advance() }
+        await database.followChanges { topic in
+            switch topic {
+            case .data: generation.advance()
+            case .keys: keysChanged()
+            }
+        }
     }
 
     /// Runs `body` in a write transaction that only appends to logs no cache depends on

@@ -10,10 +10,11 @@ import TollgateStore
 /// held open in memory for signing and verifying, so the hot paths never wait on I/O.
 ///
 /// Rotation and retirement write the database inside the caller's write transaction (with the
-/// change's audit entry and event), then ``adopt(_:)`` the result once it committed. Every
-/// replica rereads the table every ``refreshInterval`` (this service's run loop) and on a miss
-/// (a key id or an account it does not know), at most every ``minimumReloadGap``, so a key made
-/// or retired on another replica, or by `tollgate accounts create`, is seen within that time.
+/// change's audit entry and event), then ``adopt(_:)`` the result once it committed. On
+/// PostgreSQL every change of the keys is announced when it commits, and every other replica
+/// rereads the table when it hears it (``StoreService``). Besides, every replica rereads the table
+/// every ``refreshInterval`` (this service's run loop: the bound should an announcement be lost)
+/// and on a miss (a key id or an account it does not know), at most every ``minimumReloadGap``.
 final class KeyService: Service, Sendable {
     private let ring: Mutex<KeyRing>
     private let store: Store

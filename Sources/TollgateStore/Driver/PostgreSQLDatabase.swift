@@ -99,13 +99,14 @@ public final class PostgreSQLDatabase: SQLDatabase {
     /// ``WriteLock/everything``; not logs) with `LISTEN`, on a connection of its own, calling
     /// `onChange` for each and once on every (re)connection for what it may have missed. Reconnects
     /// after a lost connection; returns when the task is cancelled.
-    public func followChanges(_ onChange: @escaping @Sendable () -> Void) async {
+    public func followChanges(_ onChange: @escaping @Sendable (ChangeTopic) -> Void) async {
         while !Task.isCancelled, !closed.load(ordering: .acquiring) {
             do {
                 try await client.withConnection { connection in
                     try await connection.listen(on: self.changeChannel) { notifications in
-                        onChange()
-                        for try await _ in notifications { onChange() }
+                        onChange(.data)
+                        onChange(.keys)
+                        for try await notification in notifications { onChange(ChangeTopic(rawValue: notification.payload) ?? .data) }
                     }
                 }
             } catch {
@@ -215,7 +216,8 @@ public final class PostgreSQLDatabase: SQLDatabase {
                     if case StoreError.unavailable = Self.translate(error) {} else if !connection.isClosed {
                         ended = (try? executor.execute("ROLLBACK")) != nil
                     }
-                    if !ended { let _: EventLoopFuture<Void> = connection.close() }
+                    // Closed before the pool gets it back, so that no other transaction is handed it.
+                    if !ended { try? (connection.close() as EventLoopFuture<Void>).wait() }
                     throw error
                 }
             }
@@ -315,6 +317,10 @@ struct PostgreSQLExecutor: SQLExecutor {
 
     func query(_ sql: String, _ arguments: [SQLValue]) throws -> [SQLRow] {
         try run(sql, arguments)
+    }
+
+    func announce(_ topic: ChangeTopic) throws {
+        try execute("SELECT pg_notify(?, ?)", [.text(database.changeChannel), .text(topic.rawValue)])
     }
 
     private func run(_ sql: String, _ arguments: [SQLValue]) throws -> [SQLRow] {

@@ -35,6 +35,18 @@ public protocol SQLExecutor {
     var dialect: SQLDialect { get }
     func execute(_ sql: String, _ arguments: [SQLValue]) throws
     func query(_ sql: String, _ arguments: [SQLValue]) throws -> [SQLRow]
+    /// Tells every other process following this database's changes that `topic` changed, when
+    /// (and only if) this transaction commits (``SQLDatabase/followChanges(_:)``). Where no other
+    /// process can write (SQLite), nothing.
+    func announce(_ topic: ChangeTopic) throws
+}
+
+/// What a committed write changed, as other processes hear it.
+public enum ChangeTopic: String, Sendable {
+    /// Any stored object: every write that takes an account's, a license's or the database's lock.
+    case data = ""
+    /// The signing keys.
+    case keys
 }
 
 /// The engines Tollgate speaks to. Statements are portable except where a table says otherwise.
@@ -65,9 +77,10 @@ public protocol SQLDatabase: Sendable {
     func read<T: Sendable>(_ body: @escaping @Sendable (any SQLExecutor) throws -> T) async throws -> T
     /// A write transaction serialized against the other writes `lock` names (see ``WriteLock``).
     func write<T: Sendable>(lock: WriteLock, _ body: @escaping @Sendable (any SQLExecutor) throws -> T) async throws -> T
-    /// Calls `onChange` whenever a write transaction of another process on this database commits,
-    /// until the calling task is cancelled. Returns at once where no other process can write.
-    func followChanges(_ onChange: @escaping @Sendable () -> Void) async
+    /// Calls `onChange` with what a write transaction of another process on this database changed
+    /// whenever one commits, and with every topic on each (re)connection for what may have been
+    /// missed, until the calling task is cancelled. Returns at once where no other process can write.
+    func followChanges(_ onChange: @escaping @Sendable (ChangeTopic) -> Void) async
     /// Releases the engine's resources.
     func close() async throws
 }
@@ -109,7 +122,7 @@ extension SQLDatabase {
     }
 
     /// One process writes a SQLite file: there is no other writer to follow.
-    public func followChanges(_ onChange: @escaping @Sendable () -> Void) async {}
+    public func followChanges(_ onChange: @escaping @Sendable (ChangeTopic) -> Void) async {}
 
     /// A write that needs no other write to wait (``WriteLock/rows``).
     public func append(_ body: @escaping @Sendable (any SQLExecutor) throws -> Void) async throws {

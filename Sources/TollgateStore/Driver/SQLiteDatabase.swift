@@ -86,6 +86,9 @@ struct GRDBExecutor: SQLExecutor {
         }
     }
 
+    /// One process writes a SQLite file: nobody else to tell.
+    func announce(_ topic: ChangeTopic) throws {}
+
     func query(_ sql: String, _ arguments: [SQLValue]) throws -> [SQLRow] {
         do {
             return try fetch(sql, arguments)

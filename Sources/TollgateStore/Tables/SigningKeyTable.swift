@@ -4,7 +4,8 @@ import TollgateFormats
 
 /// The accounts' private signing keys, sealed: the store keeps only ciphertext (the server seals
 /// and opens it under the key-encryption key), so every replica of one database signs with the
-/// same keys and a rotation or retirement reaches all of them.
+/// same keys and a rotation or retirement reaches all of them: every change of the table is
+/// announced (``ChangeTopic/keys``), and replicas reread the keys when they hear it.
 public struct SigningKeyTable {
     let sql: any SQLExecutor
 
@@ -29,19 +30,23 @@ public struct SigningKeyTable {
     /// Adds `row`; returns `false` (and changes nothing) when a key with its id exists.
     @discardableResult
     public func insert(_ row: Row) throws -> Bool {
-        try !sql.query(
+        let inserted = try !sql.query(
             "INSERT INTO signing_keys (id, account_id, created_at, retired_at, sealed) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id",
             [.text(row.id), .text(row.accountId), .integer(row.createdAt.epochMilliseconds), .integer(row.retiredAt?.epochMilliseconds), .text(row.sealed)]
         ).isEmpty
+        if inserted { try sql.announce(.keys) }
+        return inserted
     }
 
     /// Marks key `id` of `accountId` retired at `at`; returns `false` when there is no such key.
     @discardableResult
     public func retire(id: String, accountId: String, at: Date) throws -> Bool {
-        try !sql.query(
+        let retired = try !sql.query(
             "UPDATE signing_keys SET retired_at = ? WHERE id = ? AND account_id = ? RETURNING id",
             [.integer(at.epochMilliseconds), .text(id), .text(accountId)]
         ).isEmpty
+        if retired { try sql.announce(.keys) }
+        return retired
     }
 
     /// Every key, oldest first.

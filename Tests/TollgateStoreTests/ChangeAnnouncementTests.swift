@@ -1,0 +1,70 @@
+import Foundation
+import Synchronization
+import Testing
+import TollgateDomain
+import TollgateFormats
+@testable import TollgateStore
+
+/// On PostgreSQL a change of the signing keys is announced to every other process that follows
+/// the database's changes, when it commits; other writes are not announced as key changes.
+@Suite(.enabled(if: ProcessInfo.processInfo.environment["TOLLGATE_TEST_DATABASE_URL"]?.isEmpty == false, "PostgreSQL only"))
+struct ChangeAnnouncementTests {
+    let now = Date(timeIntervalSince1970: 1_800_000_000)
+
+    @Test func anotherProcessHearsAKeyChangeWhenItCommitsAndOnlyThen() async throws {
+        let url = try #require(ProcessInfo.processInfo.environment["TOLLGATE_TEST_DATABASE_URL"]) + "?schema=k_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        let (writer, follower) = (try await Store.openPostgreSQL(url: url, now: now), try await Store.openPostgreSQL(url: url, now: now))
+        let heard = Heard()
+        let following = Task { await follower.followChanges(keysChanged: { heard.count.add(1, ordering: .relaxed) }) }
+        defer { following.cancel() }
+        func wait(until count: Int) async throws {
+            for _ in 0..<100 where heard.value < count { try await Task.sleep(for: .milliseconds(20)) }
+        }
+        // The follower hears one call when it starts listening (for what it may have missed).
+        try await wait(until: 1)
+        #expect(heard.value == 1)
+        let account = Account(id: Identifier.make(.account, at: now), name: "A", createdAt: now)
+        let row = SigningKeyTable.Row(id: "kid-1", accountId: account.id, createdAt: now, retiredAt: nil, sealed: "sealed")
+        // A rolled-back insert and an ordinary write announce no key change.
+        _ = try? await writer.write(lock: .account(account.id)) { session in
+            try session.signingKeys.insert(row)
+            throw RolledBack()
+        }
+        try await writer.write(lock: .account(account.id)) { try $0.accounts.insert(account) }
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(heard.value == 1)
+        // A committed insert, and then a retirement, each are heard.
+        try await writer.write(lock: .account(account.id)) { try $0.signingKeys.insert(row) }
+        try await wait(until: 2)
+        #expect(heard.value == 2)
+        try await writer.write(lock: .account(account.id)) { try $0.signingKeys.retire(id: "kid-1", accountId: account.id, at: now) }
+        try await wait(until: 3)
+        #expect(heard.value == 3)
+    }
+}
+
+/// A transaction that ends by closing its connection (an unavailable database is not rolled
+/// back on the same connection) gives the pool a closed connection, never a closing one: the next
+/// write goes through.
+@Suite(.enabled(if: ProcessInfo.processInfo.environment["TOLLGATE_TEST_DATABASE_URL"]?.isEmpty == false, "PostgreSQL only"))
+struct ClosedConnectionTests {
+    @Test func theWriteAfterAConnectionWasClosedGoesThrough() async throws {
+        let store = try await StoreTests().openStore()
+        for round in 0..<3 {
+            await #expect(throws: StoreError.self) {
+                try await store.write(lock: .account("acc_x")) { _ in throw StoreError.unavailable("closed on purpose") }
+            }
+            let account = Account(id: "acc_\(round)", name: "A", createdAt: Date())
+            try await store.write(lock: .account(account.id)) { try $0.accounts.insert(account) }
+        }
+        #expect(try await store.read { try $0.accounts.all().count } == 3)
+    }
+}
+
+/// How many times the follower heard of a key change.
+final class Heard: Sendable {
+    let count = Atomic<Int>(0)
+    var value: Int { count.load(ordering: .relaxed) }
+}
+
+struct RolledBack: Error {}
