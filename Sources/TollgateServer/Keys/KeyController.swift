@@ -10,7 +10,8 @@ import TollgateStore
 /// Both changes write the key table inside the transaction that audits them, through
 /// ``ChangeWriter``, so they honour `Idempotency-Key`, serialize with each other (twenty retries
 /// of one rotation make one key) and commit with their audit entry and event or not at all.
-/// This replica uses the change at once; the others within ``KeyService/refreshInterval``.
+/// This replica uses the change at once; the others when they hear it announced (PostgreSQL
+/// `NOTIFY`), at the latest within ``KeyService/refreshInterval``.
 struct KeyController: Sendable {
     let keys: KeyService
     let writer: ChangeWriter
