@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import Testing
+import TollgateServer
 import TollgateClient
 import TollgateDomain
 import TollgateFormats
@@ -53,8 +54,18 @@ import TollgateFormats
             server.clock.advance(days: 6)
             #expect(await offline.validate() == .failed(.offlineTooLong))
             #expect(!offline.isEntitled("core"))
-            // Back online, the server confirms again.
+            // Back online after 37 days: the machine's heartbeats stopped that long ago, so the sweep
+            // has deactivated it (run here, so the test does not race the server's own runner), and
+            // the server refuses it until it activates again; then it confirms it.
+            try await server.built.runDueJobs()
             let online = try TollgateClient(try await server.configuration(product: license.product, storage: storage))
+            var state = await online.validate()
+            for _ in 0..<50 where state.allowsUse {
+                try await Task.sleep(for: .milliseconds(100))
+                state = await online.validate()
+            }
+            #expect(state == .failed(.deactivated))
+            try await online.activate(key: license.key)
             #expect(await online.validate().allowsUse)
         }
     }
