@@ -4,7 +4,8 @@ import TollgateDomain
 import TollgateFormats
 @testable import TollgateStore
 
-/// The one-statement read of a license, its policy and whether a fingerprint is taken, and the
+/// The one-statement reads of a license, its policy and whether a fingerprint is taken, and of a
+/// machine with its license and policy, and the
 /// statements it and every other read run as (prepared per connection on PostgreSQL), on both
 /// databases.
 @Suite struct LicenseContextTests {
@@ -26,12 +27,16 @@ import TollgateFormats
         let machine = Machine(
             id: Identifier.make(.machine, at: now), accountId: account.id, licenseId: held.id, fingerprint: "fp-1", lastHeartbeatAt: now, deadAt: nil,
             cullWhenDead: false, createdAt: now, updatedAt: now)
+        let stray = Machine(
+            id: Identifier.make(.machine, at: now.addingTimeInterval(1)), accountId: account.id, licenseId: orphan.id, fingerprint: "fp-9",
+            lastHeartbeatAt: now, deadAt: nil, cullWhenDead: false, createdAt: now, updatedAt: now)
         try await store.write { session in
             try session.products.insert(product)
             try session.policies.insert(policy)
             try session.licenses.insert(held)
             try session.licenses.insert(orphan)
             try session.machines.insert(machine)
+            try session.machines.insert(stray)
         }
         // Twice each, so that on PostgreSQL the second read runs the statement prepared by the first.
         for _ in 0..<2 {
@@ -43,6 +48,10 @@ import TollgateFormats
             #expect(plain.policy == policy && !plain.fingerprintTaken)
             #expect(try await store.read { try $0.licenseContext(id: orphan.id, accountId: account.id) }?.policy == nil)
             #expect(try await store.read { try $0.licenseContext(id: held.id, accountId: "acc_other") } == nil)
+            let context = try #require(try await store.read { try $0.machineContext(id: machine.id, accountId: account.id) })
+            #expect(context.machine == machine && context.license == held && context.policy == policy)
+            #expect(try await store.read { try $0.machineContext(id: machine.id, accountId: "acc_other") } == nil)
+            #expect(try await store.read { try $0.machineContext(id: stray.id, accountId: account.id) }.map { $0.license == orphan && $0.policy == nil } == true)
         }
     }
 

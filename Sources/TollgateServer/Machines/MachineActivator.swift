@@ -75,11 +75,13 @@ enum MachineActivator {
     static func loadMachine(
         _ id: String, credential: Credential, session: StoreSession, now: Date, allowingRevokedToken: Bool = false
     ) throws -> MachineRecord {
-        guard let machine = try session.machines.find(id: id, accountId: credential.accountId) else {
+        guard let context = try session.machineContext(id: id, accountId: credential.accountId) else {
             throw TollgateError.notFound(resource: "machine", id: id)
         }
+        let machine = context.machine
         try credential.requireAccess(toMachine: machine)
-        let (license, policy) = try loadLicense(machine.licenseId, accountId: machine.accountId, session: session)
+        guard let license = context.license else { throw TollgateError.notFound(resource: "license", id: machine.licenseId) }
+        guard let policy = context.policy else { throw TollgateError.notFound(resource: "policy", id: license.policyId) }
         let record = MachineRecord(machine: machine, license: license, policy: policy)
         if !allowingRevokedToken { try credential.requireCurrent(for: record, now: now) }
         return record
