@@ -60,17 +60,29 @@ public enum AuditChain {
         return event
     }
 
-    /// The hash an entry must carry.
+    /// The hash an entry must carry: SHA-256 of its canonical text.
     public static func hash(of event: AuditEvent) -> String {
-        let fields: [String] = [
-            "tollgate-audit-v1", event.id, event.accountId, String(event.sequence), event.actor, event.action,
-            event.objectType, event.objectId, event.beforeDigest ?? "-", event.afterDigest ?? "-",
-            String(event.occurredAt.epochMilliseconds), event.previousHash,
-        ]
-        // Length-prefix every field so that no two field lists hash alike.
-        let canonical = fields.map { "\($0.utf8.count):\($0)" }.joined(separator: "|")
+        let (head, middle) = canonicalText(around: event)
+        let canonical = head + field(String(event.sequence)) + middle + field(event.previousHash)
         return SHA256.hash(data: Data(canonical.utf8)).hexString
     }
+
+    /// The canonical text of an entry without its two chain fields: what comes before the
+    /// sequence and what comes between it and the previous hash, so that
+    /// `head + field(sequence) + middle + field(previousHash)` is the whole text. Every field is
+    /// length-prefixed (`field(_:)`) so that no two field lists hash alike. The store uses the
+    /// parts to compute the hash in SQL where it appends in one statement.
+    public static func canonicalText(around event: AuditEvent) -> (head: String, middle: String) {
+        let head = ["tollgate-audit-v1", event.id, event.accountId].map(field).joined(separator: "|") + "|"
+        let middle = "|" + [
+            event.actor, event.action, event.objectType, event.objectId, event.beforeDigest ?? "-", event.afterDigest ?? "-",
+            String(event.occurredAt.epochMilliseconds),
+        ].map(field).joined(separator: "|") + "|"
+        return (head, middle)
+    }
+
+    /// A field of the canonical text: its length in UTF-8 bytes, a colon, the field.
+    public static func field(_ text: String) -> String { "\(text.utf8.count):\(text)" }
 
     /// The result of checking a chain.
     public struct Verification: Codable, Sendable, Equatable {

@@ -65,10 +65,10 @@ enum OfflineActivator {
     static func deactivate(_ block: OfflineBlock<OfflineDeactivationReceipt>, session: StoreSession, now: Date) throws -> MachineView {
         let receipt = block.body
         let license = try proven(block, licenseId: receipt.licenseId, domain: OfflineDeactivationReceipt.domain, session: session)
-        guard let machine = try session.machines.find(id: receipt.machineId, accountId: license.accountId),
-            machine.licenseId == license.id, machine.fingerprint == receipt.fingerprint
+        guard let context = try session.machineContext(id: receipt.machineId, accountId: license.accountId),
+            context.machine.licenseId == license.id, context.machine.fingerprint == receipt.fingerprint
         else { throw TollgateError.notFound(resource: "machine", id: receipt.machineId) }
-        let policy = try session.policies.find(id: license.policyId, accountId: license.accountId)
+        let (machine, policy) = (context.machine, context.policy)
         guard machine.state == .active, let policy else { return MachineView(machine, policy: policy, now: now) }
         let (next, _) = try MachineStateMachine.transition(.deactivate(.offlineReceipt), of: machine, policy: policy, now: now)
         try session.machines.update(next)

@@ -25,8 +25,8 @@ public final class PostgreSQLDatabase: SQLDatabase {
     let threads: NIOThreadPool
     let runner: Task<Void, Never>
     let logger: Logger
-    private let statements = Mutex<[String: String]>([:])
-    private let prepared = Mutex<[String: Statement]>([:])
+    /// Statements as sent, by argument types and text, and how many of them are prepared.
+    private let statements = Mutex<(known: [String: Statement], prepared: Int)>(([:], 0))
     /// Set by ``close()``: every transaction after it (or failing during it) is unavailable (503),
     /// not an unknown error (500).
     private let closed = Atomic<Bool>(false)
@@ -237,27 +237,28 @@ public final class PostgreSQLDatabase: SQLDatabase {
     static let preparedLimit = 1_000
     static let preparedArgumentLimit = 64
 
-    /// `sql` as sent with arguments of `types` (one letter each: `n`ull, `i`nteger, `t`ext). A
-    /// prepared statement's parameter types are fixed when it is prepared, so each combination of
-    /// types is a statement of its own, named by a digest of the text and the types.
+    /// `sql` as sent with arguments of `types` (one letter each: `n`ull, `i`nteger, `t`ext), worked
+    /// out once per text and types. A prepared statement's parameter types are fixed when it is
+    /// prepared, so each combination of types is a statement of its own, named by a digest of the
+    /// text and the types.
     func statement(_ sql: String, types: String) -> Statement {
         let key = types + ":" + sql
-        if let known = prepared.withLock({ $0[key] }) { return known }
-        let text = numbered(sql)
-        var statement = Statement(sql: text, name: nil)
-        if !types.isEmpty, types.count <= Self.preparedArgumentLimit {
-            statement.name = "tg_" + SHA256.hash(data: Data(key.utf8)).prefix(12).map { String(format: "%02x", $0) }.joined()
-        }
-        return prepared.withLock { known in
-            if known.count >= Self.preparedLimit { statement.name = nil; return statement }
-            known[key] = statement
+        if let known = statements.withLock({ $0.known[key] }) { return known }
+        var statement = Statement(sql: Self.numbered(sql), name: nil)
+        let preparable = !types.isEmpty && types.count <= Self.preparedArgumentLimit
+        return statements.withLock { state in
+            if let known = state.known[key] { return known }
+            if preparable, state.prepared < Self.preparedLimit {
+                statement.name = "tg_" + SHA256.hash(data: Data(key.utf8)).prefix(12).map { String(format: "%02x", $0) }.joined()
+                state.prepared += 1
+            }
+            state.known[key] = statement
             return statement
         }
     }
 
-    /// `?` placeholders as `$1`, `$2`… (outside quoted literals), cached per statement.
-    func numbered(_ sql: String) -> String {
-        if let known = statements.withLock({ $0[sql] }) { return known }
+    /// `?` placeholders as `$1`, `$2`… (outside quoted literals).
+    static func numbered(_ sql: String) -> String {
         var output = ""
         var index = 0
         var quoted = false
@@ -270,7 +271,6 @@ public final class PostgreSQLDatabase: SQLDatabase {
                 output.append(character)
             }
         }
-        statements.withLock { $0[sql] = output }
         return output
     }
 

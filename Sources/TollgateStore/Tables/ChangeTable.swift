@@ -105,20 +105,19 @@ public struct ChangeTable {
     }
 
     /// One change (the common case) on PostgreSQL in one statement: the `UPDATE` of the account's
-    /// row moves both sequences and computes the entry's hash in SQL (`sha256` over the same
-    /// canonical text as ``AuditChain/hash(of:)``, whose fields around the sequence and the previous
-    /// hash are built here), keeping the replaced head in `audit_previous`; the entry and the event
-    /// are inserted from what it returns. The account's row is locked from this statement to the
-    /// commit: one round trip.
+    /// row moves both sequences and computes the entry's hash in SQL (`sha256` over the canonical
+    /// text of ``AuditChain/canonicalText(around:)`` with the sequence and the previous hash put in),
+    /// keeping the replaced head in `audit_previous`; the entry and the event are inserted from what
+    /// it returns. The account's row is locked from this statement to the commit: one round trip.
     func recordOne(accountId: String, _ draft: AuditDraft, event: EventTable.Draft?, at now: Date) throws -> AuditEvent {
-        let id = Identifier.make(.auditEvent, at: now)
         let millis = now.epochMilliseconds
-        func field(_ text: String) -> String { "\(text.utf8.count):\(text)" }
-        let head = [field("tollgate-audit-v1"), field(id), field(accountId)].joined(separator: "|") + "|"
-        let middle = "|" + [
-            field(draft.actor), field(draft.action), field(draft.objectType), field(draft.objectId), field(draft.beforeDigest ?? "-"),
-            field(draft.afterDigest ?? "-"), field(String(millis)),
-        ].joined(separator: "|") + "|"
+        // The entry without its chain fields (sequence, previous hash and hash come from the SQL).
+        var entry = AuditEvent(
+            id: Identifier.make(.auditEvent, at: now), accountId: accountId, sequence: 0, actor: draft.actor, action: draft.action,
+            objectType: draft.objectType, objectId: draft.objectId, beforeDigest: draft.beforeDigest, afterDigest: draft.afterDigest,
+            occurredAt: Date(epochMilliseconds: millis), previousHash: "", hash: "")
+        let id = entry.id
+        let (head, middle) = AuditChain.canonicalText(around: entry)
         var arguments: [SQLValue] = [.integer(event == nil ? 0 : 1), .text(head), .text(middle), .text(accountId)]
         var parts = [
             """
@@ -155,10 +154,8 @@ public struct ChangeTable {
             let row = try sql.queryOne("WITH \(parts.joined(separator: ", ")) SELECT audit_sequence, audit_previous, audit_head FROM acc", arguments),
             let sequence = row.int("audit_sequence"), let previous = row.string("audit_previous"), let hash = row.string("audit_head")
         else { throw TollgateError.notFound(resource: "account", id: accountId) }
-        return AuditEvent(
-            id: id, accountId: accountId, sequence: sequence, actor: draft.actor, action: draft.action, objectType: draft.objectType,
-            objectId: draft.objectId, beforeDigest: draft.beforeDigest, afterDigest: draft.afterDigest, occurredAt: Date(epochMilliseconds: millis),
-            previousHash: previous, hash: hash)
+        (entry.sequence, entry.previousHash, entry.hash) = (sequence, previous, hash)
+        return entry
     }
 
     static func insertAudit(count: Int) -> String {

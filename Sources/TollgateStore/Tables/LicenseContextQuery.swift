@@ -26,14 +26,14 @@ extension StoreSession {
         guard
             let row = try sql.queryOne(
                 """
-                SELECT l.data AS license, p.id AS policy_id, p.data AS policy\(taken)
+                SELECT l.data AS license, p.data AS policy\(taken)
                 FROM licenses l LEFT JOIN policies p ON p.id = l.policy_id AND p.account_id = l.account_id
                 WHERE l.id = ? AND l.account_id = ?
                 """, arguments + [.text(id), .text(accountId)]),
             let licenseText = row.string("license")
         else { return nil }
         let license = try licenses.decode(licenseText, id: id)
-        let policy = try row.string("policy").map { try policies.decode($0, id: row.string("policy_id") ?? license.policyId) }
+        let policy = try row.string("policy").map { try policies.decode($0, id: license.policyId) }
         return LicenseContext(license: license, policy: policy, fingerprintTaken: (row.int("taken") ?? 0) != 0)
     }
 }

@@ -18,7 +18,7 @@ extension StoreSession {
         guard
             let row = try sql.queryOne(
                 """
-                SELECT m.*, l.data AS license_data, p.id AS policy_row_id, p.data AS policy_data
+                SELECT m.*, l.data AS license_data, p.data AS policy_data
                 FROM machines m
                 LEFT JOIN licenses l ON l.id = m.license_id AND l.account_id = m.account_id
                 LEFT JOIN policies p ON p.id = l.policy_id AND p.account_id = l.account_id
@@ -27,7 +27,8 @@ extension StoreSession {
             let machine = MachineTable.machine(row)
         else { return nil }
         let license = try row.string("license_data").map { try licenses.decode($0, id: machine.licenseId) }
-        let policy = try row.string("policy_data").map { try policies.decode($0, id: row.string("policy_row_id") ?? "") }
+        // The policy joined is the license's (`p.id = l.policy_id`).
+        let policy = try license.flatMap { license in try row.string("policy_data").map { try policies.decode($0, id: license.policyId) } }
         return MachineContext(machine: machine, license: license, policy: policy)
     }
 }
