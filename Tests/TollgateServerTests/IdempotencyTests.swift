@@ -123,6 +123,40 @@ import Testing
         }
     }
 
+    /// The process stopped after an activation committed and before its answer was stored: the
+    /// record of the key holds the change's result only. A retry signs an answer from that result
+    /// without activating again, and later retries get that answer byte for byte.
+    @Test func aRetryAfterAnAnswerWasLostFinishesItWithoutChangingAgain() async throws {
+        let app = try await TestApp.make()
+        try await app.run { client in
+            let license = try await client.license()
+            let accountId = app.built.defaultAccount.id
+            let route = "POST /v1/machines"
+            let claim = IdempotencyClaim(
+                scope: .init(accountId: accountId, principal: "license:\(license.id)", route: route, key: "activate-lost"),
+                fingerprint: JSONBody.fingerprint(of: Data(#"{"fingerprint":"fp-1"}"#.utf8), route: route))
+            let writer = ChangeWriter(store: app.built.services.store, clock: app.clock)
+            let stored = try await IdempotencyClaim.$current.withValue(claim) {
+                try await writer.write(accountId: accountId, lock: .license(account: accountId, license: license.id)) { session, now in
+                    try MachineActivator.activate(
+                        MachineDraft(fingerprint: "fp-1"), licenseId: license.id, accountId: accountId, actor: "license:\(license.id)",
+                        session: session, now: now)
+                }
+            }
+            #expect(claim.recorded == false)
+
+            let headers = ["Authorization": "License \(license.key)", "Idempotency-Key": "activate-lost"]
+            let finished = try await client.send(.post, "/v1/machines", ["fingerprint": "fp-1"], token: nil, headers: headers)
+            #expect(finished.status == 201 && finished.header("Idempotent-Replayed") == "true")
+            #expect((finished.object["machine"] as? [String: Any])?["id"] as? String == stored.machine.id)
+            #expect(finished.object["token"] is String)
+            app.clock.advance(by: 30)
+            let again = try await client.send(.post, "/v1/machines", ["fingerprint": "fp-1"], token: nil, headers: headers)
+            #expect(again.status == 201 && again.body == finished.body)
+            #expect(try await client.send(.get, "/v1/licenses/\(license.id)/machines", licenseKey: license.key).list.count == 1)
+        }
+    }
+
     @Test func concurrentActivationRetriesAgreeOnOneAnswer() async throws {
         let app = try await TestApp.make()
         try await app.run { client in

@@ -21,12 +21,13 @@ struct EntitlementController: Sendable {
         let draft = try body.decode(EntitlementDraft.self)
         let accountId = context.accountId
         let actor = context.actor
-        return try await writer.perform(request: request, context: context, body: body, status: .created) { session, now in
+        let entitlement = try await writer.write(accountId: accountId) { session, now in
             guard try session.products.find(id: productId, accountId: accountId) != nil else {
                 throw TollgateError.notFound(resource: "product", id: productId)
             }
             return try EntitlementCatalogue.insert(draft, productId: productId, accountId: accountId, actor: actor, session: session, now: now)
         }
+        return try Response.json(status: .created, entitlement)
     }
 
     func list(_ request: Request, _ context: AuthenticatedContext) async throws -> Response {

@@ -32,7 +32,7 @@ struct ResourceController<Resource: ManagedResource>: Sendable {
     ) async throws -> Response {
         let accountId = context.accountId
         let actor = context.actor
-        return try await writer.perform(request: request, context: context, body: body, status: .created) { session, now in
+        let created = try await writer.write(accountId: accountId) { session, now in
             try prepare(session, now)
             let value = try Resource.build(draft, id: Identifier.make(Resource.idKind, at: now), accountId: accountId, createdAt: now, now: now)
             try Resource.checkReferences(value, session: session)
@@ -46,6 +46,7 @@ struct ResourceController<Resource: ManagedResource>: Sendable {
                 objectId: value.id, before: nil as Resource?, after: value, at: now)
             return value
         }
+        return try Response.json(status: .created, created)
     }
 
     func list(_ request: Request, _ context: AuthenticatedContext) async throws -> Response {
@@ -72,7 +73,7 @@ struct ResourceController<Resource: ManagedResource>: Sendable {
         }
         let accountId = context.accountId
         let actor = context.actor
-        return try await writer.update(accountId: context.accountId) { session, now in
+        return try Response.json(try await writer.write(accountId: context.accountId) { session, now in
             let table = Resource.table(session)
             guard let current = try table.find(id: id, accountId: accountId) else {
                 throw TollgateError.notFound(resource: Resource.resourceName, id: id)
@@ -92,6 +93,6 @@ struct ResourceController<Resource: ManagedResource>: Sendable {
                 session, accountId: accountId, actor: actor, type: "\(Resource.resourceName).updated", objectType: Resource.resourceName,
                 objectId: id, before: current, after: updated, at: now)
             return updated
-        }
+        })
     }
 }

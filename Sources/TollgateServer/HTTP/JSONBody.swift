@@ -9,7 +9,7 @@ import TollgateStore
 
 /// A request body read under the size limit and checked before it reaches a handler.
 struct JSONBody: Sendable {
-    /// The raw bytes (hashed for idempotency).
+    /// The raw bytes.
     let data: Data
     /// The body as a JSON object.
     let object: JSONValue
@@ -67,14 +67,20 @@ struct JSONBody: Sendable {
         return try APICoding.decode(T.self, from: data)
     }
 
-    /// SHA-256 of method, path and the body as canonical JSON (sorted keys): what an
-    /// idempotency key is bound to. A retry that orders its keys differently is the same request.
-    func fingerprint(method: HTTPRequest.Method, path: String) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
+    /// SHA-256 of the route (method and path) and `data` as canonical JSON (sorted keys; an
+    /// empty body as `{}`): what an idempotency key is bound to. A retry that orders its keys
+    /// differently is the same request; a body that is not JSON is hashed as sent.
+    static func fingerprint(of data: Data, route: String) -> String {
+        var canonical = data
+        let blank = data.allSatisfy { $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }
+        if let value = blank ? JSONValue.object([:]) : try? JSONDecoder().decode(JSONValue.self, from: data) {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            canonical = (try? encoder.encode(value)) ?? data
+        }
         var hasher = SHA256()
-        hasher.update(data: Data("\(method.rawValue) \(path)\n".utf8))
-        hasher.update(data: (try? encoder.encode(object)) ?? data)
+        hasher.update(data: Data("\(route)\n".utf8))
+        hasher.update(data: canonical)
         return hasher.finalize().hexString
     }
 }

@@ -39,29 +39,29 @@ struct KeyController: Sendable {
             return try Response.json(PageBody(data: ring.all(accountId: context.accountId).map { view($0, current: current) }, nextCursor: nil))
         }
         group.post("keys/actions/rotate") { request, context in
-            let body = try await JSONBody.read(request, limit: 1024, allowedFields: [], requireBody: false)
+            _ = try await JSONBody.read(request, limit: 1024, allowedFields: [], requireBody: false)
             let (accountId, actor) = (context.accountId, context.actor)
-            let response = try await writer.perform(request: request, context: context, body: body, status: .created) { session, now in
+            let shown = try await writer.write(accountId: accountId) { session, now in
                 let key = try keys.rotate(accountId: accountId, now: now, session: session)
                 let shown = view(key, current: key.id)
                 try Self.audit(session, accountId: accountId, actor: actor, action: "signing_key.rotated", key: shown, now: now)
                 return shown
             }
             await keys.reload()
-            return response
+            return try Response.json(status: .created, shown)
         }
         group.post("keys/:kid/actions/retire") { request, context in
-            let body = try await JSONBody.read(request, limit: 1024, allowedFields: [], requireBody: false)
+            _ = try await JSONBody.read(request, limit: 1024, allowedFields: [], requireBody: false)
             let kid = try context.parameters.require("kid")
             let (accountId, actor) = (context.accountId, context.actor)
-            let response = try await writer.perform(request: request, context: context, body: body, status: .ok) { session, now in
+            let shown = try await writer.write(accountId: accountId) { session, now in
                 let (key, current) = try keys.retire(id: kid, accountId: accountId, now: now, session: session)
                 let shown = view(key, current: current?.id)
                 try Self.audit(session, accountId: accountId, actor: actor, action: "signing_key.retired", key: shown, now: now)
                 return shown
             }
             await keys.reload()
-            return response
+            return try Response.json(shown)
         }
     }
 

@@ -41,13 +41,10 @@ struct LeaseController: Sendable {
         if let holder = fields.holder { try Rules.requireText(holder, field: "holder") }
         let credential = context.credential
         try credential.requireAccess(toLicense: id, resource: "license", id: id)
-        return try await writer.perform(
-            request: request, accountId: context.accountId, actor: context.actor, body: body, status: .created,
-            lock: .license(account: context.accountId, license: id)
-        ) {
-            session, now in
+        let lease = try await writer.write(accountId: context.accountId, lock: .license(account: context.accountId, license: id)) { session, now in
             try LeaseKeeper.take(licenseId: id, holder: fields.holder, ttl: ttl, credential: credential, session: session, now: now)
         }
+        return try Response.json(status: .created, lease)
     }
 
     func list(_ request: Request, _ context: MachineRouteContext) async throws -> Response {
@@ -68,13 +65,9 @@ struct LeaseController: Sendable {
         let ttl = try body.decode(Body.self).ttl()
         let credential = context.credential
         try credential.requireAccess(toLicense: id, resource: "license", id: id)
-        return try await writer.perform(
-            request: request, accountId: context.accountId, actor: context.actor, body: body, status: .ok,
-            lock: .license(account: context.accountId, license: id)
-        ) {
-            session, now in
+        return try Response.json(try await writer.write(accountId: context.accountId, lock: .license(account: context.accountId, license: id)) { session, now in
             try LeaseKeeper.renew(leaseId, licenseId: id, ttl: ttl, credential: credential, session: session, now: now)
-        }
+        })
     }
 
     func release(_ request: Request, _ context: MachineRouteContext) async throws -> Response {

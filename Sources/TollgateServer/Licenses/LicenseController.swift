@@ -35,9 +35,10 @@ struct LicenseController: Sendable {
         let accountId = context.accountId
         let actor = context.actor
         let signingKey = try await keys.current(accountId: accountId)
-        return try await writer.perform(request: request, context: context, body: body, status: .created) { session, now in
+        let issued = try await writer.write(accountId: accountId) { session, now in
             try LicenseIssuer.issue(draft, accountId: accountId, actor: actor, signingKey: signingKey, session: session, now: now)
         }
+        return try Response.json(status: .created, issued)
     }
 
     func list(_ request: Request, _ context: AuthenticatedContext) async throws -> Response {
@@ -76,9 +77,9 @@ struct LicenseController: Sendable {
         let body = try await JSONBody.read(request, limit: limits.maxBodyBytes, allowedFields: Self.updateFields)
         let accountId = context.accountId
         let actor = context.actor
-        return try await writer.update(accountId: context.accountId) { session, now in
+        return try Response.json(try await writer.write(accountId: context.accountId) { session, now in
             try LicenseEditor.update(id, with: body, accountId: accountId, actor: actor, session: session, now: now)
-        }
+        })
     }
 
     /// The action names in the path.
@@ -95,9 +96,9 @@ struct LicenseController: Sendable {
         let newPolicyId = name == .changePolicy ? try body.decode(ChangePolicy.self).policyId : nil
         let accountId = context.accountId
         let actor = context.actor
-        return try await writer.perform(request: request, context: context, body: body, status: .ok) { session, now in
+        return try Response.json(try await writer.write(accountId: accountId) { session, now in
             try LicenseLifecycle.apply(name, newPolicyId: newPolicyId, to: id, accountId: accountId, actor: actor, session: session, now: now)
-        }
+        })
     }
 
     func validations(_ request: Request, _ context: AuthenticatedContext) async throws -> Response {

@@ -71,13 +71,12 @@ struct MachineController: Sendable {
         let (accountId, actor) = (context.accountId, context.actor)
         let (tokens, clock) = (self.tokens, self.clock)
         // The license's lock, not the account's: activations of other licenses of the account go on.
-        return try await writer.perform(
-            request: request, accountId: accountId, actor: actor, body: body, status: .created, lock: .license(account: accountId, license: licenseId)
-        ) { session, now in
+        let record = try await writer.write(accountId: accountId, lock: .license(account: accountId, license: licenseId)) { session, now in
             try MachineActivator.activate(activation.draft, licenseId: licenseId, accountId: accountId, actor: actor, session: session, now: now)
-        } finish: { record in
-            Data(try await tokens.answer(for: record, now: clock.now()).json)
         }
+        // Signed after the machine is stored; a retry of a key whose answer was never stored
+        // signs the stored record again (IdempotencyMiddleware).
+        return try Response.json(status: .created, raw: Data(try await tokens.answer(for: record, now: clock.now()).json))
     }
 
     func show(_ request: Request, _ context: MachineRouteContext) async throws -> Response {
@@ -111,10 +110,9 @@ struct MachineController: Sendable {
         let options = try body.decode(LicenseCheckout.Options.self)
         let credential = context.credential
         let signingKey = try await keys.current(accountId: credential.accountId)
-        return try await writer.perform(request: request, accountId: context.accountId, actor: context.actor, body: body, status: .created) {
-            session, now in
+        return try Response.json(status: .created, try await writer.write(accountId: context.accountId) { session, now in
             try LicenseCheckout.checkOutMachine(id, credential: credential, options: options, signingKey: signingKey, session: session, now: now)
-        }
+        })
     }
 
     func checkOutLicense(_ request: Request, _ context: MachineRouteContext) async throws -> Response {
@@ -124,10 +122,9 @@ struct MachineController: Sendable {
         let credential = context.credential
         try credential.requireAccess(toLicense: id, resource: "license", id: id)
         let signingKey = try await keys.current(accountId: credential.accountId)
-        return try await writer.perform(request: request, accountId: context.accountId, actor: context.actor, body: body, status: .created) {
-            session, now in
+        return try Response.json(status: .created, try await writer.write(accountId: context.accountId) { session, now in
             try LicenseCheckout.checkOutLicense(id, credential: credential, options: options, signingKey: signingKey, session: session, now: now)
-        }
+        })
     }
 
     func listOfLicense(_ request: Request, _ context: MachineRouteContext) async throws -> Response {

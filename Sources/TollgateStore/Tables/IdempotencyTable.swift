@@ -30,9 +30,9 @@ public struct IdempotencyTable {
         var arguments: [SQLValue] { [.text(accountId), .text(principal), .text(route), .text(key)] }
     }
 
-    /// A stored answer. `complete` is false while a two-step change (one whose answer is finished
-    /// outside its transaction, such as an activation's signed token) has committed its change but
-    /// not yet its answer; `body` then holds the change's result.
+    /// A stored answer. `complete` is false while a change has committed but its answer (finished
+    /// outside the change's transaction: encoded, and for an activation a signed token) is not yet
+    /// stored; `body` then holds the change's result.
     public struct Saved: Sendable, Equatable {
         public var requestHash: String
         public var status: Int
@@ -68,10 +68,12 @@ public struct IdempotencyTable {
                                .integer(now.epochMilliseconds)])
     }
 
-    /// Finishes a two-step record with its answer, unless another request finished it first;
-    /// returns the record as it now stands (so every request of the scope answers the same).
-    public func complete(_ scope: Scope, body: String) throws -> Saved? {
-        try sql.execute("UPDATE idempotency_keys SET body = ?, complete = 1 WHERE \(Self.match) AND complete = 0", [.text(body)] + scope.arguments)
+    /// Finishes a record with its answer, unless another request finished it first; returns the
+    /// record as it now stands (so every request of the scope answers the same).
+    public func complete(_ scope: Scope, status: Int, body: String) throws -> Saved? {
+        try sql.execute(
+            "UPDATE idempotency_keys SET status = ?, body = ?, complete = 1 WHERE \(Self.match) AND complete = 0",
+            [.integer(Int64(status)), .text(body)] + scope.arguments)
         return try find(scope)
     }
 
