@@ -19,18 +19,25 @@ struct AppServices: Sendable {
     let refusals: TokenRefusalLog
     let tokens: TokenService
     let licenseKeys: LicenseKeyVerifier
-    let defaultAccount: Account
+    let startup: Startup
 }
 
 /// A built server: the Hummingbird application and what its first start produced.
 public struct BuiltApplication: Sendable {
     /// The application to run (`try await built.application.runService()`).
     public let application: Application<RouterResponder<AppRequestContext>>
-    /// The account created on first start.
-    public let defaultAccount: Account
-    /// The admin token generated on first start (when `TOLLGATE_ADMIN_TOKEN` was not set), to print once.
-    public let generatedAdminToken: String?
     let services: AppServices
+
+    /// The account created on first start. Known once the server has started (from
+    /// `onServerRunning` on).
+    public var defaultAccount: Account {
+        guard let result = services.startup.result else { preconditionFailure("the server has not started yet") }
+        return result.defaultAccount
+    }
+
+    /// The admin token generated on first start (when `TOLLGATE_ADMIN_TOKEN` was not set), to print
+    /// once. Known once the server has started (from `onServerRunning` on).
+    public var generatedAdminToken: String? { services.startup.result?.generatedAdminToken }
 
     /// Creates another account with its own signing key and admin token.
     public func createAccount(name: String) async throws -> (account: Account, adminToken: String) {
@@ -65,8 +72,16 @@ public struct BuiltApplication: Sendable {
     }
 }
 
-/// Builds the server: opens the store (running migrations), loads the signing keys, creates
-/// the default account on first start and wires every route. `main` and every test call this.
+/// Builds the server and wires every route. Nothing is read before the server runs: then its
+/// service group starts the database client (PostgreSQL's pool is a service of the group, the
+/// first, so it stops last), and in `beforeServerStarts`, before the port is bound, the store is
+/// migrated, the signing keys are opened and the default account is created on first start
+/// (``Startup``); the services that read the database wait for that. A start that fails there
+/// (a wrong key-encryption key, an unreachable database) stops the group with the error.
+/// With `startNow` (tests, which read and write the store before and around running the server)
+/// the start runs here instead, and the database runs its own client; the server path is the
+/// default, and the end-to-end tests run it. `onStarted` gets the default account and the admin token generated on first start (to print
+/// once), before the port is bound. `main` and every test call this.
 ///
 /// ```swift
 /// var config = ServerConfiguration()
@@ -76,13 +91,14 @@ public struct BuiltApplication: Sendable {
 /// ```
 public func buildApplication(
     _ configuration: ServerConfiguration, clock: any TollgateClock = SystemClock(), logger: Logger? = nil,
+    startNow: Bool = false,
+    onStarted: @escaping @Sendable (_ defaultAccount: Account, _ generatedAdminToken: String?) async -> Void = { _, _ in },
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) async throws -> BuiltApplication {
     var logger = logger ?? Logger(label: "tollgate")
     logger.logLevel = configuration.logLevel
-    let (store, keys) = try await openDataDirectory(configuration, now: clock.now(), logger: logger)
-    let (defaultAccount, generatedToken) = try await AccountProvisioner(store: store, keys: keys, clock: clock)
-        .bootstrap(configuredAdminToken: configuration.adminToken)
+    let (store, keys) = try prepareDataDirectory(configuration, inGroup: !startNow, logger: logger)
+    let startup = Startup()
     let recorder = ValidationRecorder(store: store, logger: logger)
     let heartbeats = HeartbeatRecorder(store: store, logger: logger)
     let refusals = TokenRefusalLog(store: store, clock: clock, logger: logger)
@@ -95,21 +111,43 @@ public func buildApplication(
         logger: logger)
     let services = AppServices(
         configuration: configuration, store: store, keys: keys, clock: clock, recorder: recorder, sweeper: sweeper, jobs: jobs, heartbeats: heartbeats,
-        refusals: refusals, tokens: TokenService(keys: keys), licenseKeys: LicenseKeyVerifier(keys: keys), defaultAccount: defaultAccount)
+        refusals: refusals, tokens: TokenService(keys: keys), licenseKeys: LicenseKeyVerifier(keys: keys), startup: startup)
 
     let router = buildRouter(services)
     let readTimeout = TimeAmount.seconds(Int64(configuration.readTimeoutSeconds))
-    let application = Application(
+    var application = Application(
         router: router,
         server: .http1(
             configuration: .init(
                 additionalChannelHandlers: [RequestReadTimeout(timeout: readTimeout)], idleTimeout: .seconds(Int64(configuration.idleTimeoutSeconds)))),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Tollgate"),
-        // Shut down in reverse order, after the HTTP server: the store goes last.
-        services: [StoreService(store: store, keys: keys), batches, jobs, keys],
+        // Shut down in reverse order, after the HTTP server: the store goes last, and the database
+        // client after it.
+        services: [store.database.service].compactMap { $0 } + [
+            AfterStartup(startup: startup, service: StoreService(store: store, keys: keys)), batches,
+            AfterStartup(startup: startup, service: jobs), AfterStartup(startup: startup, service: keys),
+        ],
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
         logger: logger)
-    return BuiltApplication(application: application, defaultAccount: defaultAccount, generatedAdminToken: generatedToken, services: services)
+    let start: @Sendable () async throws -> Void = { [logger] in
+        let result = try await startup.run {
+            try await startDataDirectory(configuration, store: store, keys: keys, now: clock.now(), logger: logger)
+            let (account, token) = try await AccountProvisioner(store: store, keys: keys, clock: clock)
+                .bootstrap(configuredAdminToken: configuration.adminToken)
+            return Startup.Result(defaultAccount: account, generatedAdminToken: token)
+        }
+        await onStarted(result.defaultAccount, result.generatedAdminToken)
+    }
+    application.beforeServerStarts(perform: start)
+    if startNow {
+        do {
+            try await start()
+        } catch {
+            try? await store.database.close()
+            throw error
+        }
+    }
+    return BuiltApplication(application: application, services: services)
 }
 
 /// Every route, in one place.
@@ -125,7 +163,7 @@ func buildRouter(_ services: AppServices) -> Router<AppRequestContext> {
     ValidationController(
         service: LicenseValidationService(
             store: services.store, keys: services.keys, licenseKeys: services.licenseKeys, clock: services.clock,
-            recorder: services.recorder, defaultAccountId: services.defaultAccount.id),
+            recorder: services.recorder, startup: services.startup),
         limits: limits
     ).addRoutes(to: router)
     OfflineController(store: services.store, keys: services.keys, clock: services.clock, limits: limits).addRoutes(to: router)
@@ -192,22 +230,39 @@ func withDataDirectory<T: Sendable>(
 /// alone), and opens every stored key with the key-encryption key. A key that does not open
 /// stops the start with a message naming the setting.
 func openDataDirectory(_ configuration: ServerConfiguration, now: Date, logger: Logger) async throws -> (Store, KeyService) {
-    try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
-    let sealer = try KeyEncryptionKey.resolve(configuration)
-    let store =
-        if let url = configuration.databaseURL {
-            try await Store.openPostgreSQL(url: url, now: now)
-        } else {
-            try await Store.openSQLite(path: configuration.databasePath, now: now)
-        }
+    let (store, keys) = try prepareDataDirectory(configuration, inGroup: false, logger: logger)
     do {
-        let imported = try await KeyImport.store(try KeyImport.legacyKeys(configuration), in: store, sealer: sealer)
-        if imported > 0 { logger.notice("Signing keys imported into the database", metadata: ["count": "\(imported)"]) }
-        return (store, try await KeyService.open(store: store, sealer: sealer, logger: logger))
+        try await startDataDirectory(configuration, store: store, keys: keys, now: now, logger: logger)
+        return (store, keys)
     } catch {
         try? await store.database.close()
         throw error
     }
+}
+
+/// The store and keys of `configuration` before anything is read: the data directory and the
+/// key-encryption key (a missing or malformed setting stops here), the database opened but not
+/// touched. With `inGroup`, PostgreSQL's connection pool is left for the caller's service group
+/// to run (``SQLDatabase/service``).
+func prepareDataDirectory(_ configuration: ServerConfiguration, inGroup: Bool, logger: Logger) throws -> (Store, KeyService) {
+    try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
+    let sealer = try KeyEncryptionKey.resolve(configuration)
+    let database: any SQLDatabase =
+        if let url = configuration.databaseURL {
+            try PostgreSQLDatabase(url: url, inGroup: inGroup)
+        } else {
+            try SQLiteDatabase(path: configuration.databasePath)
+        }
+    let store = Store.unmigrated(database)
+    return (store, KeyService.unloaded(store: store, sealer: sealer, logger: logger))
+}
+
+/// Migrates the store, imports key files of earlier versions and opens every stored key.
+func startDataDirectory(_ configuration: ServerConfiguration, store: Store, keys: KeyService, now: Date, logger: Logger) async throws {
+    try await store.migrate(now: now)
+    let imported = try await KeyImport.store(try KeyImport.legacyKeys(configuration), in: store, sealer: keys.sealer)
+    if imported > 0 { logger.notice("Signing keys imported into the database", metadata: ["count": "\(imported)"]) }
+    try await keys.load()
 }
 
 /// Opens the database `configuration` names once, as a start would: runs its migrations and

@@ -30,8 +30,21 @@ public struct Store: Sendable {
 
     /// Wraps `database` after running its migrations.
     public static func open(_ database: any SQLDatabase, now: Date = Date()) async throws -> Store {
+        let store = unmigrated(database)
+        try await store.migrate(now: now)
+        return store
+    }
+
+    /// Wraps `database` without touching it: ``migrate(now:)`` must run before any transaction
+    /// (the server does it in `beforeServerStarts`, once its group runs the database's service).
+    public static func unmigrated(_ database: any SQLDatabase) -> Store {
+        Store(database: database)
+    }
+
+    /// Readies the database and runs its migrations.
+    public func migrate(now: Date = Date()) async throws {
+        try await database.prepare()
         try await Migrations.run(on: database, now: now.epochMilliseconds)
-        return Store(database: database)
     }
 
     /// Opens (creating if needed) the SQLite file at `path`.
@@ -43,7 +56,6 @@ public struct Store: Sendable {
     public static func openPostgreSQL(url: String, now: Date = Date()) async throws -> Store {
         let database = try PostgreSQLDatabase(url: url)
         do {
-            try await database.prepare()
             return try await open(database, now: now)
         } catch {
             try? await database.close()

@@ -27,16 +27,16 @@ struct Serve: AsyncParsableCommand {
             handler.logLevel = level
             return handler
         }
-        let built = try await buildApplication(configuration) { port in
-            say("Tollgate listening on http://\(configuration.host):\(port)")
-        }
-        if let token = built.generatedAdminToken {
+        let built = try await buildApplication(configuration) { account, token in
+            guard let token else { return }
             say("""
-                Created account \(built.defaultAccount.id) with an admin token. It is shown only this once:
+                Created account \(account.id) with an admin token. It is shown only this once:
 
                     export TOLLGATE_TOKEN=\(token)
 
                 """)
+        } onServerRunning: { port in
+            say("Tollgate listening on http://\(configuration.host):\(port)")
         }
         try await built.run()
     }

@@ -32,7 +32,7 @@ final class LiveServer: Sendable {
         configuration.adminToken = Self.adminToken
         configuration.port = self.port
         configuration.logLevel = .error
-        built = try await buildApplication(configuration, clock: clock)
+        built = try await buildApplication(configuration, clock: clock, startNow: true)
         let application = built.application
         task = Task { try await application.runService() }
         for _ in 0..<100 {

@@ -42,17 +42,17 @@ import TollgateStore
         var configuration = app.configuration
         configuration.keyEncryptionKey = SymmetricKey(size: .bits256).withUnsafeBytes { Data($0).base64EncodedString() }
         do {
-            _ = try await buildApplication(configuration, clock: app.clock)
+            _ = try await buildApplication(configuration, clock: app.clock, startNow: true)
             Issue.record("a replica with another key-encryption key started")
         } catch let error as ConfigurationError {
             #expect(error.description.contains("TOLLGATE_KEY_ENCRYPTION_KEY"), "\(error)")
         }
         configuration.keyEncryptionKey = "short"
-        await #expect(throws: ConfigurationError.self) { _ = try await buildApplication(configuration, clock: app.clock) }
+        await #expect(throws: ConfigurationError.self) { _ = try await buildApplication(configuration, clock: app.clock, startNow: true) }
         // The right key, given as a file, opens them.
         configuration.keyEncryptionKey = nil
         configuration.keyEncryptionKeyFile = app.configuration.generatedKeyEncryptionKeyPath
-        let again = try await buildApplication(configuration, clock: app.clock)
+        let again = try await buildApplication(configuration, clock: app.clock, startNow: true)
         #expect(again.services.keys.snapshot.keys.count == 1)
     }
 
@@ -69,11 +69,11 @@ import TollgateStore
         var configuration = app.configuration
         configuration.signingKeysJSON = try KeyImport.json([fromVariable])
         for _ in 0..<2 {
-            let built = try await buildApplication(configuration, clock: app.clock)
+            let built = try await buildApplication(configuration, clock: app.clock, startNow: true)
             #expect(Set(built.services.keys.snapshot.keys.map(\.id)).isSuperset(of: [fromFile.id, fromVariable.id]))
         }
         #expect(try await rows(app).count == 3)
-        let built = try await buildApplication(configuration, clock: app.clock)
+        let built = try await buildApplication(configuration, clock: app.clock, startNow: true)
         try await built.application.test(.router) { client in
             let client = TestApp.Client(client: client)
             let rotated = try await client.send(.post, "/v1/keys/actions/rotate")
@@ -89,7 +89,7 @@ import TollgateStore
     @Test func anotherReplicaSeesARotationWithoutARestart() async throws {
         let app = try await TestApp.make()
         defer { try? FileManager.default.removeItem(atPath: app.directory) }
-        let other = try await buildApplication(app.configuration, clock: app.clock)
+        let other = try await buildApplication(app.configuration, clock: app.clock, startNow: true)
         try await app.run { client in
             let kid = try #require(try await client.send(.post, "/v1/keys/actions/rotate").object["kid"] as? String)
             // The other replica learns it on a miss (a license signed by it) without waiting for its refresh.

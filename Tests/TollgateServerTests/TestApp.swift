@@ -17,7 +17,10 @@ struct TestApp {
     let directory: String
     var configuration: ServerConfiguration
 
-    static func make(maxBodyBytes: Int = 1 << 20) async throws -> TestApp {
+    /// A server over a new data directory (or PostgreSQL schema). By default it has started
+    /// already (`startNow`), so a test may use its store before running it; with `startNow: false`
+    /// it starts as `tollgate serve` does, in its service group, when ``run(_:)`` runs it.
+    static func make(maxBodyBytes: Int = 1 << 20, startNow: Bool = true) async throws -> TestApp {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tollgate-test-\(UUID().uuidString)").path
         var configuration = ServerConfiguration()
         configuration.dataDirectory = directory
@@ -34,7 +37,7 @@ struct TestApp {
             configuration.databaseURL = url + "?schema=t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
         }
         let clock = ManualClock(Date(timeIntervalSince1970: 1_800_000_000))
-        let built = try await buildApplication(configuration, clock: clock)
+        let built = try await buildApplication(configuration, clock: clock, startNow: startNow)
         return TestApp(built: built, clock: clock, directory: directory, configuration: configuration)
     }
 

@@ -37,8 +37,21 @@ final class KeyService: Service, Sendable {
     /// Opens every key in `store`. Throws a ``ConfigurationError`` naming the key-encryption key's
     /// setting when one was sealed under another key.
     static func open(store: Store, sealer: KeyEncryptionKey, logger: Logger) async throws -> KeyService {
+        let service = unloaded(store: store, sealer: sealer, logger: logger)
+        try await service.load()
+        return service
+    }
+
+    /// A service that holds no key until ``load()`` (a server's start, once the store is migrated).
+    static func unloaded(store: Store, sealer: KeyEncryptionKey, logger: Logger) -> KeyService {
+        KeyService(store: store, sealer: sealer, keys: [], logger: logger)
+    }
+
+    /// Opens every key in the store, or throws as ``open(store:sealer:logger:)`` does.
+    func load() async throws {
         let rows = try await store.read { try $0.signingKeys.all() }
-        return KeyService(store: store, sealer: sealer, keys: try rows.map(sealer.open), logger: logger)
+        let keys = try rows.map(sealer.open)
+        ring.withLock { $0 = KeyRing(keys: keys) }
     }
 
     /// The current keys.

@@ -9,8 +9,9 @@ import TollgateStore
 /// connection is followed again after 1 s). When another replica's write changed the signing keys,
 /// it has ``KeyService`` reread them at once. At shutdown it closes the store.
 ///
-/// It is the first of the server's services, so graceful shutdown reaches it last: the HTTP
-/// server has finished its requests and the batch writer has written its last batch by then.
+/// It comes right after the database's own service (PostgreSQL's pool) among the server's
+/// services, so graceful shutdown reaches it after the HTTP server has finished its requests and
+/// the batch writer has written its last batch, and before the pool stops.
 struct StoreService: Service {
     let store: Store
     let keys: KeyService

@@ -12,7 +12,8 @@ struct LicenseValidationService: Sendable {
     let licenseKeys: LicenseKeyVerifier
     let clock: any TollgateClock
     let recorder: ValidationRecorder
-    let defaultAccountId: String
+    /// The default account, whose key signs answers about keys of no known account.
+    let startup: Startup
     let cache = SnapshotCache<Snapshot>()
 
     /// A license with what validation needs of it.
@@ -135,7 +136,9 @@ struct LicenseValidationService: Sendable {
         }
 
         let body = Data(answer.json)
-        let signingKey = try await keys.current(accountId: accountId ?? defaultAccountId)
+        let signingAccount: String
+        if let accountId { signingAccount = accountId } else { signingAccount = try await startup.value().defaultAccount.id }
+        let signingKey = try await keys.current(accountId: signingAccount)
         let signature = try ResponseSignature.sign(body, with: signingKey)
         recorder.record(
             .init(accountId: accountId, licenseId: licenseId, code: answer.code, valid: answer.valid, remoteAddress: remoteAddress, occurredAt: now))

@@ -4,6 +4,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import PostgresNIO
+import ServiceLifecycle
 import Synchronization
 
 /// PostgreSQL through PostgresNIO's `PostgresClient` (a connection pool), for several server
@@ -23,7 +24,8 @@ import Synchronization
 public final class PostgreSQLDatabase: SQLDatabase {
     let client: PostgresClient
     let threads: NIOThreadPool
-    let runner: Task<Void, Never>
+    /// The pool's run loop, when this database runs it itself (``init(url:inGroup:)``).
+    let runner: Task<Void, Never>?
     let logger: Logger
     /// Statements as sent, by argument types and text, and how many of them are prepared.
     private let statements = Mutex<(known: [String: Statement], prepared: Int)>(([:], 0))
@@ -45,8 +47,10 @@ public final class PostgreSQLDatabase: SQLDatabase {
     /// has its own) do not wait for each other, while replicas of one schema share the lock.
     let writeLockKey: Int64
 
-    /// Connects lazily: nothing is opened until the first transaction.
-    public init(url: String, logger: Logger = Logger(label: "tollgate.postgres")) throws {
+    /// Connects lazily: nothing is opened until the first transaction. With `inGroup` the pool runs
+    /// as a service of the caller's group (``service``; the server's), otherwise in a task of its
+    /// own until ``close()``.
+    public init(url: String, inGroup: Bool = false, logger: Logger = Logger(label: "tollgate.postgres")) throws {
         guard let components = URLComponents(string: url), ["postgres", "postgresql"].contains(components.scheme ?? ""),
             let host = components.host, let user = components.user
         else {
@@ -72,8 +76,11 @@ public final class PostgreSQLDatabase: SQLDatabase {
         self.logger = logger
         self.threads = NIOThreadPool(numberOfThreads: 16)
         threads.start()
-        runner = Task { await client.run() }
+        runner = inGroup ? nil : Task { await client.run() }
     }
+
+    /// The connection pool, when the server's service group runs it (``init(url:inGroup:)``).
+    public var service: (any Service)? { runner == nil ? client : nil }
 
     let schema: String?
 
@@ -119,7 +126,7 @@ public final class PostgreSQLDatabase: SQLDatabase {
 
     public func close() async throws {
         closed.store(true, ordering: .releasing)
-        runner.cancel()
+        runner?.cancel()
         try await threads.shutdownGracefully()
     }
 

@@ -1,3 +1,5 @@
+import ServiceLifecycle
+
 /// A value bound to or read from SQL. Time is stored as integer epoch milliseconds and ids as text.
 public enum SQLValue: Sendable, Equatable {
     case null
@@ -74,6 +76,12 @@ extension SQLExecutor {
 ///
 /// Writes are serialized and atomic: a `write` body that throws leaves nothing behind.
 public protocol SQLDatabase: Sendable {
+    /// What of the engine runs as a service of the server's group for as long as the database is
+    /// used: PostgreSQL's connection pool, when the database was opened to run in one. `nil` when
+    /// nothing needs to run, or the database runs it itself (commands, tests).
+    var service: (any Service)? { get }
+    /// Readies the engine before the migrations (PostgreSQL: the URL's schema).
+    func prepare() async throws
     func read<T: Sendable>(_ body: @escaping @Sendable (any SQLExecutor) throws -> T) async throws -> T
     /// A write transaction serialized against the other writes `lock` names (see ``WriteLock``).
     func write<T: Sendable>(lock: WriteLock, _ body: @escaping @Sendable (any SQLExecutor) throws -> T) async throws -> T
@@ -116,6 +124,9 @@ public enum WriteLock: Sendable, Hashable {
 }
 
 extension SQLDatabase {
+    public var service: (any Service)? { nil }
+    public func prepare() async throws {}
+
     /// A write serialized against every other.
     public func write<T: Sendable>(_ body: @escaping @Sendable (any SQLExecutor) throws -> T) async throws -> T {
         try await write(lock: .everything, body)
