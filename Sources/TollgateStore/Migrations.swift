@@ -193,19 +193,19 @@ enum Migrations {
 
     /// Steps that rewrite data rather than schema, run in the transaction of their version,
     /// after its statements.
-    static let dataSteps: [Int64: @Sendable (any SQLExecutor, Int64) throws -> Void] = [
+    static let dataSteps: [Int64: @Sendable (any SQLExecutor, Int64) async throws -> Void] = [
         8: VendorLimitsMigration.run
     ]
 
     /// Applies every migration `database` has not seen.
     static func run(on database: any SQLDatabase, now: Int64) async throws {
         try await database.write { sql in
-            try sql.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)")
-            let applied = Set(try sql.query("SELECT version FROM schema_migrations", []).compactMap { $0.int("version") })
+            try await sql.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)")
+            let applied = Set(try await sql.query("SELECT version FROM schema_migrations", []).compactMap { $0.int("version") })
             for migration in all where !applied.contains(migration.version) {
-                for statement in migration.statements { try sql.execute(statement) }
-                try dataSteps[migration.version]?(sql, now)
-                try sql.execute("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)", [.integer(migration.version), .integer(now)])
+                for statement in migration.statements { try await sql.execute(statement) }
+                try await dataSteps[migration.version]?(sql, now)
+                try await sql.execute("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)", [.integer(migration.version), .integer(now)])
             }
         }
     }

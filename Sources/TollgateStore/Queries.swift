@@ -51,28 +51,28 @@ public struct LicenseQuery: Sendable, Equatable {
 
 extension DocumentTable where Document == License {
     /// A page of `accountId`'s licenses that match `query`.
-    public func list(accountId: String, query: LicenseQuery, page: PageRequest) throws -> Page<License> {
-        try list(accountId: accountId, filters: query.filters, page: page)
+    public func list(accountId: String, query: LicenseQuery, page: PageRequest) async throws -> Page<License> {
+        try await list(accountId: accountId, filters: query.filters, page: page)
     }
 }
 
 extension DocumentTable where Document == Policy {
     /// A page of `accountId`'s policies, of one product when `productId` is set.
-    public func list(accountId: String, productId: String?, page: PageRequest) throws -> Page<Policy> {
-        try list(accountId: accountId, filters: productId.map { [Filter("product_id = ?", [.text($0)])] } ?? [], page: page)
+    public func list(accountId: String, productId: String?, page: PageRequest) async throws -> Page<Policy> {
+        try await list(accountId: accountId, filters: productId.map { [Filter("product_id = ?", [.text($0)])] } ?? [], page: page)
     }
 }
 
 extension DocumentTable where Document == Customer {
     /// A page of `accountId`'s customers, with one email when `email` is set.
-    public func list(accountId: String, email: String?, page: PageRequest) throws -> Page<Customer> {
-        try list(accountId: accountId, filters: email.map { [Filter("email = ?", [.text($0)])] } ?? [], page: page)
+    public func list(accountId: String, email: String?, page: PageRequest) async throws -> Page<Customer> {
+        try await list(accountId: accountId, filters: email.map { [Filter("email = ?", [.text($0)])] } ?? [], page: page)
     }
 }
 
 extension DocumentTable where Document == Entitlement {
     /// A page of the catalogue of `productId`.
-    public func list(accountId: String, productId: String, page: PageRequest) throws -> Page<Entitlement> {
-        try list(accountId: accountId, filters: [Filter("product_id = ?", [.text(productId)])], page: page)
+    public func list(accountId: String, productId: String, page: PageRequest) async throws -> Page<Entitlement> {
+        try await list(accountId: accountId, filters: [Filter("product_id = ?", [.text(productId)])], page: page)
     }
 }

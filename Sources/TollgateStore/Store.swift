@@ -64,17 +64,17 @@ public struct Store: Sendable {
     }
 
     /// Runs `body` in a read transaction.
-    public func read<T: Sendable>(_ body: @escaping @Sendable (StoreSession) throws -> T) async throws -> T {
-        try await database.read { try body(StoreSession(sql: $0, documents: documents)) }
+    public func read<T: Sendable>(_ body: @escaping @Sendable (StoreSession) async throws -> T) async throws -> T {
+        try await database.read { try await body(StoreSession(sql: $0, documents: documents)) }
     }
 
     /// Runs `body` in a write transaction: all of it commits, or none of it does. It is
     /// serialized against the writes `lock` names: by default every other write; a change of one
     /// account's objects passes `.account(id)` so that other accounts' writes go on meanwhile.
     @discardableResult
-    public func write<T: Sendable>(lock: WriteLock = .everything, _ body: @escaping @Sendable (StoreSession) throws -> T) async throws -> T {
+    public func write<T: Sendable>(lock: WriteLock = .everything, _ body: @escaping @Sendable (StoreSession) async throws -> T) async throws -> T {
         defer { generation.advance() }
-        return try await noting { try await database.write(lock: lock) { try body(StoreSession(sql: $0, documents: documents)) } }
+        return try await noting { try await database.write(lock: lock) { try await body(StoreSession(sql: $0, documents: documents)) } }
     }
 
     /// Advances ``generation`` whenever another process's write commits (PostgreSQL `LISTEN`), so
@@ -93,8 +93,8 @@ public struct Store: Sendable {
 
     /// Runs `body` in a write transaction that only appends to logs no cache depends on
     /// (validation events): it does not advance ``generation``.
-    public func appendToLog(_ body: @escaping @Sendable (StoreSession) throws -> Void) async throws {
-        try await noting { try await database.append { try body(StoreSession(sql: $0, documents: documents)) } }
+    public func appendToLog(_ body: @escaping @Sendable (StoreSession) async throws -> Void) async throws {
+        try await noting { try await database.append { try await body(StoreSession(sql: $0, documents: documents)) } }
     }
 
     /// Runs a write and records whether the database took it: an unavailable database (gone,
@@ -114,12 +114,12 @@ public struct Store: Sendable {
     /// write failed as unavailable, it tries a write of its own (a one-row update), so that
     /// readiness comes back on its own once the database does, even with no traffic.
     public func ready(now: Date = Date()) async throws {
-        _ = try await database.read { try $0.query("SELECT 1 AS one", []) }
+        _ = try await database.read { try await $0.query("SELECT 1 AS one", []) }
         if !writes.succeeding.load(ordering: .relaxed) {
             // A new value in a row of its own: rewriting a row with the same value can succeed on a
             // full disk (measured: /readyz stayed green), a changed one cannot.
             try await write { session in
-                try session.sql.execute(
+                try await session.sql.execute(
                     "INSERT INTO probes (name, at) VALUES ('readiness', ?) ON CONFLICT (name) DO UPDATE SET at = excluded.at",
                     [.integer(now.epochMilliseconds)])
             }
@@ -178,6 +178,13 @@ public struct Page<Item: Sendable>: Sendable {
     /// The same page with every item transformed.
     public func map<Other: Sendable>(_ transform: (Item) throws -> Other) rethrows -> Page<Other> {
         Page<Other>(items: try items.map(transform), nextCursor: nextCursor)
+    }
+
+    /// The same page with every item transformed in turn by `transform`, which may read the store.
+    public func map<Other: Sendable>(_ transform: (Item) async throws -> Other) async rethrows -> Page<Other> {
+        var items: [Other] = []
+        for item in self.items { items.append(try await transform(item)) }
+        return Page<Other>(items: items, nextCursor: nextCursor)
     }
 }
 

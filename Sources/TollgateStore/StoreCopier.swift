@@ -60,14 +60,14 @@ public struct StoreCopier: Sendable {
             let keyArguments: [SQLValue] = after ?? []
             let statement = Self.page(table, after: after != nil, limit: batchSize)
             let rows = try await source.read { [batchSize] session in
-                try session.sql.query(statement, keyArguments + [.integer(Int64(batchSize))])
+                try await session.sql.query(statement, keyArguments + [.integer(Int64(batchSize))])
             }
             guard let last = rows.last else { break }
             try await target.appendToLog { session in
                 for row in rows {
                     let columns = row.values.keys.sorted()
                     let placeholders = Array(repeating: "?", count: columns.count).joined(separator: ", ")
-                    try session.sql.execute(
+                    try await session.sql.execute(
                         "INSERT INTO \(table.name) (\(columns.joined(separator: ", "))) VALUES (\(placeholders)) ON CONFLICT DO NOTHING",
                         columns.map { row.values[$0] ?? .null })
                 }
@@ -104,16 +104,18 @@ public struct StoreCopier: Sendable {
             counts.append(Count(table: table.name, source: try await count(table, in: source), target: try await count(table, in: target)))
         }
         let chains = try await target.read { session in
-            try session.accounts.all().map { account in
-                let head = try session.accounts.auditHead(accountId: account.id)
-                return (account.id, AuditChain.verify(try session.audit.chain(accountId: account.id), head: head))
+            var chains: [(String, AuditChain.Verification)] = []
+            for account in try await session.accounts.all() {
+                let head = try await session.accounts.auditHead(accountId: account.id)
+                chains.append((account.id, AuditChain.verify(try await session.audit.chain(accountId: account.id), head: head)))
             }
+            return chains
         }
         return (counts, chains)
     }
 
     func count(_ table: Table, in store: Store) async throws -> Int {
         let clause = table.filter.map { " WHERE \($0)" } ?? ""
-        return Int(try await store.read { try $0.sql.queryOne("SELECT COUNT(*) AS n FROM \(table.name)\(clause)", [])?.int("n") } ?? 0)
+        return Int(try await store.read { try await $0.sql.queryOne("SELECT COUNT(*) AS n FROM \(table.name)\(clause)", [])?.int("n") } ?? 0)
     }
 }

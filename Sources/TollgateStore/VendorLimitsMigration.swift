@@ -11,10 +11,10 @@ import TollgateFormats
 ///   catalogue, so existing policies stay valid under the catalogue check.
 /// License overrides need nothing: their codes and values are already in the new form.
 enum VendorLimitsMigration {
-    static func run(_ sql: any SQLExecutor, now: Int64) throws {
+    static func run(_ sql: any SQLExecutor, now: Int64) async throws {
         let createdAt = Date(timeIntervalSince1970: Double(now) / 1000)
         var catalogue: Set<[String]> = []
-        for row in try sql.query("SELECT id, account_id, product_id, data FROM policies ORDER BY id", []) {
+        for row in try await sql.query("SELECT id, account_id, product_id, data FROM policies ORDER BY id", []) {
             guard let id = row.string("id"), let accountId = row.string("account_id"), let productId = row.string("product_id"),
                 let text = row.string("data"), var policy = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]
             else { continue }
@@ -24,10 +24,10 @@ enum VendorLimitsMigration {
             policy["limitPeriods"] = limits["executionsPerMonth"] == nil ? [String: String]() : ["executionsPerMonth": "month"]
             policy["leaseLimit"] = LimitCodes.defaultLeaseLimit
             let rewritten = String(decoding: try JSONSerialization.data(withJSONObject: policy, options: [.sortedKeys]), as: UTF8.self)
-            try sql.execute("UPDATE policies SET data = ? WHERE id = ?", [.text(rewritten), .text(id)])
+            try await sql.execute("UPDATE policies SET data = ? WHERE id = ?", [.text(rewritten), .text(id)])
             for code in policy["entitlements"] as? [String] ?? [] { catalogue.insert([accountId, productId, code]) }
         }
-        for row in try sql.query("SELECT account_id, product_id, data FROM licenses", []) {
+        for row in try await sql.query("SELECT account_id, product_id, data FROM licenses", []) {
             guard let accountId = row.string("account_id"), let productId = row.string("product_id"), let text = row.string("data"),
                 let license = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]
             else { continue }
@@ -37,7 +37,7 @@ enum VendorLimitsMigration {
             let entitlement = Entitlement(
                 id: Identifier.make(.entitlement, at: createdAt), accountId: entry[0], productId: entry[1], code: entry[2], description: "",
                 createdAt: createdAt)
-            try sql.execute(
+            try await sql.execute(
                 "INSERT INTO entitlements (id, account_id, product_id, code, data) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 [.text(entitlement.id), .text(entry[0]), .text(entry[1]), .text(entry[2]), .text(try DocumentCoding.encode(entitlement))])
         }

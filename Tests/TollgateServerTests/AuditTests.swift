@@ -27,7 +27,7 @@ import Testing
     /// through the PostgreSQL driver when the suite runs on PostgreSQL.
     func tamper(_ app: TestApp, _ statements: String...) async throws {
         if app.configuration.databaseURL != nil {
-            try await app.built.services.store.database.write { sql in for statement in statements { try sql.execute(statement) } }
+            try await app.built.services.store.database.write { sql in for statement in statements { try await sql.execute(statement) } }
         } else {
             let queue = try DatabaseQueue(path: app.configuration.databasePath)
             try await queue.write { db in for statement in statements { try db.execute(sql: statement) } }

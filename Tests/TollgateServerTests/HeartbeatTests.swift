@@ -212,14 +212,14 @@ import TollgateStore
             #expect(try await client.send(.post, "/v1/machines/\(machine)/heartbeat", token: token).status == 200)
             try await app.built.sweepMachines()
             let accountId = app.built.defaultAccount.id
-            let stored = try await app.built.services.store.read { try $0.machines.find(id: machine, accountId: accountId) }
+            let stored = try await app.built.services.store.read { try await $0.machines.find(id: machine, accountId: accountId) }
             #expect(stored?.lastHeartbeatAt == app.clock.now())
 
             app.clock.advance(by: 30)
             #expect(try await client.send(.post, "/v1/machines/\(machine)/heartbeat", licenseKey: license.key).status == 200)
             #expect(try await client.send(.delete, "/v1/machines/\(machine)", licenseKey: license.key).status == 200)
             try await app.built.sweepMachines()
-            let after = try await app.built.services.store.read { try $0.machines.find(id: machine, accountId: accountId) }
+            let after = try await app.built.services.store.read { try await $0.machines.find(id: machine, accountId: accountId) }
             #expect(after?.state == .deactivated)
             #expect(try await client.send(.get, "/v1/machines/\(machine)").object["status"] as? String == "deactivated")
         }

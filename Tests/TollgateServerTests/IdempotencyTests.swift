@@ -138,7 +138,7 @@ import Testing
             let writer = ChangeWriter(store: app.built.services.store, clock: app.clock)
             let stored = try await IdempotencyClaim.$current.withValue(claim) {
                 try await writer.write(accountId: accountId, lock: .license(account: accountId, license: license.id)) { session, now in
-                    try MachineActivator.activate(
+                    try await MachineActivator.activate(
                         MachineDraft(fingerprint: "fp-1"), licenseId: license.id, accountId: accountId, actor: "license:\(license.id)",
                         session: session, now: now)
                 }

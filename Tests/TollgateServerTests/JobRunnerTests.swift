@@ -21,7 +21,7 @@ import TollgateStore
             if let gate { for await _ in gate { break } }
             let (accountId, name, now) = (accountId, run.job.payload, run.clock.now())
             try await run.finish { session in
-                try session.customers.insert(
+                try await session.customers.insert(
                     Customer(id: Identifier.make(.customer, at: now), accountId: accountId, name: name, email: nil, metadata: [:], createdAt: now, updatedAt: now))
             }
         }
@@ -56,7 +56,7 @@ import TollgateStore
             #expect(try await client.send(.get, "/v1/events?type=machine.died").list.count == 1)
             let store = app.built.services.store
             let jobs = try await store.read { session in
-                (try session.jobs.find(dedupeKey: "recurring:machine-sweep"), try session.jobs.find(dedupeKey: "recurring:cleanup"))
+                await (try session.jobs.find(dedupeKey: "recurring:machine-sweep"), try session.jobs.find(dedupeKey: "recurring:cleanup"))
             }
             let sweep = try #require(jobs.0)
             #expect(sweep.every == 15 && sweep.runAt > app.clock.now())
@@ -70,7 +70,7 @@ import TollgateStore
             let store = app.built.services.store
             let accountId = app.built.defaultAccount.id
             let now = app.clock.now()
-            try await store.write { try $0.jobs.enqueue(.init(kind: "test.create-customer", payload: "Once", runAt: now), at: now) }
+            try await store.write { try await $0.jobs.enqueue(.init(kind: "test.create-customer", payload: "Once", runAt: now), at: now) }
             let (gate, open) = AsyncStream<Void>.makeStream()
             let slow = runner(app, [CreateCustomer(accountId: accountId, gate: gate)])
             async let first = slow.runDue()
@@ -78,7 +78,7 @@ import TollgateStore
             var taken = 0
             for _ in 0..<100 where taken == 0 {
                 try await Task.sleep(for: .milliseconds(20))
-                if try await store.read({ try $0.jobs.counts()[.running] }) == 1 {
+                if try await store.read({ try await $0.jobs.counts()[.running] }) == 1 {
                     app.clock.advance(by: 31)
                     taken = try await runner(app, [CreateCustomer(accountId: accountId)]).runDue()
                 }
@@ -88,7 +88,7 @@ import TollgateStore
             #expect(try await first == 1)
             let names = try await client.send(.get, "/v1/customers?limit=100").list.compactMap { $0["name"] as? String }
             #expect(names.filter { $0 == "Once" }.count == 1)
-            let succeeded = try await store.read { try $0.jobs.counts()[.succeeded] }
+            let succeeded = try await store.read { try await $0.jobs.counts()[.succeeded] }
             #expect(succeeded == 1)
         }
     }
@@ -100,17 +100,17 @@ import TollgateStore
         try await app.run { _ in
             let store = app.built.services.store
             let now = app.clock.now()
-            try await store.write { try $0.jobs.enqueue(.init(kind: "test.fail", dedupeKey: "fail", maxAttempts: 3, runAt: now), at: now) }
+            try await store.write { try await $0.jobs.enqueue(.init(kind: "test.fail", dedupeKey: "fail", maxAttempts: 3, runAt: now), at: now) }
             let failing = runner(app, [Fail()])
             var waits: [TimeInterval] = []
             for _ in 0..<3 {
                 #expect(try await failing.runDue() == 1)
                 #expect(try await failing.runDue() == 0)
-                let job = try #require(try await store.read { try $0.jobs.find(dedupeKey: "fail") })
+                let job = try #require(try await store.read { try await $0.jobs.find(dedupeKey: "fail") })
                 waits.append(job.runAt.timeIntervalSince(app.clock.now()))
                 app.clock.advance(by: 3_600)
             }
-            let dead = try #require(try await store.read { try $0.jobs.find(dedupeKey: "fail") })
+            let dead = try #require(try await store.read { try await $0.jobs.find(dedupeKey: "fail") })
             #expect(waits.prefix(2) == [5, 10])
             #expect(dead.state == .dead && dead.attempts == 3 && dead.lastError?.contains("Refused") == true)
             #expect(try await failing.runDue() == 0)

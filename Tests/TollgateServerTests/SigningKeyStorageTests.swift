@@ -12,7 +12,7 @@ import TollgateStore
 /// same for every replica that has that key, refused (with the setting named) by one that has not.
 @Suite struct SigningKeyStorageTests {
     func rows(_ app: TestApp) async throws -> [SigningKeyTable.Row] {
-        try await app.built.services.store.read { try $0.signingKeys.all() }
+        try await app.built.services.store.read { try await $0.signingKeys.all() }
     }
 
     @Test func keysAreSealedInTheDatabaseAndTheGeneratedKeyEncryptionKeyIsPrivate() async throws {

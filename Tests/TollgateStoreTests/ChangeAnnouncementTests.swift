@@ -27,17 +27,17 @@ struct ChangeAnnouncementTests {
         let row = SigningKeyTable.Row(id: "kid-1", accountId: account.id, createdAt: now, retiredAt: nil, sealed: "sealed")
         // A rolled-back insert and an ordinary write announce no key change.
         _ = try? await writer.write(lock: .account(account.id)) { session in
-            try session.signingKeys.insert(row)
+            try await session.signingKeys.insert(row)
             throw RolledBack()
         }
-        try await writer.write(lock: .account(account.id)) { try $0.accounts.insert(account) }
+        try await writer.write(lock: .account(account.id)) { try await $0.accounts.insert(account) }
         try await Task.sleep(for: .milliseconds(300))
         #expect(heard.value == 1)
         // A committed insert, and then a retirement, each are heard.
-        try await writer.write(lock: .account(account.id)) { try $0.signingKeys.insert(row) }
+        try await writer.write(lock: .account(account.id)) { try await $0.signingKeys.insert(row) }
         try await wait(until: 2)
         #expect(heard.value == 2)
-        try await writer.write(lock: .account(account.id)) { try $0.signingKeys.retire(id: "kid-1", accountId: account.id, at: now) }
+        try await writer.write(lock: .account(account.id)) { try await $0.signingKeys.retire(id: "kid-1", accountId: account.id, at: now) }
         try await wait(until: 3)
         #expect(heard.value == 3)
     }
@@ -55,9 +55,9 @@ struct ClosedConnectionTests {
                 try await store.write(lock: .account("acc_x")) { _ in throw StoreError.unavailable("closed on purpose") }
             }
             let account = Account(id: "acc_\(round)", name: "A", createdAt: Date())
-            try await store.write(lock: .account(account.id)) { try $0.accounts.insert(account) }
+            try await store.write(lock: .account(account.id)) { try await $0.accounts.insert(account) }
         }
-        #expect(try await store.read { try $0.accounts.all().count } == 3)
+        #expect(try await store.read { try await $0.accounts.all().count } == 3)
     }
 }
 

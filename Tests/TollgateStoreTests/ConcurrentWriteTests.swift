@@ -11,16 +11,16 @@ import Testing
     @Test func concurrentWritesKeepTheirOwnOutcomes() async throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("group-\(UUID().uuidString).sqlite").path
         let database = try SQLiteDatabase(path: path)
-        try await database.write { try $0.execute("CREATE TABLE t (n BIGINT NOT NULL UNIQUE)") }
+        try await database.write { try await $0.execute("CREATE TABLE t (n BIGINT NOT NULL UNIQUE)") }
         let outcomes = await withTaskGroup(of: (Int, Result<Int, any Error>).self) { group in
             for index in 0..<300 {
                 group.addTask {
                     do {
                         return (index, .success(try await database.write { sql in
-                            try sql.execute("INSERT INTO t (n) VALUES (?)", [.integer(Int64(index))])
+                            try await sql.execute("INSERT INTO t (n) VALUES (?)", [.integer(Int64(index))])
                             // Every third write throws after its insert; every fifth hits the unique constraint.
                             if index % 3 == 0 { throw Refused(index: index) }
-                            if index % 5 == 0 { try sql.execute("INSERT INTO t (n) VALUES (?)", [.integer(Int64(index))]) }
+                            if index % 5 == 0 { try await sql.execute("INSERT INTO t (n) VALUES (?)", [.integer(Int64(index))]) }
                             return index * 2
                         }))
                     } catch {
@@ -40,7 +40,7 @@ import Testing
             case .failure(let error): Issue.record("unexpected \(error)")
             }
         }
-        let stored = try await database.read { try $0.query("SELECT n FROM t ORDER BY n", []) }.compactMap { $0.int("n") }
+        let stored = try await database.read { try await $0.query("SELECT n FROM t ORDER BY n", []) }.compactMap { $0.int("n") }
         #expect(stored == (0..<300).filter { $0 % 3 != 0 && $0 % 5 != 0 }.map(Int64.init))
     }
 }

@@ -31,27 +31,27 @@ import TollgateFormats
             id: Identifier.make(.machine, at: now.addingTimeInterval(1)), accountId: account.id, licenseId: orphan.id, fingerprint: "fp-9",
             lastHeartbeatAt: now, deadAt: nil, cullWhenDead: false, createdAt: now, updatedAt: now)
         try await store.write { session in
-            try session.products.insert(product)
-            try session.policies.insert(policy)
-            try session.licenses.insert(held)
-            try session.licenses.insert(orphan)
-            try session.machines.insert(machine)
-            try session.machines.insert(stray)
+            try await session.products.insert(product)
+            try await session.policies.insert(policy)
+            try await session.licenses.insert(held)
+            try await session.licenses.insert(orphan)
+            try await session.machines.insert(machine)
+            try await session.machines.insert(stray)
         }
         // Twice each, so that on PostgreSQL the second read runs the statement prepared by the first.
         for _ in 0..<2 {
-            let taken = try #require(try await store.read { try $0.licenseContext(id: held.id, accountId: account.id, fingerprint: "fp-1") })
+            let taken = try #require(try await store.read { try await $0.licenseContext(id: held.id, accountId: account.id, fingerprint: "fp-1") })
             #expect(taken.license == held && taken.policy == policy && taken.fingerprintTaken)
-            let free = try #require(try await store.read { try $0.licenseContext(id: held.id, accountId: account.id, fingerprint: "fp-2") })
+            let free = try #require(try await store.read { try await $0.licenseContext(id: held.id, accountId: account.id, fingerprint: "fp-2") })
             #expect(!free.fingerprintTaken)
-            let plain = try #require(try await store.read { try $0.licenseContext(id: held.id, accountId: account.id) })
+            let plain = try #require(try await store.read { try await $0.licenseContext(id: held.id, accountId: account.id) })
             #expect(plain.policy == policy && !plain.fingerprintTaken)
-            #expect(try await store.read { try $0.licenseContext(id: orphan.id, accountId: account.id) }?.policy == nil)
-            #expect(try await store.read { try $0.licenseContext(id: held.id, accountId: "acc_other") } == nil)
-            let context = try #require(try await store.read { try $0.machineContext(id: machine.id, accountId: account.id) })
+            #expect(try await store.read { try await $0.licenseContext(id: orphan.id, accountId: account.id) }?.policy == nil)
+            #expect(try await store.read { try await $0.licenseContext(id: held.id, accountId: "acc_other") } == nil)
+            let context = try #require(try await store.read { try await $0.machineContext(id: machine.id, accountId: account.id) })
             #expect(context.machine == machine && context.license == held && context.policy == policy)
-            #expect(try await store.read { try $0.machineContext(id: machine.id, accountId: "acc_other") } == nil)
-            #expect(try await store.read { try $0.machineContext(id: stray.id, accountId: account.id) }.map { $0.license == orphan && $0.policy == nil } == true)
+            #expect(try await store.read { try await $0.machineContext(id: machine.id, accountId: "acc_other") } == nil)
+            #expect(try await store.read { try await $0.machineContext(id: stray.id, accountId: account.id) }.map { $0.license == orphan && $0.policy == nil } == true)
         }
     }
 
@@ -62,7 +62,7 @@ import TollgateFormats
         let store = try await StoreTests().openStore()
         for _ in 0..<2 {
             for (argument, expected) in [(SQLValue.null, "null"), (.integer(42), "42"), (.text("forty-two"), "forty-two")] {
-                let row = try await store.read { try $0.sql.queryOne("SELECT COALESCE(CAST(? AS TEXT), 'null') AS value", [argument]) }
+                let row = try await store.read { try await $0.sql.queryOne("SELECT COALESCE(CAST(? AS TEXT), 'null') AS value", [argument]) }
                 #expect(row?.string("value") == expected)
             }
         }

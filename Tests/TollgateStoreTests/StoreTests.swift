@@ -23,7 +23,7 @@ import TollgateFormats
 
     func account(_ store: Store) async throws -> Account {
         let account = Account(id: Identifier.make(.account, at: now), name: "A", createdAt: now)
-        try await store.write { try $0.accounts.insert(account) }
+        try await store.write { try await $0.accounts.insert(account) }
         return account
     }
 
@@ -39,15 +39,15 @@ import TollgateFormats
         let product = product(account.id, code: "old")
         let old = #"{"accountId":"\#(account.id)","cloudDeployment":true,"clusterDrainSeconds":3600,"createdAt":1800000000000,"deadMachineStrategy":"deactivate","durationDays":365,"entitlements":["*","core","sso"],"expirationStrategy":"keep-read-only","gracePeriodDays":14,"heartbeatGraceSeconds":120,"heartbeatIntervalSeconds":600,"id":"pol_old","limits":{"concurrentExecutions":100,"executionsPerMonth":null,"maxWorkflows":null,"requestsPerSecond":1000},"machineBinding":"floating","metadata":{},"name":"Enterprise","offlineGraceDays":30,"productId":"\#(product.id)","requireHeartbeat":true,"resurrectionWindowSeconds":3600,"tokenLifetimeMinutes":15,"updatedAt":1800000000000}"#
         try await store.write { session in
-            try session.products.insert(product)
-            try session.sql.execute(
+            try await session.products.insert(product)
+            try await session.sql.execute(
                 "INSERT INTO policies (id, account_id, product_id, data) VALUES ('pol_old', ?, ?, ?)", [.text(account.id), .text(product.id), .text(old)])
-            try VendorLimitsMigration.run(session.sql, now: 1_800_000_000_000)
+            try await VendorLimitsMigration.run(session.sql, now: 1_800_000_000_000)
         }
-        let policy = try #require(try await store.read { try $0.policies.find(id: "pol_old", accountId: account.id) })
+        let policy = try #require(try await store.read { try await $0.policies.find(id: "pol_old", accountId: account.id) })
         #expect(policy.limits == ["concurrentExecutions": .limited(100), "executionsPerMonth": .unlimited, "maxWorkflows": .unlimited, "requestsPerSecond": .limited(1000)])
         #expect(policy.limitPeriods == ["executionsPerMonth": .month] && policy.leaseLimit == "concurrentExecutions")
-        let codes = try await store.read { try $0.entitlements.codes(accountId: account.id, productId: product.id) }
+        let codes = try await store.read { try await $0.entitlements.codes(accountId: account.id, productId: product.id) }
         #expect(codes == ["core", "sso"])
     }
 
@@ -55,9 +55,9 @@ import TollgateFormats
         let path = temporaryPath()
         _ = try await Store.openSQLite(path: path, now: now)
         let reopened = try await Store.openSQLite(path: path, now: now)
-        let versions = try await reopened.read { try $0.sql.query("SELECT version FROM schema_migrations", []) }
+        let versions = try await reopened.read { try await $0.sql.query("SELECT version FROM schema_migrations", []) }
         #expect(versions.count == Migrations.all.count)
-        let mode = try await reopened.read { try $0.sql.query("PRAGMA journal_mode", []) }
+        let mode = try await reopened.read { try await $0.sql.query("PRAGMA journal_mode", []) }
         #expect(mode.first?.string("journal_mode") == "wal")
     }
 
@@ -66,34 +66,34 @@ import TollgateFormats
         let mine = try await account(store)
         let theirs = try await account(store)
         let item = product(mine.id, code: "engine")
-        try await store.write { try $0.products.insert(item) }
-        #expect(try await store.read { try $0.products.find(id: item.id, accountId: mine.id) } == item)
-        #expect(try await store.read { try $0.products.find(id: item.id, accountId: theirs.id) } == nil)
-        #expect(try await store.read { try $0.products.list(accountId: theirs.id, page: PageRequest()) }.items.isEmpty)
+        try await store.write { try await $0.products.insert(item) }
+        #expect(try await store.read { try await $0.products.find(id: item.id, accountId: mine.id) } == item)
+        #expect(try await store.read { try await $0.products.find(id: item.id, accountId: theirs.id) } == nil)
+        #expect(try await store.read { try await $0.products.list(accountId: theirs.id, page: PageRequest()) }.items.isEmpty)
     }
 
     @Test func uniqueColumnsAnswerDuplicateAndRollBackTheTransaction() async throws {
         let store = try await openStore()
         let owner = try await account(store)
-        try await store.write { try $0.products.insert(product(owner.id, code: "engine")) }
+        try await store.write { try await $0.products.insert(product(owner.id, code: "engine")) }
         await #expect(throws: StoreError.self) {
             try await store.write { session in
-                try session.products.insert(product(owner.id, code: "other"))
-                try session.products.insert(product(owner.id, code: "engine"))
+                try await session.products.insert(product(owner.id, code: "other"))
+                try await session.products.insert(product(owner.id, code: "engine"))
             }
         }
-        #expect(try await store.read { try $0.products.list(accountId: owner.id, page: PageRequest()) }.items.map(\.code) == ["engine"])
+        #expect(try await store.read { try await $0.products.list(accountId: owner.id, page: PageRequest()) }.items.map(\.code) == ["engine"])
     }
 
     @Test func pagesFollowTheCursorWithoutGapsOrRepeats() async throws {
         let store = try await openStore()
         let owner = try await account(store)
         let codes = (0..<7).map { "p\($0)" }
-        try await store.write { session in for code in codes { try session.products.insert(product(owner.id, code: code)) } }
+        try await store.write { session in for code in codes { try await session.products.insert(product(owner.id, code: code)) } }
         var seen: [String] = []
         var cursor: String?
         repeat {
-            let page = try await store.read { [cursor] in try $0.products.list(accountId: owner.id, page: PageRequest(limit: 3, after: cursor)) }
+            let page = try await store.read { [cursor] in try await $0.products.list(accountId: owner.id, page: PageRequest(limit: 3, after: cursor)) }
             seen += page.items.map(\.code)
             cursor = page.nextCursor
         } while cursor != nil
@@ -105,13 +105,13 @@ import TollgateFormats
         let owner = try await account(store)
         for index in 0..<3 {
             try await store.write { session in
-                try session.audit.record(
+                try await session.audit.record(
                     accountId: owner.id, actor: "test", action: "thing.changed", objectType: "thing", objectId: "t\(index)",
                     before: nil as Product?, after: ["n": index], at: now)
             }
         }
         let (events, head) = try await store.read { session in
-            (try session.audit.chain(accountId: owner.id), try session.accounts.auditHead(accountId: owner.id))
+            await (try session.audit.chain(accountId: owner.id), try session.accounts.auditHead(accountId: owner.id))
         }
         #expect(events.map(\.sequence) == [1, 2, 3] && head?.sequence == 3 && head?.hash == events.last?.hash)
         #expect(AuditChain.verify(events, head: head).valid)
@@ -124,7 +124,7 @@ import TollgateFormats
         try await store.database.close()
         let readOnly = try await Store.open(SQLiteDatabaseReadOnly.open(path), now: now)
         do {
-            try await readOnly.write { try $0.products.insert(product(owner.id, code: "x")) }
+            try await readOnly.write { try await $0.products.insert(product(owner.id, code: "x")) }
             Issue.record("a read-only file accepted a write")
         } catch StoreError.unavailable {
         } catch {
@@ -146,11 +146,11 @@ enum SQLiteDatabaseReadOnly {
             configuration.readonly = true
             queue = try DatabaseQueue(path: path, configuration: configuration)
         }
-        func read<T: Sendable>(_ body: @Sendable (any SQLExecutor) throws -> T) async throws -> T {
-            try await queue.read { try body(GRDBExecutor(db: $0)) }
+        func read<T: Sendable>(_ body: @escaping @Sendable (any SQLExecutor) async throws -> T) async throws -> T {
+            try await queue.read { try ConnectionThread.run(body, on: $0) }
         }
-        func write<T: Sendable>(lock: WriteLock, _ body: @Sendable (any SQLExecutor) throws -> T) async throws -> T {
-            do { return try await queue.write { try body(GRDBExecutor(db: $0)) } } catch { throw SQLiteDatabase.translate(error) }
+        func write<T: Sendable>(lock: WriteLock, _ body: @escaping @Sendable (any SQLExecutor) async throws -> T) async throws -> T {
+            do { return try await queue.write { try ConnectionThread.run(body, on: $0) } } catch { throw SQLiteDatabase.translate(error) }
         }
         func close() async throws { try queue.close() }
     }
@@ -161,22 +161,22 @@ enum SQLiteDatabaseReadOnly {
     typealias Job = JobTable.Job
 
     func claim(_ store: Store, _ owner: String, at time: Date, kinds: [String] = ["sweep", "mail"], lease: TimeInterval = 60) async throws -> [Job] {
-        try await store.write { try $0.jobs.claim(kinds: kinds, owner: owner, at: time, lease: lease, limit: 10) }
+        try await store.write { try await $0.jobs.claim(kinds: kinds, owner: owner, at: time, lease: lease, limit: 10) }
     }
 
     @Test func aRecurringJobIsClaimedByOneRunnerAndComesBackAfterItsInterval() async throws {
         let store = try await StoreTests().openStore()
-        for _ in 0..<2 { try await store.write { [now] in try $0.jobs.schedule("sweep", every: 10, firstRun: now, at: now) } }
-        #expect(try await store.read { try $0.jobs.counts() } == [.queued: 1])
+        for _ in 0..<2 { try await store.write { [now] in try await $0.jobs.schedule("sweep", every: 10, firstRun: now, at: now) } }
+        #expect(try await store.read { try await $0.jobs.counts() } == [.queued: 1])
         let racing = try await withThrowingTaskGroup(of: [Job].self) { group in
             for owner in 0..<8 { group.addTask { [now] in try await claim(store, "\(owner)", at: now) } }
             return try await group.reduce(into: [Job]()) { $0 += $1 }
         }
         #expect(racing.count == 1 && racing.first?.attempts == 1 && racing.first?.state == .running)
         let job = try #require(racing.first)
-        try await store.write { [now] in try $0.jobs.complete(job, at: now.addingTimeInterval(1)) }
+        try await store.write { [now] in try await $0.jobs.complete(job, at: now.addingTimeInterval(1)) }
         #expect(try await claim(store, "a", at: now.addingTimeInterval(10.9)).isEmpty)
-        let due = try await store.read { [now] in try $0.jobs.anyDue(kinds: ["sweep"], at: now.addingTimeInterval(11)) }
+        let due = try await store.read { [now] in try await $0.jobs.anyDue(kinds: ["sweep"], at: now.addingTimeInterval(11)) }
         #expect(due)
         let next = try await claim(store, "a", at: now.addingTimeInterval(11))
         #expect(next.map(\.id) == [job.id] && next.first?.attempts == 1)
@@ -185,7 +185,7 @@ enum SQLiteDatabaseReadOnly {
     @Test func aClaimWhoseLeaseRanOutCannotCompleteAndItsWorkRollsBack() async throws {
         let store = try await StoreTests().openStore()
         let account = try await StoreTests().account(store)
-        try await store.write { [now] in try $0.jobs.enqueue(.init(kind: "mail", dedupeKey: "mail:1", runAt: now), at: now) }
+        try await store.write { [now] in try await $0.jobs.enqueue(.init(kind: "mail", dedupeKey: "mail:1", runAt: now), at: now) }
         let first = try #require(try await claim(store, "a", at: now, lease: 30).first)
         #expect(try await claim(store, "b", at: now.addingTimeInterval(29)).isEmpty)
         let second = try #require(try await claim(store, "b", at: now.addingTimeInterval(30)).first)
@@ -193,38 +193,38 @@ enum SQLiteDatabaseReadOnly {
         // The first runner's work and completion share a transaction: the completion fails, the work goes.
         await #expect(throws: JobLeaseLost.self) {
             try await store.write { [now] session in
-                try session.products.insert(StoreTests().product(account.id, code: "from-a"))
-                try session.jobs.complete(first, at: now.addingTimeInterval(31))
+                try await session.products.insert(StoreTests().product(account.id, code: "from-a"))
+                try await session.jobs.complete(first, at: now.addingTimeInterval(31))
             }
         }
-        #expect(try await store.read { try $0.products.list(accountId: account.id, page: PageRequest(limit: 10, after: nil)).items }.isEmpty)
-        let extended = try await store.write { [now] in try $0.jobs.extendLease(first, until: now.addingTimeInterval(99)) }
+        #expect(try await store.read { try await $0.products.list(accountId: account.id, page: PageRequest(limit: 10, after: nil)).items }.isEmpty)
+        let extended = try await store.write { [now] in try await $0.jobs.extendLease(first, until: now.addingTimeInterval(99)) }
         #expect(!extended)
-        try await store.write { [now] in try $0.jobs.complete(second, at: now.addingTimeInterval(31)) }
-        #expect(try await store.read { try $0.jobs.find(id: first.id)?.state } == .succeeded)
+        try await store.write { [now] in try await $0.jobs.complete(second, at: now.addingTimeInterval(31)) }
+        #expect(try await store.read { try await $0.jobs.find(id: first.id)?.state } == .succeeded)
         // Its dedupe key stays taken: the same work is not enqueued twice.
-        let again = try await store.write { [now] in try $0.jobs.enqueue(.init(kind: "mail", dedupeKey: "mail:1", runAt: now), at: now) }
+        let again = try await store.write { [now] in try await $0.jobs.enqueue(.init(kind: "mail", dedupeKey: "mail:1", runAt: now), at: now) }
         #expect(!again)
     }
 
     @Test func aFailingJobIsRetriedUntilItDiesButARecurringOneNeverDies() async throws {
         let store = try await StoreTests().openStore()
         try await store.write { [now] in
-            try $0.jobs.enqueue(.init(kind: "mail", maxAttempts: 3, runAt: now), at: now)
-            try $0.jobs.schedule("sweep", every: 10, firstRun: now, at: now)
+            try await $0.jobs.enqueue(.init(kind: "mail", maxAttempts: 3, runAt: now), at: now)
+            try await $0.jobs.schedule("sweep", every: 10, firstRun: now, at: now)
         }
         var time = now
         var states: [String: [Job.State]] = [:]
         for _ in 0..<4 {
             for job in try await claim(store, "a", at: time) {
-                let state = try await store.write { [time] in try $0.jobs.fail(job, error: "boom \(job.attempts)", retryAt: time.addingTimeInterval(5), at: time) }
+                let state = try await store.write { [time] in try await $0.jobs.fail(job, error: "boom \(job.attempts)", retryAt: time.addingTimeInterval(5), at: time) }
                 states[job.kind, default: []].append(try #require(state))
             }
             time = time.addingTimeInterval(5)
         }
         #expect(states["mail"] == [.queued, .queued, .dead])
         #expect(states["sweep"] == [.queued, .queued, .queued, .queued])
-        let dead = try #require(try await store.read { try $0.jobs.counts() }[.dead])
+        let dead = try #require(try await store.read { try await $0.jobs.counts() }[.dead])
         #expect(dead == 1)
     }
 }
@@ -240,8 +240,8 @@ enum SQLiteDatabaseReadOnly {
         for code in ["a", "b", "c", "d", "e"] {
             let item = tests.product(owner.id, code: code)
             try await source.write { [now] session in
-                try session.products.insert(item)
-                try session.audit.record(
+                try await session.products.insert(item)
+                try await session.audit.record(
                     accountId: owner.id, actor: "t", action: "product.created", objectType: "product", objectId: item.id,
                     before: nil as Product?, after: item, at: now)
             }

@@ -21,25 +21,25 @@ struct WriteLockTests {
         let (entered, enter) = AsyncStream<Void>.makeStream()
         let holding = Task {
             try await store.write(lock: .account(held.id)) { session in
-                try session.accounts.insert(held)
+                try await session.accounts.insert(held)
                 enter.yield()
-                Thread.sleep(forTimeInterval: 2)
+                try await Task.sleep(for: .seconds(2))
             }
         }
         for await _ in entered { break }
         let started = ContinuousClock.now
-        async let first: Void = store.write(lock: .account("acc_a")) { try $0.accounts.insert(account("A")) }
-        async let second: Void = store.write(lock: .account("acc_b")) { try $0.accounts.insert(account("B")) }
+        async let first: Void = store.write(lock: .account("acc_a")) { try await $0.accounts.insert(account("A")) }
+        async let second: Void = store.write(lock: .account("acc_b")) { try await $0.accounts.insert(account("B")) }
         _ = try await (first, second)
         let others = ContinuousClock.now - started
-        async let same: Void = store.write(lock: .account(held.id)) { try $0.accounts.insert(third) }
-        async let everything: Void = store.write(lock: .everything) { _ = try $0.accounts.all() }
+        async let same: Void = store.write(lock: .account(held.id)) { try await $0.accounts.insert(third) }
+        async let everything: Void = store.write(lock: .everything) { _ = try await $0.accounts.all() }
         _ = try await (same, everything)
         let waited = ContinuousClock.now - started
         try await holding.value
         #expect(others < .milliseconds(1_000), "the other accounts' writes waited \(others)")
         #expect(waited >= .milliseconds(1_500), "the held account's next write and a whole-database write waited only \(waited)")
-        #expect(try await store.read { try $0.accounts.all().count } == 4)
+        #expect(try await store.read { try await $0.accounts.all().count } == 4)
     }
 
     /// Within one account, a license's transaction holds off that license's next write and the
@@ -47,19 +47,19 @@ struct WriteLockTests {
     @Test func writesOfAnotherLicenseOfTheAccountProceedWhileOneLicensesTransactionHoldsIt() async throws {
         let store = try await StoreTests().openStore()
         let owner = account("A")
-        try await store.write { try $0.accounts.insert(owner) }
+        try await store.write { try await $0.accounts.insert(owner) }
         let (entered, enter) = AsyncStream<Void>.makeStream()
         let holding = Task {
             try await store.write(lock: .license(account: owner.id, license: "lic_held")) { session in
-                try session.sql.execute("UPDATE accounts SET name = name WHERE id = 'acc_none'", [])
+                try await session.sql.execute("UPDATE accounts SET name = name WHERE id = 'acc_none'", [])
                 enter.yield()
-                Thread.sleep(forTimeInterval: 2)
+                try await Task.sleep(for: .seconds(2))
             }
         }
         for await _ in entered { break }
         let started = ContinuousClock.now
         _ = try await store.write(lock: .license(account: owner.id, license: "lic_other")) { session in
-            try session.changes.record(
+            try await session.changes.record(
                 accountId: owner.id, audit: [.init(actor: "t", action: "x.y", objectType: "x", objectId: "1", beforeDigest: nil, afterDigest: nil)],
                 events: [], at: now)
         }
@@ -78,12 +78,12 @@ struct WriteLockTests {
     @Test func concurrentChangesOfOneAccountsLicensesKeepItsLogsInOrder() async throws {
         let store = try await StoreTests().openStore()
         let owner = account("A")
-        try await store.write { try $0.accounts.insert(owner) }
+        try await store.write { try await $0.accounts.insert(owner) }
         try await withThrowingTaskGroup(of: Void.self) { group in
             for index in 0..<40 {
                 group.addTask { () async throws -> Void in
                     _ = try await store.write(lock: .license(account: owner.id, license: "lic_\(index % 8)")) { session in
-                        try session.changes.record(
+                        try await session.changes.record(
                             accountId: owner.id,
                             audit: [.init(actor: "t", action: "x.changed", objectType: "x", objectId: "\(index)", beforeDigest: nil, afterDigest: nil)],
                             events: [.init(type: "x.changed", objectType: "x", objectId: "\(index)", actor: "t", data: nil)], at: now)
@@ -93,10 +93,10 @@ struct WriteLockTests {
             try await group.waitForAll()
         }
         let (chain, events) = try await store.read { session in
-            (try session.audit.chain(accountId: owner.id), try session.events.list(accountId: owner.id, type: nil, objectId: nil, after: nil, page: PageRequest(limit: 100)).items)
+            await (try session.audit.chain(accountId: owner.id), try session.events.list(accountId: owner.id, type: nil, objectId: nil, after: nil, page: PageRequest(limit: 100)).items)
         }
         #expect(chain.map(\.sequence) == Array(1...40))
-        let head = try await store.read { try $0.accounts.auditHead(accountId: owner.id) }
+        let head = try await store.read { try await $0.accounts.auditHead(accountId: owner.id) }
         #expect(AuditChain.verify(chain, head: head).valid)
         #expect(events.map(\.sequence) == Array(1...40))
     }

@@ -28,7 +28,7 @@ struct AccountController: Sendable {
     func addRoutes(to group: RouterGroup<AuthenticatedContext>) {
         group.get("account") { _, context in
             let accountId = context.accountId
-            guard let account = try await store.read({ try $0.accounts.find(id: accountId) }) else {
+            guard let account = try await store.read({ try await $0.accounts.find(id: accountId) }) else {
                 throw TollgateError.notFound(resource: "account", id: accountId)
             }
             let signing = try? await keys.current(accountId: accountId)

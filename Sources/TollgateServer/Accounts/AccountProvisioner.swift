@@ -22,8 +22,8 @@ struct AccountProvisioner: Sendable {
         let created = Self.newAccount(name: name, id: nil, adminSecret: adminSecret, now: now)
         let keys = keys
         let key = try await store.write { session in
-            try Self.insert(created, session: session, now: now)
-            return try keys.rotate(accountId: created.account.id, now: now, session: session)
+            try await Self.insert(created, session: session, now: now)
+            return try await keys.rotate(accountId: created.account.id, now: now, session: session)
         }
         keys.adopt(key)
         return Created(account: created.account, adminToken: created.secret)
@@ -36,28 +36,28 @@ struct AccountProvisioner: Sendable {
         return (account, token, adminSecret ?? APIToken.generateSecret(scope: .admin))
     }
 
-    static func insert(_ created: (account: Account, token: APIToken, secret: String), session: StoreSession, now: Date) throws {
-        try session.accounts.insert(created.account)
-        try ChangeLog.record(
+    static func insert(_ created: (account: Account, token: APIToken, secret: String), session: StoreSession, now: Date) async throws {
+        try await session.accounts.insert(created.account)
+        try await ChangeLog.record(
             session, accountId: created.account.id, actor: "system", type: "account.created", objectType: "account", objectId: created.account.id,
             before: nil as Account?, after: created.account, at: now)
-        try insert(created.token, secret: created.secret, session: session, now: now)
+        try await insert(created.token, secret: created.secret, session: session, now: now)
     }
 
     func ensureToken(accountId: String, secret: String, scope: TokenScope) async throws {
         let now = clock.now()
         let hash = APIToken.hash(secret: secret)
         try await store.write(lock: .account(accountId)) { session in
-            guard try session.tokens.find(secretHash: hash) == nil else { return }
+            guard try await session.tokens.find(secretHash: hash) == nil else { return }
             let token = APIToken(id: Identifier.make(.token, at: now), accountId: accountId, name: "configured", scope: scope, createdAt: now)
-            try Self.insert(token, secret: secret, session: session, now: now)
+            try await Self.insert(token, secret: secret, session: session, now: now)
         }
     }
 
     /// Stores a token under the hash of its secret, and audits it.
-    private static func insert(_ token: APIToken, secret: String, session: StoreSession, now: Date) throws {
-        try session.tokens.insert(token, secretHash: APIToken.hash(secret: secret))
-        try ChangeLog.record(
+    private static func insert(_ token: APIToken, secret: String, session: StoreSession, now: Date) async throws {
+        try await session.tokens.insert(token, secretHash: APIToken.hash(secret: secret))
+        try await ChangeLog.record(
             session, accountId: token.accountId, actor: "system", type: "token.created", objectType: "token", objectId: token.id,
             before: nil as APIToken?, after: token, at: now)
     }
@@ -79,20 +79,20 @@ struct AccountProvisioner: Sendable {
         // One transaction: the default account on an empty database, and a key for every account
         // without a live one (judged from the stored keys, which every replica shares).
         let createdNow = try await store.write { session -> Bool in
-            var accounts = try session.accounts.all()
+            var accounts = try await session.accounts.all()
             let empty = accounts.isEmpty
             if empty {
-                try Self.insert(candidate, session: session, now: now)
+                try await Self.insert(candidate, session: session, now: now)
                 accounts = [candidate.account]
             }
-            let keyed = Set(try session.signingKeys.all().filter { $0.retiredAt == nil }.map(\.accountId))
+            let keyed = Set(try await session.signingKeys.all().filter { $0.retiredAt == nil }.map(\.accountId))
             for account in accounts where !keyed.contains(account.id) {
-                _ = try keys.rotate(accountId: account.id, now: now, session: session)
+                _ = try await keys.rotate(accountId: account.id, now: now, session: session)
             }
             return empty
         }
         await keys.reload()
-        let accounts = try await store.read { try $0.accounts.all() }
+        let accounts = try await store.read { try await $0.accounts.all() }
         guard let first = accounts.first else { throw TollgateError.internal }
         if createdNow { return (first, configuredAdminToken == nil ? candidate.secret : nil) }
         if let configuredAdminToken {

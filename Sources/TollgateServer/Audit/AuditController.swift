@@ -16,14 +16,14 @@ struct AuditController: Sendable {
             }
             let objectId = request.queryString("objectId")
             let accountId = context.accountId
-            let result = try await store.read { try $0.audit.list(accountId: accountId, objectId: objectId, page: page) }
+            let result = try await store.read { try await $0.audit.list(accountId: accountId, objectId: objectId, page: page) }
             return try Response.json(PageBody(data: result.items, nextCursor: result.nextCursor))
         }
         group.get("audit-events/verify") { _, context in
             let accountId = context.accountId
             let verification = try await store.read { session -> AuditChain.Verification in
-                let head = try session.accounts.auditHead(accountId: accountId)
-                return AuditChain.verify(try session.audit.chain(accountId: accountId), head: head)
+                let head = try await session.accounts.auditHead(accountId: accountId)
+                return AuditChain.verify(try await session.audit.chain(accountId: accountId), head: head)
             }
             return try Response.json(verification)
         }

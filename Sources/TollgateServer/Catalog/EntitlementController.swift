@@ -22,10 +22,10 @@ struct EntitlementController: Sendable {
         let accountId = context.accountId
         let actor = context.actor
         let entitlement = try await writer.write(accountId: accountId) { session, now in
-            guard try session.products.find(id: productId, accountId: accountId) != nil else {
+            guard try await session.products.find(id: productId, accountId: accountId) != nil else {
                 throw TollgateError.notFound(resource: "product", id: productId)
             }
-            return try EntitlementCatalogue.insert(draft, productId: productId, accountId: accountId, actor: actor, session: session, now: now)
+            return try await EntitlementCatalogue.insert(draft, productId: productId, accountId: accountId, actor: actor, session: session, now: now)
         }
         return try Response.json(status: .created, entitlement)
     }
@@ -35,10 +35,10 @@ struct EntitlementController: Sendable {
         let page = try request.pageRequest()
         let accountId = context.accountId
         let result = try await store.read { session -> Page<Entitlement> in
-            guard try session.products.find(id: productId, accountId: accountId) != nil else {
+            guard try await session.products.find(id: productId, accountId: accountId) != nil else {
                 throw TollgateError.notFound(resource: "product", id: productId)
             }
-            return try session.entitlements.list(accountId: accountId, productId: productId, page: page)
+            return try await session.entitlements.list(accountId: accountId, productId: productId, page: page)
         }
         return try Response.json(PageBody(data: result.items, nextCursor: result.nextCursor))
     }

@@ -21,18 +21,18 @@ protocol ManagedResource: StoredDocument, Equatable {
     static func draft(of value: Self) -> Draft
     static func build(_ draft: Draft, id: String, accountId: String, createdAt: Date, now: Date) throws(TollgateError) -> Self
     /// Checks that ids the value names exist in the account.
-    static func checkReferences(_ value: Self, session: StoreSession) throws
+    static func checkReferences(_ value: Self, session: StoreSession) async throws
     /// A page of the account's objects that match the request's query parameters.
-    static func list(_ session: StoreSession, accountId: String, request: Request, page: PageRequest) throws -> Page<Self>
+    static func list(_ session: StoreSession, accountId: String, request: Request, page: PageRequest) async throws -> Page<Self>
     /// The error for a unique column that is taken.
     static func duplicateError(_ value: Self) -> TollgateError
 }
 
 extension ManagedResource {
     static var immutableFields: Set<String> { [] }
-    static func checkReferences(_ value: Self, session: StoreSession) throws {}
-    static func list(_ session: StoreSession, accountId: String, request: Request, page: PageRequest) throws -> Page<Self> {
-        try table(session).list(accountId: accountId, page: page)
+    static func checkReferences(_ value: Self, session: StoreSession) async throws {}
+    static func list(_ session: StoreSession, accountId: String, request: Request, page: PageRequest) async throws -> Page<Self> {
+        try await table(session).list(accountId: accountId, page: page)
     }
     static func duplicateError(_ value: Self) -> TollgateError {
         .conflict(code: CatalogCode.duplicate, message: "A \(resourceName) like this exists already.")
@@ -62,8 +62,8 @@ extension Customer: ManagedResource {
     static func build(_ draft: CustomerDraft, id: String, accountId: String, createdAt: Date, now: Date) throws(TollgateError) -> Customer {
         try draft.validated(id: id, accountId: accountId, createdAt: createdAt, now: now)
     }
-    static func list(_ session: StoreSession, accountId: String, request: Request, page: PageRequest) throws -> Page<Customer> {
-        try session.customers.list(accountId: accountId, email: request.queryString("email"), page: page)
+    static func list(_ session: StoreSession, accountId: String, request: Request, page: PageRequest) async throws -> Page<Customer> {
+        try await session.customers.list(accountId: accountId, email: request.queryString("email"), page: page)
     }
 }
 
@@ -83,13 +83,13 @@ extension Policy: ManagedResource {
     static func build(_ draft: PolicyDraft, id: String, accountId: String, createdAt: Date, now: Date) throws(TollgateError) -> Policy {
         try draft.validated(id: id, accountId: accountId, createdAt: createdAt, now: now)
     }
-    static func checkReferences(_ value: Policy, session: StoreSession) throws {
-        guard try session.products.find(id: value.productId, accountId: value.accountId) != nil else {
+    static func checkReferences(_ value: Policy, session: StoreSession) async throws {
+        guard try await session.products.find(id: value.productId, accountId: value.accountId) != nil else {
             throw TollgateError.invalid(code: RequestCode.referenceNotFound, field: "productId", message: "No product '\(value.productId)' exists in this account.")
         }
-        try EntitlementCatalogue.requireKnown(value.entitlements, productId: value.productId, accountId: value.accountId, session: session)
+        try await EntitlementCatalogue.requireKnown(value.entitlements, productId: value.productId, accountId: value.accountId, session: session)
     }
-    static func list(_ session: StoreSession, accountId: String, request: Request, page: PageRequest) throws -> Page<Policy> {
-        try session.policies.list(accountId: accountId, productId: request.queryString("productId"), page: page)
+    static func list(_ session: StoreSession, accountId: String, request: Request, page: PageRequest) async throws -> Page<Policy> {
+        try await session.policies.list(accountId: accountId, productId: request.queryString("productId"), page: page)
     }
 }

@@ -42,8 +42,8 @@ struct PresetController: Sendable {
             let granted = Set(draft.entitlements ?? [])
             let entries = PolicyPreset.entitlementCatalogue.filter { granted.contains($0.code) }
             return try await policies.insert(draft, request: request, context: context, body: body) { session, now in
-                guard try session.products.find(id: target.productId, accountId: accountId) != nil else { return }
-                try EntitlementCatalogue.add(entries, productId: target.productId, accountId: accountId, actor: actor, session: session, now: now)
+                guard try await session.products.find(id: target.productId, accountId: accountId) != nil else { return }
+                try await EntitlementCatalogue.add(entries, productId: target.productId, accountId: accountId, actor: actor, session: session, now: now)
             }
         }
     }

@@ -28,20 +28,20 @@ struct ResourceController<Resource: ManagedResource>: Sendable {
     /// transaction (a preset adds its entitlement codes to the catalogue there).
     func insert(
         _ draft: Resource.Draft, request: Request, context: AuthenticatedContext, body: JSONBody,
-        prepare: @escaping @Sendable (StoreSession, Date) throws -> Void = { _, _ in }
+        prepare: @escaping @Sendable (StoreSession, Date) async throws -> Void = { _, _ in }
     ) async throws -> Response {
         let accountId = context.accountId
         let actor = context.actor
         let created = try await writer.write(accountId: accountId) { session, now in
-            try prepare(session, now)
+            try await prepare(session, now)
             let value = try Resource.build(draft, id: Identifier.make(Resource.idKind, at: now), accountId: accountId, createdAt: now, now: now)
-            try Resource.checkReferences(value, session: session)
+            try await Resource.checkReferences(value, session: session)
             do {
-                try Resource.table(session).insert(value)
+                try await Resource.table(session).insert(value)
             } catch StoreError.duplicate {
                 throw Resource.duplicateError(value)
             }
-            try ChangeLog.record(
+            try await ChangeLog.record(
                 session, accountId: accountId, actor: actor, type: "\(Resource.resourceName).created", objectType: Resource.resourceName,
                 objectId: value.id, before: nil as Resource?, after: value, at: now)
             return value
@@ -52,14 +52,14 @@ struct ResourceController<Resource: ManagedResource>: Sendable {
     func list(_ request: Request, _ context: AuthenticatedContext) async throws -> Response {
         let page = try request.pageRequest()
         let accountId = context.accountId
-        let result = try await store.read { try Resource.list($0, accountId: accountId, request: request, page: page) }
+        let result = try await store.read { try await Resource.list($0, accountId: accountId, request: request, page: page) }
         return try Response.json(PageBody(data: result.items, nextCursor: result.nextCursor))
     }
 
     func show(_ request: Request, _ context: AuthenticatedContext) async throws -> Response {
         let id = try context.parameters.require("id")
         let accountId = context.accountId
-        guard let value = try await store.read({ try Resource.table($0).find(id: id, accountId: accountId) }) else {
+        guard let value = try await store.read({ try await Resource.table($0).find(id: id, accountId: accountId) }) else {
             throw TollgateError.notFound(resource: Resource.resourceName, id: id)
         }
         return try Response.json(value)
@@ -75,7 +75,7 @@ struct ResourceController<Resource: ManagedResource>: Sendable {
         let actor = context.actor
         return try Response.json(try await writer.write(accountId: context.accountId) { session, now in
             let table = Resource.table(session)
-            guard let current = try table.find(id: id, accountId: accountId) else {
+            guard let current = try await table.find(id: id, accountId: accountId) else {
                 throw TollgateError.notFound(resource: Resource.resourceName, id: id)
             }
             let draft = try body.merged(into: Resource.draft(of: current))
@@ -83,13 +83,13 @@ struct ResourceController<Resource: ManagedResource>: Sendable {
             var unchanged = updated
             unchanged.updatedAt = current.updatedAt
             guard unchanged != current else { return current }
-            try Resource.checkReferences(updated, session: session)
+            try await Resource.checkReferences(updated, session: session)
             do {
-                try table.update(updated)
+                try await table.update(updated)
             } catch StoreError.duplicate {
                 throw Resource.duplicateError(updated)
             }
-            try ChangeLog.record(
+            try await ChangeLog.record(
                 session, accountId: accountId, actor: actor, type: "\(Resource.resourceName).updated", objectType: Resource.resourceName,
                 objectId: id, before: current, after: updated, at: now)
             return updated

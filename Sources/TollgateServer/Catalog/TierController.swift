@@ -50,24 +50,24 @@ struct TierController: Sendable {
             let credential = context.credential
             let now = clock.now()
             let tiers = try await store.read { session -> [Tier] in
-                guard try session.products.find(id: productId, accountId: credential.accountId) != nil else {
+                guard try await session.products.find(id: productId, accountId: credential.accountId) != nil else {
                     throw TollgateError.notFound(resource: "product", id: productId)
                 }
                 switch credential {
                 case .apiToken: break
                 case .license(let licenseId, let accountId):
-                    guard try session.licenses.find(id: licenseId, accountId: accountId)?.productId == productId else {
+                    guard try await session.licenses.find(id: licenseId, accountId: accountId)?.productId == productId else {
                         throw TollgateError.notFound(resource: "product", id: productId)
                     }
                 case .machine(let token):
                     guard token.product == productId else { throw TollgateError.notFound(resource: "product", id: productId) }
                     // A revoked token is refused here as on every route that takes one.
-                    _ = try MachineActivator.loadMachine(token.machine, credential: credential, session: session, now: now)
+                    _ = try await MachineActivator.loadMachine(token.machine, credential: credential, session: session, now: now)
                 }
                 var tiers: [Tier] = []
                 var page = PageRequest(limit: 100, after: nil)
                 while true {
-                    let result = try session.policies.list(accountId: credential.accountId, productId: productId, page: page)
+                    let result = try await session.policies.list(accountId: credential.accountId, productId: productId, page: page)
                     tiers += result.items.map(Tier.init)
                     guard let next = result.nextCursor else { break }
                     page = PageRequest(limit: 100, after: next)

@@ -17,20 +17,20 @@ enum ChangeLog {
     static func record<Before: Encodable, After: Encodable>(
         _ session: StoreSession, accountId: String, actor: String, type: String, objectType: String, objectId: String,
         before: Before?, after: After?, at now: Date
-    ) throws {
-        try record(session, accountId: accountId, actor: actor, type: type, objectType: objectType, objectId: objectId, before: before, after: after, state: after, at: now)
+    ) async throws {
+        try await record(session, accountId: accountId, actor: actor, type: type, objectType: objectType, objectId: objectId, before: before, after: after, state: after, at: now)
     }
 
     static func record<Before: Encodable, After: Encodable, State: Encodable>(
         _ session: StoreSession, accountId: String, actor: String, type: String, objectType: String, objectId: String,
         before: Before?, after: After?, state: State?, at now: Date
-    ) throws {
+    ) async throws {
         var data: String?
         if let state { data = try json(state) }
         let entry = ChangeTable.AuditDraft(
             actor: actor, action: type, objectType: objectType, objectId: objectId, beforeDigest: before.map { AuditChain.digest(of: $0) },
             afterDigest: after.map { AuditChain.digest(of: $0) })
-        try session.changes.record(
+        try await session.changes.record(
             accountId: accountId, audit: [entry], events: [EventTable.Draft(type: type, objectType: objectType, objectId: objectId, actor: actor, data: data)],
             at: now)
     }
@@ -39,9 +39,9 @@ enum ChangeLog {
     /// object's new state.
     static func recordMany<State: Encodable>(
         _ session: StoreSession, accountId: String, actor: String, type: String, objectType: String, objects: [(id: String, state: State)], at now: Date
-    ) throws {
+    ) async throws {
         guard !objects.isEmpty else { return }
-        try session.changes.record(
+        try await session.changes.record(
             accountId: accountId,
             audit: objects.map {
                 ChangeTable.AuditDraft(actor: actor, action: type, objectType: objectType, objectId: $0.id, beforeDigest: nil, afterDigest: nil)

@@ -30,7 +30,7 @@ struct EventController: Sendable {
             }
             let objectId = request.queryString("objectId")
             let (accountId, start) = (context.accountId, after)
-            let result = try await store.read { try $0.events.list(accountId: accountId, type: type, objectId: objectId, after: start, page: page) }
+            let result = try await store.read { try await $0.events.list(accountId: accountId, type: type, objectId: objectId, after: start, page: page) }
             return try Response.json(PageBody(data: result.items, nextCursor: result.nextCursor))
         }
     }

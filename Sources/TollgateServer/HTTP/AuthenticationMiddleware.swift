@@ -29,7 +29,7 @@ struct AuthenticationMiddleware: RouterMiddleware {
         case "bearer" where TokenService.looksLikeJWT(secret):
             context.credential = .machine(try await tokens.verify(secret, now: clock.now()))
         case "bearer":
-            guard let token = try await store.read({ try $0.tokens.find(secretHash: APIToken.hash(secret: secret)) }) else {
+            guard let token = try await store.read({ try await $0.tokens.find(secretHash: APIToken.hash(secret: secret)) }) else {
                 throw TollgateError.unauthorized(message: "The API token is not valid.")
             }
             if token.scope == .readOnly, request.method != .get, request.method != .head {

@@ -23,12 +23,12 @@ struct ChangeWriter: Sendable {
     /// middleware (``IdempotencyClaim/Answered``), and a change whose answer was never finished
     /// gives back its stored result, from which the handler finishes the answer.
     func write<Result: Codable & Sendable>(
-        accountId: String, lock: WriteLock? = nil, _ change: @escaping @Sendable (StoreSession, Date) throws -> Result
+        accountId: String, lock: WriteLock? = nil, _ change: @escaping @Sendable (StoreSession, Date) async throws -> Result
     ) async throws -> Result {
         let lock = lock ?? .account(accountId)
         guard let claim = IdempotencyClaim.current, case (true, let adopted) = claim.take() else {
             let now = clock.now()
-            return try await store.write(lock: lock) { session in try change(session, now) }
+            return try await store.write(lock: lock) { session in try await change(session, now) }
         }
         if let adopted {
             claim.record(replayed: true)
@@ -39,14 +39,14 @@ struct ChangeWriter: Sendable {
             let now = clock.now()
             do {
                 let outcome = try await store.write(lock: lock) { session -> Outcome<Result> in
-                    if let saved = try session.idempotency.find(claim.scope) {
+                    if let saved = try await session.idempotency.find(claim.scope) {
                         try claim.check(saved)
                         return .found(saved)
                     }
-                    let result = try change(session, now)
+                    let result = try await change(session, now)
                     let text = String(decoding: try APICoding.encode(result), as: UTF8.self)
                     // The answer's status and body are stored once the handler has finished it.
-                    try session.idempotency.insert(
+                    try await session.idempotency.insert(
                         claim.scope, saved: IdempotencyTable.Saved(requestHash: claim.fingerprint, status: 0, body: text, complete: false), at: now)
                     return .made(result)
                 }

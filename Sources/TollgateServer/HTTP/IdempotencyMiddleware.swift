@@ -46,7 +46,7 @@ struct IdempotencyMiddleware: RouterMiddleware {
             scope: IdempotencyTable.Scope(accountId: credential.accountId, principal: credential.actor, route: route, key: key),
             fingerprint: JSONBody.fingerprint(of: data, route: route))
         let scope = claim.scope
-        if let saved = try await store.read({ try $0.idempotency.find(scope) }) {
+        if let saved = try await store.read({ try await $0.idempotency.find(scope) }) {
             try claim.check(saved)
             if saved.complete { return try Self.response(saved, replayed: true) }
             claim.adopt(saved)
@@ -59,7 +59,7 @@ struct IdempotencyMiddleware: RouterMiddleware {
         }
         guard let replayed = claim.recorded, (200..<300).contains(response.status.code) else { return response }
         let (status, body) = (Int(response.status.code), try await Self.text(of: response.body))
-        guard let final = try await store.write(lock: .rows, { try $0.idempotency.complete(scope, status: status, body: body) }) else {
+        guard let final = try await store.write(lock: .rows, { try await $0.idempotency.complete(scope, status: status, body: body) }) else {
             throw TollgateError.internal
         }
         return try Self.response(final, replayed: replayed)

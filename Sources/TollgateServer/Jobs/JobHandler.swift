@@ -37,12 +37,12 @@ final class JobRun: Sendable {
     /// Throws `JobLeaseLost` (rolling `body` back) when the claim ran out and another runner took
     /// the job.
     @discardableResult
-    func finish<T: Sendable>(_ body: @escaping @Sendable (StoreSession) throws -> T) async throws -> T {
+    func finish<T: Sendable>(_ body: @escaping @Sendable (StoreSession) async throws -> T) async throws -> T {
         let job = job
         let now = clock.now()
         let result = try await store.write { session in
-            let result = try body(session)
-            try session.jobs.complete(job, at: now)
+            let result = try await body(session)
+            try await session.jobs.complete(job, at: now)
             return result
         }
         finished.store(true, ordering: .releasing)

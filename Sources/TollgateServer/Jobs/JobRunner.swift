@@ -61,7 +61,7 @@ final class JobRunner: Service {
         let now = clock.now()
         let recurring = recurring
         try await store.write { session in
-            for job in recurring { try session.jobs.schedule(job.kind, every: job.every, firstRun: now, at: now) }
+            for job in recurring { try await session.jobs.schedule(job.kind, every: job.every, firstRun: now, at: now) }
         }
     }
 
@@ -70,9 +70,9 @@ final class JobRunner: Service {
     func runDue() async throws -> Int {
         let kinds = handlers.keys.sorted()
         let now = clock.now()
-        guard try await store.read({ try $0.jobs.anyDue(kinds: kinds, at: now) }) else { return 0 }
+        guard try await store.read({ try await $0.jobs.anyDue(kinds: kinds, at: now) }) else { return 0 }
         let (owner, lease, batch) = (owner, lease, batch)
-        let claimed = try await store.write(lock: .rows) { try $0.jobs.claim(kinds: kinds, owner: owner, at: now, lease: lease, limit: batch) }
+        let claimed = try await store.write(lock: .rows) { try await $0.jobs.claim(kinds: kinds, owner: owner, at: now, lease: lease, limit: batch) }
         for job in claimed { await run(job) }
         return claimed.count
     }
@@ -95,7 +95,7 @@ final class JobRunner: Service {
             Counter(label: "tollgate_job_failures_total", dimensions: [("job", job.kind)]).increment()
             let now = clock.now()
             let retryAt = now.addingTimeInterval(Self.backoff(after: job.attempts, every: job.every))
-            let state: JobTable.Job.State?? = try? await store.write(lock: .rows) { try $0.jobs.fail(job, error: "\(error)", retryAt: retryAt, at: now) }
+            let state: JobTable.Job.State?? = try? await store.write(lock: .rows) { try await $0.jobs.fail(job, error: "\(error)", retryAt: retryAt, at: now) }
             let outcome = state.flatMap { $0?.rawValue } ?? "not recorded"
             logger.warning(
                 "Job failed", metadata: ["job": "\(job.kind)", "id": "\(job.id)", "attempt": "\(job.attempts)", "now": "\(outcome)", "error": "\(error)"])
@@ -109,7 +109,7 @@ final class JobRunner: Service {
             while !Task.isCancelled {
                 try await Task.sleep(for: .seconds(lease / 3))
                 let until = clock.now().addingTimeInterval(lease)
-                guard try await store.write(lock: .rows, { try $0.jobs.extendLease(job, until: until) }) else { return }
+                guard try await store.write(lock: .rows, { try await $0.jobs.extendLease(job, until: until) }) else { return }
             }
         }
         defer { keeper.cancel() }

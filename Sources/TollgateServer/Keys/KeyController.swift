@@ -42,9 +42,9 @@ struct KeyController: Sendable {
             _ = try await JSONBody.read(request, limit: 1024, allowedFields: [], requireBody: false)
             let (accountId, actor) = (context.accountId, context.actor)
             let shown = try await writer.write(accountId: accountId) { session, now in
-                let key = try keys.rotate(accountId: accountId, now: now, session: session)
+                let key = try await keys.rotate(accountId: accountId, now: now, session: session)
                 let shown = view(key, current: key.id)
-                try Self.audit(session, accountId: accountId, actor: actor, action: "signing_key.rotated", key: shown, now: now)
+                try await Self.audit(session, accountId: accountId, actor: actor, action: "signing_key.rotated", key: shown, now: now)
                 return shown
             }
             await keys.reload()
@@ -55,9 +55,9 @@ struct KeyController: Sendable {
             let kid = try context.parameters.require("kid")
             let (accountId, actor) = (context.accountId, context.actor)
             let shown = try await writer.write(accountId: accountId) { session, now in
-                let (key, current) = try keys.retire(id: kid, accountId: accountId, now: now, session: session)
+                let (key, current) = try await keys.retire(id: kid, accountId: accountId, now: now, session: session)
                 let shown = view(key, current: current?.id)
-                try Self.audit(session, accountId: accountId, actor: actor, action: "signing_key.retired", key: shown, now: now)
+                try await Self.audit(session, accountId: accountId, actor: actor, action: "signing_key.retired", key: shown, now: now)
                 return shown
             }
             await keys.reload()
@@ -65,8 +65,8 @@ struct KeyController: Sendable {
         }
     }
 
-    private static func audit(_ session: StoreSession, accountId: String, actor: String, action: String, key: View, now: Date) throws {
-        try ChangeLog.record(
+    private static func audit(_ session: StoreSession, accountId: String, actor: String, action: String, key: View, now: Date) async throws {
+        try await ChangeLog.record(
             session, accountId: accountId, actor: actor, type: action, objectType: "signing_key", objectId: key.kid,
             before: nil as View?, after: key, at: now)
     }

@@ -54,6 +54,10 @@ enum KeyImport {
     static func store(_ keys: [SigningKey], in store: Store, sealer: KeyEncryptionKey) async throws -> Int {
         guard !keys.isEmpty else { return 0 }
         let rows = try keys.map(sealer.seal)
-        return try await store.write { session in try rows.filter { try session.signingKeys.insert($0) }.count }
+        return try await store.write { session in
+            var added = 0
+            for row in rows where try await session.signingKeys.insert(row) { added += 1 }
+            return added
+        }
     }
 }

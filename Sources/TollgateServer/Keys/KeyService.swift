@@ -49,7 +49,7 @@ final class KeyService: Service, Sendable {
 
     /// Opens every key in the store, or throws as ``open(store:sealer:logger:)`` does.
     func load() async throws {
-        let rows = try await store.read { try $0.signingKeys.all() }
+        let rows = try await store.read { try await $0.signingKeys.all() }
         let keys = try rows.map(sealer.open)
         ring.withLock { $0 = KeyRing(keys: keys) }
     }
@@ -91,7 +91,7 @@ final class KeyService: Service, Sendable {
             guard lastReload.withLock({ $0 }) <= asked - age else { return }
             let started = ContinuousClock.now
             do {
-                let rows = try await store.read { try $0.signingKeys.all() }
+                let rows = try await store.read { try await $0.signingKeys.all() }
                 var keys: [SigningKey] = []
                 for row in rows {
                     do {
@@ -112,23 +112,23 @@ final class KeyService: Service, Sendable {
 
     /// Makes a new key for `accountId` and stores it in `session`'s transaction; it signs once
     /// ``adopt(_:)`` has it. It is strictly newer than the account's newest key (the newest signs).
-    func rotate(accountId: String, now: Date, session: StoreSession) throws -> SigningKey {
+    func rotate(accountId: String, now: Date, session: StoreSession) async throws -> SigningKey {
         // Stored times keep whole seconds in exports: a new key is at least a second newer.
-        let newest = try session.signingKeys.newest(accountId: accountId)
+        let newest = try await session.signingKeys.newest(accountId: accountId)
         let createdAt = newest.map { max(now, $0.addingTimeInterval(1)) } ?? now
         let stamp = Date(timeIntervalSince1970: createdAt.timeIntervalSince1970.rounded(.up))
         while true {
             let key = SigningKey.generate(accountId: accountId, now: stamp)
-            if try session.signingKeys.insert(try sealer.seal(key)) { return key }
+            if try await session.signingKeys.insert(try sealer.seal(key)) { return key }
         }
     }
 
     /// Retires key `id` of `accountId` in `session`'s transaction, judged against the stored keys
     /// (not this replica's copy); it stops verifying here once ``adopt(_:)`` has it.
-    func retire(id: String, accountId: String, now: Date, session: StoreSession) throws -> (retired: SigningKey, current: SigningKey?) {
-        var stored = KeyRing(keys: try session.signingKeys.all().filter { $0.accountId == accountId }.map(sealer.open))
+    func retire(id: String, accountId: String, now: Date, session: StoreSession) async throws -> (retired: SigningKey, current: SigningKey?) {
+        var stored = await KeyRing(keys: try session.signingKeys.all().filter { $0.accountId == accountId }.map(sealer.open))
         let retired = try stored.retire(id: id, accountId: accountId, at: now)
-        try session.signingKeys.retire(id: id, accountId: accountId, at: now)
+        try await session.signingKeys.retire(id: id, accountId: accountId, at: now)
         return (retired, stored.current(accountId: accountId))
     }
 

@@ -42,7 +42,7 @@ struct LeaseController: Sendable {
         let credential = context.credential
         try credential.requireAccess(toLicense: id, resource: "license", id: id)
         let lease = try await writer.write(accountId: context.accountId, lock: .license(account: context.accountId, license: id)) { session, now in
-            try LeaseKeeper.take(licenseId: id, holder: fields.holder, ttl: ttl, credential: credential, session: session, now: now)
+            try await LeaseKeeper.take(licenseId: id, holder: fields.holder, ttl: ttl, credential: credential, session: session, now: now)
         }
         return try Response.json(status: .created, lease)
     }
@@ -53,8 +53,8 @@ struct LeaseController: Sendable {
         try credential.requireAccess(toLicense: id, resource: "license", id: id)
         let now = clock.now()
         let leases = try await store.read { session -> [Lease] in
-            _ = try MachineActivator.loadLicense(id, credential: credential, session: session, now: now)
-            return try session.leases.live(licenseId: id, at: now)
+            _ = try await MachineActivator.loadLicense(id, credential: credential, session: session, now: now)
+            return try await session.leases.live(licenseId: id, at: now)
         }
         return try Response.json(PageBody(data: leases, nextCursor: nil))
     }
@@ -66,7 +66,7 @@ struct LeaseController: Sendable {
         let credential = context.credential
         try credential.requireAccess(toLicense: id, resource: "license", id: id)
         return try Response.json(try await writer.write(accountId: context.accountId, lock: .license(account: context.accountId, license: id)) { session, now in
-            try LeaseKeeper.renew(leaseId, licenseId: id, ttl: ttl, credential: credential, session: session, now: now)
+            try await LeaseKeeper.renew(leaseId, licenseId: id, ttl: ttl, credential: credential, session: session, now: now)
         })
     }
 
@@ -75,7 +75,7 @@ struct LeaseController: Sendable {
         let (credential, now) = (context.credential, clock.now())
         try credential.requireAccess(toLicense: id, resource: "license", id: id)
         try await store.write(lock: .license(account: credential.accountId, license: id)) { session in
-            try LeaseKeeper.release(leaseId, licenseId: id, credential: credential, session: session, now: now)
+            try await LeaseKeeper.release(leaseId, licenseId: id, credential: credential, session: session, now: now)
         }
         return Response(status: .noContent)
     }

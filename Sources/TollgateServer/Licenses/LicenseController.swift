@@ -36,7 +36,7 @@ struct LicenseController: Sendable {
         let actor = context.actor
         let signingKey = try await keys.current(accountId: accountId)
         let issued = try await writer.write(accountId: accountId) { session, now in
-            try LicenseIssuer.issue(draft, accountId: accountId, actor: actor, signingKey: signingKey, session: session, now: now)
+            try await LicenseIssuer.issue(draft, accountId: accountId, actor: actor, signingKey: signingKey, session: session, now: now)
         }
         return try Response.json(status: .created, issued)
     }
@@ -49,10 +49,10 @@ struct LicenseController: Sendable {
             expiringBefore: try request.queryDate("expiringBefore"), status: try request.queryEnum("status", LicenseQuery.Status.self), now: now)
         let accountId = context.accountId
         let views = try await store.read { session -> Page<LicenseView> in
-            let licenses = try session.licenses.list(accountId: accountId, query: query, page: page)
+            let licenses = try await session.licenses.list(accountId: accountId, query: query, page: page)
             var policies: [String: Policy] = [:]
-            return try licenses.map { license in
-                if policies[license.policyId] == nil { policies[license.policyId] = try session.policies.find(id: license.policyId, accountId: accountId) }
+            return try await licenses.map { license in
+                if policies[license.policyId] == nil { policies[license.policyId] = try await session.policies.find(id: license.policyId, accountId: accountId) }
                 return LicenseView(license, policy: policies[license.policyId], now: now)
             }
         }
@@ -64,10 +64,10 @@ struct LicenseController: Sendable {
         let accountId = context.accountId
         let now = clock.now()
         let view = try await store.read { session -> LicenseView in
-            guard let license = try session.licenses.find(id: id, accountId: accountId) else {
+            guard let license = try await session.licenses.find(id: id, accountId: accountId) else {
                 throw TollgateError.notFound(resource: "license", id: id)
             }
-            return LicenseView(license, policy: try session.policies.find(id: license.policyId, accountId: accountId), now: now)
+            return await LicenseView(license, policy: try session.policies.find(id: license.policyId, accountId: accountId), now: now)
         }
         return try Response.json(view)
     }
@@ -78,7 +78,7 @@ struct LicenseController: Sendable {
         let accountId = context.accountId
         let actor = context.actor
         return try Response.json(try await writer.write(accountId: context.accountId) { session, now in
-            try LicenseEditor.update(id, with: body, accountId: accountId, actor: actor, session: session, now: now)
+            try await LicenseEditor.update(id, with: body, accountId: accountId, actor: actor, session: session, now: now)
         })
     }
 
@@ -97,7 +97,7 @@ struct LicenseController: Sendable {
         let accountId = context.accountId
         let actor = context.actor
         return try Response.json(try await writer.write(accountId: accountId) { session, now in
-            try LicenseLifecycle.apply(name, newPolicyId: newPolicyId, to: id, accountId: accountId, actor: actor, session: session, now: now)
+            try await LicenseLifecycle.apply(name, newPolicyId: newPolicyId, to: id, accountId: accountId, actor: actor, session: session, now: now)
         })
     }
 
@@ -106,10 +106,10 @@ struct LicenseController: Sendable {
         let page = try request.pageRequest()
         let accountId = context.accountId
         let result = try await store.read { session -> Page<ValidationEventTable.Event> in
-            guard try session.licenses.find(id: id, accountId: accountId) != nil else {
+            guard try await session.licenses.find(id: id, accountId: accountId) != nil else {
                 throw TollgateError.notFound(resource: "license", id: id)
             }
-            return try session.validations.list(licenseId: id, accountId: accountId, page: page)
+            return try await session.validations.list(licenseId: id, accountId: accountId, page: page)
         }
         return try Response.json(PageBody(data: result.items, nextCursor: result.nextCursor))
     }

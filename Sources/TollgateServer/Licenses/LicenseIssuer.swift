@@ -9,15 +9,15 @@ import TollgateStore
 enum LicenseIssuer {
     static func issue(
         _ draft: LicenseDraft, accountId: String, actor: String, signingKey: SigningKey, session: StoreSession, now: Date
-    ) throws -> LicenseView {
-        guard let policy = try session.policies.find(id: draft.policyId, accountId: accountId) else {
+    ) async throws -> LicenseView {
+        guard let policy = try await session.policies.find(id: draft.policyId, accountId: accountId) else {
             throw TollgateError.invalid(code: RequestCode.referenceNotFound, field: "policyId", message: "No policy '\(draft.policyId)' exists in this account.")
         }
-        guard try session.customers.find(id: draft.customerId, accountId: accountId) != nil else {
+        guard try await session.customers.find(id: draft.customerId, accountId: accountId) != nil else {
             throw TollgateError.invalid(code: RequestCode.referenceNotFound, field: "customerId", message: "No customer '\(draft.customerId)' exists in this account.")
         }
         try LicenseDraft.requireKnownOverrides(draft.limitOverrides ?? [:], policy: policy)
-        try EntitlementCatalogue.requireKnown(draft.entitlements ?? [], productId: policy.productId, accountId: accountId, session: session)
+        try await EntitlementCatalogue.requireKnown(draft.entitlements ?? [], productId: policy.productId, accountId: accountId, session: session)
         let expiresAt = draft.expiresAt ?? policy.durationDays.map { now.adding(days: $0) }
         if let expiresAt, expiresAt <= now {
             throw TollgateError.invalid(field: "expiresAt", message: "'expiresAt' must be in the future.")
@@ -31,9 +31,9 @@ enum LicenseIssuer {
             keyId: signingKey.id, state: .active, expiresAt: expiry, limitOverrides: draft.limitOverrides ?? [:],
             extraEntitlements: Array(Set(draft.entitlements ?? [])).sorted(), metadata: draft.metadata ?? [:], revocationVersion: 0,
             createdAt: now, updatedAt: now)
-        try session.licenses.insert(license)
+        try await session.licenses.insert(license)
         let view = LicenseView(license, policy: policy, now: now)
-        try ChangeLog.record(
+        try await ChangeLog.record(
             session, accountId: accountId, actor: actor, type: "license.created", objectType: "license", objectId: id,
             before: nil as License?, after: license, state: view, at: now)
         return view

@@ -64,7 +64,7 @@ final class HeartbeatRecorder: BatchBuffer {
             return
         }
         do {
-            try await store.appendToLog { try $0.machines.recordBeats(batch) }
+            try await store.appendToLog { try await $0.machines.recordBeats(batch) }
             queue.withLock { queue in
                 queue.written.removeAll(keepingCapacity: true)
                 for beat in batch where queue.pending[beat.id]?.at == beat.at {

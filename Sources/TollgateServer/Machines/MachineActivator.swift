@@ -13,21 +13,21 @@ enum MachineActivator {
     static func activate(
         _ draft: MachineDraft, licenseId: String, accountId: String, actor: String, offline: OfflineActivationRequest? = nil,
         session: StoreSession, now: Date
-    ) throws -> MachineRecord {
-        let context = try loadContext(licenseId, accountId: accountId, fingerprint: draft.fingerprint, session: session)
+    ) async throws -> MachineRecord {
+        let context = try await loadContext(licenseId, accountId: accountId, fingerprint: draft.fingerprint, session: session)
         let (license, policy) = (context.license, context.policy)
         try ActivationPlanner.requireUsable(license, policy: policy, now: now)
-        let plan = try ActivationPlanner.plan(
+        let plan = try await ActivationPlanner.plan(
             fingerprintTaken: context.fingerprintTaken, cluster: draft.cluster,
             usage: ActivationPlanner.needsUsage(cluster: draft.cluster, license: license, policy: policy)
                 ? try session.machines.usage(licenseId: license.id) : SeatUsage(unclustered: 0, clusters: []),
             license: license, policy: policy, now: now)
         if let drain = plan.drain {
-            let ids = try session.machines.drain(licenseId: license.id, cluster: drain.cluster, until: drain.until, at: now)
-            try ChangeLog.recordMany(
+            let ids = try await session.machines.drain(licenseId: license.id, cluster: drain.cluster, until: drain.until, at: now)
+            try await ChangeLog.recordMany(
                 session, accountId: accountId, actor: actor, type: "machine.draining", objectType: "machine",
                 objects: try session.machines.find(ids: ids).map { ($0.id, MachineView($0, policy: policy, now: now)) }, at: now)
-            if drain.until <= now { try endDrain(ids: ids, accountId: accountId, actor: actor, session: session, now: now) }
+            if drain.until <= now { try await endDrain(ids: ids, accountId: accountId, actor: actor, session: session, now: now) }
         }
         let machine = Machine(
             id: Identifier.make(.machine, at: now), accountId: accountId, licenseId: license.id, fingerprint: draft.fingerprint,
@@ -35,24 +35,24 @@ enum MachineActivator {
             lastHeartbeatAt: now, deadAt: Machine.deadline(after: now, policy: policy, offline: offline != nil),
             cullWhenDead: policy.deadMachineStrategy == .deactivate, activatedOffline: offline != nil,
             offlineRequestNonce: offline?.nonce, createdAt: now, updatedAt: now)
-        try session.machines.insert(machine)
-        try ChangeLog.record(
+        try await session.machines.insert(machine)
+        try await ChangeLog.record(
             session, accountId: accountId, actor: actor, type: offline == nil ? "machine.activated" : "machine.activated_offline",
             objectType: "machine", objectId: machine.id, before: nil as Machine?, after: machine, state: MachineView(machine, policy: policy, now: now), at: now)
         return MachineRecord(machine: machine, license: license, policy: policy)
     }
 
     /// Deactivates the machines of a drained cluster.
-    static func endDrain(ids: [String], accountId: String, actor: String, session: StoreSession, now: Date) throws {
-        try session.machines.deactivate(ids: ids, reason: .clusterDrained, at: now)
-        try ChangeLog.recordMany(
+    static func endDrain(ids: [String], accountId: String, actor: String, session: StoreSession, now: Date) async throws {
+        try await session.machines.deactivate(ids: ids, reason: .clusterDrained, at: now)
+        try await ChangeLog.recordMany(
             session, accountId: accountId, actor: actor, type: "machine.deactivated", objectType: "machine",
             objects: try session.machines.find(ids: ids).map { ($0.id, MachineView($0, policy: nil, now: now)) }, at: now)
     }
 
     /// A license of the account and its policy; a missing license answers 404.
-    static func loadLicense(_ licenseId: String, accountId: String, session: StoreSession) throws -> (License, Policy) {
-        let context = try loadContext(licenseId, accountId: accountId, session: session)
+    static func loadLicense(_ licenseId: String, accountId: String, session: StoreSession) async throws -> (License, Policy) {
+        let context = try await loadContext(licenseId, accountId: accountId, session: session)
         return (context.license, context.policy)
     }
 
@@ -61,8 +61,8 @@ enum MachineActivator {
     /// policy answers 404.
     static func loadContext(
         _ licenseId: String, accountId: String, fingerprint: String? = nil, session: StoreSession
-    ) throws -> (license: License, policy: Policy, fingerprintTaken: Bool) {
-        guard let context = try session.licenseContext(id: licenseId, accountId: accountId, fingerprint: fingerprint) else {
+    ) async throws -> (license: License, policy: Policy, fingerprintTaken: Bool) {
+        guard let context = try await session.licenseContext(id: licenseId, accountId: accountId, fingerprint: fingerprint) else {
             throw TollgateError.notFound(resource: "license", id: licenseId)
         }
         guard let policy = context.policy else { throw TollgateError.notFound(resource: "policy", id: context.license.policyId) }
@@ -74,8 +74,8 @@ enum MachineActivator {
     /// `allowingRevokedToken`: only giving the seat back (deactivation) allows that.
     static func loadMachine(
         _ id: String, credential: Credential, session: StoreSession, now: Date, allowingRevokedToken: Bool = false
-    ) throws -> MachineRecord {
-        guard let context = try session.machineContext(id: id, accountId: credential.accountId) else {
+    ) async throws -> MachineRecord {
+        guard let context = try await session.machineContext(id: id, accountId: credential.accountId) else {
             throw TollgateError.notFound(resource: "machine", id: id)
         }
         let machine = context.machine
@@ -90,13 +90,13 @@ enum MachineActivator {
     /// License `id` and its policy for a route under `/v1/licenses/{id}/…` that license keys and
     /// machine tokens may use: another license's answers 404, and a machine token must still be
     /// current (it is checked against its machine and this license).
-    static func loadLicense(_ id: String, credential: Credential, session: StoreSession, now: Date) throws -> (License, Policy) {
+    static func loadLicense(_ id: String, credential: Credential, session: StoreSession, now: Date) async throws -> (License, Policy) {
         try credential.requireAccess(toLicense: id, resource: "license", id: id)
         if case .machine(let token) = credential {
-            let record = try loadMachine(token.machine, credential: credential, session: session, now: now)
+            let record = try await loadMachine(token.machine, credential: credential, session: session, now: now)
             return (record.license, record.policy)
         }
-        return try loadLicense(id, accountId: credential.accountId, session: session)
+        return try await loadLicense(id, accountId: credential.accountId, session: session)
     }
 }
 

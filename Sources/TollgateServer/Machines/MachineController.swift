@@ -72,7 +72,7 @@ struct MachineController: Sendable {
         let (tokens, clock) = (self.tokens, self.clock)
         // The license's lock, not the account's: activations of other licenses of the account go on.
         let record = try await writer.write(accountId: accountId, lock: .license(account: accountId, license: licenseId)) { session, now in
-            try MachineActivator.activate(activation.draft, licenseId: licenseId, accountId: accountId, actor: actor, session: session, now: now)
+            try await MachineActivator.activate(activation.draft, licenseId: licenseId, accountId: accountId, actor: actor, session: session, now: now)
         }
         // Signed after the machine is stored; a retry of a key whose answer was never stored
         // signs the stored record again (IdempotencyMiddleware).
@@ -82,7 +82,7 @@ struct MachineController: Sendable {
     func show(_ request: Request, _ context: MachineRouteContext) async throws -> Response {
         let id = try context.parameters.require("id")
         let (credential, now) = (context.credential, clock.now())
-        let record = try await store.read { try MachineActivator.loadMachine(id, credential: credential, session: $0, now: now) }
+        let record = try await store.read { try await MachineActivator.loadMachine(id, credential: credential, session: $0, now: now) }
         return try Response.json(MachineView(heartbeats.overlay(record.machine), policy: record.policy, now: now))
     }
 
@@ -99,7 +99,7 @@ struct MachineController: Sendable {
         let id = try context.parameters.require("id")
         let (credential, now) = (context.credential, clock.now())
         let view = try await store.write(lock: .account(credential.accountId)) { session in
-            try MachineDeactivator.deactivate(id, credential: credential, session: session, now: now)
+            try await MachineDeactivator.deactivate(id, credential: credential, session: session, now: now)
         }
         return try Response.json(view)
     }
@@ -111,7 +111,7 @@ struct MachineController: Sendable {
         let credential = context.credential
         let signingKey = try await keys.current(accountId: credential.accountId)
         return try Response.json(status: .created, try await writer.write(accountId: context.accountId) { session, now in
-            try LicenseCheckout.checkOutMachine(id, credential: credential, options: options, signingKey: signingKey, session: session, now: now)
+            try await LicenseCheckout.checkOutMachine(id, credential: credential, options: options, signingKey: signingKey, session: session, now: now)
         })
     }
 
@@ -123,7 +123,7 @@ struct MachineController: Sendable {
         try credential.requireAccess(toLicense: id, resource: "license", id: id)
         let signingKey = try await keys.current(accountId: credential.accountId)
         return try Response.json(status: .created, try await writer.write(accountId: context.accountId) { session, now in
-            try LicenseCheckout.checkOutLicense(id, credential: credential, options: options, signingKey: signingKey, session: session, now: now)
+            try await LicenseCheckout.checkOutLicense(id, credential: credential, options: options, signingKey: signingKey, session: session, now: now)
         })
     }
 
@@ -132,7 +132,7 @@ struct MachineController: Sendable {
         let credential = context.credential
         try credential.requireAccess(toLicense: id, resource: "license", id: id)
         return try await list(request, accountId: context.accountId, licenseId: id) { session, now in
-            _ = try MachineActivator.loadLicense(id, credential: credential, session: session, now: now)
+            _ = try await MachineActivator.loadLicense(id, credential: credential, session: session, now: now)
         }
     }
 
@@ -142,19 +142,22 @@ struct MachineController: Sendable {
 
     /// A page of machines; `authorize` runs first in the same read (it throws to refuse).
     private func list(
-        _ request: Request, accountId: String, licenseId: String?, authorize: @escaping @Sendable (StoreSession, Date) throws -> Void
+        _ request: Request, accountId: String, licenseId: String?, authorize: @escaping @Sendable (StoreSession, Date) async throws -> Void
     ) async throws -> Response {
         let page = try request.pageRequest()
         let state = try request.queryEnum("state", MachineState.self)
         let now = clock.now()
         let views = try await store.read { session -> Page<MachineView> in
-            try authorize(session, now)
-            let machines = try session.machines.list(accountId: accountId, licenseId: licenseId, state: state, page: page)
+            try await authorize(session, now)
+            let machines = try await session.machines.list(accountId: accountId, licenseId: licenseId, state: state, page: page)
             var policies: [String: Policy?] = [:]
-            return try machines.map { machine in
+            return try await machines.map { machine in
                 if policies[machine.licenseId] == nil {
-                    let policyId = try session.licenses.find(id: machine.licenseId, accountId: accountId)?.policyId
-                    policies[machine.licenseId] = try policyId.flatMap { try session.policies.find(id: $0, accountId: accountId) }
+                    var policy: Policy?
+                    if let policyId = try await session.licenses.find(id: machine.licenseId, accountId: accountId)?.policyId {
+                        policy = try await session.policies.find(id: policyId, accountId: accountId)
+                    }
+                    policies[machine.licenseId] = policy
                 }
                 return MachineView(heartbeats.overlay(machine), policy: policies[machine.licenseId] ?? nil, now: now)
             }

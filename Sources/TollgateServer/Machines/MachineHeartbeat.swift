@@ -20,7 +20,7 @@ struct MachineHeartbeat: Sendable {
     func beat(_ id: String, credential: Credential, now: Date) async throws -> MachineRecord {
         if let beaten = try await plainBeat(id, credential: credential, now: now) { return beaten }
         return try await store.write(lock: .account(credential.accountId)) { session in
-            try Self.beat(machineId: id, credential: credential, session: session, now: now)
+            try await Self.beat(machineId: id, credential: credential, session: session, now: now)
         }
     }
 
@@ -30,7 +30,7 @@ struct MachineHeartbeat: Sendable {
         let store = self.store
         guard
             let record = try await snapshots.value(id, generation: store.generation.current, read: {
-                try await store.read { session in try? MachineActivator.loadMachine(id, credential: credential, session: session, now: now) }
+                try await store.read { session in try? await MachineActivator.loadMachine(id, credential: credential, session: session, now: now) }
             })
         else { return nil }
         let machine = heartbeats.overlay(record.machine)
@@ -43,13 +43,13 @@ struct MachineHeartbeat: Sendable {
     }
 
     /// The write path, in the caller's transaction: the machine after the beat.
-    static func beat(machineId: String, credential: Credential, session: StoreSession, now: Date) throws -> MachineRecord {
-        let record = try MachineActivator.loadMachine(machineId, credential: credential, session: session, now: now)
+    static func beat(machineId: String, credential: Credential, session: StoreSession, now: Date) async throws -> MachineRecord {
+        let record = try await MachineActivator.loadMachine(machineId, credential: credential, session: session, now: now)
         let (machine, license, policy) = (record.machine, record.license, record.policy)
         if machine.state == .deactivated, MachineStateMachine.canResurrect(machine, policy: policy, now: now) {
             // Coming back takes a seat again.
             try ActivationPlanner.requireUsable(license, policy: policy, now: now)
-            let plan = try ActivationPlanner.plan(
+            let plan = try await ActivationPlanner.plan(
                 fingerprintTaken: try session.machines.isTaken(fingerprint: machine.fingerprint, licenseId: license.id), cluster: machine.cluster,
                 usage: try session.machines.usage(licenseId: license.id), license: license, policy: policy, now: now)
             if plan.drain != nil {
@@ -59,9 +59,9 @@ struct MachineHeartbeat: Sendable {
             }
         }
         let (next, outcome) = try MachineStateMachine.transition(.heartbeat, of: machine, policy: policy, now: now)
-        try session.machines.update(next)
+        try await session.machines.update(next)
         if let action = outcome.auditAction {
-            try ChangeLog.record(
+            try await ChangeLog.record(
                 session, accountId: machine.accountId, actor: credential.actor, type: action, objectType: "machine", objectId: machine.id,
                 before: machine, after: next, state: MachineView(next, policy: policy, now: now), at: now)
         }

@@ -40,28 +40,28 @@ struct MachineSweeper: JobHandler {
         await heartbeats.flush()
         let now = clock.now()
         var outcome = Outcome()
-        outcome.died = try await deactivateInBatches(reason: .dead, action: "machine.died", now: now) { try $0.machines.dead(at: now, limit: $1) }
+        outcome.died = try await deactivateInBatches(reason: .dead, action: "machine.died", now: now) { try await $0.machines.dead(at: now, limit: $1) }
         outcome.drained = try await deactivateInBatches(reason: .clusterDrained, action: "machine.deactivated", now: now) {
-            try $0.machines.drained(at: now, limit: $1)
+            try await $0.machines.drained(at: now, limit: $1)
         }
-        try await store.write { try $0.leases.deleteExpired(before: now) }
+        try await store.write { try await $0.leases.deleteExpired(before: now) }
         return outcome
     }
 
     private func deactivateInBatches(
         reason: DeactivationReason, action: String, now: Date,
-        select: @escaping @Sendable (StoreSession, Int) throws -> [Machine]
+        select: @escaping @Sendable (StoreSession, Int) async throws -> [Machine]
     ) async throws -> Int {
         var total = 0
         let batchSize = self.batchSize
         while true {
             let count = try await store.write { session -> Int in
-                let doomed = try select(session, batchSize)
+                let doomed = try await select(session, batchSize)
                 guard !doomed.isEmpty else { return 0 }
-                try session.machines.deactivate(ids: doomed.map(\.id), reason: reason, at: now)
+                try await session.machines.deactivate(ids: doomed.map(\.id), reason: reason, at: now)
                 let deactivated = MachineTable.deactivated(doomed, reason: reason, at: now)
                 for (accountId, machines) in Dictionary(grouping: deactivated, by: \.accountId) {
-                    try ChangeLog.recordMany(
+                    try await ChangeLog.recordMany(
                         session, accountId: accountId, actor: Self.actor, type: action, objectType: "machine",
                         objects: machines.map { ($0.id, MachineView($0, policy: nil, now: now)) }, at: now)
                 }

@@ -53,10 +53,10 @@ enum LicenseCheckout {
     /// Checks out machine `id` (the credential must reach it and be current) and records it.
     static func checkOutMachine(
         _ id: String, credential: Credential, options: Options, signingKey: SigningKey, session: StoreSession, now: Date
-    ) throws -> Answer {
-        let record = try MachineActivator.loadMachine(id, credential: credential, session: session, now: now)
+    ) async throws -> Answer {
+        let record = try await MachineActivator.loadMachine(id, credential: credential, session: session, now: now)
         let answer = try issue(license: record.license, policy: record.policy, machine: record.machine, options: options, signingKey: signingKey, now: now)
-        try ChangeLog.record(
+        try await ChangeLog.record(
             session, accountId: record.machine.accountId, actor: credential.actor, type: "machine.checked_out", objectType: "machine", objectId: id,
             before: nil as Machine?, after: nil as Machine?, state: MachineView(record.machine, policy: record.policy, now: now), at: now)
         return answer
@@ -65,10 +65,10 @@ enum LicenseCheckout {
     /// Checks out license `id` (not bound to a machine) and records it.
     static func checkOutLicense(
         _ id: String, credential: Credential, options: Options, signingKey: SigningKey, session: StoreSession, now: Date
-    ) throws -> Answer {
-        let (license, policy) = try MachineActivator.loadLicense(id, credential: credential, session: session, now: now)
+    ) async throws -> Answer {
+        let (license, policy) = try await MachineActivator.loadLicense(id, credential: credential, session: session, now: now)
         let answer = try issue(license: license, policy: policy, machine: nil, options: options, signingKey: signingKey, now: now)
-        try ChangeLog.record(
+        try await ChangeLog.record(
             session, accountId: license.accountId, actor: credential.actor, type: "license.checked_out", objectType: "license", objectId: id,
             before: nil as License?, after: nil as License?, state: LicenseView(license, policy: policy, now: now), at: now)
         return answer

@@ -32,21 +32,21 @@ enum OfflineActivator {
     /// file). Records the check-out.
     static func activate(
         _ block: OfflineBlock<OfflineActivationRequest>, options: LicenseCheckout.Options, keys: KeyService, session: StoreSession, now: Date
-    ) throws -> (answer: ActivationAnswer, created: Bool) {
+    ) async throws -> (answer: ActivationAnswer, created: Bool) {
         let offline = block.body
-        let license = try proven(block, licenseId: offline.licenseId, domain: OfflineActivationRequest.domain, session: session)
+        let license = try await proven(block, licenseId: offline.licenseId, domain: OfflineActivationRequest.domain, session: session)
         let signingKey = try keys.loaded(accountId: license.accountId)
         let actor = "license:\(license.id)"
         let record: MachineRecord
         let created: Bool
-        if let used = try session.machines.find(licenseId: license.id, offlineRequestNonce: offline.nonce) {
+        if let used = try await session.machines.find(licenseId: license.id, offlineRequestNonce: offline.nonce) {
             guard used.state == .active else {
                 throw TollgateError.conflict(code: OfflineCode.requestUsed, message: "This request activated a machine that has since been deactivated; make a new one.")
             }
-            let (license, policy) = try MachineActivator.loadLicense(license.id, accountId: license.accountId, session: session)
+            let (license, policy) = try await MachineActivator.loadLicense(license.id, accountId: license.accountId, session: session)
             (record, created) = (MachineRecord(machine: used, license: license, policy: policy), false)
         } else {
-            record = try MachineActivator.activate(
+            record = try await MachineActivator.activate(
                 offline.draft, licenseId: license.id, accountId: license.accountId, actor: actor, offline: offline, session: session, now: now)
             created = true
         }
@@ -54,7 +54,7 @@ enum OfflineActivator {
             license: record.license, policy: record.policy, machine: record.machine, options: options, requestNonce: offline.nonce,
             signingKey: signingKey, now: now)
         let view = MachineView(record.machine, policy: record.policy, now: now)
-        try ChangeLog.record(
+        try await ChangeLog.record(
             session, accountId: license.accountId, actor: actor, type: "machine.checked_out", objectType: "machine", objectId: record.machine.id,
             before: nil as Machine?, after: nil as Machine?, state: view, at: now)
         return (ActivationAnswer(machine: view, file: file.file, encrypted: file.encrypted, expiresAt: file.expiresAt), created)
@@ -62,18 +62,18 @@ enum OfflineActivator {
 
     /// Frees the seat named by a deactivation receipt; a receipt submitted again answers the same
     /// machine.
-    static func deactivate(_ block: OfflineBlock<OfflineDeactivationReceipt>, session: StoreSession, now: Date) throws -> MachineView {
+    static func deactivate(_ block: OfflineBlock<OfflineDeactivationReceipt>, session: StoreSession, now: Date) async throws -> MachineView {
         let receipt = block.body
-        let license = try proven(block, licenseId: receipt.licenseId, domain: OfflineDeactivationReceipt.domain, session: session)
-        guard let context = try session.machineContext(id: receipt.machineId, accountId: license.accountId),
+        let license = try await proven(block, licenseId: receipt.licenseId, domain: OfflineDeactivationReceipt.domain, session: session)
+        guard let context = try await session.machineContext(id: receipt.machineId, accountId: license.accountId),
             context.machine.licenseId == license.id, context.machine.fingerprint == receipt.fingerprint
         else { throw TollgateError.notFound(resource: "machine", id: receipt.machineId) }
         let (machine, policy) = (context.machine, context.policy)
         guard machine.state == .active, let policy else { return MachineView(machine, policy: policy, now: now) }
         let (next, _) = try MachineStateMachine.transition(.deactivate(.offlineReceipt), of: machine, policy: policy, now: now)
-        try session.machines.update(next)
+        try await session.machines.update(next)
         let view = MachineView(next, policy: policy, now: now)
-        try ChangeLog.record(
+        try await ChangeLog.record(
             session, accountId: license.accountId, actor: "license:\(license.id)", type: "machine.deactivated", objectType: "machine",
             objectId: machine.id, before: machine, after: next, state: view, at: now)
         return view
@@ -81,8 +81,8 @@ enum OfflineActivator {
 
     /// The license a block names, once its proof verifies with that license's key. A wrong
     /// proof and an unknown license answer the same, so the route reveals no license ids.
-    static func proven<Body>(_ block: OfflineBlock<Body>, licenseId: String, domain: String, session: StoreSession) throws -> License {
-        guard let license = try session.licenses.find(id: licenseId), block.isProven(by: license.key, domain: domain) else {
+    static func proven<Body>(_ block: OfflineBlock<Body>, licenseId: String, domain: String, session: StoreSession) async throws -> License {
+        guard let license = try await session.licenses.find(id: licenseId), block.isProven(by: license.key, domain: domain) else {
             throw TollgateError.unauthorized(code: OfflineCode.proofInvalid, message: "The block's proof does not match any license key: it was changed or made with another key.")
         }
         return license

@@ -36,7 +36,7 @@ struct OfflineController: Sendable {
         let options = LicenseCheckout.Options(encrypt: body.encrypt, ttlSeconds: body.ttlSeconds)
         try OfflineActivator.check(block.body, now: now)
         let (answer, created) = try await store.write { session in
-            try OfflineActivator.activate(block, options: options, keys: keys, session: session, now: now)
+            try await OfflineActivator.activate(block, options: options, keys: keys, session: session, now: now)
         }
         return try Response.json(status: created ? .created : .ok, answer)
     }
@@ -49,7 +49,7 @@ struct OfflineController: Sendable {
             throw TollgateError.invalid(code: OfflineCode.receiptMalformed, field: "receipt", message: "This is not a readable Tollgate deactivation receipt.")
         }
         let now = clock.now()
-        let view = try await store.write { session in try OfflineActivator.deactivate(block, session: session, now: now) }
+        let view = try await store.write { session in try await OfflineActivator.deactivate(block, session: session, now: now) }
         return try Response.json(view)
     }
 }

@@ -20,8 +20,8 @@ struct CleanupJob: JobHandler {
     func perform(_ run: JobRun) async throws {
         let now = clock.now()
         try await run.finish { session in
-            try session.idempotency.deleteOlder(than: now.addingTimeInterval(-Self.idempotencyWindow))
-            try session.jobs.deleteSucceeded(before: now.addingTimeInterval(-Self.jobRetention))
+            try await session.idempotency.deleteOlder(than: now.addingTimeInterval(-Self.idempotencyWindow))
+            try await session.jobs.deleteSucceeded(before: now.addingTimeInterval(-Self.jobRetention))
         }
     }
 }

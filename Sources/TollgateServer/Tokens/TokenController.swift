@@ -62,7 +62,7 @@ struct TokenController: Sendable {
         }
         let credential = Credential.machine(token)
         let record = try await store.read { session -> MachineRecord? in
-            try? MachineActivator.loadMachine(token.machine, credential: credential, session: session, now: now, allowingRevokedToken: true)
+            try? await MachineActivator.loadMachine(token.machine, credential: credential, session: session, now: now, allowingRevokedToken: true)
         }
         guard let record else {
             return try Response.json(Answer(valid: false, code: TokenCode.tokenInvalid.rawValue, message: "The token names a machine that does not exist.", claims: nil, licenseStatus: nil))

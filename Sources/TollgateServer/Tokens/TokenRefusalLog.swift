@@ -84,7 +84,7 @@ final class TokenRefusalLog: BatchBuffer {
         do {
             try await store.write { session in
                 for (key, at) in entries {
-                    try session.audit.record(
+                    try await session.audit.record(
                         accountId: key.accountId, actor: "machine:\(key.machineId)", action: "token.refused", objectType: "machine",
                         objectId: key.machineId, before: nil as Sample?, after: Sample(reason: key.reason.rawValue), at: at)
                 }

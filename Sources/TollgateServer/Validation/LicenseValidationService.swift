@@ -153,10 +153,10 @@ struct LicenseValidationService: Sendable {
         let store = self.store
         let snapshot = try await cache.value(licenseId, generation: store.generation.current) {
             try await store.read { session -> Snapshot? in
-                guard let license = try session.licenses.find(id: licenseId, accountId: accountId),
-                    let policy = try session.policies.find(id: license.policyId, accountId: accountId)
+                guard let license = try await session.licenses.find(id: licenseId, accountId: accountId),
+                    let policy = try await session.policies.find(id: license.policyId, accountId: accountId)
                 else { return nil }
-                return Snapshot(license: license, policy: policy, fingerprints: try session.machines.fingerprints(licenseId: licenseId))
+                return await Snapshot(license: license, policy: policy, fingerprints: try session.machines.fingerprints(licenseId: licenseId))
             }
         }
         guard let snapshot, snapshot.license.accountId == accountId else { return nil }

@@ -49,7 +49,7 @@ final class ValidationRecorder: BatchBuffer {
                 remoteAddress: event.remoteAddress, occurredAt: event.occurredAt)
         }
         do {
-            try await store.appendToLog { try $0.validations.insert(events) }
+            try await store.appendToLog { try await $0.validations.insert(events) }
         } catch {
             let dropped = buffer.withLock { buffer -> Int in
                 buffer.insert(contentsOf: batch, at: 0)

@@ -10,9 +10,11 @@ import Synchronization
 /// PostgreSQL through PostgresNIO's `PostgresClient` (a connection pool), for several server
 /// replicas sharing one database.
 ///
-/// The seam's transaction bodies are synchronous (``SQLExecutor``), so each transaction runs on a
-/// thread of a small `NIOThreadPool` and waits for each query's future there — never on an event
-/// loop. Write transactions first take the transaction-scoped advisory locks their ``WriteLock``
+/// A transaction runs on the event loop of its connection (``EventLoopExecutor`` is the task's
+/// preferred executor while it holds the connection): each statement is written, and its answer
+/// read, on the thread that resumes the transaction, so a statement costs no thread hop in this
+/// process (measured: with a thread-pool thread waiting on each statement's future, the hops were
+/// a fifth of the machine during `scripts/bench/activation`). Write transactions first take the transaction-scoped advisory locks their ``WriteLock``
 /// names, so one account's writes are serialized across every replica exactly as SQLite
 /// serializes them in one process (the limit checks that read and then insert in one transaction
 /// hold under races everywhere), while other accounts' writes run side by side. Reads run in
@@ -23,7 +25,6 @@ import Synchronization
 /// fresh schema in one database.
 public final class PostgreSQLDatabase: SQLDatabase {
     let client: PostgresClient
-    let threads: NIOThreadPool
     /// The pool's run loop, when this database runs it itself (``init(url:inGroup:)``).
     let runner: Task<Void, Never>?
     let logger: Logger
@@ -74,8 +75,6 @@ public final class PostgreSQLDatabase: SQLDatabase {
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.client = client
         self.logger = logger
-        self.threads = NIOThreadPool(numberOfThreads: 16)
-        threads.start()
         runner = inGroup ? nil : Task { await client.run() }
     }
 
@@ -88,14 +87,14 @@ public final class PostgreSQLDatabase: SQLDatabase {
     /// EXISTS` is not safe against itself when two replicas start at once.
     public func prepare() async throws {
         guard let schema else { return }
-        try await transaction(lock: .everything, readOnly: false) { sql in try sql.execute("CREATE SCHEMA IF NOT EXISTS \(schema)") }
+        try await transaction(lock: .everything, readOnly: false) { sql in try await sql.execute("CREATE SCHEMA IF NOT EXISTS \(schema)") }
     }
 
-    public func read<T: Sendable>(_ body: @escaping @Sendable (any SQLExecutor) throws -> T) async throws -> T {
+    public func read<T: Sendable>(_ body: @escaping @Sendable (any SQLExecutor) async throws -> T) async throws -> T {
         try await transaction(lock: nil, readOnly: true, body)
     }
 
-    public func write<T: Sendable>(lock: WriteLock, _ body: @escaping @Sendable (any SQLExecutor) throws -> T) async throws -> T {
+    public func write<T: Sendable>(lock: WriteLock, _ body: @escaping @Sendable (any SQLExecutor) async throws -> T) async throws -> T {
         try await transaction(lock: lock, readOnly: false, body)
     }
 
@@ -127,7 +126,6 @@ public final class PostgreSQLDatabase: SQLDatabase {
     public func close() async throws {
         closed.store(true, ordering: .releasing)
         runner?.cancel()
-        try await threads.shutdownGracefully()
     }
 
     /// How long a transaction may wait for a connection: while the database is down the pool
@@ -136,7 +134,7 @@ public final class PostgreSQLDatabase: SQLDatabase {
     /// How long one statement may take before the connection is given up as lost.
     static let queryWatchdog: TimeAmount = .seconds(8)
 
-    private func transaction<T: Sendable>(lock: WriteLock?, readOnly: Bool, _ body: @escaping @Sendable (any SQLExecutor) throws -> T) async throws -> T {
+    private func transaction<T: Sendable>(lock: WriteLock?, readOnly: Bool, _ body: @escaping @Sendable (any SQLExecutor) async throws -> T) async throws -> T {
         // Waiting for a connection is abandoned at the deadline, but a transaction that has begun
         // is always awaited: a caller is never told "unavailable" about a change that then commits.
         if closed.load(ordering: .acquiring) { throw StoreError.unavailable("the database is closed") }
@@ -181,13 +179,13 @@ public final class PostgreSQLDatabase: SQLDatabase {
     }
 
     private func run<T: Sendable>(
-        lock: WriteLock?, readOnly: Bool, race: Race, _ body: @escaping @Sendable (any SQLExecutor) throws -> T
+        lock: WriteLock?, readOnly: Bool, race: Race, _ body: @escaping @Sendable (any SQLExecutor) async throws -> T
     ) async throws -> T {
         try await client.withConnection { connection in
-            try await self.threads.runIfActive {
+            try await withTaskExecutorPreference(EventLoopExecutor.of(connection.eventLoop)) {
                 guard race.begin() else { throw StoreError.unavailable("no database connection in time") }
                 let executor = PostgreSQLExecutor(connection: connection, database: self)
-                try executor.execute(readOnly ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN")
+                try await executor.execute(readOnly ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN")
                 do {
                     // The locks, and the notification of the commit in the same statement (one round
                     // trip fewer while the lock is held): PostgreSQL delivers it to every listener
@@ -198,20 +196,20 @@ public final class PostgreSQLDatabase: SQLDatabase {
                     func key(_ name: String) -> SQLValue { .integer(Self.lockKey(schema: self.schema, name: name)) }
                     switch lock {
                     case nil, .rows: break
-                    case .everything: try executor.execute("SELECT pg_advisory_xact_lock(?), \(notify)", [database])
+                    case .everything: try await executor.execute("SELECT pg_advisory_xact_lock(?), \(notify)", [database])
                     case .account(let id):
                         // Shared on the database's lock (so `.everything` waits for this write and
                         // holds it off), exclusive on the account's.
-                        try executor.execute("SELECT pg_advisory_xact_lock_shared(?), pg_advisory_xact_lock(?), \(notify)", [database, key(id)])
+                        try await executor.execute("SELECT pg_advisory_xact_lock_shared(?), pg_advisory_xact_lock(?), \(notify)", [database, key(id)])
                     case .license(let account, let license):
                         // Shared on the database's and the account's locks (so writes of the whole
                         // account wait for this one and hold it off), exclusive on the license's.
-                        try executor.execute(
+                        try await executor.execute(
                             "SELECT pg_advisory_xact_lock_shared(?), pg_advisory_xact_lock_shared(?), pg_advisory_xact_lock(?), \(notify)",
                             [database, key(account), key(license)])
                     }
-                    let result = try body(executor)
-                    try executor.execute("COMMIT")
+                    let result = try await body(executor)
+                    try await executor.execute("COMMIT")
                     return result
                 } catch {
                     // A connection goes back to the pool only with its transaction ended. After a
@@ -221,10 +219,10 @@ public final class PostgreSQLDatabase: SQLDatabase {
                     // run the next caller's statements inside this transaction.
                     var ended = false
                     if case StoreError.unavailable = Self.translate(error) {} else if !connection.isClosed {
-                        ended = (try? executor.execute("ROLLBACK")) != nil
+                        ended = (try? await executor.execute("ROLLBACK")) != nil
                     }
                     // Closed before the pool gets it back, so that no other transaction is handed it.
-                    if !ended { try? (connection.close() as EventLoopFuture<Void>).wait() }
+                    if !ended { try? await connection.close() }
                     throw error
                 }
             }
@@ -305,7 +303,7 @@ public final class PostgreSQLDatabase: SQLDatabase {
     }
 }
 
-/// Statements of one PostgreSQL transaction, run from a thread-pool thread.
+/// Statements of one PostgreSQL transaction, awaited on its connection's event loop.
 ///
 /// A statement with arguments runs as a prepared statement of its connection: PostgreSQL parses
 /// and plans it on its first use there and only binds it afterwards. Parsing and planning were
@@ -318,19 +316,19 @@ struct PostgreSQLExecutor: SQLExecutor {
     let database: PostgreSQLDatabase
     var dialect: SQLDialect { .postgresql }
 
-    func execute(_ sql: String, _ arguments: [SQLValue]) throws {
-        _ = try run(sql, arguments)
+    func execute(_ sql: String, _ arguments: [SQLValue]) async throws {
+        _ = try await run(sql, arguments)
     }
 
-    func query(_ sql: String, _ arguments: [SQLValue]) throws -> [SQLRow] {
-        try run(sql, arguments)
+    func query(_ sql: String, _ arguments: [SQLValue]) async throws -> [SQLRow] {
+        try await run(sql, arguments)
     }
 
-    func announce(_ topic: ChangeTopic) throws {
-        try execute("SELECT pg_notify(?, ?)", [.text(database.changeChannel), .text(topic.rawValue)])
+    func announce(_ topic: ChangeTopic) async throws {
+        try await execute("SELECT pg_notify(?, ?)", [.text(database.changeChannel), .text(topic.rawValue)])
     }
 
-    private func run(_ sql: String, _ arguments: [SQLValue]) throws -> [SQLRow] {
+    private func run(_ sql: String, _ arguments: [SQLValue]) async throws -> [SQLRow] {
         var binds = PostgresBindings(capacity: arguments.count)
         var types = ""
         for argument in arguments {
@@ -340,30 +338,27 @@ struct PostgreSQLExecutor: SQLExecutor {
             case .text(let value): binds.append(value); types += "t"
             }
         }
+        // A query sent on a connection that has just died may never complete: check first, and
+        // after a watchdog close the connection, which fails the statement, rather than hold the
+        // request forever.
+        guard !connection.isClosed else { throw StoreError.unavailable("the database connection was lost") }
+        let watchdog = connection.eventLoop.scheduleTask(in: PostgreSQLDatabase.queryWatchdog) { [connection] in
+            let _: EventLoopFuture<Void> = connection.close()
+        }
+        defer { watchdog.cancel() }
         do {
-            // A query sent on a connection that has just died may never complete: check first,
-            // and give up after a watchdog rather than hold the request (and a thread) forever.
-            guard !connection.isClosed else { throw StoreError.unavailable("the database connection was lost") }
             let statement = database.statement(sql, types: types)
-            let promise = connection.eventLoop.makePromise(of: [SQLRow].self)
+            var rows: [SQLRow] = []
             if let name = statement.name {
-                let (connection, logger, binds) = (connection, database.logger, binds)
-                promise.completeWithTask {
-                    try await PreparedSQL.$current.withValue(PreparedSQL.Text(name: name, sql: statement.sql)) {
-                        var rows: [SQLRow] = []
-                        for try await row in try await connection.execute(PreparedSQL(bindings: binds), logger: logger) { rows.append(Self.row(row)) }
-                        return rows
-                    }
+                try await PreparedSQL.$current.withValue(PreparedSQL.Text(name: name, sql: statement.sql)) {
+                    for try await row in try await connection.execute(PreparedSQL(bindings: binds), logger: database.logger) { rows.append(Self.row(row)) }
                 }
             } else {
-                connection.query(PostgresQuery(unsafeSQL: statement.sql, binds: binds), logger: database.logger)
-                    .map { $0.rows.map(Self.row) }.cascade(to: promise)
+                for try await row in try await connection.query(PostgresQuery(unsafeSQL: statement.sql, binds: binds), logger: database.logger) {
+                    rows.append(Self.row(row))
+                }
             }
-            let watchdog = connection.eventLoop.scheduleTask(in: PostgreSQLDatabase.queryWatchdog) {
-                promise.fail(StoreError.unavailable("the database did not answer within \(PostgreSQLDatabase.queryWatchdog.nanoseconds / 1_000_000_000) s"))
-            }
-            defer { watchdog.cancel() }
-            return try promise.futureResult.wait()
+            return rows
         } catch {
             // Translated here, so a body can catch `StoreError.duplicate` and answer its own error
             // (after which it must throw: PostgreSQL refuses further statements in the transaction).
@@ -409,4 +404,29 @@ struct PreparedSQL: PostgresPreparedStatement {
 
     func makeBindings() throws -> PostgresBindings { bindings }
     func decodeRow(_ row: PostgresRow) throws -> PostgresRow { row }
+}
+
+/// An event loop as the executor of the tasks that prefer it: a transaction holding a connection
+/// runs on the connection's loop, where its statements are written and answered.
+final class EventLoopExecutor: TaskExecutor, Sendable {
+    let eventLoop: any EventLoop
+
+    private init(_ eventLoop: any EventLoop) { self.eventLoop = eventLoop }
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        eventLoop.execute { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
+    }
+
+    private static let known = Mutex<[ObjectIdentifier: EventLoopExecutor]>([:])
+
+    /// The executor of `eventLoop` (one per loop, kept for the process's life: loops are few).
+    static func of(_ eventLoop: any EventLoop) -> EventLoopExecutor {
+        known.withLock { known in
+            if let executor = known[ObjectIdentifier(eventLoop)] { return executor }
+            let executor = EventLoopExecutor(eventLoop)
+            known[ObjectIdentifier(eventLoop)] = executor
+            return executor
+        }
+    }
 }

@@ -35,12 +35,12 @@ public struct SQLRow: Sendable {
 public protocol SQLExecutor {
     /// Which engine runs the statements, for the few clauses that differ.
     var dialect: SQLDialect { get }
-    func execute(_ sql: String, _ arguments: [SQLValue]) throws
-    func query(_ sql: String, _ arguments: [SQLValue]) throws -> [SQLRow]
+    func execute(_ sql: String, _ arguments: [SQLValue]) async throws
+    func query(_ sql: String, _ arguments: [SQLValue]) async throws -> [SQLRow]
     /// Tells every other process following this database's changes that `topic` changed, when
     /// (and only if) this transaction commits (``SQLDatabase/followChanges(_:)``). Where no other
     /// process can write (SQLite), nothing.
-    func announce(_ topic: ChangeTopic) throws
+    func announce(_ topic: ChangeTopic) async throws
 }
 
 /// What a committed write changed, as other processes hear it.
@@ -68,8 +68,8 @@ public enum SQLDialect: Sendable {
 }
 
 extension SQLExecutor {
-    public func execute(_ sql: String) throws { try execute(sql, []) }
-    public func queryOne(_ sql: String, _ arguments: [SQLValue]) throws -> SQLRow? { try query(sql, arguments).first }
+    public func execute(_ sql: String) async throws { try await execute(sql, []) }
+    public func queryOne(_ sql: String, _ arguments: [SQLValue]) async throws -> SQLRow? { try await query(sql, arguments).first }
 }
 
 /// The seam between Tollgate and a database engine: transactions over ``SQLExecutor``.
@@ -82,9 +82,9 @@ public protocol SQLDatabase: Sendable {
     var service: (any Service)? { get }
     /// Readies the engine before the migrations (PostgreSQL: the URL's schema).
     func prepare() async throws
-    func read<T: Sendable>(_ body: @escaping @Sendable (any SQLExecutor) throws -> T) async throws -> T
+    func read<T: Sendable>(_ body: @escaping @Sendable (any SQLExecutor) async throws -> T) async throws -> T
     /// A write transaction serialized against the other writes `lock` names (see ``WriteLock``).
-    func write<T: Sendable>(lock: WriteLock, _ body: @escaping @Sendable (any SQLExecutor) throws -> T) async throws -> T
+    func write<T: Sendable>(lock: WriteLock, _ body: @escaping @Sendable (any SQLExecutor) async throws -> T) async throws -> T
     /// Calls `onChange` with what a write transaction of another process on this database changed
     /// whenever one commits, and with every topic on each (re)connection for what may have been
     /// missed, until the calling task is cancelled. Returns at once where no other process can write.
@@ -128,7 +128,7 @@ extension SQLDatabase {
     public func prepare() async throws {}
 
     /// A write serialized against every other.
-    public func write<T: Sendable>(_ body: @escaping @Sendable (any SQLExecutor) throws -> T) async throws -> T {
+    public func write<T: Sendable>(_ body: @escaping @Sendable (any SQLExecutor) async throws -> T) async throws -> T {
         try await write(lock: .everything, body)
     }
 
@@ -136,7 +136,7 @@ extension SQLDatabase {
     public func followChanges(_ onChange: @escaping @Sendable (ChangeTopic) -> Void) async {}
 
     /// A write that needs no other write to wait (``WriteLock/rows``).
-    public func append(_ body: @escaping @Sendable (any SQLExecutor) throws -> Void) async throws {
+    public func append(_ body: @escaping @Sendable (any SQLExecutor) async throws -> Void) async throws {
         try await write(lock: .rows, body)
     }
 }

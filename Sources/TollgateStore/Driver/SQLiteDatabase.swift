@@ -31,20 +31,20 @@ public final class SQLiteDatabase: SQLDatabase {
         self.path = path
     }
 
-    public func read<T: Sendable>(_ body: @escaping @Sendable (any SQLExecutor) throws -> T) async throws -> T {
+    public func read<T: Sendable>(_ body: @escaping @Sendable (any SQLExecutor) async throws -> T) async throws -> T {
         try requireOpen()
         do {
-            return try await pool.read { db in try body(GRDBExecutor(db: db)) }
+            return try await pool.read { db in try ConnectionThread.run(body, on: db) }
         } catch {
             throw Self.translate(error)
         }
     }
 
     /// Every write is serialized by SQLite's one writer, whatever `lock` says.
-    public func write<T: Sendable>(lock: WriteLock, _ body: @escaping @Sendable (any SQLExecutor) throws -> T) async throws -> T {
+    public func write<T: Sendable>(lock: WriteLock, _ body: @escaping @Sendable (any SQLExecutor) async throws -> T) async throws -> T {
         try requireOpen()
         do {
-            return try await pool.write { db in try body(GRDBExecutor(db: db)) }
+            return try await pool.write { db in try ConnectionThread.run(body, on: db) }
         } catch {
             throw Self.translate(error)
         }
@@ -72,13 +72,68 @@ public final class SQLiteDatabase: SQLDatabase {
     }
 }
 
+/// Runs a transaction's async body on the thread of its GRDB connection.
+///
+/// GRDB runs a transaction as a synchronous closure on its connection's queue, and a connection may
+/// only be used there; our transaction bodies are async (PostgreSQL's statements are awaited). A
+/// SQLite statement never suspends, so the body is run as a task whose preferred executor is the
+/// connection's thread itself: the closure starts the task and runs its jobs in place until it
+/// finishes. The body runs start to end on that thread without a hop, as the synchronous bodies did
+/// (a task that awaits something else, which no transaction body should, resumes here too).
+enum ConnectionThread {
+    static func run<T: Sendable>(_ body: @escaping @Sendable (any SQLExecutor) async throws -> T, on db: Database) throws -> T {
+        let executor = Executor()
+        let outcome = Mutex<Result<T, any Error>?>(nil)
+        // The connection is only touched by the task's jobs, which run on this thread, inside
+        // GRDB's closure (its queue checks hold).
+        let connection = Unchecked(db)
+        Task(executorPreference: executor) {
+            let result: Result<T, any Error>
+            do { result = .success(try await body(GRDBExecutor(db: connection.value))) } catch { result = .failure(error) }
+            outcome.withLock { $0 = result }
+            executor.wake()
+        }
+        executor.run { outcome.withLock { $0 != nil } }
+        return try outcome.withLock { $0! }.get()
+    }
+
+    /// Jobs of one task, run on the thread that calls ``run(until:)``.
+    final class Executor: TaskExecutor, Sendable {
+        private let jobs = Mutex<[UnownedJob]>([])
+        private let signal = DispatchSemaphore(value: 0)
+
+        func enqueue(_ job: consuming ExecutorJob) {
+            let job = UnownedJob(job)
+            jobs.withLock { $0.append(job) }
+            signal.signal()
+        }
+
+        func wake() { signal.signal() }
+
+        /// Runs the enqueued jobs here, waiting for more, until `finished`.
+        func run(until finished: () -> Bool) {
+            while !finished() {
+                signal.wait()
+                while let job = jobs.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) {
+                    job.runSynchronously(on: asUnownedTaskExecutor())
+                }
+            }
+        }
+    }
+
+    struct Unchecked<Value>: @unchecked Sendable {
+        let value: Value
+        init(_ value: Value) { self.value = value }
+    }
+}
+
 struct GRDBExecutor: SQLExecutor {
     let db: Database
     var dialect: SQLDialect { .sqlite }
 
     // Errors are translated here, inside the transaction, so that a caller can catch
     // `StoreError.duplicate` and answer with its own error.
-    func execute(_ sql: String, _ arguments: [SQLValue]) throws {
+    func execute(_ sql: String, _ arguments: [SQLValue]) async throws {
         do {
             try db.cachedStatement(sql: sql).execute(arguments: Self.arguments(arguments))
         } catch {
@@ -87,9 +142,9 @@ struct GRDBExecutor: SQLExecutor {
     }
 
     /// One process writes a SQLite file: nobody else to tell.
-    func announce(_ topic: ChangeTopic) throws {}
+    func announce(_ topic: ChangeTopic) async throws {}
 
-    func query(_ sql: String, _ arguments: [SQLValue]) throws -> [SQLRow] {
+    func query(_ sql: String, _ arguments: [SQLValue]) async throws -> [SQLRow] {
         do {
             return try fetch(sql, arguments)
         } catch {

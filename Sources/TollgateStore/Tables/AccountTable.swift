@@ -5,25 +5,25 @@ import TollgateFormats
 public struct AccountTable {
     let sql: any SQLExecutor
 
-    public func insert(_ account: Account) throws {
-        try sql.execute(
+    public func insert(_ account: Account) async throws {
+        try await sql.execute(
             "INSERT INTO accounts (id, name, created_at, audit_sequence, audit_head) VALUES (?, ?, ?, 0, ?)",
             [.text(account.id), .text(account.name), .integer(account.createdAt.epochMilliseconds), .text(AuditChain.genesis)])
     }
 
     /// The account with `id`.
-    public func find(id: String) throws -> Account? {
-        try sql.queryOne("SELECT id, name, created_at FROM accounts WHERE id = ?", [.text(id)]).flatMap(Self.account)
+    public func find(id: String) async throws -> Account? {
+        try await sql.queryOne("SELECT id, name, created_at FROM accounts WHERE id = ?", [.text(id)]).flatMap(Self.account)
     }
 
     /// Every account, oldest first.
-    public func all() throws -> [Account] {
-        try sql.query("SELECT id, name, created_at FROM accounts ORDER BY created_at, id", []).compactMap(Self.account)
+    public func all() async throws -> [Account] {
+        try await sql.query("SELECT id, name, created_at FROM accounts ORDER BY created_at, id", []).compactMap(Self.account)
     }
 
     /// The sequence and hash of the account's last audit entry (0 and the genesis hash when none).
-    public func auditHead(accountId: String) throws -> (sequence: Int64, hash: String)? {
-        guard let row = try sql.queryOne("SELECT audit_sequence, audit_head FROM accounts WHERE id = ?", [.text(accountId)]),
+    public func auditHead(accountId: String) async throws -> (sequence: Int64, hash: String)? {
+        guard let row = try await sql.queryOne("SELECT audit_sequence, audit_head FROM accounts WHERE id = ?", [.text(accountId)]),
             let sequence = row.int("audit_sequence"), let hash = row.string("audit_head")
         else { return nil }
         return (sequence, hash)

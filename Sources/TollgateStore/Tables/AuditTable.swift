@@ -11,18 +11,18 @@ public struct AuditTable {
     public func record<Before: Encodable, After: Encodable>(
         accountId: String, actor: String, action: String, objectType: String, objectId: String,
         before: Before?, after: After?, at now: Date
-    ) throws -> AuditEvent {
+    ) async throws -> AuditEvent {
         let draft = ChangeTable.AuditDraft(
             actor: actor, action: action, objectType: objectType, objectId: objectId, beforeDigest: before.map { AuditChain.digest(of: $0) },
             afterDigest: after.map { AuditChain.digest(of: $0) })
-        guard let entry = try ChangeTable(sql: sql).record(accountId: accountId, audit: [draft], events: [], at: now).first else {
+        guard let entry = try await ChangeTable(sql: sql).record(accountId: accountId, audit: [draft], events: [], at: now).first else {
             throw TollgateError.internal
         }
         return entry
     }
 
     /// A page of entries, newest first when `descending`; the cursor is a sequence number.
-    public func list(accountId: String, objectId: String?, page: PageRequest, descending: Bool = true) throws -> Page<AuditEvent> {
+    public func list(accountId: String, objectId: String?, page: PageRequest, descending: Bool = true) async throws -> Page<AuditEvent> {
         var clauses = ["account_id = ?"]
         var arguments: [SQLValue] = [.text(accountId)]
         if let objectId {
@@ -34,7 +34,7 @@ public struct AuditTable {
             arguments.append(.integer(after))
         }
         arguments.append(.integer(Int64(page.limit + 1)))
-        var events = try sql.query(
+        var events = try await sql.query(
             "SELECT * FROM audit_events WHERE \(clauses.joined(separator: " AND ")) ORDER BY sequence \(descending ? "DESC" : "ASC") LIMIT ?",
             arguments
         ).compactMap(Self.event)
@@ -47,8 +47,8 @@ public struct AuditTable {
     }
 
     /// Every entry of the account in chain order.
-    public func chain(accountId: String) throws -> [AuditEvent] {
-        try sql.query("SELECT * FROM audit_events WHERE account_id = ? ORDER BY sequence", [.text(accountId)]).compactMap(Self.event)
+    public func chain(accountId: String) async throws -> [AuditEvent] {
+        try await sql.query("SELECT * FROM audit_events WHERE account_id = ? ORDER BY sequence", [.text(accountId)]).compactMap(Self.event)
     }
 
     static func event(_ row: SQLRow) -> AuditEvent? {

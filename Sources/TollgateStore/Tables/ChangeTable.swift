@@ -42,13 +42,13 @@ public struct ChangeTable {
 
     /// Appends `audit` to the account's chain and `events` to its event log, in order.
     @discardableResult
-    public func record(accountId: String, audit: [AuditDraft], events: [EventTable.Draft], at now: Date) throws -> [AuditEvent] {
+    public func record(accountId: String, audit: [AuditDraft], events: [EventTable.Draft], at now: Date) async throws -> [AuditEvent] {
         guard !audit.isEmpty || !events.isEmpty else { return [] }
         if sql.dialect == .postgresql, audit.count == 1, events.count <= 1 {
-            return [try recordOne(accountId: accountId, audit[0], event: events.first, at: now)]
+            return [try await recordOne(accountId: accountId, audit[0], event: events.first, at: now)]
         }
         guard
-            let row = try sql.queryOne(
+            let row = try await sql.queryOne(
                 """
                 UPDATE accounts SET audit_sequence = audit_sequence + ?, event_sequence = event_sequence + ? WHERE id = ?
                 RETURNING audit_sequence, audit_head, event_sequence
@@ -89,18 +89,18 @@ public struct ChangeTable {
                 parts.append("e AS (\(Self.insertEvents(count: eventRows.count)))")
                 arguments += eventRows.flatMap { $0 }
             }
-            try sql.execute("WITH \(parts.joined(separator: ", ")) UPDATE accounts SET audit_head = ? WHERE id = ?", arguments + newHead)
+            try await sql.execute("WITH \(parts.joined(separator: ", ")) UPDATE accounts SET audit_head = ? WHERE id = ?", arguments + newHead)
             return entries
         }
         for start in stride(from: 0, to: auditRows.count, by: Self.rowsPerStatement) {
             let chunk = auditRows[start..<min(start + Self.rowsPerStatement, auditRows.count)]
-            try sql.execute(Self.insertAudit(count: chunk.count), chunk.flatMap { $0 })
+            try await sql.execute(Self.insertAudit(count: chunk.count), chunk.flatMap { $0 })
         }
         for start in stride(from: 0, to: eventRows.count, by: Self.rowsPerStatement) {
             let chunk = eventRows[start..<min(start + Self.rowsPerStatement, eventRows.count)]
-            try sql.execute(Self.insertEvents(count: chunk.count), chunk.flatMap { $0 })
+            try await sql.execute(Self.insertEvents(count: chunk.count), chunk.flatMap { $0 })
         }
-        if !entries.isEmpty { try sql.execute("UPDATE accounts SET audit_head = ? WHERE id = ?", newHead) }
+        if !entries.isEmpty { try await sql.execute("UPDATE accounts SET audit_head = ? WHERE id = ?", newHead) }
         return entries
     }
 
@@ -109,7 +109,7 @@ public struct ChangeTable {
     /// text of ``AuditChain/canonicalText(around:)`` with the sequence and the previous hash put in),
     /// keeping the replaced head in `audit_previous`; the entry and the event are inserted from what
     /// it returns. The account's row is locked from this statement to the commit: one round trip.
-    func recordOne(accountId: String, _ draft: AuditDraft, event: EventTable.Draft?, at now: Date) throws -> AuditEvent {
+    func recordOne(accountId: String, _ draft: AuditDraft, event: EventTable.Draft?, at now: Date) async throws -> AuditEvent {
         let millis = now.epochMilliseconds
         // The entry without its chain fields (sequence, previous hash and hash come from the SQL).
         var entry = AuditEvent(
@@ -151,7 +151,7 @@ public struct ChangeTable {
             ]
         }
         guard
-            let row = try sql.queryOne("WITH \(parts.joined(separator: ", ")) SELECT audit_sequence, audit_previous, audit_head FROM acc", arguments),
+            let row = try await sql.queryOne("WITH \(parts.joined(separator: ", ")) SELECT audit_sequence, audit_previous, audit_head FROM acc", arguments),
             let sequence = row.int("audit_sequence"), let previous = row.string("audit_previous"), let hash = row.string("audit_head")
         else { throw TollgateError.notFound(resource: "account", id: accountId) }
         (entry.sequence, entry.previousHash, entry.hash) = (sequence, previous, hash)

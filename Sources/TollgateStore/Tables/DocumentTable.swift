@@ -31,25 +31,25 @@ public struct DocumentTable<Document: StoredDocument> {
     }
 
     /// Inserts a new document. Throws ``StoreError/duplicate(_:)`` if a unique column is taken.
-    public func insert(_ document: Document) throws {
+    public func insert(_ document: Document) async throws {
         let names = ["id", "account_id"] + columns + ["data"]
         let placeholders = Array(repeating: "?", count: names.count).joined(separator: ", ")
-        try sql.execute(
+        try await sql.execute(
             "INSERT INTO \(table) (\(names.joined(separator: ", "))) VALUES (\(placeholders))",
             [.text(document.id), .text(document.accountId)] + project(document) + [.text(try DocumentCoding.encode(document))])
     }
 
     /// Replaces a stored document.
-    public func update(_ document: Document) throws {
+    public func update(_ document: Document) async throws {
         let assignments = (columns + ["data"]).map { "\($0) = ?" }.joined(separator: ", ")
-        try sql.execute(
+        try await sql.execute(
             "UPDATE \(table) SET \(assignments) WHERE id = ? AND account_id = ?",
             project(document) + [.text(try DocumentCoding.encode(document)), .text(document.id), .text(document.accountId)])
     }
 
     /// The document with `id` in `accountId`, if any.
-    public func find(id: String, accountId: String) throws -> Document? {
-        guard let row = try sql.queryOne("SELECT data FROM \(table) WHERE id = ? AND account_id = ?", [.text(id), .text(accountId)]),
+    public func find(id: String, accountId: String) async throws -> Document? {
+        guard let row = try await sql.queryOne("SELECT data FROM \(table) WHERE id = ? AND account_id = ?", [.text(id), .text(accountId)]),
             let data = row.string("data")
         else { return nil }
         return try decode(data, id: id)
@@ -66,18 +66,18 @@ public struct DocumentTable<Document: StoredDocument> {
 
     /// The document with `id` in whichever account holds it (ids are unique across accounts), for
     /// callers that prove their right to it another way (an offline request's proof).
-    public func find(id: String) throws -> Document? {
-        guard let row = try sql.queryOne("SELECT data FROM \(table) WHERE id = ?", [.text(id)]), let data = row.string("data") else { return nil }
+    public func find(id: String) async throws -> Document? {
+        guard let row = try await sql.queryOne("SELECT data FROM \(table) WHERE id = ?", [.text(id)]), let data = row.string("data") else { return nil }
         return try decode(data, id: id)
     }
 
     /// A page of `accountId`'s documents matching every filter, in id (creation) order.
-    public func list(accountId: String, page: PageRequest) throws -> Page<Document> {
-        try list(accountId: accountId, filters: [], page: page)
+    public func list(accountId: String, page: PageRequest) async throws -> Page<Document> {
+        try await list(accountId: accountId, filters: [], page: page)
     }
 
     /// ``list(accountId:page:)`` with conditions (the typed queries in `Queries.swift` build them).
-    func list(accountId: String, filters: [Filter], page: PageRequest) throws -> Page<Document> {
+    func list(accountId: String, filters: [Filter], page: PageRequest) async throws -> Page<Document> {
         var clauses = ["account_id = ?"] + filters.map(\.clause)
         var arguments: [SQLValue] = [.text(accountId)] + filters.flatMap(\.arguments)
         if let after = page.after {
@@ -85,7 +85,7 @@ public struct DocumentTable<Document: StoredDocument> {
             arguments.append(.text(after))
         }
         arguments.append(.integer(Int64(page.limit + 1)))
-        let rows = try sql.query(
+        let rows = try await sql.query(
             "SELECT data FROM \(table) WHERE \(clauses.joined(separator: " AND ")) ORDER BY id LIMIT ?", arguments)
         var items = try rows.compactMap { $0.string("data") }.map { try DocumentCoding.decode(Document.self, from: $0) }
         var next: String?
@@ -99,7 +99,7 @@ public struct DocumentTable<Document: StoredDocument> {
 
 extension DocumentTable where Document == Entitlement {
     /// Every code in `productId`'s catalogue.
-    public func codes(accountId: String, productId: String) throws -> Set<String> {
-        Set(try sql.query("SELECT code FROM entitlements WHERE account_id = ? AND product_id = ?", [.text(accountId), .text(productId)]).compactMap { $0.string("code") })
+    public func codes(accountId: String, productId: String) async throws -> Set<String> {
+        Set(try await sql.query("SELECT code FROM entitlements WHERE account_id = ? AND product_id = ?", [.text(accountId), .text(productId)]).compactMap { $0.string("code") })
     }
 }

@@ -42,7 +42,7 @@ public struct EventTable {
 
     /// A page of `accountId`'s events in log order, after the sequence `page.after` (or
     /// `after`), optionally of one `type` (or of every type with a `prefix.`) and one object.
-    public func list(accountId: String, type: String?, objectId: String?, after: Int64?, page: PageRequest) throws -> Page<Event> {
+    public func list(accountId: String, type: String?, objectId: String?, after: Int64?, page: PageRequest) async throws -> Page<Event> {
         var clauses = ["account_id = ?"]
         var arguments: [SQLValue] = [.text(accountId)]
         if let type {
@@ -63,7 +63,7 @@ public struct EventTable {
             arguments.append(.integer(start))
         }
         arguments.append(.integer(Int64(page.limit + 1)))
-        var events = try sql.query(
+        var events = try await sql.query(
             "SELECT * FROM events WHERE \(clauses.joined(separator: " AND ")) ORDER BY sequence LIMIT ?", arguments
         ).compactMap(Self.event)
         var next: String?
@@ -75,8 +75,8 @@ public struct EventTable {
     }
 
     /// How many events `accountId` has.
-    public func count(accountId: String) throws -> Int {
-        Int(try sql.queryOne("SELECT COUNT(*) AS n FROM events WHERE account_id = ?", [.text(accountId)])?.int("n") ?? 0)
+    public func count(accountId: String) async throws -> Int {
+        Int(try await sql.queryOne("SELECT COUNT(*) AS n FROM events WHERE account_id = ?", [.text(accountId)])?.int("n") ?? 0)
     }
 
     static func event(_ row: SQLRow) -> Event? {

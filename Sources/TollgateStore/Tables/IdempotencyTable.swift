@@ -49,8 +49,8 @@ public struct IdempotencyTable {
 
     static let match = "account_id = ? AND principal = ? AND route = ? AND idempotency_key = ?"
 
-    public func find(_ scope: Scope) throws -> Saved? {
-        guard let row = try sql.queryOne("SELECT request_hash, status, body, complete FROM idempotency_keys WHERE \(Self.match)", scope.arguments),
+    public func find(_ scope: Scope) async throws -> Saved? {
+        guard let row = try await sql.queryOne("SELECT request_hash, status, body, complete FROM idempotency_keys WHERE \(Self.match)", scope.arguments),
             let hash = row.string("request_hash"), let status = row.int("status"), let body = row.string("body"), let complete = row.int("complete")
         else { return nil }
         return Saved(requestHash: hash, status: Int(status), body: body, complete: complete != 0)
@@ -58,8 +58,8 @@ public struct IdempotencyTable {
 
     /// Stores the answer of `scope`'s first request. Throws ``StoreError/duplicate(_:)`` when a
     /// concurrent request with the same scope stored one first.
-    public func insert(_ scope: Scope, saved: Saved, at now: Date) throws {
-        try sql.execute(
+    public func insert(_ scope: Scope, saved: Saved, at now: Date) async throws {
+        try await sql.execute(
             """
             INSERT INTO idempotency_keys (account_id, principal, route, idempotency_key, request_hash, status, body, complete, created_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -70,15 +70,15 @@ public struct IdempotencyTable {
 
     /// Finishes a record with its answer, unless another request finished it first; returns the
     /// record as it now stands (so every request of the scope answers the same).
-    public func complete(_ scope: Scope, status: Int, body: String) throws -> Saved? {
-        try sql.execute(
+    public func complete(_ scope: Scope, status: Int, body: String) async throws -> Saved? {
+        try await sql.execute(
             "UPDATE idempotency_keys SET status = ?, body = ?, complete = 1 WHERE \(Self.match) AND complete = 0",
             [.integer(Int64(status)), .text(body)] + scope.arguments)
-        return try find(scope)
+        return try await find(scope)
     }
 
     /// Forgets answers older than `cutoff` (a retry after a day is a new request).
-    public func deleteOlder(than cutoff: Date) throws {
-        try sql.execute("DELETE FROM idempotency_keys WHERE created_at < ?", [.integer(cutoff.epochMilliseconds)])
+    public func deleteOlder(than cutoff: Date) async throws {
+        try await sql.execute("DELETE FROM idempotency_keys WHERE created_at < ?", [.integer(cutoff.epochMilliseconds)])
     }
 }

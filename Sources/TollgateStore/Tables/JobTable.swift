@@ -74,9 +74,9 @@ public struct JobTable {
     /// Adds a job, or does nothing when a job already holds `draft.dedupeKey`. Returns whether
     /// it was added. Call it inside the transaction of the change that asks for the job.
     @discardableResult
-    public func enqueue(_ draft: Draft, at now: Date) throws -> Bool {
+    public func enqueue(_ draft: Draft, at now: Date) async throws -> Bool {
         let id = Identifier.make(.job, at: [now])[0]
-        let added = try sql.query(
+        let added = try await sql.query(
             """
             INSERT INTO jobs (id, kind, account_id, dedupe_key, payload, state, attempts, max_attempts, every_ms, run_at, created_at, updated_at)
             VALUES (?, ?, ?, ?, ?, 'queued', 0, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id
@@ -92,21 +92,21 @@ public struct JobTable {
     /// Makes sure the recurring job `kind` exists (dedupe key `recurring:<kind>`), first due at
     /// `firstRun`. An existing one takes the new interval and keeps its schedule, except that its
     /// next run comes no later than one new interval from `now`.
-    public func schedule(_ kind: String, every interval: TimeInterval, firstRun: Date, at now: Date) throws {
+    public func schedule(_ kind: String, every interval: TimeInterval, firstRun: Date, at now: Date) async throws {
         let key = "recurring:\(kind)"
-        if try !enqueue(Draft(kind: kind, dedupeKey: key, every: interval, runAt: firstRun), at: now) {
+        if try await !enqueue(Draft(kind: kind, dedupeKey: key, every: interval, runAt: firstRun), at: now) {
             let millis = Int64(interval * 1000)
-            try sql.execute(
+            try await sql.execute(
                 "UPDATE jobs SET every_ms = ?, run_at = CASE WHEN run_at > ? THEN ? ELSE run_at END WHERE dedupe_key = ?",
                 [.integer(millis), .integer(now.epochMilliseconds + millis), .integer(now.epochMilliseconds + millis), .text(key)])
         }
     }
 
     /// Whether a job of `kinds` is due at `now`: a read, so that idle runners poll without writing.
-    public func anyDue(kinds: [String], at now: Date) throws -> Bool {
+    public func anyDue(kinds: [String], at now: Date) async throws -> Bool {
         guard !kinds.isEmpty else { return false }
         let (condition, arguments) = Self.due(kinds: kinds, at: now)
-        return try sql.queryOne("SELECT id FROM jobs WHERE \(condition) LIMIT 1", arguments) != nil
+        return try await sql.queryOne("SELECT id FROM jobs WHERE \(condition) LIMIT 1", arguments) != nil
     }
 
     /// Jobs of `kinds` due at `now`: queued with `run_at` passed, or running with a lease that ran out.
@@ -121,11 +121,11 @@ public struct JobTable {
 
     /// Claims up to `limit` jobs of `kinds` that are due at `now` — queued with `runAt` passed, or
     /// running with a lease that ran out — for `owner` until `now + lease`, oldest due first.
-    public func claim(kinds: [String], owner: String, at now: Date, lease: TimeInterval, limit: Int) throws -> [Job] {
+    public func claim(kinds: [String], owner: String, at now: Date, lease: TimeInterval, limit: Int) async throws -> [Job] {
         guard !kinds.isEmpty else { return [] }
         let millis = now.epochMilliseconds
         let (condition, arguments) = Self.due(kinds: kinds, at: now)
-        let rows = try sql.query(
+        let rows = try await sql.query(
             """
             UPDATE jobs SET state = 'running', lease_owner = ?, lease_until = ?, attempts = attempts + 1, updated_at = ?
             WHERE id IN (SELECT id FROM jobs WHERE \(condition) ORDER BY run_at LIMIT ?\(sql.dialect.skipLocked))
@@ -136,8 +136,8 @@ public struct JobTable {
     }
 
     /// Moves the lease of a running `job` to `until`; `false` when it is no longer this claim's.
-    public func extendLease(_ job: Job, until: Date) throws -> Bool {
-        try !sql.query(
+    public func extendLease(_ job: Job, until: Date) async throws -> Bool {
+        try await !sql.query(
             "UPDATE jobs SET lease_until = ? WHERE id = ? AND state = 'running' AND lease_owner = ? AND attempts = ? RETURNING id",
             [.integer(until.epochMilliseconds), .text(job.id), .text(job.leaseOwner), .integer(Int64(job.attempts))]
         ).isEmpty
@@ -147,14 +147,14 @@ public struct JobTable {
     /// is queued for `now + every`. Throws ``JobLeaseLost`` when the claim is no longer current
     /// (the lease ran out and another runner took the job), which rolls back the caller's
     /// transaction and with it the work.
-    public func complete(_ job: Job, at now: Date) throws {
+    public func complete(_ job: Job, at now: Date) async throws {
         let next: [SQLValue] =
             if let every = job.every {
                 [.text(Job.State.queued.rawValue), .integer(0), .integer(now.addingTimeInterval(every).epochMilliseconds)]
             } else {
                 [.text(Job.State.succeeded.rawValue), .integer(Int64(job.attempts)), .integer(job.runAt.epochMilliseconds)]
             }
-        let done = try sql.query(
+        let done = try await sql.query(
             """
             UPDATE jobs SET state = ?, attempts = ?, run_at = ?, lease_owner = NULL, lease_until = NULL, last_error = NULL, updated_at = ?
             WHERE id = ? AND state = 'running' AND lease_owner = ? AND attempts = ? RETURNING id
@@ -167,9 +167,9 @@ public struct JobTable {
     /// job that runs once with no attempts left, becomes `dead`. Returns the state it went to,
     /// or `nil` when the claim is no longer current.
     @discardableResult
-    public func fail(_ job: Job, error: String, retryAt: Date, at now: Date) throws -> Job.State? {
+    public func fail(_ job: Job, error: String, retryAt: Date, at now: Date) async throws -> Job.State? {
         let state: Job.State = job.every == nil && job.attempts >= job.maxAttempts ? .dead : .queued
-        let failed = try sql.query(
+        let failed = try await sql.query(
             """
             UPDATE jobs SET state = ?, run_at = ?, lease_owner = NULL, lease_until = NULL, last_error = ?, updated_at = ?
             WHERE id = ? AND state = 'running' AND lease_owner = ? AND attempts = ? RETURNING id
@@ -182,19 +182,19 @@ public struct JobTable {
     }
 
     /// The job with `id`.
-    public func find(id: String) throws -> Job? {
-        try sql.queryOne("SELECT * FROM jobs WHERE id = ?", [.text(id)]).flatMap(Self.job)
+    public func find(id: String) async throws -> Job? {
+        try await sql.queryOne("SELECT * FROM jobs WHERE id = ?", [.text(id)]).flatMap(Self.job)
     }
 
     /// The job holding `dedupeKey` (a recurring job's is `recurring:<kind>`).
-    public func find(dedupeKey: String) throws -> Job? {
-        try sql.queryOne("SELECT * FROM jobs WHERE dedupe_key = ?", [.text(dedupeKey)]).flatMap(Self.job)
+    public func find(dedupeKey: String) async throws -> Job? {
+        try await sql.queryOne("SELECT * FROM jobs WHERE dedupe_key = ?", [.text(dedupeKey)]).flatMap(Self.job)
     }
 
     /// How many jobs are in each state.
-    public func counts() throws -> [Job.State: Int] {
+    public func counts() async throws -> [Job.State: Int] {
         var counts: [Job.State: Int] = [:]
-        for row in try sql.query("SELECT state, COUNT(*) AS n FROM jobs GROUP BY state", []) {
+        for row in try await sql.query("SELECT state, COUNT(*) AS n FROM jobs GROUP BY state", []) {
             if let state = row.string("state").flatMap(Job.State.init), let count = row.int("n") { counts[state] = Int(count) }
         }
         return counts
@@ -203,8 +203,8 @@ public struct JobTable {
     /// Deletes jobs that ran once and succeeded before `cutoff`; returns how many. Dead jobs stay
     /// until someone looks at them.
     @discardableResult
-    public func deleteSucceeded(before cutoff: Date) throws -> Int {
-        try sql.query(
+    public func deleteSucceeded(before cutoff: Date) async throws -> Int {
+        try await sql.query(
             "DELETE FROM jobs WHERE state = 'succeeded' AND updated_at < ? RETURNING id", [.integer(cutoff.epochMilliseconds)]
         ).count
     }

@@ -7,34 +7,34 @@ import TollgateFormats
 public struct LeaseTable {
     let sql: any SQLExecutor
 
-    public func insert(_ lease: Lease) throws {
-        try sql.execute(
+    public func insert(_ lease: Lease) async throws {
+        try await sql.execute(
             "INSERT INTO leases (id, account_id, license_id, machine_id, holder, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
             [.text(lease.id), .text(lease.accountId), .text(lease.licenseId), .text(lease.machineId), .text(lease.holder),
              .integer(lease.expiresAt.epochMilliseconds), .integer(lease.createdAt.epochMilliseconds)])
     }
 
-    public func find(id: String, licenseId: String) throws -> Lease? {
-        try sql.queryOne("SELECT * FROM leases WHERE id = ? AND license_id = ?", [.text(id), .text(licenseId)]).flatMap(Self.lease)
+    public func find(id: String, licenseId: String) async throws -> Lease? {
+        try await sql.queryOne("SELECT * FROM leases WHERE id = ? AND license_id = ?", [.text(id), .text(licenseId)]).flatMap(Self.lease)
     }
 
     /// The license's leases that have not expired at `now`.
-    public func live(licenseId: String, at now: Date) throws -> [Lease] {
-        try sql.query("SELECT * FROM leases WHERE license_id = ? AND expires_at > ? ORDER BY id", [.text(licenseId), .integer(now.epochMilliseconds)])
+    public func live(licenseId: String, at now: Date) async throws -> [Lease] {
+        try await sql.query("SELECT * FROM leases WHERE license_id = ? AND expires_at > ? ORDER BY id", [.text(licenseId), .integer(now.epochMilliseconds)])
             .compactMap(Self.lease)
     }
 
-    public func setExpiry(id: String, to expiresAt: Date) throws {
-        try sql.execute("UPDATE leases SET expires_at = ? WHERE id = ?", [.integer(expiresAt.epochMilliseconds), .text(id)])
+    public func setExpiry(id: String, to expiresAt: Date) async throws {
+        try await sql.execute("UPDATE leases SET expires_at = ? WHERE id = ?", [.integer(expiresAt.epochMilliseconds), .text(id)])
     }
 
-    public func delete(id: String) throws {
-        try sql.execute("DELETE FROM leases WHERE id = ?", [.text(id)])
+    public func delete(id: String) async throws {
+        try await sql.execute("DELETE FROM leases WHERE id = ?", [.text(id)])
     }
 
     /// Removes leases that expired before `now`; they already count for nothing.
-    public func deleteExpired(before now: Date) throws {
-        try sql.execute("DELETE FROM leases WHERE expires_at <= ?", [.integer(now.epochMilliseconds)])
+    public func deleteExpired(before now: Date) async throws {
+        try await sql.execute("DELETE FROM leases WHERE expires_at <= ?", [.integer(now.epochMilliseconds)])
     }
 
     static func lease(_ row: SQLRow) -> Lease? {

@@ -16,7 +16,7 @@ public struct LicenseContext: Sendable {
 extension StoreSession {
     /// License `id` of `accountId` with its policy, and, given a `fingerprint`, whether an active
     /// machine of the license holds it (what an activation checks first). `nil` without the license.
-    public func licenseContext(id: String, accountId: String, fingerprint: String? = nil) throws -> LicenseContext? {
+    public func licenseContext(id: String, accountId: String, fingerprint: String? = nil) async throws -> LicenseContext? {
         var arguments: [SQLValue] = []
         var taken = ""
         if let fingerprint {
@@ -24,7 +24,7 @@ extension StoreSession {
             arguments.append(.text(fingerprint))
         }
         guard
-            let row = try sql.queryOne(
+            let row = try await sql.queryOne(
                 """
                 SELECT l.data AS license, p.data AS policy\(taken)
                 FROM licenses l LEFT JOIN policies p ON p.id = l.policy_id AND p.account_id = l.account_id

@@ -14,9 +14,9 @@ public struct MachineContext: Sendable {
 
 extension StoreSession {
     /// Machine `id` of `accountId` with its license and policy; `nil` without the machine.
-    public func machineContext(id: String, accountId: String) throws -> MachineContext? {
+    public func machineContext(id: String, accountId: String) async throws -> MachineContext? {
         guard
-            let row = try sql.queryOne(
+            let row = try await sql.queryOne(
                 """
                 SELECT m.*, l.data AS license_data, p.data AS policy_data
                 FROM machines m

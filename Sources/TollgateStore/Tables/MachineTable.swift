@@ -25,31 +25,31 @@ public struct MachineTable {
         ]
     }
 
-    public func insert(_ machine: Machine) throws {
+    public func insert(_ machine: Machine) async throws {
         let placeholders = Array(repeating: "?", count: Self.columns.count).joined(separator: ", ")
-        try sql.execute("INSERT INTO machines (\(Self.columns.joined(separator: ", "))) VALUES (\(placeholders))", Self.values(machine))
+        try await sql.execute("INSERT INTO machines (\(Self.columns.joined(separator: ", "))) VALUES (\(placeholders))", Self.values(machine))
     }
 
     /// Replaces every column of a stored machine.
-    public func update(_ machine: Machine) throws {
+    public func update(_ machine: Machine) async throws {
         let assignments = Self.columns.dropFirst().map { "\($0) = ?" }.joined(separator: ", ")
-        try sql.execute("UPDATE machines SET \(assignments) WHERE id = ?", Array(Self.values(machine).dropFirst()) + [.text(machine.id)])
+        try await sql.execute("UPDATE machines SET \(assignments) WHERE id = ?", Array(Self.values(machine).dropFirst()) + [.text(machine.id)])
     }
 
     /// The machine with `id` in `accountId`.
-    public func find(id: String, accountId: String) throws -> Machine? {
-        try sql.queryOne("SELECT * FROM machines WHERE id = ? AND account_id = ?", [.text(id), .text(accountId)]).flatMap(Self.machine)
+    public func find(id: String, accountId: String) async throws -> Machine? {
+        try await sql.queryOne("SELECT * FROM machines WHERE id = ? AND account_id = ?", [.text(id), .text(accountId)]).flatMap(Self.machine)
     }
 
     /// Whether an active machine of the license has `fingerprint`.
-    public func isTaken(fingerprint: String, licenseId: String) throws -> Bool {
-        try sql.queryOne(
+    public func isTaken(fingerprint: String, licenseId: String) async throws -> Bool {
+        try await sql.queryOne(
             "SELECT id FROM machines WHERE license_id = ? AND fingerprint = ? AND state = 'active'", [.text(licenseId), .text(fingerprint)]) != nil
     }
 
     /// The seats a license's active machines take, per cluster, in one aggregate query.
-    public func usage(licenseId: String) throws -> SeatUsage {
-        let rows = try sql.query(
+    public func usage(licenseId: String) async throws -> SeatUsage {
+        let rows = try await sql.query(
             """
             SELECT cluster, COUNT(*) AS nodes, MAX(CASE WHEN draining_until IS NULL THEN 0 ELSE 1 END) AS draining
             FROM machines WHERE license_id = ? AND state = 'active' GROUP BY cluster ORDER BY cluster
@@ -65,7 +65,7 @@ public struct MachineTable {
         }
         // When each cluster last beat decides which one drains; only clustered licenses read it.
         if !usage.clusters.isEmpty {
-            let beats = try sql.query(
+            let beats = try await sql.query(
                 "SELECT cluster, MAX(last_heartbeat_at) AS last_beat FROM machines WHERE license_id = ? AND state = 'active' AND cluster IS NOT NULL GROUP BY cluster",
                 [.text(licenseId)])
             for row in beats {
@@ -78,13 +78,13 @@ public struct MachineTable {
     }
 
     /// The machine an air-gapped request with `nonce` activated, if any.
-    public func find(licenseId: String, offlineRequestNonce nonce: String) throws -> Machine? {
-        try sql.queryOne("SELECT * FROM machines WHERE license_id = ? AND offline_request_nonce = ?", [.text(licenseId), .text(nonce)])
+    public func find(licenseId: String, offlineRequestNonce nonce: String) async throws -> Machine? {
+        try await sql.queryOne("SELECT * FROM machines WHERE license_id = ? AND offline_request_nonce = ?", [.text(licenseId), .text(nonce)])
             .flatMap(Self.machine)
     }
 
     /// A page of `accountId`'s machines, optionally of one license and in one state, in id order.
-    public func list(accountId: String, licenseId: String?, state: MachineState?, page: PageRequest) throws -> Page<Machine> {
+    public func list(accountId: String, licenseId: String?, state: MachineState?, page: PageRequest) async throws -> Page<Machine> {
         var clauses = ["account_id = ?"]
         var arguments: [SQLValue] = [.text(accountId)]
         if let licenseId {
@@ -100,7 +100,7 @@ public struct MachineTable {
             arguments.append(.text(after))
         }
         arguments.append(.integer(Int64(page.limit + 1)))
-        var items = try sql.query("SELECT * FROM machines WHERE \(clauses.joined(separator: " AND ")) ORDER BY id LIMIT ?", arguments)
+        var items = try await sql.query("SELECT * FROM machines WHERE \(clauses.joined(separator: " AND ")) ORDER BY id LIMIT ?", arguments)
             .compactMap(Self.machine)
         var next: String?
         if items.count > page.limit {
@@ -126,10 +126,10 @@ public struct MachineTable {
     }
 
     /// Writes beats to machines that are still active and have not beaten later since.
-    public func recordBeats(_ beats: [Beat]) throws {
+    public func recordBeats(_ beats: [Beat]) async throws {
         for beat in beats {
             let at = SQLValue.integer(beat.at.epochMilliseconds)
-            try sql.execute(
+            try await sql.execute(
                 """
                 UPDATE machines SET last_heartbeat_at = ?, dead_at = ?, cull_when_dead = ?, updated_at = ?
                 WHERE id = ? AND state = 'active' AND last_heartbeat_at <= ?
@@ -140,19 +140,19 @@ public struct MachineTable {
 
     /// Up to `limit` active machines that are dead at `now` under a policy that deactivates dead
     /// machines: the rule of ``MachineStateMachine``'s `cull`, as a query.
-    public func dead(at now: Date, limit: Int) throws -> [Machine] {
-        try due(column: "dead_at", condition: "cull_when_dead = 1", at: now, limit: limit)
+    public func dead(at now: Date, limit: Int) async throws -> [Machine] {
+        try await due(column: "dead_at", condition: "cull_when_dead = 1", at: now, limit: limit)
     }
 
     /// Up to `limit` active machines whose cluster drain ended at `now`.
-    public func drained(at now: Date, limit: Int) throws -> [Machine] {
-        try due(column: "draining_until", condition: "draining_until IS NOT NULL", at: now, limit: limit)
+    public func drained(at now: Date, limit: Int) async throws -> [Machine] {
+        try await due(column: "draining_until", condition: "draining_until IS NOT NULL", at: now, limit: limit)
     }
 
     /// Active machines meeting `condition` whose time `column` is at or before `now`, earliest
     /// first; the conditions match the partial indexes the sweep reads.
-    private func due(column: String, condition: String, at now: Date, limit: Int) throws -> [Machine] {
-        try sql.query(
+    private func due(column: String, condition: String, at now: Date, limit: Int) async throws -> [Machine] {
+        try await sql.query(
             "SELECT * FROM machines WHERE state = 'active' AND \(condition) AND \(column) <= ? ORDER BY \(column) LIMIT ?",
             [.integer(now.epochMilliseconds), .integer(Int64(limit))]
         ).compactMap(Self.machine)
@@ -174,13 +174,13 @@ public struct MachineTable {
 
     /// Deactivates `ids` (still active) for `reason`, bumping their token versions unless they
     /// died (``MachineStateMachine``: a dead machine's token may bring it back).
-    public func deactivate(ids: [String], reason: DeactivationReason, at now: Date) throws {
+    public func deactivate(ids: [String], reason: DeactivationReason, at now: Date) async throws {
         let millis = SQLValue.integer(now.epochMilliseconds)
         let bump = reason == .dead ? 0 : 1
         for start in stride(from: 0, to: ids.count, by: 500) {
             let chunk = ids[start..<min(start + 500, ids.count)]
             let placeholders = Array(repeating: "?", count: chunk.count).joined(separator: ", ")
-            try sql.execute(
+            try await sql.execute(
                 """
                 UPDATE machines SET state = 'deactivated', deactivation_reason = ?, deactivated_at = ?, updated_at = ?,
                   token_version = token_version + \(bump) WHERE state = 'active' AND id IN (\(placeholders))
@@ -190,31 +190,31 @@ public struct MachineTable {
     }
 
     /// The machines with `ids`, in id order (a sweep's batch after it changed them).
-    public func find(ids: [String]) throws -> [Machine] {
+    public func find(ids: [String]) async throws -> [Machine] {
         var machines: [Machine] = []
         for start in stride(from: 0, to: ids.count, by: 500) {
             let chunk = ids[start..<min(start + 500, ids.count)]
             let placeholders = Array(repeating: "?", count: chunk.count).joined(separator: ", ")
-            machines += try sql.query("SELECT * FROM machines WHERE id IN (\(placeholders)) ORDER BY id", chunk.map { .text($0) }).compactMap(Self.machine)
+            machines += try await sql.query("SELECT * FROM machines WHERE id IN (\(placeholders)) ORDER BY id", chunk.map { .text($0) }).compactMap(Self.machine)
         }
         return machines
     }
 
     /// Marks the active machines of a license's cluster as draining until `until`.
-    public func drain(licenseId: String, cluster: String, until: Date, at now: Date) throws -> [String] {
-        let ids = try sql.query(
+    public func drain(licenseId: String, cluster: String, until: Date, at now: Date) async throws -> [String] {
+        let ids = try await sql.query(
             "SELECT id FROM machines WHERE license_id = ? AND cluster = ? AND state = 'active' AND draining_until IS NULL ORDER BY id",
             [.text(licenseId), .text(cluster)]
         ).compactMap { $0.string("id") }
-        try sql.execute(
+        try await sql.execute(
             "UPDATE machines SET draining_until = ?, updated_at = ? WHERE license_id = ? AND cluster = ? AND state = 'active' AND draining_until IS NULL",
             [.integer(until.epochMilliseconds), .integer(now.epochMilliseconds), .text(licenseId), .text(cluster)])
         return ids
     }
 
     /// The fingerprints of a license's active machines.
-    public func fingerprints(licenseId: String) throws -> Set<String> {
-        Set(try sql.query("SELECT fingerprint FROM machines WHERE license_id = ? AND state = 'active'", [.text(licenseId)]).compactMap { $0.string("fingerprint") })
+    public func fingerprints(licenseId: String) async throws -> Set<String> {
+        Set(try await sql.query("SELECT fingerprint FROM machines WHERE license_id = ? AND state = 'active'", [.text(licenseId)]).compactMap { $0.string("fingerprint") })
     }
 
     static func machine(_ row: SQLRow) -> Machine? {

@@ -29,29 +29,29 @@ public struct SigningKeyTable {
 
     /// Adds `row`; returns `false` (and changes nothing) when a key with its id exists.
     @discardableResult
-    public func insert(_ row: Row) throws -> Bool {
-        let inserted = try !sql.query(
+    public func insert(_ row: Row) async throws -> Bool {
+        let inserted = try await !sql.query(
             "INSERT INTO signing_keys (id, account_id, created_at, retired_at, sealed) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id",
             [.text(row.id), .text(row.accountId), .integer(row.createdAt.epochMilliseconds), .integer(row.retiredAt?.epochMilliseconds), .text(row.sealed)]
         ).isEmpty
-        if inserted { try sql.announce(.keys) }
+        if inserted { try await sql.announce(.keys) }
         return inserted
     }
 
     /// Marks key `id` of `accountId` retired at `at`; returns `false` when there is no such key.
     @discardableResult
-    public func retire(id: String, accountId: String, at: Date) throws -> Bool {
-        let retired = try !sql.query(
+    public func retire(id: String, accountId: String, at: Date) async throws -> Bool {
+        let retired = try await !sql.query(
             "UPDATE signing_keys SET retired_at = ? WHERE id = ? AND account_id = ? RETURNING id",
             [.integer(at.epochMilliseconds), .text(id), .text(accountId)]
         ).isEmpty
-        if retired { try sql.announce(.keys) }
+        if retired { try await sql.announce(.keys) }
         return retired
     }
 
     /// Every key, oldest first.
-    public func all() throws -> [Row] {
-        try sql.query("SELECT * FROM signing_keys ORDER BY created_at, id", []).compactMap { row in
+    public func all() async throws -> [Row] {
+        try await sql.query("SELECT * FROM signing_keys ORDER BY created_at, id", []).compactMap { row in
             guard let id = row.string("id"), let accountId = row.string("account_id"), let created = row.int("created_at"),
                 let sealed = row.string("sealed")
             else { return nil }
@@ -62,8 +62,8 @@ public struct SigningKeyTable {
     }
 
     /// The creation time of `accountId`'s newest key.
-    public func newest(accountId: String) throws -> Date? {
-        try sql.queryOne("SELECT MAX(created_at) AS newest FROM signing_keys WHERE account_id = ?", [.text(accountId)])?.int("newest")
+    public func newest(accountId: String) async throws -> Date? {
+        try await sql.queryOne("SELECT MAX(created_at) AS newest FROM signing_keys WHERE account_id = ?", [.text(accountId)])?.int("newest")
             .map(Date.init(epochMilliseconds:))
     }
 }

@@ -28,11 +28,11 @@ public struct ValidationEventTable {
     }
 
     /// Inserts in statements of up to 200 rows: one round trip per chunk on PostgreSQL.
-    public func insert(_ events: [Event]) throws {
+    public func insert(_ events: [Event]) async throws {
         for start in stride(from: 0, to: events.count, by: 200) {
             let chunk = events[start..<min(start + 200, events.count)]
             let rows = Array(repeating: "(?, ?, ?, ?, ?, ?, ?)", count: chunk.count).joined(separator: ", ")
-            try sql.execute(
+            try await sql.execute(
                 "INSERT INTO validation_events (id, account_id, license_id, code, valid, remote_address, occurred_at) VALUES \(rows)",
                 chunk.flatMap { event -> [SQLValue] in
                     [.text(event.id), .text(event.accountId), .text(event.licenseId), .text(event.code.rawValue),
@@ -42,7 +42,7 @@ public struct ValidationEventTable {
     }
 
     /// A page of a license's validations, newest first.
-    public func list(licenseId: String, accountId: String, page: PageRequest) throws -> Page<Event> {
+    public func list(licenseId: String, accountId: String, page: PageRequest) async throws -> Page<Event> {
         var clauses = ["license_id = ?", "account_id = ?"]
         var arguments: [SQLValue] = [.text(licenseId), .text(accountId)]
         if let after = page.after {
@@ -50,7 +50,7 @@ public struct ValidationEventTable {
             arguments.append(.text(after))
         }
         arguments.append(.integer(Int64(page.limit + 1)))
-        var events = try sql.query(
+        var events = try await sql.query(
             "SELECT * FROM validation_events WHERE \(clauses.joined(separator: " AND ")) ORDER BY id DESC LIMIT ?", arguments
         ).compactMap { row -> Event? in
             guard let id = row.string("id"), let code = row.string("code").flatMap(ValidationCode.init(rawValue:)),
