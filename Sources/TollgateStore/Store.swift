@@ -8,8 +8,8 @@ import TollgateFormats
 /// ```swift
 /// let store = try await Store.openSQLite(path: "tollgate-data/tollgate.sqlite")
 /// let product = try await store.write { session in
-///     try session.products.insert(product)
-///     try session.audit.record(…)
+///     try await session.products.insert(product)
+///     try await session.audit.record(…)
 ///     return product
 /// }
 /// ```
@@ -64,6 +64,10 @@ public struct Store: Sendable {
     }
 
     /// Runs `body` in a read transaction.
+    ///
+    /// A body awaits the store's statements and nothing else: it runs on the transaction's own
+    /// executor (SQLite's connection thread, PostgreSQL's connection's event loop), and a body that
+    /// began another transaction of this store could wait for its own connection.
     public func read<T: Sendable>(_ body: @escaping @Sendable (StoreSession) async throws -> T) async throws -> T {
         try await database.read { try await body(StoreSession(sql: $0, documents: documents)) }
     }
