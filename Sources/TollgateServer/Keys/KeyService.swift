@@ -126,7 +126,7 @@ final class KeyService: Service, Sendable {
     /// Retires key `id` of `accountId` in `session`'s transaction, judged against the stored keys
     /// (not this replica's copy); it stops verifying here once ``adopt(_:)`` has it.
     func retire(id: String, accountId: String, now: Date, session: StoreSession) async throws -> (retired: SigningKey, current: SigningKey?) {
-        var stored = await KeyRing(keys: try session.signingKeys.all().filter { $0.accountId == accountId }.map(sealer.open))
+        var stored = KeyRing(keys: try await session.signingKeys.all().filter { $0.accountId == accountId }.map(sealer.open))
         let retired = try stored.retire(id: id, accountId: accountId, at: now)
         try await session.signingKeys.retire(id: id, accountId: accountId, at: now)
         return (retired, stored.current(accountId: accountId))

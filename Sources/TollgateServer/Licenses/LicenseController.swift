@@ -67,7 +67,7 @@ struct LicenseController: Sendable {
             guard let license = try await session.licenses.find(id: id, accountId: accountId) else {
                 throw TollgateError.notFound(resource: "license", id: id)
             }
-            return await LicenseView(license, policy: try session.policies.find(id: license.policyId, accountId: accountId), now: now)
+            return LicenseView(license, policy: try await session.policies.find(id: license.policyId, accountId: accountId), now: now)
         }
         return try Response.json(view)
     }

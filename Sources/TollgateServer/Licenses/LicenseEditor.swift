@@ -21,7 +21,7 @@ enum LicenseEditor {
             updated.extraEntitlements.filter { !current.extraEntitlements.contains($0) }, productId: current.productId, accountId: accountId,
             session: session)
         try await session.licenses.update(updated)
-        let view = await LicenseView(updated, policy: try session.policies.find(id: updated.policyId, accountId: accountId), now: now)
+        let view = LicenseView(updated, policy: try await session.policies.find(id: updated.policyId, accountId: accountId), now: now)
         try await ChangeLog.record(
             session, accountId: accountId, actor: actor, type: "license.updated", objectType: "license", objectId: id,
             before: current, after: updated, state: view, at: now)

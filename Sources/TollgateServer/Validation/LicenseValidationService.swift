@@ -156,7 +156,7 @@ struct LicenseValidationService: Sendable {
                 guard let license = try await session.licenses.find(id: licenseId, accountId: accountId),
                     let policy = try await session.policies.find(id: license.policyId, accountId: accountId)
                 else { return nil }
-                return await Snapshot(license: license, policy: policy, fingerprints: try session.machines.fingerprints(licenseId: licenseId))
+                return Snapshot(license: license, policy: policy, fingerprints: try await session.machines.fingerprints(licenseId: licenseId))
             }
         }
         guard let snapshot, snapshot.license.accountId == accountId else { return nil }
