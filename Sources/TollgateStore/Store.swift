@@ -15,8 +15,9 @@ import TollgateFormats
 /// ```
 public struct Store: Sendable {
     public let database: any SQLDatabase
-    /// Counts committed write transactions of this process, so that caches of stored objects
-    /// can tell whether anything changed since they read it.
+    /// Counts the write transactions of this process and, on PostgreSQL, the commits other
+    /// processes announce, so that caches of stored objects can tell whether anything of an
+    /// account changed since they read it.
     public let generation: WriteGeneration
     /// Decoded documents by their stored text (see ``DocumentCache``).
     let documents = DocumentCache()
@@ -77,19 +78,20 @@ public struct Store: Sendable {
     /// account's objects passes `.account(id)` so that other accounts' writes go on meanwhile.
     @discardableResult
     public func write<T: Sendable>(lock: WriteLock = .everything, _ body: @escaping @Sendable (StoreSession) async throws -> T) async throws -> T {
-        defer { generation.advance() }
+        defer { generation.advance(after: lock) }
         return try await noting { try await database.write(lock: lock) { try await body(StoreSession(sql: $0, documents: documents)) } }
     }
 
-    /// Advances ``generation`` whenever another process's write commits (PostgreSQL `LISTEN`), so
-    /// that caches of stored objects drop what another replica changed at once rather than when
-    /// they expire, and calls `keysChanged` when that write changed the signing keys (and on each
+    /// Advances ``generation`` whenever another process's write commits (PostgreSQL `LISTEN`): the
+    /// account's when the write was confined to one account, all of it otherwise. So caches of
+    /// stored objects drop what another replica changed at once rather than when they expire, and calls `keysChanged` when that write changed the signing keys (and on each
     /// (re)connection). Runs until the task is cancelled; returns at once on SQLite.
     public func followChanges(keysChanged: @escaping @Sendable () -> Void = {}) async {
         let generation = generation
         await database.followChanges { topic in
             switch topic {
             case .data: generation.advance()
+            case .account(let id): generation.advance(accountId: id)
             case .keys: keysChanged()
             }
         }
@@ -252,16 +254,44 @@ final class DocumentCache: Sendable {
     }
 }
 
-/// A counter that every write transaction advances after it ends (committed or not).
+/// Counters that write transactions advance after they end (committed or not), so that caches
+/// of stored objects can tell whether anything changed since they read it.
 ///
-/// A cache reads ``current`` before it reads the database and keeps an entry only while the
-/// counter has not moved: any write of this process since the read invalidates it.
+/// A cache reads a generation before it reads the database and keeps an entry only while the
+/// generation has not moved. ``current(accountId:)`` moves with the writes of that account and the
+/// writes not confined to one account (`WriteLock.everything` and `.rows`), so that one account's
+/// writes do not drop every other account's cached objects.
 public final class WriteGeneration: Sendable {
-    private let value = Atomic<UInt64>(0)
+    /// Writes not confined to one account.
+    private let shared = Atomic<UInt64>(0)
+    /// Writes confined to one account, per account.
+    private let accounts = Mutex<[String: UInt64]>([:])
 
-    public var current: UInt64 { value.load(ordering: .acquiring) }
+    /// Moves with the writes of `accountId` and the writes not confined to one account.
+    public func current(accountId: String) -> UInt64 {
+        let own = accounts.withLock { $0[accountId] ?? 0 }
+        // Two counters in one value: equality is all a cache compares, and 2^32 writes of one
+        // account within one entry's lifetime (seconds) cannot happen.
+        return shared.load(ordering: .acquiring) << 32 | (own & 0xFFFF_FFFF)
+    }
 
-    func advance() { value.add(1, ordering: .releasing) }
+    /// A write not confined to one account (or one whose account is unknown) ended.
+    func advance() {
+        shared.add(1, ordering: .releasing)
+    }
+
+    /// A write of `accountId`'s objects ended.
+    func advance(accountId: String) {
+        accounts.withLock { $0[accountId, default: 0] += 1 }
+    }
+
+    /// A write under `lock` ended.
+    func advance(after lock: WriteLock) {
+        switch lock {
+        case .account(let id), .license(account: let id, license: _): advance(accountId: id)
+        case .everything, .rows: advance()
+        }
+    }
 }
 
 /// Whether this process's last write reached the database.

@@ -43,6 +43,42 @@ struct ChangeAnnouncementTests {
     }
 }
 
+/// Another process's write of one account drops that account's cached objects and no other's;
+/// a write of the whole database drops every account's.
+@Suite(.enabled(if: ProcessInfo.processInfo.environment["TOLLGATE_TEST_DATABASE_URL"]?.isEmpty == false, "PostgreSQL only"))
+struct AccountAnnouncementTests {
+    let now = Date(timeIntervalSince1970: 1_800_000_000)
+
+    @Test func anotherProcessHearsWhichAccountAWriteChanged() async throws {
+        let url = try #require(ProcessInfo.processInfo.environment["TOLLGATE_TEST_DATABASE_URL"]) + "?schema=g_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        let (writer, follower) = (try await Store.openPostgreSQL(url: url, now: now), try await Store.openPostgreSQL(url: url, now: now))
+        let following = Task { await follower.followChanges() }
+        defer { following.cancel() }
+        let (a, b) = (Account(id: "acc_a", name: "A", createdAt: now), Account(id: "acc_b", name: "B", createdAt: now))
+        // Listening has begun once the start's catch-up notification has moved the generations.
+        for _ in 0..<100 where follower.generation.current(accountId: a.id) == 0 { try await Task.sleep(for: .milliseconds(20)) }
+        func generations() -> (UInt64, UInt64) { (follower.generation.current(accountId: a.id), follower.generation.current(accountId: b.id)) }
+        func waitForChange(from before: (UInt64, UInt64)) async throws {
+            for _ in 0..<100 where generations() == before { try await Task.sleep(for: .milliseconds(20)) }
+        }
+        var before = generations()
+        try await writer.write(lock: .account(a.id)) { try await $0.accounts.insert(a) }
+        try await waitForChange(from: before)
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(generations().0 != before.0 && generations().1 == before.1, "a write of A moved only A's generation")
+        before = generations()
+        try await writer.write(lock: .license(account: b.id, license: "lic_1")) { try await $0.accounts.insert(b) }
+        try await waitForChange(from: before)
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(generations().0 == before.0 && generations().1 != before.1, "a write of one of B's licenses moved only B's generation")
+        before = generations()
+        try await writer.write(lock: .everything) { _ = try await $0.accounts.all() }
+        try await waitForChange(from: before)
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(generations().0 != before.0 && generations().1 != before.1, "a write of the whole database moved every generation")
+    }
+}
+
 /// A transaction that ends by closing its connection (an unavailable database is not rolled
 /// back on the same connection) gives the pool a closed connection, never a closing one: the next
 /// write goes through.

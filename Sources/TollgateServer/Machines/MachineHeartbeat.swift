@@ -29,7 +29,7 @@ struct MachineHeartbeat: Sendable {
     func plainBeat(_ id: String, credential: Credential, now: Date) async throws -> MachineRecord? {
         let store = self.store
         guard
-            let record = try await snapshots.value(id, generation: store.generation.current, read: {
+            let record = try await snapshots.value(id, generation: store.generation.current(accountId: credential.accountId), read: {
                 try await store.read { session in try? await MachineActivator.loadMachine(id, credential: credential, session: session, now: now) }
             })
         else { return nil }

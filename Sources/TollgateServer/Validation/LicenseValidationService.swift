@@ -151,7 +151,7 @@ struct LicenseValidationService: Sendable {
     func load(licenseId: String, accountId: String?) async throws -> (License, Policy, Set<String>)? {
         guard let accountId else { return nil }
         let store = self.store
-        let snapshot = try await cache.value(licenseId, generation: store.generation.current) {
+        let snapshot = try await cache.value(licenseId, generation: store.generation.current(accountId: accountId)) {
             try await store.read { session -> Snapshot? in
                 guard let license = try await session.licenses.find(id: licenseId, accountId: accountId),
                     let policy = try await session.policies.find(id: license.policyId, accountId: accountId)

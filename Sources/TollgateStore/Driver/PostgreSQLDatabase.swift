@@ -112,7 +112,7 @@ public final class PostgreSQLDatabase: SQLDatabase {
                     try await connection.listen(on: self.changeChannel) { notifications in
                         onChange(.data)
                         onChange(.keys)
-                        for try await notification in notifications { onChange(ChangeTopic(rawValue: notification.payload) ?? .data) }
+                        for try await notification in notifications { onChange(ChangeTopic(payload: notification.payload)) }
                     }
                 }
             } catch {
@@ -191,22 +191,24 @@ public final class PostgreSQLDatabase: SQLDatabase {
                     // trip fewer while the lock is held): PostgreSQL delivers it to every listener
                     // when, and only if, the transaction commits.
                     // The keys are arguments, so that the statement is prepared once per connection.
-                    let notify = "pg_notify('\(self.changeChannel)', '')"
+                    // The payload names the account a write was confined to (``ChangeTopic``), so other
+                    // replicas drop only that account's cached objects.
+                    let notify = "pg_notify('\(self.changeChannel)', ?)"
                     let database = SQLValue.integer(self.writeLockKey)
                     func key(_ name: String) -> SQLValue { .integer(Self.lockKey(schema: self.schema, name: name)) }
                     switch lock {
                     case nil, .rows: break
-                    case .everything: try await executor.execute("SELECT pg_advisory_xact_lock(?), \(notify)", [database])
+                    case .everything: try await executor.execute("SELECT pg_advisory_xact_lock(?), \(notify)", [database, .text("")])
                     case .account(let id):
                         // Shared on the database's lock (so `.everything` waits for this write and
                         // holds it off), exclusive on the account's.
-                        try await executor.execute("SELECT pg_advisory_xact_lock_shared(?), pg_advisory_xact_lock(?), \(notify)", [database, key(id)])
+                        try await executor.execute("SELECT pg_advisory_xact_lock_shared(?), pg_advisory_xact_lock(?), \(notify)", [database, key(id), .text(id)])
                     case .license(let account, let license):
                         // Shared on the database's and the account's locks (so writes of the whole
                         // account wait for this one and hold it off), exclusive on the license's.
                         try await executor.execute(
                             "SELECT pg_advisory_xact_lock_shared(?), pg_advisory_xact_lock_shared(?), pg_advisory_xact_lock(?), \(notify)",
-                            [database, key(account), key(license)])
+                            [database, key(account), key(license), .text(account)])
                     }
                     let result = try await body(executor)
                     try await executor.execute("COMMIT")
@@ -325,7 +327,7 @@ struct PostgreSQLExecutor: SQLExecutor {
     }
 
     func announce(_ topic: ChangeTopic) async throws {
-        try await execute("SELECT pg_notify(?, ?)", [.text(database.changeChannel), .text(topic.rawValue)])
+        try await execute("SELECT pg_notify(?, ?)", [.text(database.changeChannel), .text(topic.payload)])
     }
 
     private func run(_ sql: String, _ arguments: [SQLValue]) async throws -> [SQLRow] {

@@ -43,12 +43,33 @@ public protocol SQLExecutor {
     func announce(_ topic: ChangeTopic) async throws
 }
 
-/// What a committed write changed, as other processes hear it.
-public enum ChangeTopic: String, Sendable {
-    /// Any stored object: every write that takes an account's, a license's or the database's lock.
-    case data = ""
-    /// The signing keys.
+/// What a committed write changed, as other processes hear it (the notification's payload).
+public enum ChangeTopic: Sendable, Equatable {
+    /// Any stored object: a write that takes the database's lock (payload empty).
+    case data
+    /// The objects of one account: a write that takes the account's or one of its licenses' locks
+    /// (payload the account's id).
+    case account(String)
+    /// The signing keys (payload `keys`).
     case keys
+
+    /// The topic of a notification's payload.
+    public init(payload: String) {
+        switch payload {
+        case "": self = .data
+        case "keys": self = .keys
+        default: self = .account(payload)
+        }
+    }
+
+    /// The notification's payload.
+    public var payload: String {
+        switch self {
+        case .data: ""
+        case .account(let id): id
+        case .keys: "keys"
+        }
+    }
 }
 
 /// The engines Tollgate speaks to. Statements are portable except where a table says otherwise.
