@@ -130,13 +130,14 @@ public func buildApplication(
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
         logger: logger)
     let start: @Sendable () async throws -> Void = { [logger] in
-        let result = try await startup.run {
+        try await startup.run {
             try await startDataDirectory(configuration, store: store, keys: keys, now: clock.now(), logger: logger)
             let (account, token) = try await AccountProvisioner(store: store, keys: keys, clock: clock)
                 .bootstrap(configuredAdminToken: configuration.adminToken)
+            // Once: a server built with `startNow` and run afterwards does not start again.
+            await onStarted(account, token)
             return Startup.Result(defaultAccount: account, generatedAdminToken: token)
         }
-        await onStarted(result.defaultAccount, result.generatedAdminToken)
     }
     application.beforeServerStarts(perform: start)
     if startNow {

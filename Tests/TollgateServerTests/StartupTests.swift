@@ -1,5 +1,7 @@
 import Foundation
+import Synchronization
 import HTTPTypes
+import HummingbirdTesting
 import TollgateDomain
 import Testing
 @testable import TollgateServer
@@ -21,4 +23,24 @@ import Testing
             #expect(try await client.activate(license.key, fingerprint: "fp-1").status == 201)
         }
     }
+}
+
+/// A server built with `startNow` has started once; running it does not start it again.
+@Suite struct StartNowTests {
+    @Test func aServerStartedAtBuildIsNotStartedAgainWhenItRuns() async throws {
+        let app = try await TestApp.make()
+        let starts = Starts()
+        let built = try await buildApplication(app.configuration, clock: app.clock, startNow: true, onStarted: { _, _ in starts.count.add(1, ordering: .relaxed) })
+        #expect(starts.count.load(ordering: .relaxed) == 1)
+        try await built.application.test(.router) { client in
+            let reply = try await TestApp.Client(client: client).send(.get, "/v1/account")
+            #expect(reply.status == 200)
+        }
+        #expect(starts.count.load(ordering: .relaxed) == 1)
+        try? FileManager.default.removeItem(atPath: app.directory)
+    }
+}
+
+final class Starts: Sendable {
+    let count = Atomic<Int>(0)
 }

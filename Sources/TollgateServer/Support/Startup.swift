@@ -21,6 +21,7 @@ final class Startup: Sendable {
     private let gate = AsyncGate()
 
     /// Runs `start` unless a start has succeeded already (then its result stands); one at a time.
+    @discardableResult
     func run(_ start: () async throws -> Result) async throws -> Result {
         try await gate.exclusively {
             if let result { return result }
