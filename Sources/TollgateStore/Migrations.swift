@@ -189,12 +189,21 @@ enum Migrations {
                 "ALTER TABLE accounts ADD COLUMN audit_previous TEXT"
             ]
         ),
+        (
+            11,
+            [
+                // PostgreSQL appends to the logs at COMMIT instead (PendingChangesMigration), which
+                // needs no column of its own.
+                "ALTER TABLE accounts DROP COLUMN audit_previous"
+            ]
+        ),
     ]
 
     /// Steps that rewrite data rather than schema, run in the transaction of their version,
     /// after its statements.
     static let dataSteps: [Int64: @Sendable (any SQLExecutor, Int64) async throws -> Void] = [
-        8: VendorLimitsMigration.run
+        8: VendorLimitsMigration.run,
+        11: PendingChangesMigration.run,
     ]
 
     /// Applies every migration `database` has not seen.

@@ -60,8 +60,8 @@ struct WriteLockTests {
         let started = ContinuousClock.now
         _ = try await store.write(lock: .license(account: owner.id, license: "lic_other")) { session in
             try await session.changes.record(
-                accountId: owner.id, audit: [.init(actor: "t", action: "x.y", objectType: "x", objectId: "1", beforeDigest: nil, afterDigest: nil)],
-                events: [], at: now)
+                accountId: owner.id, [.init(actor: "t", action: "x.y", objectType: "x", objectId: "1", beforeDigest: nil, afterDigest: nil, publishes: false)],
+                at: now)
         }
         let other = ContinuousClock.now - started
         async let same: Void = store.write(lock: .license(account: owner.id, license: "lic_held")) { _ in }
@@ -85,8 +85,7 @@ struct WriteLockTests {
                     _ = try await store.write(lock: .license(account: owner.id, license: "lic_\(index % 8)")) { session in
                         try await session.changes.record(
                             accountId: owner.id,
-                            audit: [.init(actor: "t", action: "x.changed", objectType: "x", objectId: "\(index)", beforeDigest: nil, afterDigest: nil)],
-                            events: [.init(type: "x.changed", objectType: "x", objectId: "\(index)", actor: "t", data: nil)], at: now)
+                            [.init(actor: "t", action: "x.changed", objectType: "x", objectId: "\(index)", beforeDigest: nil, afterDigest: nil)], at: now)
                     }
                 }
             }

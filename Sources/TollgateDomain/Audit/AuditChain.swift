@@ -71,7 +71,7 @@ public enum AuditChain {
     /// sequence and what comes between it and the previous hash, so that
     /// `head + field(sequence) + middle + field(previousHash)` is the whole text. Every field is
     /// length-prefixed (`field(_:)`) so that no two field lists hash alike. The store uses the
-    /// parts to compute the hash in SQL where it appends in one statement.
+    /// parts to compute the hash in SQL where PostgreSQL appends at commit.
     public static func canonicalText(around event: AuditEvent) -> (head: String, middle: String) {
         let head = ["tollgate-audit-v1", event.id, event.accountId].map(field).joined(separator: "|") + "|"
         let middle = "|" + [

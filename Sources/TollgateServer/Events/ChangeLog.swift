@@ -25,14 +25,13 @@ enum ChangeLog {
         _ session: StoreSession, accountId: String, actor: String, type: String, objectType: String, objectId: String,
         before: Before?, after: After?, state: State?, at now: Date
     ) async throws {
-        var data: String?
-        if let state { data = try json(state) }
-        let entry = ChangeTable.AuditDraft(
-            actor: actor, action: type, objectType: objectType, objectId: objectId, beforeDigest: before.map { AuditChain.digest(of: $0) },
-            afterDigest: after.map { AuditChain.digest(of: $0) })
         try await session.changes.record(
-            accountId: accountId, audit: [entry], events: [EventTable.Draft(type: type, objectType: objectType, objectId: objectId, actor: actor, data: data)],
-            at: now)
+            accountId: accountId,
+            [
+                ChangeTable.Change(
+                    actor: actor, action: type, objectType: objectType, objectId: objectId, beforeDigest: before.map { AuditChain.digest(of: $0) },
+                    afterDigest: after.map { AuditChain.digest(of: $0) }, data: try state.map { try json($0) })
+            ], at: now)
     }
 
     /// The same change of many objects of one account (a sweep, a cluster drain), with each
@@ -40,14 +39,12 @@ enum ChangeLog {
     static func recordMany<State: Encodable>(
         _ session: StoreSession, accountId: String, actor: String, type: String, objectType: String, objects: [(id: String, state: State)], at now: Date
     ) async throws {
-        guard !objects.isEmpty else { return }
         try await session.changes.record(
             accountId: accountId,
-            audit: objects.map {
-                ChangeTable.AuditDraft(actor: actor, action: type, objectType: objectType, objectId: $0.id, beforeDigest: nil, afterDigest: nil)
-            },
-            events: try objects.map { EventTable.Draft(type: type, objectType: objectType, objectId: $0.id, actor: actor, data: try Self.json($0.state)) },
-            at: now)
+            try objects.map {
+                ChangeTable.Change(
+                    actor: actor, action: type, objectType: objectType, objectId: $0.id, beforeDigest: nil, afterDigest: nil, data: try json($0.state))
+            }, at: now)
     }
 
     /// The API form of `value`; hand-written for the types that have it (machines: a sweep

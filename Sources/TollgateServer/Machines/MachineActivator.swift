@@ -35,10 +35,13 @@ enum MachineActivator {
             lastHeartbeatAt: now, deadAt: Machine.deadline(after: now, policy: policy, offline: offline != nil),
             cullWhenDead: policy.deadMachineStrategy == .deactivate, activatedOffline: offline != nil,
             offlineRequestNonce: offline?.nonce, createdAt: now, updatedAt: now)
-        try await session.machines.insert(machine)
+        // Recorded before the insert, in the same transaction: on PostgreSQL the record then rides
+        // with the insert's statement (``SQLExecutor/executeWithNext(_:_:writing:)``), one round
+        // trip fewer per activation.
         try await ChangeLog.record(
             session, accountId: accountId, actor: actor, type: offline == nil ? "machine.activated" : "machine.activated_offline",
             objectType: "machine", objectId: machine.id, before: nil as Machine?, after: machine, state: MachineView(machine, policy: policy, now: now), at: now)
+        try await session.machines.insert(machine)
         return MachineRecord(machine: machine, license: license, policy: policy)
     }
 

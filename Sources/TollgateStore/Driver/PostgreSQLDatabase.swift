@@ -211,6 +211,7 @@ public final class PostgreSQLDatabase: SQLDatabase {
                             [database, key(account), key(license), .text(account)])
                     }
                     let result = try await body(executor)
+                    try await executor.flush()
                     try await executor.execute("COMMIT")
                     return result
                 } catch {
@@ -311,12 +312,29 @@ public final class PostgreSQLDatabase: SQLDatabase {
 /// and plans it on its first use there and only binds it afterwards. Parsing and planning were
 /// most of the server's time per statement (measured: `perf` during `scripts/bench/activation`,
 /// the CTE that appends a change took about 0.9 ms of 1.2 ms in the parser and planner), and an
-/// activation runs six statements under its license's lock. Statements without arguments
+/// activation runs five statements under its license's lock. Statements without arguments
 /// (`BEGIN`, `COMMIT`) run unnamed.
 struct PostgreSQLExecutor: SQLExecutor {
     let connection: PostgresConnection
     let database: PostgreSQLDatabase
     var dialect: SQLDialect { .postgresql }
+
+    /// Inserts that run with the transaction's next statement (``executeWithNext(_:_:writing:)``).
+    let waiting = WaitingList()
+
+    struct Waiting: Sendable {
+        var sql: String
+        var arguments: [SQLValue]
+        var table: String
+    }
+
+    final class WaitingList: Sendable {
+        private let list = Mutex<[Waiting]>([])
+
+        func append(_ statement: Waiting) { list.withLock { $0.append(statement) } }
+        /// The waiting statements, which are no longer waiting.
+        func take() -> [Waiting] { list.withLock { list in defer { list = [] }; return list } }
+    }
 
     func execute(_ sql: String, _ arguments: [SQLValue]) async throws {
         _ = try await run(sql, arguments)
@@ -326,11 +344,54 @@ struct PostgreSQLExecutor: SQLExecutor {
         try await run(sql, arguments)
     }
 
+    func executeWithNext(_ sql: String, _ arguments: [SQLValue], writing table: String) async throws {
+        waiting.append(Waiting(sql: sql, arguments: arguments, table: table))
+    }
+
     func announce(_ topic: ChangeTopic) async throws {
         try await execute("SELECT pg_notify(?, ?)", [.text(database.changeChannel), .text(topic.payload)])
     }
 
+    /// Runs the waiting inserts on their own (before `COMMIT`).
+    func flush() async throws {
+        for statement in waiting.take() {
+            _ = try await send(statement.sql, statement.arguments)
+        }
+    }
+
+    /// Runs `sql` with the waiting inserts as data-modifying `WITH`s of it, when it can take them.
     private func run(_ sql: String, _ arguments: [SQLValue]) async throws -> [SQLRow] {
+        let waiting = self.waiting.take()
+        guard !waiting.isEmpty else { return try await send(sql, arguments) }
+        if let combined = Self.combining(waiting, into: sql) {
+            return try await send(combined, waiting.flatMap(\.arguments) + arguments)
+        }
+        for statement in waiting { _ = try await send(statement.sql, statement.arguments) }
+        return try await send(sql, arguments)
+    }
+
+    /// `sql` with `waiting` as `WITH`s before it, or `nil` where that would change what runs: a
+    /// statement that is not a plain `SELECT`, `INSERT`, `UPDATE`, `DELETE` or `WITH` takes none,
+    /// and sub-statements of one statement run in no set order, so inserts into one table, or
+    /// into a table the statement names, run one after the other instead.
+    static func combining(_ waiting: [Waiting], into sql: String) -> String? {
+        let text = sql.drop { $0.isWhitespace }
+        let verb = text.prefix { $0.isLetter }.uppercased()
+        guard ["SELECT", "INSERT", "UPDATE", "DELETE", "WITH"].contains(verb),
+            Set(waiting.map(\.table)).count == waiting.count, !waiting.contains(where: { sql.contains($0.table) })
+        else { return nil }
+        let withs = waiting.enumerated().map { "waiting_\($0.offset) AS (\($0.element.sql))" }.joined(separator: ", ")
+        guard verb == "WITH" else { return "WITH \(withs) \(text)" }
+        var rest = text.dropFirst(4).drop { $0.isWhitespace }
+        var recursive = ""
+        if rest.prefix(10).uppercased() == "RECURSIVE " {
+            recursive = "RECURSIVE "
+            rest = rest.dropFirst(10)
+        }
+        return "WITH \(recursive)\(withs), \(rest)"
+    }
+
+    private func send(_ sql: String, _ arguments: [SQLValue]) async throws -> [SQLRow] {
         var binds = PostgresBindings(capacity: arguments.count)
         var types = ""
         for argument in arguments {

@@ -37,6 +37,11 @@ public protocol SQLExecutor {
     var dialect: SQLDialect { get }
     func execute(_ sql: String, _ arguments: [SQLValue]) async throws
     func query(_ sql: String, _ arguments: [SQLValue]) async throws -> [SQLRow]
+    /// Runs `sql`, an `INSERT` into `table` that returns nothing and fails only on a programming
+    /// error, with the transaction's next statement rather than on its own: on PostgreSQL as a
+    /// data-modifying `WITH` of the next statement (or alone before `COMMIT`), which saves a round
+    /// trip; SQLite, whose statements cost no round trip, runs it at once.
+    func executeWithNext(_ sql: String, _ arguments: [SQLValue], writing table: String) async throws
     /// Tells every other process following this database's changes that `topic` changed, when
     /// (and only if) this transaction commits (``SQLDatabase/followChanges(_:)``). Where no other
     /// process can write (SQLite), nothing.
@@ -136,7 +141,7 @@ public enum WriteLock: Sendable, Hashable {
     case account(String)
     /// The other writes of this license (its seats and leases), and the account's writes that
     /// take ``account(_:)``; other licenses of the account go on. The account's logs are appended
-    /// under the account row's lock at the end (``ChangeTable``).
+    /// under the account row's lock at `COMMIT` (``ChangeTable``).
     case license(account: String, license: String)
     /// No other write: the transaction only inserts rows with fresh keys or changes single rows
     /// with conditional statements, which PostgreSQL's row locks keep correct on their own (logs,

@@ -131,6 +131,10 @@ struct GRDBExecutor: SQLExecutor {
     let db: Database
     var dialect: SQLDialect { .sqlite }
 
+    func executeWithNext(_ sql: String, _ arguments: [SQLValue], writing table: String) async throws {
+        try await execute(sql, arguments)
+    }
+
     // Errors are translated here, inside the transaction, so that a caller can catch
     // `StoreError.duplicate` and answer with its own error.
     func execute(_ sql: String, _ arguments: [SQLValue]) async throws {

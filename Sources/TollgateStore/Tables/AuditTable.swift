@@ -6,19 +6,19 @@ import TollgateFormats
 public struct AuditTable {
     let sql: any SQLExecutor
 
-    /// Appends an entry for a change to `objectType`/`objectId` by `actor` (see ``ChangeTable``).
-    @discardableResult
+    /// Appends an entry for `actor`'s `action` on `objectType`/`objectId` that is not published
+    /// as an event (see ``ChangeTable``).
     public func record<Before: Encodable, After: Encodable>(
         accountId: String, actor: String, action: String, objectType: String, objectId: String,
         before: Before?, after: After?, at now: Date
-    ) async throws -> AuditEvent {
-        let draft = ChangeTable.AuditDraft(
-            actor: actor, action: action, objectType: objectType, objectId: objectId, beforeDigest: before.map { AuditChain.digest(of: $0) },
-            afterDigest: after.map { AuditChain.digest(of: $0) })
-        guard let entry = try await ChangeTable(sql: sql).record(accountId: accountId, audit: [draft], events: [], at: now).first else {
-            throw TollgateError.internal
-        }
-        return entry
+    ) async throws {
+        try await ChangeTable(sql: sql).record(
+            accountId: accountId,
+            [
+                ChangeTable.Change(
+                    actor: actor, action: action, objectType: objectType, objectId: objectId, beforeDigest: before.map { AuditChain.digest(of: $0) },
+                    afterDigest: after.map { AuditChain.digest(of: $0) }, publishes: false)
+            ], at: now)
     }
 
     /// A page of entries, newest first when `descending`; the cursor is a sequence number.

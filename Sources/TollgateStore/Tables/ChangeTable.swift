@@ -5,93 +5,95 @@ import TollgateFormats
 /// Where a change leaves its trace, in the transaction that makes it: entries of the account's
 /// hash-chained audit log and events of its event log.
 ///
-/// Both logs are ordered per account, so appends of one account are serialized — but only here,
-/// at the end of the transaction, not for all of it: the first statement moves both sequences on
-/// the account's row (`UPDATE … RETURNING`), which locks that row until the transaction ends, and
-/// returns the chain head to append after. On PostgreSQL the entries, the events and the new head
-/// then go in one more statement, so a change holds its account for two round trips and its commit
-/// (measured: `scripts/bench/activation`, BENCHMARKS.md). Transactions of one account that touch
-/// different licenses run side by side until they get here.
+/// Both logs are ordered per account, so appends of one account are serialized on the account's
+/// row, which holds the chain head and both sequences. Where that happens differs by engine:
+///
+/// - **SQLite** has one writer at a time: the append moves the sequences on the row
+///   (`UPDATE … RETURNING`), chains the entries in Swift and inserts them.
+/// - **PostgreSQL** appends at `COMMIT`. A change inserts its entries into `pending_changes` (an
+///   unlogged table no committed row ever stays in), and a deferred constraint trigger on that
+///   table (`tollgate_append_changes`, migration 11) moves them into `audit_events` and `events`
+///   with their sequences and hashes while the transaction commits. The account's row is locked
+///   only inside the commit, never across a round trip between the server and the database: an
+///   append in the body held it for that statement's answer and the `COMMIT` (two round trips
+///   with the cores busy), and a license's activations, which run side by side, queued there
+///   (measured: `scripts/bench/activation`, BENCHMARKS.md). The hash is computed in SQL over the
+///   same canonical text as ``AuditChain/hash(of:)`` (``AuditChain/canonicalText(around:)`` with the
+///   sequence and the previous hash put in), and the Swift verifier checks it like any other.
+///
+/// Transactions of one account that touch different licenses run side by side up to their commit.
+/// The entries are in the logs once the transaction has committed, not before.
 public struct ChangeTable {
     let sql: any SQLExecutor
 
-    /// An audit entry before the chain fields (sequence, hashes) are set.
-    public struct AuditDraft: Sendable {
+    /// One change to record: its audit entry (before the chain fields are set) and, unless it is
+    /// audit-only, the event of the same type (`action`), object and actor.
+    public struct Change: Sendable {
         public var actor: String
         public var action: String
         public var objectType: String
         public var objectId: String
         public var beforeDigest: String?
         public var afterDigest: String?
+        /// Whether the change is published in the event log; `false` for what only the audit log
+        /// records (samples of refused tokens).
+        public var publishes: Bool
+        /// The event's data: the object's new state as JSON text, or `nil`.
+        public var data: String?
 
-        public init(actor: String, action: String, objectType: String, objectId: String, beforeDigest: String?, afterDigest: String?) {
+        public init(
+            actor: String, action: String, objectType: String, objectId: String, beforeDigest: String?, afterDigest: String?,
+            publishes: Bool = true, data: String? = nil
+        ) {
             self.actor = actor
             self.action = action
             self.objectType = objectType
             self.objectId = objectId
             self.beforeDigest = beforeDigest
             self.afterDigest = afterDigest
+            self.publishes = publishes
+            self.data = data
         }
     }
 
-    /// Changes of at most this many rows go in one statement on PostgreSQL.
-    static let rowsInOneStatement = 100
-    /// Larger ones (a sweep's batch) insert this many rows per statement (PostgreSQL takes at most
-    /// 65,535 parameters, SQLite 32,766: 500 audit rows are 6,000).
+    /// Larger changes (a sweep's batch) insert this many rows per statement (PostgreSQL takes at
+    /// most 65,535 parameters, SQLite 32,766: 500 audit rows are 6,000).
     static let rowsPerStatement = 500
 
-    /// Appends `audit` to the account's chain and `events` to its event log, in order.
-    @discardableResult
-    public func record(accountId: String, audit: [AuditDraft], events: [EventTable.Draft], at now: Date) async throws -> [AuditEvent] {
-        guard !audit.isEmpty || !events.isEmpty else { return [] }
-        if sql.dialect == .postgresql, audit.count == 1, events.count <= 1 {
-            return [try await recordOne(accountId: accountId, audit[0], event: events.first, at: now)]
-        }
+    /// Appends `changes`, in order, to the account's audit chain and (those that publish) to its
+    /// event log.
+    public func record(accountId: String, _ changes: [Change], at now: Date) async throws {
+        guard !changes.isEmpty else { return }
+        if sql.dialect == .postgresql { return try await stage(accountId: accountId, changes, at: now) }
+        let published = changes.filter(\.publishes)
         guard
             let row = try await sql.queryOne(
                 """
                 UPDATE accounts SET audit_sequence = audit_sequence + ?, event_sequence = event_sequence + ? WHERE id = ?
                 RETURNING audit_sequence, audit_head, event_sequence
                 """,
-                [.integer(Int64(audit.count)), .integer(Int64(events.count)), .text(accountId)]),
+                [.integer(Int64(changes.count)), .integer(Int64(published.count)), .text(accountId)]),
             let auditSequence = row.int("audit_sequence"), let head = row.string("audit_head"), let eventSequence = row.int("event_sequence")
         else { throw TollgateError.notFound(resource: "account", id: accountId) }
 
-        var previous: (sequence: Int64, hash: String)? = auditSequence - Int64(audit.count) == 0 ? nil : (auditSequence - Int64(audit.count), head)
-        let auditIds = Identifier.make(.auditEvent, at: Array(repeating: now, count: audit.count))
-        let entries = zip(audit, auditIds).map { draft, id in
+        var previous: (sequence: Int64, hash: String)? = auditSequence - Int64(changes.count) == 0 ? nil : (auditSequence - Int64(changes.count), head)
+        let auditIds = Identifier.make(.auditEvent, at: Array(repeating: now, count: changes.count))
+        let entries = zip(changes, auditIds).map { change, id in
             let entry = AuditChain.append(
-                after: previous, id: id, accountId: accountId, actor: draft.actor, action: draft.action, objectType: draft.objectType,
-                objectId: draft.objectId, beforeDigest: draft.beforeDigest, afterDigest: draft.afterDigest, at: now)
+                after: previous, id: id, accountId: accountId, actor: change.actor, action: change.action, objectType: change.objectType,
+                objectId: change.objectId, beforeDigest: change.beforeDigest, afterDigest: change.afterDigest, at: now)
             previous = (entry.sequence, entry.hash)
             return entry
         }
-        let eventIds = Identifier.make(.event, at: Array(repeating: now, count: events.count))
-        let firstEvent = eventSequence - Int64(events.count) + 1
-        let eventRows: [[SQLValue]] = events.enumerated().map { offset, draft in
+        let eventIds = Identifier.make(.event, at: Array(repeating: now, count: published.count))
+        let firstEvent = eventSequence - Int64(published.count) + 1
+        let eventRows: [[SQLValue]] = published.enumerated().map { offset, change in
             [
-                .text(accountId), .integer(firstEvent + Int64(offset)), .text(eventIds[offset]), .text(draft.type), .text(draft.objectType),
-                .text(draft.objectId), .text(draft.actor), .text(draft.data), .integer(now.epochMilliseconds),
+                .text(accountId), .integer(firstEvent + Int64(offset)), .text(eventIds[offset]), .text(change.action), .text(change.objectType),
+                .text(change.objectId), .text(change.actor), .text(change.data), .integer(now.epochMilliseconds),
             ]
         }
         let auditRows = entries.map(Self.values)
-        let newHead: [SQLValue] = [.text(previous?.hash ?? head), .text(accountId)]
-
-        if sql.dialect == .postgresql, auditRows.count + eventRows.count <= Self.rowsInOneStatement {
-            // One statement: data-modifying CTEs, then the head.
-            var parts: [String] = []
-            var arguments: [SQLValue] = []
-            if !auditRows.isEmpty {
-                parts.append("a AS (\(Self.insertAudit(count: auditRows.count)))")
-                arguments += auditRows.flatMap { $0 }
-            }
-            if !eventRows.isEmpty {
-                parts.append("e AS (\(Self.insertEvents(count: eventRows.count)))")
-                arguments += eventRows.flatMap { $0 }
-            }
-            try await sql.execute("WITH \(parts.joined(separator: ", ")) UPDATE accounts SET audit_head = ? WHERE id = ?", arguments + newHead)
-            return entries
-        }
         for start in stride(from: 0, to: auditRows.count, by: Self.rowsPerStatement) {
             let chunk = auditRows[start..<min(start + Self.rowsPerStatement, auditRows.count)]
             try await sql.execute(Self.insertAudit(count: chunk.count), chunk.flatMap { $0 })
@@ -100,62 +102,41 @@ public struct ChangeTable {
             let chunk = eventRows[start..<min(start + Self.rowsPerStatement, eventRows.count)]
             try await sql.execute(Self.insertEvents(count: chunk.count), chunk.flatMap { $0 })
         }
-        if !entries.isEmpty { try await sql.execute("UPDATE accounts SET audit_head = ? WHERE id = ?", newHead) }
-        return entries
+        try await sql.execute("UPDATE accounts SET audit_head = ? WHERE id = ?", [.text(previous?.hash ?? head), .text(accountId)])
     }
 
-    /// One change (the common case) on PostgreSQL in one statement: the `UPDATE` of the account's
-    /// row moves both sequences and computes the entry's hash in SQL (`sha256` over the canonical
-    /// text of ``AuditChain/canonicalText(around:)`` with the sequence and the previous hash put in),
-    /// keeping the replaced head in `audit_previous`; the entry and the event are inserted from what
-    /// it returns. The account's row is locked from this statement to the commit: one round trip.
-    func recordOne(accountId: String, _ draft: AuditDraft, event: EventTable.Draft?, at now: Date) async throws -> AuditEvent {
+    /// PostgreSQL: the changes go into `pending_changes`, in order, with the canonical text of
+    /// each entry around its two chain fields; the trigger appends them at `COMMIT`.
+    func stage(accountId: String, _ changes: [Change], at now: Date) async throws {
         let millis = now.epochMilliseconds
-        // The entry without its chain fields (sequence, previous hash and hash come from the SQL).
-        var entry = AuditEvent(
-            id: Identifier.make(.auditEvent, at: now), accountId: accountId, sequence: 0, actor: draft.actor, action: draft.action,
-            objectType: draft.objectType, objectId: draft.objectId, beforeDigest: draft.beforeDigest, afterDigest: draft.afterDigest,
-            occurredAt: Date(epochMilliseconds: millis), previousHash: "", hash: "")
-        let id = entry.id
-        let (head, middle) = AuditChain.canonicalText(around: entry)
-        var arguments: [SQLValue] = [.integer(event == nil ? 0 : 1), .text(head), .text(middle), .text(accountId)]
-        var parts = [
-            """
-            acc AS (
-              UPDATE accounts SET audit_sequence = audit_sequence + 1, event_sequence = event_sequence + $1, audit_previous = audit_head,
-                audit_head = encode(sha256(convert_to($2 || octet_length((audit_sequence + 1)::text) || ':' || (audit_sequence + 1)::text
-                  || $3 || octet_length(audit_head) || ':' || audit_head, 'UTF8')), 'hex')
-              WHERE id = $4 RETURNING audit_sequence, audit_previous, audit_head, event_sequence)
-            """,
-            """
-            a AS (
-              INSERT INTO audit_events (account_id, sequence, id, actor, action, object_type, object_id, before_digest, after_digest,
-                occurred_at, previous_hash, hash)
-              SELECT $4, audit_sequence, $5, $6, $7, $8, $9, $10, $11, $12, audit_previous, audit_head FROM acc)
-            """,
-        ]
-        arguments += [
-            .text(id), .text(draft.actor), .text(draft.action), .text(draft.objectType), .text(draft.objectId), .text(draft.beforeDigest),
-            .text(draft.afterDigest), .integer(millis),
-        ]
-        if let event {
-            parts.append(
-                """
-                e AS (
-                  INSERT INTO events (account_id, sequence, id, type, object_type, object_id, actor, data, occurred_at)
-                  SELECT $4, event_sequence, $13, $14, $15, $16, $17, $18, $12 FROM acc)
-                """)
-            arguments += [
-                .text(Identifier.make(.event, at: now)), .text(event.type), .text(event.objectType), .text(event.objectId), .text(event.actor),
-                .text(event.data),
+        let auditIds = Identifier.make(.auditEvent, at: Array(repeating: now, count: changes.count))
+        let eventIds = Identifier.make(.event, at: Array(repeating: now, count: changes.count))
+        let rows: [[SQLValue]] = changes.enumerated().map { offset, change in
+            let entry = AuditEvent(
+                id: auditIds[offset], accountId: accountId, sequence: 0, actor: change.actor, action: change.action,
+                objectType: change.objectType, objectId: change.objectId, beforeDigest: change.beforeDigest, afterDigest: change.afterDigest,
+                occurredAt: Date(epochMilliseconds: millis), previousHash: "", hash: "")
+            let (head, middle) = AuditChain.canonicalText(around: entry)
+            return [
+                .text(accountId), .text(entry.id), .text(change.actor), .text(change.action), .text(change.objectType), .text(change.objectId),
+                .text(change.beforeDigest), .text(change.afterDigest), .integer(millis), .text(head), .text(middle),
+                change.publishes ? .text(eventIds[offset]) : .null, .text(change.data),
             ]
         }
-        guard
-            let row = try await sql.queryOne("WITH \(parts.joined(separator: ", ")) SELECT audit_sequence, audit_previous, audit_head FROM acc", arguments),
-            let sequence = row.int("audit_sequence"), let previous = row.string("audit_previous"), let hash = row.string("audit_head")
-        else { throw TollgateError.notFound(resource: "account", id: accountId) }
-        (entry.sequence, entry.previousHash, entry.hash) = (sequence, previous, hash)
-        return entry
+        for start in stride(from: 0, to: rows.count, by: Self.rowsPerStatement) {
+            let chunk = rows[start..<min(start + Self.rowsPerStatement, rows.count)]
+            let insert =
+                """
+                INSERT INTO pending_changes (account_id, id, actor, action, object_type, object_id, before_digest, after_digest,
+                  occurred_at, text_head, text_middle, event_id, event_data) VALUES
+                """ + Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", count: chunk.count).joined(separator: ", ")
+            // One change rides with the transaction's next statement; a batch goes on its own.
+            if rows.count == 1 {
+                try await sql.executeWithNext(insert, chunk.flatMap { $0 }, writing: "pending_changes")
+            } else {
+                try await sql.execute(insert, chunk.flatMap { $0 })
+            }
+        }
     }
 
     static func insertAudit(count: Int) -> String {

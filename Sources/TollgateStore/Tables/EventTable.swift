@@ -22,24 +22,6 @@ public struct EventTable {
         public var occurredAt: Date
     }
 
-    /// What a change appends: the event without its id and sequence, which the log assigns.
-    public struct Draft: Sendable {
-        public var type: String
-        public var objectType: String
-        public var objectId: String
-        public var actor: String
-        /// The object's new state as JSON text, or `nil`.
-        public var data: String?
-
-        public init(type: String, objectType: String, objectId: String, actor: String, data: String?) {
-            self.type = type
-            self.objectType = objectType
-            self.objectId = objectId
-            self.actor = actor
-            self.data = data
-        }
-    }
-
     /// A page of `accountId`'s events in log order, after the sequence `page.after` (or
     /// `after`), optionally of one `type` (or of every type with a `prefix.`) and one object.
     public func list(accountId: String, type: String?, objectId: String?, after: Int64?, page: PageRequest) async throws -> Page<Event> {
