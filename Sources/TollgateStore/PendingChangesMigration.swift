@@ -7,7 +7,9 @@
 ///   pending change of the account in order (the entry's hash is SHA-256 of
 ///   ``AuditChain/canonicalText(around:)`` with the sequence and the previous hash put in, each as
 ///   a length-prefixed field), inserts the entries and the events, moves the row's sequences and
-///   head, and deletes the pending rows; the later runs find nothing left and return.
+///   head, and deletes the pending rows; the later runs find their row gone (one probe of its key,
+///   not a scan: a batch of 500 changes would otherwise look through the 500 deleted rows 500
+///   times) and return.
 ///
 /// Other transactions never see the pending rows (they are uncommitted until deleted), so the
 /// account's lock is taken only here, in the commit.
@@ -32,7 +34,8 @@ enum PendingChangesMigration {
               head TEXT;
               digest TEXT;
             BEGIN
-              IF NOT EXISTS (SELECT 1 FROM pending_changes p WHERE p.account_id = NEW.account_id) THEN
+              -- Appended already by an earlier run for this account (one probe of the key).
+              IF NOT EXISTS (SELECT 1 FROM pending_changes p WHERE p.account_id = NEW.account_id AND p.ordinal = NEW.ordinal) THEN
                 RETURN NULL;
               END IF;
               SELECT a.audit_sequence, a.event_sequence, a.audit_head INTO audit_at, event_at, head
