@@ -14,7 +14,8 @@ import TollgateStore
 /// PostgreSQL every change of the keys is announced when it commits, and every other replica
 /// rereads the table when it hears it (``StoreService``). Besides, every replica rereads the table
 /// every ``refreshInterval`` (this service's run loop: the bound should an announcement be lost)
-/// and on a miss (a key id or an account it does not know), at most every ``minimumReloadGap``.
+/// and on a miss (a key id or an account it does not know): an unknown key id at most every
+/// ``minimumReloadGap``.
 final class KeyService: Service, Sendable {
     private let ring: Mutex<KeyRing>
     private let store: Store
@@ -62,7 +63,7 @@ final class KeyService: Service, Sendable {
         if let key = ring.withLock({ $0.current(accountId: accountId) }) { return key }
         // The caller's account exists (it authenticated), so its key may be newer than this copy:
         // read the table once more, or share a read that began after this call.
-        await reload(ifOlderThan: .zero)
+        await reload()
         return try loaded(accountId: accountId)
     }
 
@@ -82,13 +83,20 @@ final class KeyService: Service, Sendable {
     /// Whether this replica knows key `id` (live or retired).
     func knows(id: String) -> Bool { ring.withLock { $0.keys.contains { $0.id == id } } }
 
-    /// Rereads the table unless a read of it began less than `age` before this call (with
-    /// `.zero`: after this call); callers waiting together share one read.
-    func reload(ifOlderThan age: Duration = .zero) async {
+    /// Rereads the table in a read that begins after this call; callers waiting together share
+    /// one. With a `gap`, that read begins no sooner than `gap` after the previous one began, so
+    /// that misses (unknown key ids, which anyone can send) cost at most one read per gap.
+    ///
+    /// A read that began before this call never answers it, however recent: it may have begun just
+    /// before another replica committed the key this caller needs (a key rotated there, a license
+    /// signed with it at once and presented here).
+    func reload(spacedBy gap: Duration = .zero) async {
         let asked = ContinuousClock.now
         await reloads.exclusively {
-            // A read that began after `asked - age` saw everything this caller needs.
-            guard lastReload.withLock({ $0 }) <= asked - age else { return }
+            let previous = lastReload.withLock { $0 }
+            // A read that began after `asked` saw everything this caller needs.
+            guard previous <= asked else { return }
+            if gap > .zero, previous + gap > .now { try? await Task.sleep(until: previous + gap) }
             let started = ContinuousClock.now
             do {
                 let rows = try await store.read { try await $0.signingKeys.all() }

@@ -17,12 +17,14 @@ final class LicenseKeyVerifier: Sendable {
     }
 
     /// ``LicenseKey/verify(_:keys:)`` and the account of the signing key. A key signed by a key
-    /// id this replica does not know makes it reread the key table once (another replica may
-    /// have just rotated) before the answer is final.
+    /// id this replica does not know makes it reread the key table once, in a read that begins
+    /// after the request arrived (another replica may have just rotated), before the answer is
+    /// final; such rereads are at least ``KeyService/minimumReloadGap`` apart, so a flood of
+    /// made-up key ids waits rather than loads the database.
     func verify(_ text: String) async -> Result<(key: LicenseKey, accountId: String?), LicenseKeyError> {
         let (result, unknownKey) = verifyLoaded(text)
         guard case .failure = result, unknownKey else { return result }
-        await keys.reload(ifOlderThan: KeyService.minimumReloadGap)
+        await keys.reload(spacedBy: KeyService.minimumReloadGap)
         return verifyLoaded(text).result
     }
 
