@@ -197,6 +197,13 @@ enum Migrations {
                 "ALTER TABLE accounts DROP COLUMN audit_previous"
             ]
         ),
+        (
+            12,
+            [
+                // What vendors meter: one row per meter, its code unique in the account.
+                "CREATE TABLE meters (id TEXT PRIMARY KEY, account_id TEXT NOT NULL, code TEXT NOT NULL, data TEXT NOT NULL, UNIQUE (account_id, code))"
+            ]
+        ),
     ]
 
     /// Steps that rewrite data rather than schema, run in the transaction of their version,

@@ -161,6 +161,7 @@ public struct StoreSession {
             [.text($0.productId), .text($0.policyId), .text($0.customerId), .text($0.state.rawValue), .integer($0.expiresAt?.epochMilliseconds)]
         }
     }
+    public var meters: DocumentTable<Meter> { DocumentTable(sql: sql, documents: documents, table: "meters", columns: ["code"]) { [.text($0.code)] } }
     public var machines: MachineTable { MachineTable(sql: sql) }
     public var leases: LeaseTable { LeaseTable(sql: sql) }
     public var jobs: JobTable { JobTable(sql: sql) }

@@ -35,6 +35,7 @@ public struct StoreCopier: Sendable {
         Table(name: "licenses", key: ["id"]),
         Table(name: "machines", key: ["id"]),
         Table(name: "leases", key: ["id"]),
+        Table(name: "meters", key: ["id"]),
         Table(name: "audit_events", key: ["account_id", "sequence"]),
         Table(name: "events", key: ["account_id", "sequence"]),
         Table(name: "idempotency_keys", key: ["account_id", "principal", "route", "idempotency_key"]),

@@ -93,3 +93,19 @@ def test_vendor_limits_and_the_entitlement_catalogue_from_the_command_line(serve
     assert policy["limitPeriods"] == {"gpu-hours": "month"} and policy["leaseLimit"] == "seats"
     bad = tollgate(server, "policies", "create", "--product", product["id"], "--name", "Bad", "--limit", "seats=lots")
     assert bad.returncode == 64
+
+
+def test_meters_from_the_command_line(server):
+    import json
+    created = tollgate(server, "meters", "create", "--code", "gpu-hours", "--name", "GPU hours", "--aggregation", "sum",
+                       "--filter", "region=eu", "--filter", "region=us", "--group-by", "model", "--json")
+    assert created.returncode == 0, created.stderr
+    meter = json.loads(created.stdout)
+    assert meter["filters"] == {"region": ["eu", "us"]} and meter["groupBy"] == ["model"] and "property" not in meter
+    taken = tollgate(server, "meters", "create", "--code", "gpu-hours", "--name", "Again", "--aggregation", "count")
+    assert taken.returncode == 1 and "METER_CODE_TAKEN" in taken.stderr
+    listed = tollgate(server, "meters", "list")
+    assert "gpu-hours" in listed.stdout and "sum" in listed.stdout
+    shown = tollgate(server, "meters", "show", meter["id"], "--json")
+    assert json.loads(shown.stdout)["code"] == "gpu-hours"
+    assert tollgate(server, "meters", "create", "--code", "x", "--name", "X", "--aggregation", "count", "--filter", "nope").returncode == 64

@@ -90,6 +90,15 @@ def test_every_answer_matches_the_documented_schema_and_every_operation_answered
     call("POST", f"/v1/products/{pid}/entitlements", {"code": "sso", "description": "Single sign-on"})
     call("POST", f"/v1/products/{pid}/entitlements", {"code": "sso"})
     call("GET", f"/v1/products/{pid}/entitlements")
+    status, meter = call("POST", "/v1/meters", {"code": "gpu-hours", "name": "GPU hours", "aggregation": "sum",
+                                               "filters": {"region": ["eu"]}, "groupBy": ["model"]})
+    assert status == 201, meter
+    call("POST", "/v1/meters", {"code": "active-users", "name": "Active users", "aggregation": "unique_count", "property": "userId"})
+    call("POST", "/v1/meters", {"code": "gpu-hours", "name": "Again", "aggregation": "count"})
+    call("POST", "/v1/meters", {"code": "x", "name": "X", "aggregation": "median"})
+    call("GET", "/v1/meters?limit=1")
+    call("GET", f"/v1/meters/{meter['id']}")
+    call("GET", "/v1/meters/mtr_missing")
     call("GET", "/v1/policies/presets")
     _, preset = call("POST", "/v1/policies/presets/professional", {"productId": pid})
     call("POST", "/v1/policies/presets/gold", {"productId": pid})

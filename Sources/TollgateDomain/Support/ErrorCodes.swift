@@ -41,6 +41,11 @@ public enum CatalogCode: String, ErrorCode {
     case invalidLimitCode = "INVALID_LIMIT_CODE"
 }
 
+/// Codes of metering: meters and usage.
+public enum MeteringCode: String, ErrorCode {
+    case meterCodeTaken = "METER_CODE_TAKEN"
+}
+
 /// Codes of a license's state and its key, where a route refuses because of them.
 public enum LicenseCode: String, ErrorCode {
     case suspended = "SUSPENDED"

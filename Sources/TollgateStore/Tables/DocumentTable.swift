@@ -12,6 +12,7 @@ extension Policy: StoredDocument {}
 extension Customer: StoredDocument {}
 extension License: StoredDocument {}
 extension Entitlement: StoredDocument {}
+extension Meter: StoredDocument {}
 
 /// A table of documents: `id`, `account_id`, the JSON `data`, and the columns lists filter on,
 /// all written from the same value. Every read is scoped to an account.
