@@ -204,6 +204,8 @@ enum Migrations {
                 "CREATE TABLE meters (id TEXT PRIMARY KEY, account_id TEXT NOT NULL, code TEXT NOT NULL, data TEXT NOT NULL, UNIQUE (account_id, code))"
             ]
         ),
+        // SQLite's logs without rowid and id index (CompactLogsMigration).
+        (13, []),
     ]
 
     /// Steps that rewrite data rather than schema, run in the transaction of their version,
@@ -211,6 +213,7 @@ enum Migrations {
     static let dataSteps: [Int64: @Sendable (any SQLExecutor, Int64) async throws -> Void] = [
         8: VendorLimitsMigration.run,
         11: PendingChangesMigration.run,
+        13: CompactLogsMigration.run,
     ]
 
     /// Applies every migration `database` has not seen.

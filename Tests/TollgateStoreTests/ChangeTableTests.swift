@@ -88,6 +88,20 @@ import TollgateFormats
         #expect(result.chain.map(\.objectId) == ["x", "y"] && result.valid && result.events.map(\.sequence) == [1, 2])
     }
 
+    /// Migration 13 rebuilds SQLite's logs without rowid: what was in them stays, in order.
+    @Test func compactingTheLogsKeepsEveryEntry() async throws {
+        let store = try await tests.openStore()
+        let owner = try await tests.account(store)
+        try await store.write { try await $0.changes.record(accountId: owner.id, [change("a"), change("b", publishes: false), change("c")], at: tests.now) }
+        let before = try await logs(store, owner.id)
+        try await store.write(lock: .everything) { try await CompactLogsMigration.run($0.sql, now: 0) }
+        try await store.write { try await $0.changes.record(accountId: owner.id, [change("d")], at: tests.now) }
+        let after = try await logs(store, owner.id)
+        #expect(after.chain.prefix(3).map(\.hash) == before.chain.map(\.hash) && after.valid)
+        #expect(after.chain.map(\.objectId) == ["a", "b", "c", "d"] && after.events.map(\.objectId) == ["a", "c", "d"])
+        #expect(after.events.map(\.sequence) == [1, 2, 3] && after.events.first?.id == before.events.first?.id)
+    }
+
     @Test func waitingInsertsJoinOnlyStatementsThatCanTakeThem() {
         let insert = PostgreSQLExecutor.Waiting(sql: "INSERT INTO p (a) VALUES (?)", arguments: [.integer(1)], table: "p")
         let other = PostgreSQLExecutor.Waiting(sql: "INSERT INTO q (a) VALUES (?)", arguments: [.integer(2)], table: "q")
