@@ -22,6 +22,18 @@ import TollgateFormats
         }
     }
 
+    /// Spaces and tabs around the credential are not part of it; a header with nothing after the
+    /// scheme is refused.
+    @Test func spacesAroundTheCredentialAreDropped() async throws {
+        let app = try await TestApp.make()
+        try await app.run { client in
+            let padded = try await client.send(.get, "/v1/products", token: nil, headers: ["Authorization": "Bearer  \t\(TestApp.adminToken) \t"])
+            #expect(padded.status == 200)
+            let empty = try await client.send(.get, "/v1/products", token: nil, headers: ["Authorization": "Bearer  \t "])
+            #expect(empty.status == 401)
+        }
+    }
+
     @Test func readOnlyTokensReadButCannotWrite() async throws {
         let app = try await TestApp.make()
         let reader = APIToken.generateSecret(scope: .readOnly)
