@@ -40,23 +40,6 @@ public struct Meter: Codable, Sendable, Equatable {
     public var groupBy: [String]
     public var createdAt: Date
     public var updatedAt: Date
-
-    public init(
-        id: String, accountId: String, code: String, name: String, description: String, aggregation: MeterAggregation, property: String?,
-        filters: [String: [String]], groupBy: [String], createdAt: Date, updatedAt: Date
-    ) {
-        self.id = id
-        self.accountId = accountId
-        self.code = code
-        self.name = name
-        self.description = description
-        self.aggregation = aggregation
-        self.property = property
-        self.filters = filters
-        self.groupBy = groupBy
-        self.createdAt = createdAt
-        self.updatedAt = updatedAt
-    }
 }
 
 /// The fields of a meter a caller sets.
@@ -68,19 +51,6 @@ public struct MeterDraft: Codable, Sendable, Equatable {
     public var property: String?
     public var filters: [String: [String]]?
     public var groupBy: [String]?
-
-    public init(
-        code: String, name: String, description: String? = nil, aggregation: MeterAggregation, property: String? = nil,
-        filters: [String: [String]]? = nil, groupBy: [String]? = nil
-    ) {
-        self.code = code
-        self.name = name
-        self.description = description
-        self.aggregation = aggregation
-        self.property = property
-        self.filters = filters
-        self.groupBy = groupBy
-    }
 
     /// At most this many filter keys, values per key, and group-by properties.
     public static let maximumFilters = 16

@@ -29,8 +29,8 @@ enum ChangeLog {
             accountId: accountId,
             [
                 ChangeTable.Change(
-                    actor: actor, action: type, objectType: objectType, objectId: objectId, beforeDigest: before.map { AuditChain.digest(of: $0) },
-                    afterDigest: after.map { AuditChain.digest(of: $0) }, data: try state.map { try json($0) })
+                    actor: actor, action: type, objectType: objectType, objectId: objectId, before: before, after: after,
+                    data: try state.map { try json($0) })
             ], at: now)
     }
 

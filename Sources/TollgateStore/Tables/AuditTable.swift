@@ -15,9 +15,7 @@ public struct AuditTable {
         try await ChangeTable(sql: sql).record(
             accountId: accountId,
             [
-                ChangeTable.Change(
-                    actor: actor, action: action, objectType: objectType, objectId: objectId, beforeDigest: before.map { AuditChain.digest(of: $0) },
-                    afterDigest: after.map { AuditChain.digest(of: $0) }, publishes: false)
+                ChangeTable.Change(actor: actor, action: action, objectType: objectType, objectId: objectId, before: before, after: after, publishes: false)
             ], at: now)
     }
 

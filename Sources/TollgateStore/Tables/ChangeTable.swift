@@ -54,6 +54,17 @@ public struct ChangeTable {
             self.publishes = publishes
             self.data = data
         }
+
+        /// A change of an object from `before` to `after`, which the audit entry records as their
+        /// digests (``AuditChain/digest(of:)``).
+        public init<Before: Encodable, After: Encodable>(
+            actor: String, action: String, objectType: String, objectId: String, before: Before?, after: After?, publishes: Bool = true,
+            data: String? = nil
+        ) {
+            self.init(
+                actor: actor, action: action, objectType: objectType, objectId: objectId, beforeDigest: before.map { AuditChain.digest(of: $0) },
+                afterDigest: after.map { AuditChain.digest(of: $0) }, publishes: publishes, data: data)
+        }
     }
 
     /// Larger changes (a sweep's batch) insert this many rows per statement (PostgreSQL takes at
@@ -93,15 +104,8 @@ public struct ChangeTable {
                 .text(change.objectId), .text(change.actor), .text(change.data), .integer(now.epochMilliseconds),
             ]
         }
-        let auditRows = entries.map(Self.values)
-        for start in stride(from: 0, to: auditRows.count, by: Self.rowsPerStatement) {
-            let chunk = auditRows[start..<min(start + Self.rowsPerStatement, auditRows.count)]
-            try await sql.execute(Self.insertAudit(count: chunk.count), chunk.flatMap { $0 })
-        }
-        for start in stride(from: 0, to: eventRows.count, by: Self.rowsPerStatement) {
-            let chunk = eventRows[start..<min(start + Self.rowsPerStatement, eventRows.count)]
-            try await sql.execute(Self.insertEvents(count: chunk.count), chunk.flatMap { $0 })
-        }
+        try await insert(entries.map(Self.values), Self.insertAudit(count:))
+        try await insert(eventRows, Self.insertEvents(count:))
         try await sql.execute("UPDATE accounts SET audit_head = ? WHERE id = ?", [.text(previous?.hash ?? head), .text(accountId)])
     }
 
@@ -123,19 +127,26 @@ public struct ChangeTable {
                 change.publishes ? .text(eventIds[offset]) : .null, .text(change.data),
             ]
         }
+        let statement = { (count: Int) in
+            """
+            INSERT INTO pending_changes (account_id, id, actor, action, object_type, object_id, before_digest, after_digest,
+              occurred_at, text_head, text_middle, event_id, event_data) VALUES
+            """ + Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", count: count).joined(separator: ", ")
+        }
+        // One change rides with the transaction's next statement; a batch goes on its own.
+        if rows.count == 1 {
+            try await sql.executeWithNext(statement(1), rows[0], writing: "pending_changes")
+        } else {
+            try await insert(rows, statement)
+        }
+    }
+
+    /// Inserts `rows` with `statement(count)` (an `INSERT … VALUES` of `count` rows), at most
+    /// ``rowsPerStatement`` rows per statement.
+    private func insert(_ rows: [[SQLValue]], _ statement: (Int) -> String) async throws {
         for start in stride(from: 0, to: rows.count, by: Self.rowsPerStatement) {
             let chunk = rows[start..<min(start + Self.rowsPerStatement, rows.count)]
-            let insert =
-                """
-                INSERT INTO pending_changes (account_id, id, actor, action, object_type, object_id, before_digest, after_digest,
-                  occurred_at, text_head, text_middle, event_id, event_data) VALUES
-                """ + Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", count: chunk.count).joined(separator: ", ")
-            // One change rides with the transaction's next statement; a batch goes on its own.
-            if rows.count == 1 {
-                try await sql.executeWithNext(insert, chunk.flatMap { $0 }, writing: "pending_changes")
-            } else {
-                try await sql.execute(insert, chunk.flatMap { $0 })
-            }
+            try await sql.execute(statement(chunk.count), chunk.flatMap { $0 })
         }
     }
 
