@@ -196,6 +196,7 @@ func buildRouter(_ services: AppServices) -> Router<AppRequestContext> {
         beats: MachineHeartbeat(store: services.store, heartbeats: services.heartbeats), clock: services.clock, limits: limits
     ).addRoutes(to: machineRoutes, admin: v1)
     LeaseController(writer: writer, store: services.store, clock: services.clock, limits: limits).addRoutes(to: machineRoutes)
+    UsageController(writer: writer, limits: limits).addRoutes(to: machineRoutes)
     return router
 }
 

@@ -206,6 +206,20 @@ enum Migrations {
         ),
         // SQLite's logs without rowid and id index (CompactLogsMigration).
         (13, []),
+        (
+            14,
+            [
+                // Usage events: the sender's id is the key within the account (exact dedup); the
+                // quantity in millionths; the payload hash tells a retry from a reused id.
+                """
+                CREATE TABLE usage_events (
+                  account_id TEXT NOT NULL, id TEXT NOT NULL, license_id TEXT NOT NULL, machine_id TEXT, meter TEXT NOT NULL,
+                  quantity BIGINT NOT NULL, occurred_at BIGINT NOT NULL, properties TEXT NOT NULL, payload_hash TEXT NOT NULL,
+                  received_at BIGINT NOT NULL, PRIMARY KEY (account_id, id))
+                """,
+                "CREATE INDEX usage_events_by_license ON usage_events (account_id, license_id, meter, occurred_at)",
+            ]
+        ),
     ]
 
     /// Steps that rewrite data rather than schema, run in the transaction of their version,

@@ -36,6 +36,7 @@ public struct StoreCopier: Sendable {
         Table(name: "machines", key: ["id"]),
         Table(name: "leases", key: ["id"]),
         Table(name: "meters", key: ["id"]),
+        Table(name: "usage_events", key: ["account_id", "id"]),
         Table(name: "audit_events", key: ["account_id", "sequence"]),
         Table(name: "events", key: ["account_id", "sequence"]),
         Table(name: "idempotency_keys", key: ["account_id", "principal", "route", "idempotency_key"]),

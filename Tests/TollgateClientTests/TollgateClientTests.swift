@@ -202,17 +202,27 @@ import TollgateFormats
         }
     }
 
-    @Test func usageIsKeptWhileTheServerHasNoMeteringEndpoint() async throws {
+    @Test func usageRecordedByTheClientReachesTheServerOnce() async throws {
         try await withLiveServer { server in
             let license = try await server.license()
+            try await server.admin("POST", "/v1/meters", ["code": "executions", "name": "Executions", "aggregation": "sum"])
             let client = try TollgateClient(try await server.configuration(product: license.product, storage: temporaryStorage()))
             try await client.activate(key: license.key)
             try client.record(meter: "executions", quantity: 3)
             let pending = client.usage.pendingEvents
             #expect(pending.count == 1 && pending[0].machineId == client.activation?.machineId && pending[0].licenseId == license.id)
-            // This server answers 404 on the usage path until the metering issue lands: nothing is dropped.
-            #expect(await client.flushUsage() == .init(sent: 0, pending: 1, rejected: 0))
-            #expect(client.usage.pendingEvents == pending)
+            #expect(await client.flushUsage() == .init(sent: 1, pending: 0, rejected: 0))
+            #expect(client.usage.pendingEvents.isEmpty)
+            #expect(await client.flushUsage() == .init(sent: 0, pending: 0, rejected: 0))
+            // The server holds it, with this content: the same event sent again is a duplicate.
+            let event = pending[0]
+            let again = try await server.admin(
+                "POST", "/v1/usage/events",
+                [
+                    "id": event.id, "meter": "executions", "quantity": 3, "timestamp": event.timestamp.formatted(.iso8601),
+                    "licenseId": license.id, "machineId": event.machineId ?? "",
+                ])
+            #expect(again["duplicates"] as? Int == 1 && again["accepted"] as? Int == 0, "\(again)")
         }
     }
 }

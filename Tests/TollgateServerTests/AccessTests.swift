@@ -45,6 +45,7 @@ import TollgateFormats
             let write = try await client.send(.post, "/v1/licenses/\(license.id)/actions/suspend", token: reader)
             #expect(write.status == 403 && write.errorCode == "FORBIDDEN")
             #expect(try await client.send(.post, "/v1/products", ["code": "x", "name": "x"], token: reader).status == 403)
+            #expect(try await client.send(.post, "/v1/usage/events", ["id": "x", "meter": "x", "licenseId": license.id], token: reader).status == 403)
         }
     }
 

@@ -74,6 +74,8 @@ import TollgateStore
     /// A suspended license's key still reads and gives back (the customer must learn why and free
     /// seats), but everything that consumes — activating, checking out, taking or renewing a
     /// lease — answers 403 SUSPENDED, and a heartbeat answers `valid: false` without a token.
+    /// Usage it reports is still recorded: it happened (offline, before the suspension reached
+    /// the app), and billing needs it.
     @Test func aSuspendedLicensesKeyReadsAndGivesBackButConsumesNothing() async throws {
         let app = try await TestApp.make()
         try await app.run { client in
@@ -84,7 +86,7 @@ import TollgateStore
                 "POST /v1/machines/{id}/actions/check-out": 403, "GET /v1/licenses/{id}/machines": 200,
                 "POST /v1/licenses/{id}/actions/check-out": 403, "POST /v1/licenses/{id}/leases": 403, "GET /v1/licenses/{id}/leases": 200,
                 "POST /v1/licenses/{id}/leases/{lease}/actions/renew": 403, "DELETE /v1/licenses/{id}/leases/{lease}": 204,
-                "DELETE /v1/machines/{id}": 200, "GET /v1/products/{id}/tiers": 200,
+                "DELETE /v1/machines/{id}": 200, "GET /v1/products/{id}/tiers": 200, "POST /v1/usage/events": 200,
             ]
             let operations = try Self.operations(accepting: "license").sorted { ($0.method == "DELETE" ? 1 : 0) < ($1.method == "DELETE" ? 1 : 0) }
             #expect(Set(operations.map { "\($0.method) \($0.path)" }) == Set(expected.keys))

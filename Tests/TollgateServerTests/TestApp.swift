@@ -65,7 +65,7 @@ struct TestApp {
             } else if let body {
                 buffer = ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: body))
             }
-            if buffer != nil { headers[.contentType] = "application/json" }
+            if buffer != nil, headers[.contentType] == nil { headers[.contentType] = "application/json" }
             let response = try await client.executeRequest(uri: path, method: method, headers: headers, body: buffer)
             return Reply(status: Int(response.status.code), headers: response.headers, body: Data(response.body.readableBytesView))
         }

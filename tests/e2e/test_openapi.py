@@ -127,6 +127,15 @@ def test_every_answer_matches_the_documented_schema_and_every_operation_answered
     # Machines, tiers, files, leases, tokens.
     _, activated = call("POST", "/v1/machines", {"fingerprint": "ws-1", "name": "ws"}, token=None, headers=licensed)
     machine, token = activated["machine"]["id"], activated["token"]
+    # Usage: a batch with an admin token, a retry, one event with the key, bad requests.
+    usage = [{"id": "u-1", "licenseId": lid, "meter": "gpu-hours", "quantity": "2.5", "properties": {"model": "a100"}},
+             {"id": "u-2", "licenseId": lid, "meter": "nope"}]
+    status, recorded = call("POST", "/v1/usage/events", {"events": usage})
+    assert status == 200 and recorded["accepted"] == 1 and recorded["rejected"] == 1, recorded
+    call("POST", "/v1/usage/events", usage)
+    call("POST", "/v1/usage/events", {"id": "u-3", "meter": "gpu-hours", "quantity": 1}, token=None, headers=licensed)
+    call("POST", "/v1/usage/events", [])
+    call("POST", "/v1/usage/events", raw="[{")
     call("POST", "/v1/machines", {"fingerprint": "ws-1"}, token=None, headers=licensed)
     call("GET", "/v1/machines")
     call("GET", f"/v1/machines/{machine}", token=token)

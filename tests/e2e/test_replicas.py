@@ -172,3 +172,20 @@ def test_a_replica_with_another_key_encryption_key_refuses_to_start(replicas, tm
     assert stranger.process.wait(timeout=60) != 0
     message = stranger.read_stderr()
     assert "TOLLGATE_KEY_ENCRYPTION_KEY" in message and "cannot be opened" in message, message
+
+
+def test_the_same_usage_batch_sent_to_both_replicas_at_once_is_stored_once(replicas):
+    a, b = replicas
+    assert a.json("POST", "/v1/meters", {"code": "executions", "name": "Executions", "aggregation": "count"})[0] == 201
+    license = license_on(a)
+    batches = [[{"id": f"b{n}-e{e}", "licenseId": license["id"], "meter": "executions"} for e in range(200)] for n in range(10)]
+    for batch in batches:
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            answers = list(pool.map(lambda replica: replica.json("POST", "/v1/usage/events", {"events": batch}), (a, b)))
+        assert all(status == 200 for status, _ in answers), answers
+        for index in range(len(batch)):
+            statuses = sorted(answer["results"][index]["status"] for _, answer in answers)
+            assert statuses == ["accepted", "duplicate"], statuses
+    # Sent once more, to either: every event is a duplicate.
+    status, again = b.json("POST", "/v1/usage/events", [event for batch in batches[:5] for event in batch])
+    assert status == 200 and again["duplicates"] == 1000 and again["accepted"] == 0

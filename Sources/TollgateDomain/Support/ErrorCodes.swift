@@ -44,6 +44,16 @@ public enum CatalogCode: String, ErrorCode {
 /// Codes of metering: meters and usage.
 public enum MeteringCode: String, ErrorCode {
     case meterCodeTaken = "METER_CODE_TAKEN"
+    /// A usage batch holds more events than one request takes.
+    case tooManyEvents = "TOO_MANY_EVENTS"
+    // Reasons of a refused event of a batch (its result, not the request's status).
+    case invalidUsageEvent = "INVALID_USAGE_EVENT"
+    case invalidQuantity = "INVALID_QUANTITY"
+    case unknownMeter = "UNKNOWN_METER"
+    case unknownLicense = "UNKNOWN_LICENSE"
+    case unknownMachine = "UNKNOWN_MACHINE"
+    case timestampOutOfRange = "TIMESTAMP_OUT_OF_RANGE"
+    case usageEventConflict = "USAGE_EVENT_CONFLICT"
 }
 
 /// Codes of a license's state and its key, where a route refuses because of them.

@@ -104,3 +104,10 @@ extension DocumentTable where Document == Entitlement {
         Set(try await sql.query("SELECT code FROM entitlements WHERE account_id = ? AND product_id = ?", [.text(accountId), .text(productId)]).compactMap { $0.string("code") })
     }
 }
+
+extension DocumentTable where Document == Meter {
+    /// The codes of the account's meters.
+    public func codes(accountId: String) async throws -> Set<String> {
+        Set(try await sql.query("SELECT code FROM meters WHERE account_id = ?", [.text(accountId)]).compactMap { $0.string("code") })
+    }
+}

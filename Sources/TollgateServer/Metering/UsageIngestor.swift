@@ -1,0 +1,151 @@
+import Foundation
+import TollgateDomain
+import TollgateFormats
+import TollgateStore
+
+/// Stores a batch of usage events exactly once each, in one transaction: checks every event on
+/// its own (a bad one is refused, the good ones are stored), then inserts the new ones keyed by
+/// the account and the sender's id. An id stored before answers `duplicate` when its content is
+/// the same and `conflict` when it is not; the stored event always stands.
+///
+/// Exactness does not depend on a claim taken before the write: the insert itself is the claim,
+/// in the transaction that stores the event, so a batch whose first attempt failed halfway, or
+/// whose answer was lost, is counted once when sent again, and two replicas storing the same
+/// batch at once store each event once (PostgreSQL makes the second insert of a key wait for the
+/// first transaction, then skip it).
+enum UsageIngestor {
+    /// What became of one event, in the order of the batch.
+    struct Result: Codable, Sendable, Equatable {
+        var index: Int
+        var id: String?
+        var status: UsageEventStatus
+        var code: String?
+        var message: String?
+    }
+
+    /// How far back and ahead of the server's clock an event's time may be.
+    static let acceptedPast: TimeInterval = 35 * 86_400
+    static let acceptedFuture: TimeInterval = 5 * 60
+
+    static func ingest(
+        _ inputs: [Swift.Result<UsageEventInput, UsageEventRefusal>], credential: Credential, session: StoreSession, now: Date
+    ) async throws -> [Result] {
+        let accountId = credential.accountId
+        // A machine token must still be current (a revoked one answers 401 TOKEN_REVOKED, as on
+        // every route that takes machine tokens). A suspended license's usage is still recorded:
+        // it happened, and billing needs it.
+        if case .machine(let token) = credential {
+            _ = try await MachineActivator.loadMachine(token.machine, credential: credential, session: session, now: now)
+        }
+        var results = [Result?](repeating: nil, count: inputs.count)
+        func refuse(_ index: Int, _ id: String?, _ code: MeteringCode, _ message: String) {
+            results[index] = Result(index: index, id: id, status: .rejected, code: code.rawValue, message: message)
+        }
+
+        // Each event on its own: its license (the credential's own, for a key or a machine token),
+        // its machine, its time.
+        var candidates: [(index: Int, input: UsageEventInput, licenseId: String, timestamp: Date)] = []
+        for (index, read) in inputs.enumerated() {
+            let input: UsageEventInput
+            switch read {
+            case .failure(let refusal): refuse(index, refusal.id, refusal.code, refusal.message); continue
+            case .success(let value): input = value
+            }
+            let licenseId: String
+            switch credential {
+            case .apiToken:
+                guard let id = input.licenseId else {
+                    refuse(index, input.id, .invalidUsageEvent, "'licenseId' is required when recording usage with an API token.")
+                    continue
+                }
+                licenseId = id
+            case .license(let own, _):
+                guard input.licenseId == nil || input.licenseId == own else {
+                    refuse(index, input.id, .unknownLicense, "A license key records usage of its own license only.")
+                    continue
+                }
+                licenseId = own
+            case .machine(let token):
+                guard input.licenseId == nil || input.licenseId == token.license, input.machineId == nil || input.machineId == token.machine else {
+                    refuse(index, input.id, .unknownLicense, "A machine token records usage of its own license and machine only.")
+                    continue
+                }
+                licenseId = token.license
+            }
+            let timestamp = input.timestamp ?? now
+            guard timestamp >= now.addingTimeInterval(-acceptedPast), timestamp <= now.addingTimeInterval(acceptedFuture) else {
+                refuse(
+                    index, input.id, .timestampOutOfRange,
+                    "Events are taken up to \(Int(acceptedPast / 86_400)) days back and \(Int(acceptedFuture / 60)) minutes ahead of the server's clock.")
+                continue
+            }
+            var machineInput = input
+            if case .machine(let token) = credential { machineInput.machineId = token.machine }
+            candidates.append((index, machineInput, licenseId, timestamp))
+        }
+
+        // What the account has: meters by code, the licenses and machines the batch names.
+        let meters = try await session.meters.codes(accountId: accountId)
+        var licenses: [String: Bool] = [:]
+        for licenseId in Set(candidates.map(\.licenseId)) {
+            licenses[licenseId] = try await session.licenses.find(id: licenseId, accountId: accountId) != nil
+        }
+        let machineIds = Array(Set(candidates.compactMap(\.input.machineId)))
+        var machines: [String: String] = [:]  // machine → its license
+        for machine in try await session.machines.find(ids: machineIds) where machine.accountId == accountId { machines[machine.id] = machine.licenseId }
+
+        // The first event of each id in the batch is the one stored; later ones compare with it.
+        var first: [String: UsageEvent] = [:]
+        var fresh: [UsageEvent] = []
+        var repeated: [(index: Int, event: UsageEvent)] = []
+        var order: [String: Int] = [:]
+        for candidate in candidates {
+            let (index, input) = (candidate.index, candidate.input)
+            guard meters.contains(input.meter) else {
+                refuse(index, input.id, .unknownMeter, "The account has no meter '\(input.meter)'.")
+                continue
+            }
+            guard licenses[candidate.licenseId] == true else {
+                refuse(index, input.id, .unknownLicense, "The account has no license '\(candidate.licenseId)'.")
+                continue
+            }
+            if let machineId = input.machineId, machines[machineId] != candidate.licenseId {
+                refuse(index, input.id, .unknownMachine, "The license has no machine '\(machineId)'.")
+                continue
+            }
+            let event = input.event(accountId: accountId, licenseId: candidate.licenseId, at: candidate.timestamp, receivedAt: now)
+            if first[event.id] != nil {
+                repeated.append((index, event))
+            } else {
+                first[event.id] = event
+                order[event.id] = index
+                fresh.append(event)
+            }
+        }
+
+        let inserted = try await session.usageEvents.insertNew(fresh)
+        let stored = try await session.usageEvents.payloadHashes(accountId: accountId, ids: fresh.map(\.id).filter { !inserted.contains($0) })
+        func outcome(_ index: Int, _ event: UsageEvent, storedHash: String?) {
+            if storedHash == event.payloadHash {
+                results[index] = Result(index: index, id: event.id, status: .duplicate, code: nil, message: nil)
+            } else {
+                results[index] = Result(
+                    index: index, id: event.id, status: .conflict, code: MeteringCode.usageEventConflict.rawValue,
+                    message: "An event with id '\(event.id)' and other content was recorded before; it stands, and this one is not recorded.")
+            }
+        }
+        for event in fresh {
+            let index = order[event.id]!
+            if inserted.contains(event.id) {
+                results[index] = Result(index: index, id: event.id, status: .accepted, code: nil, message: nil)
+            } else {
+                outcome(index, event, storedHash: stored[event.id])
+            }
+        }
+        // A repeat within the batch compares with what now stands under its id.
+        for (index, event) in repeated {
+            outcome(index, event, storedHash: inserted.contains(event.id) ? first[event.id]?.payloadHash : stored[event.id])
+        }
+        return results.enumerated().map { $0.element ?? Result(index: $0.offset, id: nil, status: .rejected, code: nil, message: nil) }
+    }
+}

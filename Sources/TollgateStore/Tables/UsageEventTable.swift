@@ -1,0 +1,62 @@
+import Foundation
+import TollgateDomain
+import TollgateFormats
+
+/// Usage events, keyed by the account and the sender's id: the key is the dedup, so an event is
+/// stored once however often it is sent, by however many replicas at once.
+public struct UsageEventTable {
+    let sql: any SQLExecutor
+
+    /// Rows per statement: 10 arguments each, under both engines' limits.
+    static let rowsPerStatement = 500
+
+    /// Inserts the events whose id the account has not stored yet and returns the ids it
+    /// inserted. An id stored before (or by a concurrent transaction, which PostgreSQL waits for)
+    /// is left as it is.
+    public func insertNew(_ events: [UsageEvent]) async throws -> Set<String> {
+        var inserted = Set<String>()
+        for start in stride(from: 0, to: events.count, by: Self.rowsPerStatement) {
+            let chunk = events[start..<min(start + Self.rowsPerStatement, events.count)]
+            let rows = try await sql.query(
+                """
+                INSERT INTO usage_events (account_id, id, license_id, machine_id, meter, quantity, occurred_at, properties, payload_hash, received_at)
+                VALUES \(Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", count: chunk.count).joined(separator: ", "))
+                ON CONFLICT (account_id, id) DO NOTHING RETURNING id
+                """,
+                chunk.flatMap { event -> [SQLValue] in
+                    [
+                        .text(event.accountId), .text(event.id), .text(event.licenseId), .text(event.machineId), .text(event.meter),
+                        .integer(event.quantity.micros), .integer(event.timestamp.epochMilliseconds), .text(event.properties),
+                        .text(event.payloadHash), .integer(event.receivedAt.epochMilliseconds),
+                    ]
+                })
+            inserted.formUnion(rows.compactMap { $0.string("id") })
+        }
+        return inserted
+    }
+
+    /// The payload hashes of the account's stored events among `ids`.
+    public func payloadHashes(accountId: String, ids: [String]) async throws -> [String: String] {
+        var hashes: [String: String] = [:]
+        for start in stride(from: 0, to: ids.count, by: Self.rowsPerStatement) {
+            let chunk = ids[start..<min(start + Self.rowsPerStatement, ids.count)]
+            let rows = try await sql.query(
+                "SELECT id, payload_hash FROM usage_events WHERE account_id = ? AND id IN (\(Array(repeating: "?", count: chunk.count).joined(separator: ", ")))",
+                [.text(accountId)] + chunk.map { .text($0) })
+            for row in rows { if let id = row.string("id"), let hash = row.string("payload_hash") { hashes[id] = hash } }
+        }
+        return hashes
+    }
+
+    /// The number of events and the total quantity (millionths) of `meter` for `licenseId`,
+    /// with `from <= occurred_at < to`.
+    public func total(accountId: String, licenseId: String, meter: String, from: Date, to: Date) async throws -> (count: Int64, micros: Int64) {
+        let row = try await sql.queryOne(
+            """
+            SELECT COUNT(*) AS events, CAST(COALESCE(SUM(quantity), 0) AS BIGINT) AS total FROM usage_events
+            WHERE account_id = ? AND license_id = ? AND meter = ? AND occurred_at >= ? AND occurred_at < ?
+            """,
+            [.text(accountId), .text(licenseId), .text(meter), .integer(from.epochMilliseconds), .integer(to.epochMilliseconds)])
+        return (row?.int("events") ?? 0, row?.int("total") ?? 0)
+    }
+}
