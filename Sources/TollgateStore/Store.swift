@@ -111,14 +111,25 @@ public struct Store: Sendable {
             writes.succeeding.store(true, ordering: .relaxed)
             return result
         } catch let error as StoreError {
-            if case .unavailable = error { writes.succeeding.store(false, ordering: .relaxed) }
+            if case .unavailable = error {
+                writes.succeeding.store(false, ordering: .relaxed)
+                writes.failedAt.store(Date().epochMilliseconds, ordering: .relaxed)
+            }
             throw error
         }
     }
 
+    /// How long readiness stays red after a write failed as unavailable, even when a later write
+    /// (its own probe among them) succeeds. A full disk refuses large commits and may still take a
+    /// small one that fits where the WAL already was (measured: `/readyz` flapped between 503 and
+    /// 200 every few hundred milliseconds while the disk was full); a balancer should see the
+    /// trouble, not the flapping.
+    static let settleAfterFailure: Int64 = 2_000
+
     /// Throws unless the database answers a read and takes writes. While this process's last
     /// write failed as unavailable, it tries a write of its own (a one-row update), so that
-    /// readiness comes back on its own once the database does, even with no traffic.
+    /// readiness comes back on its own once the database does, even with no traffic; and for
+    /// ``settleAfterFailure`` after any failed write it stays red.
     public func ready(now: Date = Date()) async throws {
         _ = try await database.read { try await $0.query("SELECT 1 AS one", []) }
         if !writes.succeeding.load(ordering: .relaxed) {
@@ -129,6 +140,10 @@ public struct Store: Sendable {
                     "INSERT INTO probes (name, at) VALUES ('readiness', ?) ON CONFLICT (name) DO UPDATE SET at = excluded.at",
                     [.integer(now.epochMilliseconds)])
             }
+        }
+        let since = Date().epochMilliseconds - writes.failedAt.load(ordering: .relaxed)
+        if since < Self.settleAfterFailure {
+            throw StoreError.unavailable("a write failed \(since) ms ago")
         }
     }
 }
@@ -299,4 +314,6 @@ public final class WriteGeneration: Sendable {
 /// Whether this process's last write reached the database.
 final class WriteHealth: Sendable {
     let succeeding = Atomic<Bool>(true)
+    /// When a write last failed as unavailable (epoch milliseconds; 0: never).
+    let failedAt = Atomic<Int64>(0)
 }
