@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import TollgateDomain
 import TollgateFormats
@@ -32,5 +33,22 @@ import TollgateFormats
         #expect(UsageQuantity(micros: -1).description == "-0.000001")
         #expect(UsageQuantity(micros: 3_000_000).description == "3")
         #expect(UsageQuantity(micros: 0).description == "0")
+    }
+}
+
+/// An event's properties are stored and hashed in one canonical form.
+@Suite struct UsagePropertiesTests {
+    @Test func propertiesAreWrittenWithSortedKeysAndJSONEscapes() throws {
+        let event: JSONValue = .object([
+            "id": .string("e-1"), "meter": .string("gpu-hours"),
+            "properties": .object(["b": .integer(1), "a": .string("x\"y\\\n\u{1}é"), "c": .bool(true), "d": .number(0.5), "B": .bool(false)]),
+        ])
+        let input = try UsageEventInput.read(event).get()
+        #expect(input.properties == #"{"B":false,"a":"x\"y\\\n\u0001é","b":1,"c":true,"d":0.5}"#)
+        // It is JSON, and reads back as what was sent.
+        let back = try JSONDecoder().decode(JSONValue.self, from: Data(input.properties.utf8))
+        if case .object(let sent)? = { if case .object(let members) = event { return members["properties"] }; return nil }() {
+            #expect(back == .object(sent))
+        }
     }
 }

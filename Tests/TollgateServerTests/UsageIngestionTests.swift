@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Testing
 import TollgateDomain
+import TollgateFormats
 import TollgateStore
 @testable import TollgateServer
 
@@ -155,6 +156,18 @@ import TollgateStore
             #expect(machines.first?.string("machine_id") == machine)
             // An API token names the license (a read-only one may not record: AccessTests).
             #expect(statuses(try await client.send(.post, "/v1/usage/events", ["id": "a-1", "meter": "executions"])) == ["rejected:INVALID_USAGE_EVENT"])
+        }
+    }
+
+    /// The fast path reads a well-formed batch as the general one does, and leaves anything else to it.
+    @Test func theFastPathReadsWhatTheGeneralOneReads() throws {
+        let events = #"[{"id":"a","meter":"m","quantity":"2.5","timestamp":"2027-01-15T08:00:00Z","licenseId":"lic_1","machineId":null,"#
+            + #""properties":{"s":"x","i":3,"d":0.25,"b":true}},{"id":"b","meter":"m","quantity":1e3},{"id":"c","meter":"m","quantity":7,"properties":null}]"#
+        let general = try JSONDecoder().decode([JSONValue].self, from: Data(events.utf8))
+        #expect(UsageEventWire.batch(Data(events.utf8)) == general)
+        #expect(UsageEventWire.batch(Data(#"{"events":\#(events)}"#.utf8)) == general)
+        for other in [#"[{"id":"a","meter":"m","extra":1}]"#, #"[{"id":"a","meter":"m","quantity":null}]"#, #"{"events":[],"x":1}"#, #"{"id":"a"}"#, "[1,]"] {
+            #expect(UsageEventWire.batch(Data(other.utf8)) == nil, "\(other)")
         }
     }
 

@@ -55,6 +55,7 @@ struct UsageController: Sendable {
 
     /// The events of a JSON body: an array, `{"events": […]}`, or one event object.
     static func batch(_ data: Data) throws -> [JSONValue?] {
+        if let events = UsageEventWire.batch(data) { return events }
         let value: JSONValue
         do {
             value = try JSONDecoder().decode(JSONValue.self, from: data)
