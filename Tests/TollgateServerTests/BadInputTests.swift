@@ -119,8 +119,19 @@ import Testing
             for path in ["/v1/products", "/v1/customers", "/v1/policies", "/v1/licenses"] {
                 let reply = try await client.send(.post, path, raw: #"{"name":"\#(big)"}"#)
                 #expect(reply.status == 413 && reply.errorCode == "PAYLOAD_TOO_LARGE", "\(path)")
+                // With an Idempotency-Key the middleware buffers the body first; the route's limit still holds.
+                let keyed = try await client.send(.post, path, headers: ["Idempotency-Key": "k-\(path)"], raw: #"{"name":"\#(big)"}"#)
+                #expect(keyed.status == 413 && keyed.errorCode == "PAYLOAD_TOO_LARGE", "\(path) with a key")
             }
             #expect(try await client.auditCount() == 2)
+            // A usage batch may be larger than other bodies (4 MiB), with or without a key.
+            let batch = (0..<100).map { #"{"id":"e\#($0)","meter":"executions","licenseId":"lic_x","properties":{"note":"\#(String(repeating: "y", count: 60))"}}"# }
+            let body = "[" + batch.joined(separator: ",") + "]"
+            #expect(body.utf8.count > 4096)
+            for headers in [[:], ["Idempotency-Key": "usage-1"]] {
+                let reply = try await client.send(.post, "/v1/usage/events", headers: headers, raw: body)
+                #expect(reply.status == 200 && reply.object["rejected"] as? Int == 100, "\(headers): \(reply.status)")
+            }
         }
     }
 }

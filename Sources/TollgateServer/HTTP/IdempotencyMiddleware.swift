@@ -36,10 +36,11 @@ struct IdempotencyMiddleware: RouterMiddleware {
         var request = request
         let data: Data
         do {
-            // Buffered in the request, so that the handler reads it again.
-            data = Data(try await request.collectBody(upTo: limits.maxBodyBytes).readableBytesView)
+            // Buffered in the request, so that the handler reads it again; up to what the largest
+            // route takes (a usage batch), each handler then applies its own limit.
+            data = Data(try await request.collectBody(upTo: limits.maxAnyBodyBytes).readableBytesView)
         } catch is NIOTooManyBytesError {
-            throw TollgateError.payloadTooLarge(limit: limits.maxBodyBytes)
+            throw TollgateError.payloadTooLarge(limit: limits.maxAnyBodyBytes)
         }
         let route = "\(request.method.rawValue) \(request.uri.path)"
         let claim = IdempotencyClaim(

@@ -134,4 +134,10 @@ extension Request {
 /// Request size limits.
 struct BodyLimits: Sendable {
     var maxBodyBytes: Int
+
+    /// A usage batch (1,000 events with properties) may be larger than other bodies: 4 MiB, or
+    /// the configured limit if that is larger.
+    var maxBatchBytes: Int { max(maxBodyBytes, 4 << 20) }
+    /// The most any route reads: what a middleware that buffers bodies may take.
+    var maxAnyBodyBytes: Int { maxBatchBytes }
 }

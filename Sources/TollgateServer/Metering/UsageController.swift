@@ -33,7 +33,7 @@ struct UsageController: Sendable {
 
     func record(_ request: Request, _ context: MachineRouteContext) async throws -> Response {
         // A batch of a thousand events with properties can exceed the usual body limit.
-        let data = try await JSONBody.collect(request, limit: max(limits.maxBodyBytes, 4 << 20))
+        let data = try await JSONBody.collect(request, limit: limits.maxBatchBytes)
         let ndjson = request.headers[.contentType]?.lowercased().hasPrefix("application/x-ndjson") == true
         let values = try ndjson ? Self.lines(data) : Self.batch(data)
         guard !values.isEmpty else {
