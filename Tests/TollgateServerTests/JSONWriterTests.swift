@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TollgateDomain
 @testable import TollgateServer
 
 @Suite struct JSONWriterTests {

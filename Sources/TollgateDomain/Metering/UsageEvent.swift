@@ -28,7 +28,7 @@ public struct UsageEvent: Sendable, Equatable {
 /// A quantity of usage: a decimal with at most six fractional digits and at most 10¹² in
 /// magnitude, kept exactly as millionths (a `Double` would turn ten events of 0.1 into
 /// 0.9999999999999999). A period's total of one license fits 9.2 × 10¹² units.
-public struct UsageQuantity: Sendable, Equatable, Comparable, CustomStringConvertible {
+public struct UsageQuantity: Sendable, Equatable, CustomStringConvertible {
     /// The quantity in millionths of a unit.
     public var micros: Int64
 
@@ -36,8 +36,6 @@ public struct UsageQuantity: Sendable, Equatable, Comparable, CustomStringConver
     public static let maximum: Int64 = 1_000_000_000_000
 
     public init(micros: Int64) { self.micros = micros }
-
-    public static func < (lhs: UsageQuantity, rhs: UsageQuantity) -> Bool { lhs.micros < rhs.micros }
 
     /// The decimal text, without trailing zeros: `2.5`, `-3`, `0.000001`.
     public var description: String {
@@ -173,12 +171,11 @@ public struct UsageEventInput: Sendable {
             }
             timestamp = date
         }
-        var licenseId: String?
-        var machineId: String?
-        for (field, target) in [("licenseId", 0), ("machineId", 1)] {
+        var ids: [String: String] = [:]
+        for field in ["licenseId", "machineId"] {
             guard let value = members[field], value != .null else { continue }
             guard case .string(let text) = value, !text.isEmpty, text.utf8.count <= 64 else { return refuse("'\(field)' is an id.") }
-            if target == 0 { licenseId = text } else { machineId = text }
+            ids[field] = text
         }
         var properties: [String: JSONValue] = [:]
         if let value = members["properties"], value != .null {
@@ -197,8 +194,8 @@ public struct UsageEventInput: Sendable {
         }
         return .success(
             UsageEventInput(
-                id: id, licenseId: licenseId, machineId: machineId, meter: meter, quantity: quantity, timestamp: timestamp,
-                properties: canonicalProperties(properties)))
+                id: id, licenseId: ids["licenseId"], machineId: ids["machineId"], meter: meter, quantity: quantity,
+                timestamp: timestamp, properties: canonicalProperties(properties)))
     }
 
     /// The stored event, once the license is known and the time is in the window.
@@ -226,43 +223,27 @@ public struct UsageEventInput: Sendable {
         return Date(epochMilliseconds: seconds.epochMilliseconds + millis)
     }
 
-    /// The properties as stored and hashed: a JSON object with its keys in byte order, strings
-    /// escaped as JSON requires (`"`, `\\` and control characters; nothing else), integers in
-    /// decimal, other numbers as Swift writes a `Double` (the shortest text that reads back the
-    /// same), booleans as `true`/`false`. This is the event's identity: it must not change once
-    /// events are stored, or a retry of an old event would read as a conflict. Written by hand:
-    /// `JSONEncoder` took 7.5 % of the server's time at 40,000 events/s (`perf`, `scripts/bench/usage`).
+    /// The properties as stored and hashed: a JSON object with its keys in byte order, written by
+    /// ``JSONWriter`` (strings escaped as JSON requires and nothing else, integers in decimal,
+    /// other numbers as Swift writes a `Double`, booleans as `true`/`false`). This is the event's
+    /// identity: it must not change once events are stored, or a retry of an old event would read
+    /// as a conflict. Not `JSONEncoder`: it took 7.5 % of the server's time at 40,000 events/s
+    /// (`perf`, `scripts/bench/usage`).
     static func canonicalProperties(_ properties: [String: JSONValue]) -> String {
-        var out = "{"
-        for (offset, key) in properties.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }).enumerated() {
-            if offset > 0 { out += "," }
-            appendString(key, to: &out)
-            out += ":"
-            switch properties[key]! {
-            case .string(let text): appendString(text, to: &out)
-            case .integer(let number): out += String(number)
-            case .number(let number): out += "\(number)"
-            case .bool(let flag): out += flag ? "true" : "false"
-            case .null, .array, .object: out += "null"  // refused before it gets here
+        var json = JSONWriter(capacity: 64)
+        json.object { json in
+            for key in properties.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
+                json.key(key)
+                switch properties[key]! {
+                case .string(let text): json.string(text)
+                case .integer(let number): json.int(Int(number))
+                case .number(let number): json.number(number)
+                case .bool(let flag): json.bool(flag)
+                case .null, .array, .object: json.null()  // refused before it gets here
+                }
             }
         }
-        return out + "}"
-    }
-
-    static func appendString(_ text: String, to out: inout String) {
-        out += "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20: out += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count) + String(scalar.value, radix: 16)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        out += "\""
+        return String(decoding: json.bytes, as: UTF8.self)
     }
 }
 

@@ -38,9 +38,9 @@ struct IdempotencyMiddleware: RouterMiddleware {
         do {
             // Buffered in the request, so that the handler reads it again; up to what the largest
             // route takes (a usage batch), each handler then applies its own limit.
-            data = Data(try await request.collectBody(upTo: limits.maxAnyBodyBytes).readableBytesView)
+            data = Data(try await request.collectBody(upTo: limits.maxBatchBytes).readableBytesView)
         } catch is NIOTooManyBytesError {
-            throw TollgateError.payloadTooLarge(limit: limits.maxAnyBodyBytes)
+            throw TollgateError.payloadTooLarge(limit: limits.maxBatchBytes)
         }
         let route = "\(request.method.rawValue) \(request.uri.path)"
         let claim = IdempotencyClaim(

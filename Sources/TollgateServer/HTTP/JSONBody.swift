@@ -18,7 +18,7 @@ struct JSONBody: Sendable {
     /// at the top level.
     static func read(_ request: Request, limit: Int, allowedFields: Set<String>, requireBody: Bool = true) async throws -> JSONBody {
         let data = try await collect(request, limit: limit)
-        if data.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
+        if data.allSatisfy(isWhitespace) {
             if requireBody { throw TollgateError.malformed(code: RequestCode.malformedJSON, message: "The request needs a JSON object body.") }
             return JSONBody(data: Data("{}".utf8), object: .object([:]))
         }
@@ -38,6 +38,9 @@ struct JSONBody: Sendable {
         }
         return JSONBody(data: data, object: value)
     }
+
+    /// Whether `byte` is JSON's whitespace (space, tab, line feed, carriage return).
+    static func isWhitespace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 }
 
     /// The raw body, at most `limit` bytes (413 `PAYLOAD_TOO_LARGE` beyond).
     static func collect(_ request: Request, limit: Int) async throws -> Data {
@@ -72,7 +75,7 @@ struct JSONBody: Sendable {
     /// differently is the same request; a body that is not JSON is hashed as sent.
     static func fingerprint(of data: Data, route: String) -> String {
         var canonical = data
-        let blank = data.allSatisfy { $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }
+        let blank = data.allSatisfy(isWhitespace)
         if let value = blank ? JSONValue.object([:]) : try? JSONDecoder().decode(JSONValue.self, from: data) {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
@@ -137,7 +140,6 @@ struct BodyLimits: Sendable {
 
     /// A usage batch (1,000 events with properties) may be larger than other bodies: 4 MiB, or
     /// the configured limit if that is larger.
+    /// It is also the most any route reads, so what a middleware that buffers bodies may take.
     var maxBatchBytes: Int { max(maxBodyBytes, 4 << 20) }
-    /// The most any route reads: what a middleware that buffers bodies may take.
-    var maxAnyBodyBytes: Int { maxBatchBytes }
 }

@@ -82,7 +82,7 @@ struct UsageController: Sendable {
     /// which is refused on its own.
     static func lines(_ data: Data) throws -> [JSONValue?] {
         data.split(separator: UInt8(ascii: "\n")).compactMap { line -> JSONValue?? in
-            guard line.contains(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D }) else { return nil }
+            guard !line.allSatisfy(JSONBody.isWhitespace) else { return nil }
             return .some(try? JSONDecoder().decode(JSONValue.self, from: Data(line)))
         }
     }

@@ -64,7 +64,7 @@ struct UsageEventWire: Decodable {
     /// A batch: `[…]`, `{"events": […]}` or one event; `nil` when it does not decode this way.
     static func batch(_ data: Data) -> [JSONValue]? {
         let decoder = JSONDecoder()
-        if data.first(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }) == UInt8(ascii: "[") {
+        if data.first(where: { !JSONBody.isWhitespace($0) }) == UInt8(ascii: "[") {
             return (try? decoder.decode([UsageEventWire].self, from: data))?.map(\.value)
         }
         if let batch = try? decoder.decode(Batch.self, from: data) { return batch.events.map(\.value) }

@@ -46,7 +46,7 @@ enum UsageIngestor {
         // its machine, its time.
         var candidates: [(index: Int, input: UsageEventInput, licenseId: String, timestamp: Date)] = []
         for (index, read) in inputs.enumerated() {
-            let input: UsageEventInput
+            var input: UsageEventInput
             switch read {
             case .failure(let refusal): refuse(index, refusal.id, refusal.code, refusal.message); continue
             case .success(let value): input = value
@@ -71,6 +71,7 @@ enum UsageIngestor {
                     continue
                 }
                 licenseId = token.license
+                input.machineId = token.machine
             }
             let timestamp = input.timestamp ?? now
             guard timestamp >= now.addingTimeInterval(-acceptedPast), timestamp <= now.addingTimeInterval(acceptedFuture) else {
@@ -79,9 +80,7 @@ enum UsageIngestor {
                     "Events are taken up to \(Int(acceptedPast / 86_400)) days back and \(Int(acceptedFuture / 60)) minutes ahead of the server's clock.")
                 continue
             }
-            var machineInput = input
-            if case .machine(let token) = credential { machineInput.machineId = token.machine }
-            candidates.append((index, machineInput, licenseId, timestamp))
+            candidates.append((index, input, licenseId, timestamp))
         }
 
         // What the account has: meters by code, the licenses and machines the batch names.
@@ -95,10 +94,9 @@ enum UsageIngestor {
         for machine in try await session.machines.find(ids: machineIds) where machine.accountId == accountId { machines[machine.id] = machine.licenseId }
 
         // The first event of each id in the batch is the one stored; later ones compare with it.
-        var first: [String: UsageEvent] = [:]
+        var first: [String: (index: Int, event: UsageEvent)] = [:]
         var fresh: [UsageEvent] = []
         var repeated: [(index: Int, event: UsageEvent)] = []
-        var order: [String: Int] = [:]
         for candidate in candidates {
             let (index, input) = (candidate.index, candidate.input)
             guard meters.contains(input.meter) else {
@@ -117,8 +115,7 @@ enum UsageIngestor {
             if first[event.id] != nil {
                 repeated.append((index, event))
             } else {
-                first[event.id] = event
-                order[event.id] = index
+                first[event.id] = (index, event)
                 fresh.append(event)
             }
         }
@@ -134,8 +131,7 @@ enum UsageIngestor {
                     message: "An event with id '\(event.id)' and other content was recorded before; it stands, and this one is not recorded.")
             }
         }
-        for event in fresh {
-            let index = order[event.id]!
+        for (index, event) in first.values {
             if inserted.contains(event.id) {
                 results[index] = Result(index: index, id: event.id, status: .accepted, code: nil, message: nil)
             } else {
@@ -144,7 +140,7 @@ enum UsageIngestor {
         }
         // A repeat within the batch compares with what now stands under its id.
         for (index, event) in repeated {
-            outcome(index, event, storedHash: inserted.contains(event.id) ? first[event.id]?.payloadHash : stored[event.id])
+            outcome(index, event, storedHash: inserted.contains(event.id) ? first[event.id]?.event.payloadHash : stored[event.id])
         }
         return results.enumerated().map { $0.element ?? Result(index: $0.offset, id: nil, status: .rejected, code: nil, message: nil) }
     }

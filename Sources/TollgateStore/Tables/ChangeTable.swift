@@ -144,8 +144,7 @@ public struct ChangeTable {
     /// Inserts `rows` with `statement(count)` (an `INSERT … VALUES` of `count` rows), at most
     /// ``rowsPerStatement`` rows per statement.
     private func insert(_ rows: [[SQLValue]], _ statement: (Int) -> String) async throws {
-        for start in stride(from: 0, to: rows.count, by: Self.rowsPerStatement) {
-            let chunk = rows[start..<min(start + Self.rowsPerStatement, rows.count)]
+        for chunk in rows.chunks(of: Self.rowsPerStatement) {
             try await sql.execute(statement(chunk.count), chunk.flatMap { $0 })
         }
     }

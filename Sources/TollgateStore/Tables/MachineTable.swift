@@ -177,8 +177,7 @@ public struct MachineTable {
     public func deactivate(ids: [String], reason: DeactivationReason, at now: Date) async throws {
         let millis = SQLValue.integer(now.epochMilliseconds)
         let bump = reason == .dead ? 0 : 1
-        for start in stride(from: 0, to: ids.count, by: 500) {
-            let chunk = ids[start..<min(start + 500, ids.count)]
+        for chunk in ids.chunks(of: 500) {
             let placeholders = Array(repeating: "?", count: chunk.count).joined(separator: ", ")
             try await sql.execute(
                 """
@@ -192,8 +191,7 @@ public struct MachineTable {
     /// The machines with `ids`, in id order (a sweep's batch after it changed them).
     public func find(ids: [String]) async throws -> [Machine] {
         var machines: [Machine] = []
-        for start in stride(from: 0, to: ids.count, by: 500) {
-            let chunk = ids[start..<min(start + 500, ids.count)]
+        for chunk in ids.chunks(of: 500) {
             let placeholders = Array(repeating: "?", count: chunk.count).joined(separator: ", ")
             machines += try await sql.query("SELECT * FROM machines WHERE id IN (\(placeholders)) ORDER BY id", chunk.map { .text($0) }).compactMap(Self.machine)
         }

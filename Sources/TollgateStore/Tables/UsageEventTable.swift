@@ -15,8 +15,7 @@ public struct UsageEventTable {
     /// is left as it is.
     public func insertNew(_ events: [UsageEvent]) async throws -> Set<String> {
         var inserted = Set<String>()
-        for start in stride(from: 0, to: events.count, by: Self.rowsPerStatement) {
-            let chunk = events[start..<min(start + Self.rowsPerStatement, events.count)]
+        for chunk in events.chunks(of: Self.rowsPerStatement) {
             let rows = try await sql.query(
                 """
                 INSERT INTO usage_events (account_id, id, license_id, machine_id, meter, quantity, occurred_at, properties, payload_hash, received_at)
@@ -38,8 +37,7 @@ public struct UsageEventTable {
     /// The payload hashes of the account's stored events among `ids`.
     public func payloadHashes(accountId: String, ids: [String]) async throws -> [String: String] {
         var hashes: [String: String] = [:]
-        for start in stride(from: 0, to: ids.count, by: Self.rowsPerStatement) {
-            let chunk = ids[start..<min(start + Self.rowsPerStatement, ids.count)]
+        for chunk in ids.chunks(of: Self.rowsPerStatement) {
             let rows = try await sql.query(
                 "SELECT id, payload_hash FROM usage_events WHERE account_id = ? AND id IN (\(Array(repeating: "?", count: chunk.count).joined(separator: ", ")))",
                 [.text(accountId)] + chunk.map { .text($0) })

@@ -29,8 +29,7 @@ public struct ValidationEventTable {
 
     /// Inserts in statements of up to 200 rows: one round trip per chunk on PostgreSQL.
     public func insert(_ events: [Event]) async throws {
-        for start in stride(from: 0, to: events.count, by: 200) {
-            let chunk = events[start..<min(start + 200, events.count)]
+        for chunk in events.chunks(of: 200) {
             let rows = Array(repeating: "(?, ?, ?, ?, ?, ?, ?)", count: chunk.count).joined(separator: ", ")
             try await sql.execute(
                 "INSERT INTO validation_events (id, account_id, license_id, code, valid, remote_address, occurred_at) VALUES \(rows)",

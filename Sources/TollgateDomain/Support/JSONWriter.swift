@@ -1,23 +1,22 @@
 import Foundation
-import TollgateDomain
-import TollgateFormats
 
 /// A minimal JSON writer for the hottest response (the validation answer), where
-/// `JSONEncoder`'s generic machinery costs more than the Ed25519 signature. Writes compact
+/// `JSONEncoder`'s generic machinery costs more than the Ed25519 signature, and for what is
+/// written per item of a large batch (usage events' properties). Writes compact
 /// JSON with keys in the order given; times as ISO 8601 UTC seconds, like the API's encoder.
 /// A value with a hand-written JSON form that equals its `APICoding` encoding (a test holds each
 /// pair equal), for the paths where Foundation's encoder costs more than the work itself.
-protocol JSONWritable {
+public protocol JSONWritable {
     func write(_ json: inout JSONWriter)
 }
 
-struct JSONWriter {
-    private(set) var bytes: [UInt8] = []
+public struct JSONWriter {
+    public private(set) var bytes: [UInt8] = []
     private var needsComma = [false]
 
-    init(capacity: Int = 1024) { bytes.reserveCapacity(capacity) }
+    public init(capacity: Int = 1024) { bytes.reserveCapacity(capacity) }
 
-    mutating func object(_ body: (inout JSONWriter) -> Void) {
+    public mutating func object(_ body: (inout JSONWriter) -> Void) {
         separator()
         bytes.append(UInt8(ascii: "{"))
         needsComma.append(false)
@@ -26,7 +25,7 @@ struct JSONWriter {
         bytes.append(UInt8(ascii: "}"))
     }
 
-    mutating func array<S: Sequence>(_ items: S, _ body: (inout JSONWriter, S.Element) -> Void) {
+    public mutating func array<S: Sequence>(_ items: S, _ body: (inout JSONWriter, S.Element) -> Void) {
         separator()
         bytes.append(UInt8(ascii: "["))
         needsComma.append(false)
@@ -36,35 +35,42 @@ struct JSONWriter {
     }
 
     /// Writes `"key":` inside an object; the value call that follows writes the value.
-    mutating func key(_ key: String) {
+    public mutating func key(_ key: String) {
         separator()
         string(key, separate: false)
         bytes.append(UInt8(ascii: ":"))
         needsComma[needsComma.count - 1] = false
     }
 
-    mutating func string(_ value: String?) {
+    public mutating func string(_ value: String?) {
         guard let value else { return null() }
         string(value, separate: true)
     }
 
-    mutating func int(_ value: Int?) {
+    public mutating func int(_ value: Int?) {
         guard let value else { return null() }
         separator()
         bytes.append(contentsOf: String(value).utf8)
     }
 
-    mutating func bool(_ value: Bool) {
+    /// A number that is not an integer, as Swift writes a `Double`: the shortest text that reads
+    /// back as the same value.
+    public mutating func number(_ value: Double) {
+        separator()
+        bytes.append(contentsOf: "\(value)".utf8)
+    }
+
+    public mutating func bool(_ value: Bool) {
         separator()
         bytes.append(contentsOf: (value ? "true" : "false").utf8)
     }
 
-    mutating func null() {
+    public mutating func null() {
         separator()
         bytes.append(contentsOf: "null".utf8)
     }
 
-    mutating func date(_ value: Date?) {
+    public mutating func date(_ value: Date?) {
         guard let value else { return null() }
         string(Self.iso8601(value), separate: true)
     }
@@ -97,7 +103,7 @@ struct JSONWriter {
     private static let hex = Array("0123456789abcdef".utf8)
 
     /// `yyyy-MM-ddTHH:mm:ssZ` in UTC (days to civil date after H. Hinnant's algorithm).
-    static func iso8601(_ date: Date) -> String {
+    public static func iso8601(_ date: Date) -> String {
         let seconds = Int64(date.timeIntervalSince1970.rounded(.down))
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
         let secondOfDay = seconds - days * 86_400
@@ -115,28 +121,5 @@ struct JSONWriter {
             return String(repeating: "0", count: max(0, width - text.count)) + text
         }
         return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(secondOfDay / 3600, 2)):\(pad(secondOfDay % 3600 / 60, 2)):\(pad(secondOfDay % 60, 2))Z"
-    }
-}
-
-extension JSONWriter {
-    /// Effective limits as two members, `limitPeriods` (code → period, for limits that reset)
-    /// and `limits` (code → number or `"unlimited"`), keys sorted.
-    mutating func effectiveLimits(_ limits: EffectiveLimits) {
-        key("limitPeriods")
-        object { json in
-            for (code, period) in limits.sortedPeriods {
-                json.key(code); json.string(period.rawValue)
-            }
-        }
-        key("limits")
-        object { json in
-            for (code, value) in limits.sortedValues {
-                json.key(code)
-                switch value {
-                case .limited(let number): json.int(number)
-                case .unlimited: json.string("unlimited")
-                }
-            }
-        }
     }
 }
