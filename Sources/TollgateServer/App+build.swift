@@ -197,6 +197,7 @@ func buildRouter(_ services: AppServices) -> Router<AppRequestContext> {
     ).addRoutes(to: machineRoutes, admin: v1)
     LeaseController(writer: writer, store: services.store, clock: services.clock, limits: limits).addRoutes(to: machineRoutes)
     UsageController(writer: writer, limits: limits).addRoutes(to: machineRoutes)
+    QuotaController(store: services.store, clock: services.clock, limits: limits).addRoutes(to: machineRoutes)
     return router
 }
 

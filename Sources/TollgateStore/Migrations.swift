@@ -220,6 +220,35 @@ enum Migrations {
                 "CREATE INDEX usage_events_by_license ON usage_events (account_id, license_id, meter, occurred_at)",
             ]
         ),
+        (
+            15,
+            [
+                // Usage counters, kept in the transaction that stores the events: per license,
+                // meter and calendar period (`hour` and `month` for every aggregation, `day` and
+                // `year` too for `unique_count`), the events counted and the aggregated value in
+                // millionths (UsageTally). Quotas and analytics read these, never the events.
+                """
+                CREATE TABLE usage_counters (
+                  account_id TEXT NOT NULL, license_id TEXT NOT NULL, meter TEXT NOT NULL, period TEXT NOT NULL, starts_at BIGINT NOT NULL,
+                  aggregation TEXT NOT NULL, events BIGINT NOT NULL, value BIGINT NOT NULL, latest_at BIGINT NOT NULL,
+                  PRIMARY KEY (account_id, license_id, meter, period, starts_at))
+                """,
+                "CREATE INDEX usage_counters_by_period ON usage_counters (account_id, meter, period, starts_at)",
+                // The distinct values a `unique_count` meter has seen per license and period.
+                """
+                CREATE TABLE usage_distinct_values (
+                  account_id TEXT NOT NULL, license_id TEXT NOT NULL, meter TEXT NOT NULL, period TEXT NOT NULL, starts_at BIGINT NOT NULL,
+                  value TEXT NOT NULL, PRIMARY KEY (account_id, license_id, meter, period, starts_at, value))
+                """,
+                // The thresholds (percent of a limit) a license's usage crossed per period: each
+                // crossing is an event once.
+                """
+                CREATE TABLE usage_thresholds (
+                  account_id TEXT NOT NULL, license_id TEXT NOT NULL, meter TEXT NOT NULL, period TEXT NOT NULL, starts_at BIGINT NOT NULL,
+                  threshold BIGINT NOT NULL, crossed_at BIGINT NOT NULL, PRIMARY KEY (account_id, license_id, meter, period, starts_at, threshold))
+                """,
+            ]
+        ),
     ]
 
     /// Steps that rewrite data rather than schema, run in the transaction of their version,
@@ -228,6 +257,7 @@ enum Migrations {
         8: VendorLimitsMigration.run,
         11: PendingChangesMigration.run,
         13: CompactLogsMigration.run,
+        15: { sql, _ in try await PolicyEnforcementMigration.run(sql) },
     ]
 
     /// Applies every migration `database` has not seen.

@@ -34,7 +34,10 @@ import TollgateStore
     }
 
     func fixture(_ client: TestApp.Client) async throws -> Fixture {
-        let license = try await client.license(policy: ["name": "Walk", "maxMachines": 3, "limits": ["concurrentExecutions": 5]])
+        _ = try await client.create("/v1/meters", ["code": "executions", "name": "Executions", "aggregation": "count"])
+        let license = try await client.license(policy: [
+            "name": "Walk", "maxMachines": 3, "limits": ["concurrentExecutions": 5, "executions": 100], "limitPeriods": ["executions": "month"],
+        ])
         let activated = try await client.activate(license.key, fingerprint: "fp-walk")
         let machine = (activated.object["machine"] as! [String: Any])["id"] as! String
         let token = try #require(activated.object["token"] as? String)
@@ -50,7 +53,11 @@ import TollgateStore
             .replacingOccurrences(of: "/v1/licenses/{id}", with: "/v1/licenses/\(fixture.license.id)")
             .replacingOccurrences(of: "{lease}", with: fixture.lease)
             .replacingOccurrences(of: "/v1/products/{id}", with: "/v1/products/\(fixture.license.product)")
-        let body: [String: Any]? = method == "POST" ? (path == "/v1/machines" ? ["fingerprint": "fp-\(UUID().uuidString.prefix(8))"] : [:]) : nil
+        let bodies: [String: [String: Any]] = [
+            "/v1/machines": ["fingerprint": "fp-\(UUID().uuidString.prefix(8))"], "/v1/usage/check": ["meter": "executions"],
+            "/v1/usage/estimate": ["usage": ["executions": 1]],
+        ]
+        let body: [String: Any]? = method == "POST" ? bodies[path] ?? [:] : nil
         if let licenseKey { return try await client.send(HTTPRequest.Method(method)!, path, body, token: nil, headers: ["Authorization": "License \(licenseKey)"]) }
         return try await client.send(HTTPRequest.Method(method)!, path, body, token: token)
     }
@@ -87,6 +94,7 @@ import TollgateStore
                 "POST /v1/licenses/{id}/actions/check-out": 403, "POST /v1/licenses/{id}/leases": 403, "GET /v1/licenses/{id}/leases": 200,
                 "POST /v1/licenses/{id}/leases/{lease}/actions/renew": 403, "DELETE /v1/licenses/{id}/leases/{lease}": 204,
                 "DELETE /v1/machines/{id}": 200, "GET /v1/products/{id}/tiers": 200, "POST /v1/usage/events": 200,
+                "GET /v1/licenses/{id}/quotas": 200, "POST /v1/usage/check": 200, "POST /v1/usage/estimate": 200,
             ]
             let operations = try Self.operations(accepting: "license").sorted { ($0.method == "DELETE" ? 1 : 0) < ($1.method == "DELETE" ? 1 : 0) }
             #expect(Set(operations.map { "\($0.method) \($0.path)" }) == Set(expected.keys))

@@ -32,7 +32,8 @@ import TollgateFormats
     }
 
     /// Migration 8 turns a stored policy of the four fixed limits into vendor limits of the same
-    /// codes and puts the codes it grants into its product's catalogue.
+    /// codes and puts the codes it grants into its product's catalogue; migration 15 adds the
+    /// enforcement and rank.
     @Test func vendorLimitsMigrationRewritesStoredPoliciesAndFillsTheCatalogue() async throws {
         let store = try await openStore()
         let account = try await account(store)
@@ -43,10 +44,13 @@ import TollgateFormats
             try await session.sql.execute(
                 "INSERT INTO policies (id, account_id, product_id, data) VALUES ('pol_old', ?, ?, ?)", [.text(account.id), .text(product.id), .text(old)])
             try await VendorLimitsMigration.run(session.sql, now: 1_800_000_000_000)
+            try await PolicyEnforcementMigration.run(session.sql)
         }
         let policy = try #require(try await store.read { try await $0.policies.find(id: "pol_old", accountId: account.id) })
         #expect(policy.limits == ["concurrentExecutions": .limited(100), "executionsPerMonth": .unlimited, "maxWorkflows": .unlimited, "requestsPerSecond": .limited(1000)])
         #expect(policy.limitPeriods == ["executionsPerMonth": .month] && policy.leaseLimit == "concurrentExecutions")
+        // Migration 15: no limit blocks, and the tier ranks by age.
+        #expect(policy.limitEnforcement == [:] && policy.rank == 0)
         let codes = try await store.read { try await $0.entitlements.codes(accountId: account.id, productId: product.id) }
         #expect(codes == ["core", "sso"])
     }

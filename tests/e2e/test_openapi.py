@@ -128,14 +128,26 @@ def test_every_answer_matches_the_documented_schema_and_every_operation_answered
     _, activated = call("POST", "/v1/machines", {"fingerprint": "ws-1", "name": "ws"}, token=None, headers=licensed)
     machine, token = activated["machine"]["id"], activated["token"]
     # Usage: a batch with an admin token, a retry, one event with the key, bad requests.
-    usage = [{"id": "u-1", "licenseId": lid, "meter": "gpu-hours", "quantity": "2.5", "properties": {"model": "a100"}},
+    usage = [{"id": "u-1", "licenseId": lid, "meter": "gpu-hours", "quantity": "2.5", "properties": {"model": "a100", "region": "eu"}},
              {"id": "u-2", "licenseId": lid, "meter": "nope"}]
     status, recorded = call("POST", "/v1/usage/events", {"events": usage})
     assert status == 200 and recorded["accepted"] == 1 and recorded["rejected"] == 1, recorded
     call("POST", "/v1/usage/events", usage)
-    call("POST", "/v1/usage/events", {"id": "u-3", "meter": "gpu-hours", "quantity": 1}, token=None, headers=licensed)
+    call("POST", "/v1/usage/events", {"id": "u-3", "meter": "gpu-hours", "quantity": 1, "properties": {"region": "eu"}}, token=None, headers=licensed)
     call("POST", "/v1/usage/events", [])
     call("POST", "/v1/usage/events", raw="[{")
+    # Quotas: gpu-hours (EU events only) has a monthly limit (250 by the override), with 2.5 + 1 used.
+    status, quotas = call("GET", f"/v1/licenses/{lid}/quotas", token=token)
+    assert status == 200 and quotas["quotas"][0]["used"] == 3.5 and quotas["quotas"][0]["limit"] == 250, quotas
+    assert quotas["suggestedTier"]["current"] is False or quotas["suggestedTier"]["policyId"] == policy["id"], quotas
+    call("GET", "/v1/licenses/lic_missing/quotas")
+    status, checked = call("POST", "/v1/usage/check", {"meter": "gpu-hours", "quantity": "246.5"}, token=None, headers=licensed)
+    assert status == 200 and checked["fits"] is True and checked["code"] is None, checked
+    call("POST", "/v1/usage/check", {"licenseId": lid, "meter": "seats"})
+    call("POST", "/v1/usage/check", {"licenseId": lid, "meter": "gpu-hours", "quantity": "x"})
+    status, estimate = call("POST", "/v1/usage/estimate", {"licenseId": lid, "usage": {"gpu-hours": 300}})
+    assert status == 200 and estimate["estimates"][0]["overage"] == 53.5, estimate
+    call("POST", "/v1/usage/estimate", {"licenseId": lid, "usage": {}})
     call("POST", "/v1/machines", {"fingerprint": "ws-1"}, token=None, headers=licensed)
     call("GET", "/v1/machines")
     call("GET", f"/v1/machines/{machine}", token=token)

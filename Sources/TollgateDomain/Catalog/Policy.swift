@@ -28,6 +28,15 @@ public enum DeadMachineStrategy: String, APIEnum {
     case keep
 }
 
+/// What happens to usage beyond a limit with a period (the policy's choice per limit).
+public enum LimitEnforcement: String, APIEnum {
+    /// Events that would take the period's usage past the limit are refused with
+    /// `USAGE_LIMIT_REACHED`; `POST /v1/usage/check` says whether more fits.
+    case block
+    /// Usage past the limit is counted and reported as overage (billed later). The default.
+    case allowOverage = "allow-overage"
+}
+
 /// A tier: the template every license of a product is issued under.
 public struct Policy: Codable, Sendable, Equatable {
     public var id: String
@@ -49,6 +58,11 @@ public struct Policy: Codable, Sendable, Equatable {
     /// The limit code whose value caps the license's concurrent leases (no cap when the
     /// policy has no limit of that code).
     public var leaseLimit: String
+    /// How each limit with a period is enforced against its meter; absent: `allow-overage`.
+    public var limitEnforcement: [String: LimitEnforcement]
+    /// The tier's place among the product's tiers, lowest first (ties: the older first): upgrade
+    /// suggestions name the lowest tier that fits.
+    public var rank: Int
     /// Whether the app may be deployed to a cloud (a seed's tier flag).
     public var cloudDeployment: Bool
     /// Days after expiry during which validation still succeeds with `IN_GRACE_PERIOD`.
@@ -90,6 +104,8 @@ public struct PolicyDraft: Codable, Sendable, Equatable {
     public var limits: [String: LimitValue]?
     public var limitPeriods: [String: LimitPeriod]?
     public var leaseLimit: String?
+    public var limitEnforcement: [String: LimitEnforcement]?
+    public var rank: Int?
     public var cloudDeployment: Bool?
     public var gracePeriodDays: Int?
     public var offlineGraceDays: Int?
@@ -109,6 +125,7 @@ public struct PolicyDraft: Codable, Sendable, Equatable {
         productId: String, name: String, durationDays: Int? = nil, machineBinding: MachineBinding? = nil,
         maxMachines: Int? = nil, entitlements: [String]? = nil, limits: [String: LimitValue]? = nil,
         limitPeriods: [String: LimitPeriod]? = nil, leaseLimit: String? = nil,
+        limitEnforcement: [String: LimitEnforcement]? = nil, rank: Int? = nil,
         cloudDeployment: Bool? = nil, gracePeriodDays: Int? = nil, offlineGraceDays: Int? = nil,
         expirationStrategy: ExpirationStrategy? = nil, maxClusters: Int? = nil, maxNodesPerCluster: Int? = nil,
         clusterDrainSeconds: Int? = nil, requireHeartbeat: Bool? = nil, heartbeatIntervalSeconds: Int? = nil,
@@ -124,6 +141,8 @@ public struct PolicyDraft: Codable, Sendable, Equatable {
         self.limits = limits
         self.limitPeriods = limitPeriods
         self.leaseLimit = leaseLimit
+        self.limitEnforcement = limitEnforcement
+        self.rank = rank
         self.cloudDeployment = cloudDeployment
         self.gracePeriodDays = gracePeriodDays
         self.offlineGraceDays = offlineGraceDays
@@ -144,7 +163,8 @@ public struct PolicyDraft: Codable, Sendable, Equatable {
         self.init(
             productId: policy.productId, name: policy.name, durationDays: policy.durationDays,
             machineBinding: policy.machineBinding, maxMachines: policy.maxMachines, entitlements: policy.entitlements,
-            limits: policy.limits, limitPeriods: policy.limitPeriods, leaseLimit: policy.leaseLimit, cloudDeployment: policy.cloudDeployment, gracePeriodDays: policy.gracePeriodDays,
+            limits: policy.limits, limitPeriods: policy.limitPeriods, leaseLimit: policy.leaseLimit,
+            limitEnforcement: policy.limitEnforcement, rank: policy.rank, cloudDeployment: policy.cloudDeployment, gracePeriodDays: policy.gracePeriodDays,
             offlineGraceDays: policy.offlineGraceDays, expirationStrategy: policy.expirationStrategy,
             maxClusters: policy.maxClusters, maxNodesPerCluster: policy.maxNodesPerCluster,
             clusterDrainSeconds: policy.clusterDrainSeconds, requireHeartbeat: policy.requireHeartbeat,
@@ -174,6 +194,16 @@ public struct PolicyDraft: Codable, Sendable, Equatable {
         let codes = entitlements ?? []
         try Rules.requireFeatureCodes(codes, field: "entitlements")
         let (limits, periods, leaseLimit) = try validatedLimits()
+        // Only limits with a period bind to meters; a limit that loses its period keeps no
+        // enforcement (a PATCH carries the old one back).
+        var enforcement: [String: LimitEnforcement] = [:]
+        for (code, mode) in (limitEnforcement ?? [:]).sorted(by: { $0.key < $1.key }) {
+            guard limits[code] != nil else {
+                throw .invalid(code: CatalogCode.unknownLimit, field: "limitEnforcement.\(code)", message: "The policy has no limit '\(code)' to enforce.")
+            }
+            if periods[code] != nil { enforcement[code] = mode }
+        }
+        try Rules.requireRange(rank, field: "rank", min: 0, max: 1_000_000)
         try Rules.requireRange(gracePeriodDays, field: "gracePeriodDays", min: 0, max: 3650)
         try Rules.requireRange(offlineGraceDays, field: "offlineGraceDays", min: 0, max: 3650)
         try Rules.requireRange(maxClusters, field: "maxClusters", min: 1)
@@ -188,7 +218,7 @@ public struct PolicyDraft: Codable, Sendable, Equatable {
             id: id, accountId: accountId, productId: productId, name: name, durationDays: durationDays,
             machineBinding: binding, maxMachines: binding == .nodeLocked ? 1 : maxMachines,
             entitlements: Array(Set(codes)).sorted(), limits: limits, limitPeriods: periods, leaseLimit: leaseLimit,
-            cloudDeployment: cloudDeployment ?? false, gracePeriodDays: gracePeriodDays ?? 0,
+            limitEnforcement: enforcement, rank: rank ?? 0, cloudDeployment: cloudDeployment ?? false, gracePeriodDays: gracePeriodDays ?? 0,
             offlineGraceDays: offlineGraceDays ?? Self.defaultOfflineGraceDays,
             expirationStrategy: expirationStrategy ?? .restrictAccess, maxClusters: maxClusters,
             maxNodesPerCluster: maxNodesPerCluster, clusterDrainSeconds: clusterDrainSeconds ?? Self.defaultClusterDrainSeconds,

@@ -37,6 +37,9 @@ public struct UsageQuantity: Sendable, Equatable, CustomStringConvertible {
 
     public init(micros: Int64) { self.micros = micros }
 
+    /// The quantity as a `Decimal`, exactly (answers write it as a JSON number).
+    public var decimal: Decimal { Decimal(string: description) ?? 0 }
+
     /// The decimal text, without trailing zeros: `2.5`, `-3`, `0.000001`.
     public var description: String {
         let magnitude = micros.magnitude
@@ -130,7 +133,10 @@ public struct UsageEventInput: Sendable {
     public var meter: String
     public var quantity: UsageQuantity
     public var timestamp: Date?
+    /// The properties as stored (``canonicalProperties(_:)``).
     public var properties: String
+    /// The properties as read, for the meter's filters and aggregated property.
+    public var propertyValues: [String: JSONValue]
 
     /// The fields an event may have.
     public static let fields: Set<String> = ["id", "licenseId", "machineId", "meter", "quantity", "timestamp", "properties"]
@@ -195,7 +201,7 @@ public struct UsageEventInput: Sendable {
         return .success(
             UsageEventInput(
                 id: id, licenseId: ids["licenseId"], machineId: ids["machineId"], meter: meter, quantity: quantity,
-                timestamp: timestamp, properties: canonicalProperties(properties)))
+                timestamp: timestamp, properties: canonicalProperties(properties), propertyValues: properties))
     }
 
     /// The stored event, once the license is known and the time is in the window.

@@ -54,6 +54,10 @@ public enum MeteringCode: String, ErrorCode {
     case unknownMachine = "UNKNOWN_MACHINE"
     case timestampOutOfRange = "TIMESTAMP_OUT_OF_RANGE"
     case usageEventConflict = "USAGE_EVENT_CONFLICT"
+    /// The event would take usage past a blocking limit (an event's result; `POST /v1/usage/check` answers it too).
+    case usageLimitReached = "USAGE_LIMIT_REACHED"
+    /// The license has no limit with a period for the meter (`POST /v1/usage/check`).
+    case noQuota = "NO_QUOTA"
 }
 
 /// Codes of a license's state and its key, where a route refuses because of them.

@@ -5,8 +5,8 @@ import TollgateFormats
 import TollgateStore
 
 /// `GET /v1/products/{id}/tiers`: the product's policies as an app's upgrade prompts need them
-/// (name, entitlements, limits), in creation order — create tiers cheapest first, as the presets
-/// do. Any credential of the product may read it: an API token of the account, or a license key
+/// (name, entitlements, limits), by `rank`, then in creation order — rank tiers cheapest first
+/// (or create them so, as the presets do). Any credential of the product may read it: an API token of the account, or a license key
 /// or machine token of a license of the product. The SDKs answer `tierWithMore` from it.
 struct TierController: Sendable {
     let store: Store
@@ -21,6 +21,8 @@ struct TierController: Sendable {
         var limitPeriods: [String: LimitPeriod]
         /// `nil`: unlimited.
         var maxMachines: Int?
+        var rank: Int
+        var createdAt: Date
 
         init(_ policy: Policy) {
             policyId = policy.id
@@ -29,6 +31,8 @@ struct TierController: Sendable {
             limits = policy.limits
             limitPeriods = policy.limitPeriods
             maxMachines = policy.maxMachines
+            rank = policy.rank
+            createdAt = policy.createdAt
         }
 
         func encode(to encoder: any Encoder) throws {
@@ -39,9 +43,10 @@ struct TierController: Sendable {
             try container.encode(limits, forKey: .limits)
             try container.encode(limitPeriods, forKey: .limitPeriods)
             try container.encode(maxMachines, forKey: .maxMachines)
+            try container.encode(rank, forKey: .rank)
         }
 
-        enum CodingKeys: String, CodingKey { case policyId, name, entitlements, limits, limitPeriods, maxMachines }
+        enum CodingKeys: String, CodingKey { case policyId, name, entitlements, limits, limitPeriods, maxMachines, rank }
     }
 
     func addRoutes(to group: RouterGroup<MachineRouteContext>) {
@@ -72,7 +77,7 @@ struct TierController: Sendable {
                     guard let next = result.nextCursor else { break }
                     page = PageRequest(limit: 100, after: next)
                 }
-                return tiers
+                return tiers.sorted { ($0.rank, $0.createdAt, $0.policyId) < ($1.rank, $1.createdAt, $1.policyId) }
             }
             return try Response.json(PageBody(data: tiers, nextCursor: nil))
         }

@@ -83,11 +83,12 @@ enum UsageIngestor {
             candidates.append((index, input, licenseId, timestamp))
         }
 
-        // What the account has: meters by code, the licenses and machines the batch names.
-        let meters = try await session.meters.codes(accountId: accountId)
-        var licenses: [String: Bool] = [:]
+        // What the account has: meters by code, the licenses (with their policies) and machines
+        // the batch names.
+        let meters = try await session.meters.byCode(accountId: accountId)
+        var contexts: [String: LicenseContext] = [:]
         for licenseId in Set(candidates.map(\.licenseId)) {
-            licenses[licenseId] = try await session.licenses.find(id: licenseId, accountId: accountId) != nil
+            contexts[licenseId] = try await session.licenseContext(id: licenseId, accountId: accountId)
         }
         let machineIds = Array(Set(candidates.compactMap(\.input.machineId)))
         var machines: [String: String] = [:]  // machine → its license
@@ -95,15 +96,15 @@ enum UsageIngestor {
 
         // The first event of each id in the batch is the one stored; later ones compare with it.
         var first: [String: (index: Int, event: UsageEvent)] = [:]
-        var fresh: [UsageEvent] = []
+        var fresh: [Pending] = []
         var repeated: [(index: Int, event: UsageEvent)] = []
         for candidate in candidates {
             let (index, input) = (candidate.index, candidate.input)
-            guard meters.contains(input.meter) else {
+            guard let meter = meters[input.meter] else {
                 refuse(index, input.id, .unknownMeter, "The account has no meter '\(input.meter)'.")
                 continue
             }
-            guard licenses[candidate.licenseId] == true else {
+            guard contexts[candidate.licenseId] != nil else {
                 refuse(index, input.id, .unknownLicense, "The account has no license '\(candidate.licenseId)'.")
                 continue
             }
@@ -111,17 +112,37 @@ enum UsageIngestor {
                 refuse(index, input.id, .unknownMachine, "The license has no machine '\(machineId)'.")
                 continue
             }
+            let reading: MeterReading?
+            switch meter.reading(quantity: input.quantity, properties: input.propertyValues) {
+            case .failure(let refusal):
+                refuse(index, input.id, refusal.code, refusal.message)
+                continue
+            case .success(let value): reading = value
+            }
             let event = input.event(accountId: accountId, licenseId: candidate.licenseId, at: candidate.timestamp, receivedAt: now)
             if first[event.id] != nil {
                 repeated.append((index, event))
             } else {
                 first[event.id] = (index, event)
-                fresh.append(event)
+                fresh.append(Pending(index: index, event: event, meter: meter, reading: reading))
             }
         }
 
-        let inserted = try await session.usageEvents.insertNew(fresh)
-        let stored = try await session.usageEvents.payloadHashes(accountId: accountId, ids: fresh.map(\.id).filter { !inserted.contains($0) })
+        // Blocking limits refuse, in batch order, the new events that would take usage past them.
+        var limitRefusals: [String: String] = [:]  // id → reason
+        fresh = try await enforceBlockingLimits(fresh, contexts: contexts, accountId: accountId, session: session) { pending, message in
+            refuse(pending.index, pending.event.id, .usageLimitReached, message)
+            limitRefusals[pending.event.id] = message
+        }
+
+        let inserted = try await session.usageEvents.insertNew(fresh.map(\.event))
+        let stored = try await session.usageEvents.payloadHashes(accountId: accountId, ids: fresh.map(\.event.id).filter { !inserted.contains($0) })
+        let counted = fresh.compactMap { pending in
+            pending.reading.flatMap { inserted.contains(pending.event.id) ? UsageCounting.Counted(event: pending.event, meter: pending.meter, reading: $0) : nil }
+        }
+        try await UsageCounting.count(counted, accountId: accountId, session: session)
+        try await UsageThresholds.record(counted, contexts: contexts, credential: credential, session: session, now: now)
+
         func outcome(_ index: Int, _ event: UsageEvent, storedHash: String?) {
             if storedHash == event.payloadHash {
                 results[index] = Result(index: index, id: event.id, status: .duplicate, code: nil, message: nil)
@@ -131,7 +152,7 @@ enum UsageIngestor {
                     message: "An event with id '\(event.id)' and other content was recorded before; it stands, and this one is not recorded.")
             }
         }
-        for (index, event) in first.values {
+        for (index, event) in first.values where limitRefusals[event.id] == nil {
             if inserted.contains(event.id) {
                 results[index] = Result(index: index, id: event.id, status: .accepted, code: nil, message: nil)
             } else {
@@ -140,8 +161,89 @@ enum UsageIngestor {
         }
         // A repeat within the batch compares with what now stands under its id.
         for (index, event) in repeated {
+            if let reason = limitRefusals[event.id] {
+                refuse(index, event.id, .usageLimitReached, reason)
+                continue
+            }
             outcome(index, event, storedHash: inserted.contains(event.id) ? first[event.id]?.event.payloadHash : stored[event.id])
         }
         return results.enumerated().map { $0.element ?? Result(index: $0.offset, id: nil, status: .rejected, code: nil, message: nil) }
     }
+
+    /// An event of the batch not seen before in it, with what it adds to its meter (`nil`: the
+    /// meter's filters leave it out).
+    struct Pending {
+        var index: Int
+        var event: UsageEvent
+        var meter: Meter
+        var reading: MeterReading?
+    }
+
+    /// Takes out of `fresh` the events a blocking limit refuses, calling `refuse` for each.
+    ///
+    /// The check holds against concurrent batches: the counter rows of the limits' periods are
+    /// locked first (in key order), then the events already stored are set aside (they are
+    /// duplicates or conflicts, not new usage), then each new event is added to its period's
+    /// usage in batch order until one would pass the limit.
+    static func enforceBlockingLimits(
+        _ fresh: [Pending], contexts: [String: LicenseContext], accountId: String, session: StoreSession,
+        refuse: (Pending, String) -> Void
+    ) async throws -> [Pending] {
+        var quotas: [UsageQuotaKey: UsageQuota] = [:]
+        var keys: [Int: UsageQuotaKey] = [:]  // index in fresh → its blocking quota
+        for (position, pending) in fresh.enumerated() where pending.reading != nil {
+            guard let context = contexts[pending.event.licenseId],
+                let quota = UsageQuotas.quota(of: pending.meter, license: context.license, policy: context.policy, at: pending.event.timestamp),
+                quota.enforcement == .block, quota.limitMicros != nil
+            else { continue }
+            let key = UsageQuotaKey(licenseId: pending.event.licenseId, meter: pending.meter.code, start: quota.window.start)
+            keys[position] = key
+            quotas[key] = quota
+        }
+        guard !quotas.isEmpty else { return fresh }
+        for key in quotas.keys.sorted() {
+            guard let quota = quotas[key], let meter = fresh.first(where: { $0.meter.code == key.meter })?.meter else { continue }
+            try await UsageCounting.lock(meter: meter, licenseId: key.licenseId, window: quota.window, accountId: accountId, session: session)
+        }
+        let stored = try await session.usageEvents.payloadHashes(accountId: accountId, ids: keys.keys.map { fresh[$0].event.id })
+        for (key, quota) in quotas {
+            guard let meter = fresh.first(where: { $0.meter.code == key.meter })?.meter else { continue }
+            quotas[key]?.tally = try await UsageCounting.tally(
+                of: meter, licenseId: key.licenseId, window: quota.window, accountId: accountId, session: session)
+        }
+        var seen: Set<[String]> = []  // distinct values counted in this batch: license, meter, window, value
+        var kept: [Pending] = []
+        for (position, pending) in fresh.enumerated() {
+            guard let key = keys[position], let quota = quotas[key], let reading = pending.reading, stored[pending.event.id] == nil else {
+                kept.append(pending)
+                continue
+            }
+            var addition = UsageTally(reading, at: pending.event.timestamp.epochMilliseconds)
+            if let value = reading.distinct {
+                let distinct = UsageCounterTable.DistinctValue(
+                    licenseId: key.licenseId, meter: key.meter, period: quota.window.period, startsAt: quota.window.start, value: value)
+                let known = [key.licenseId, key.meter, String(key.start.epochMilliseconds), value]
+                var counted = seen.contains(known)
+                if !counted { counted = try await session.usageCounters.hasDistinct(accountId: accountId, distinct) }
+                if counted { addition = .empty }
+                seen.insert(known)
+            }
+            if quota.refuses(addition) {
+                refuse(pending, UsageQuotas.reachedMessage(quota))
+            } else {
+                quotas[key]?.tally.merge(addition, quota.aggregation)
+                kept.append(pending)
+            }
+        }
+        return kept
+    }
+}
+
+/// A license's meter in one period.
+struct UsageQuotaKey: Hashable, Comparable {
+    var licenseId: String
+    var meter: String
+    var start: Date
+
+    static func < (a: Self, b: Self) -> Bool { (a.licenseId, a.meter, a.start) < (b.licenseId, b.meter, b.start) }
 }

@@ -106,8 +106,13 @@ extension DocumentTable where Document == Entitlement {
 }
 
 extension DocumentTable where Document == Meter {
-    /// The codes of the account's meters.
-    public func codes(accountId: String) async throws -> Set<String> {
-        Set(try await sql.query("SELECT code FROM meters WHERE account_id = ?", [.text(accountId)]).compactMap { $0.string("code") })
+    /// The account's meters by code.
+    public func byCode(accountId: String) async throws -> [String: Meter] {
+        var meters: [String: Meter] = [:]
+        for row in try await sql.query("SELECT id, code, data FROM meters WHERE account_id = ?", [.text(accountId)]) {
+            guard let id = row.string("id"), let code = row.string("code"), let text = row.string("data") else { continue }
+            meters[code] = try decode(text, id: id)
+        }
+        return meters
     }
 }

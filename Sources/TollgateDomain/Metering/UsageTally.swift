@@ -1,0 +1,114 @@
+import Foundation
+import TollgateFormats
+
+/// What one event adds to its meter: the aggregated value (millionths) and, for `unique_count`,
+/// the distinct value it names.
+public struct MeterReading: Sendable, Equatable {
+    /// The value aggregated: the quantity or the meter's property (`count`: one unit).
+    public var value: Int64
+    /// The property value whose distinct values a `unique_count` meter counts.
+    public var distinct: String?
+}
+
+extension Meter {
+    /// What an event of `quantity` and `properties` adds to this meter: `nil` when the meter's
+    /// filters leave it out. An event that lacks the property the meter aggregates, or whose value
+    /// is not a number where one is needed, is refused: a reading the meter cannot take would
+    /// otherwise be stored and never counted.
+    public func reading(quantity: UsageQuantity, properties: [String: JSONValue]) -> Result<MeterReading?, UsageEventRefusal> {
+        for (key, allowed) in filters {
+            guard let value = properties[key].flatMap(Self.text), allowed.contains(value) else { return .success(nil) }
+        }
+        switch aggregation {
+        case .count:
+            return .success(MeterReading(value: UsageQuantity.scale, distinct: nil))
+        case .uniqueCount:
+            guard let property, let value = properties[property].flatMap(Self.text) else {
+                return .failure(refusal("A '\(code)' event names the '\(property ?? "")' whose distinct values the meter counts, in 'properties'."))
+            }
+            return .success(MeterReading(value: UsageQuantity.scale, distinct: value))
+        case .sum, .max, .latest, .timeWeightedAverage:
+            guard let property else { return .success(MeterReading(value: quantity.micros, distinct: nil)) }
+            guard let value = properties[property], let number = UsageQuantity(value) else {
+                return .failure(refusal("A '\(code)' event carries the number the meter aggregates in 'properties.\(property)'."))
+            }
+            return .success(MeterReading(value: number.micros, distinct: nil))
+        }
+    }
+
+    private func refusal(_ message: String) -> UsageEventRefusal {
+        UsageEventRefusal(id: nil, code: .invalidUsageEvent, message: message)
+    }
+
+    /// A property's value as filters and distinct counts compare it.
+    static func text(_ value: JSONValue) -> String? {
+        switch value {
+        case .string(let text): text
+        case .integer(let number): String(number)
+        case .number(let number): UsageQuantity(.number(number))?.description ?? String(number)
+        case .bool(let flag): flag ? "true" : "false"
+        case .null, .array, .object: nil
+        }
+    }
+}
+
+/// A meter's usage over a span of time, kept as counters: the number of events counted and the
+/// aggregated value in millionths (`count` and `unique_count`: a unit per event or distinct value;
+/// `sum`: the total; `max`: the largest; `latest`: the value of the latest event, the larger value
+/// on a tie of times, so the order events arrive in does not matter).
+///
+/// Tallies of adjacent spans merge (an hour's into a day's) for every aggregation but
+/// `unique_count`, whose distinct values are tallied per period instead.
+public struct UsageTally: Sendable, Equatable {
+    public var events: Int64
+    public var value: Int64
+    /// The time (epoch milliseconds) of the latest event counted.
+    public var latestAt: Int64
+
+    public static let empty = UsageTally(events: 0, value: 0, latestAt: Int64.min)
+
+    public init(events: Int64, value: Int64, latestAt: Int64) {
+        self.events = events
+        self.value = value
+        self.latestAt = latestAt
+    }
+
+    /// One event's reading at `time` (epoch milliseconds).
+    public init(_ reading: MeterReading, at time: Int64) {
+        self.init(events: 1, value: reading.value, latestAt: time)
+    }
+
+    /// Adds `other`, a tally of the same meter over other events.
+    public mutating func merge(_ other: UsageTally, _ aggregation: MeterAggregation) {
+        guard other.events > 0 else { return }
+        defer {
+            events += other.events
+            latestAt = Swift.max(latestAt, other.latestAt)
+        }
+        guard events > 0 else {
+            value = other.value
+            return
+        }
+        switch aggregation {
+        case .count, .sum, .uniqueCount, .timeWeightedAverage: value = value.addingClamped(other.value)
+        case .max: value = Swift.max(value, other.value)
+        case .latest:
+            if (other.latestAt, other.value) > (latestAt, value) { value = other.value }
+        }
+    }
+
+    /// `self` merged with `other`.
+    public func merging(_ other: UsageTally, _ aggregation: MeterAggregation) -> UsageTally {
+        var tally = self
+        tally.merge(other, aggregation)
+        return tally
+    }
+}
+
+extension Int64 {
+    /// The sum, held at the bounds instead of trapping (a total beyond 9.2 × 10^12 units).
+    func addingClamped(_ other: Int64) -> Int64 {
+        let (sum, overflow) = addingReportingOverflow(other)
+        return overflow ? (other > 0 ? .max : .min) : sum
+    }
+}

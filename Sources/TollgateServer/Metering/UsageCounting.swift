@@ -1,0 +1,96 @@
+import Foundation
+import TollgateDomain
+import TollgateFormats
+import TollgateStore
+
+/// Keeps the usage counters (``UsageCounterTable``) and reads a period's usage from them.
+///
+/// Every aggregation but `unique_count` is counted per hour and per month: a day's usage merges
+/// its hours (at most 24 rows) and a year's its months (at most 12), so an event updates two
+/// counters whatever periods the limits use, and a policy may change a limit's period without
+/// losing what was counted. `unique_count` keeps its distinct values per hour, day, month and
+/// year, since distinct counts do not add up across periods.
+///
+/// `time_weighted_average` is not counted yet: its events are stored, and quotas leave it out.
+enum UsageCounting {
+    /// One counted event: what it adds to its meter.
+    struct Counted {
+        var event: UsageEvent
+        var meter: Meter
+        var reading: MeterReading
+    }
+
+    struct Key: Hashable {
+        var licenseId: String
+        var meter: String
+        var period: LimitPeriod
+        var startsAt: Date
+    }
+
+    /// Adds the events to their counters.
+    static func count(_ counted: [Counted], accountId: String, session: StoreSession) async throws {
+        var additions: [Key: (MeterAggregation, UsageTally)] = [:]
+        var distinct: [UsageCounterTable.DistinctValue: (MeterAggregation, Int64)] = [:]
+        var months: [Int64: Date] = [:]
+        for item in counted where item.meter.aggregation != .timeWeightedAverage {
+            let time = item.event.timestamp.epochMilliseconds
+            let aggregation = item.meter.aggregation
+            if aggregation == .uniqueCount, let value = item.reading.distinct {
+                for period in [LimitPeriod.hour, .day, .month, .year] {
+                    let key = UsageCounterTable.DistinctValue(
+                        licenseId: item.event.licenseId, meter: item.meter.code, period: period,
+                        startsAt: period.window(containing: item.event.timestamp)!.start, value: value)
+                    distinct[key] = (aggregation, max(distinct[key]?.1 ?? .min, time))
+                }
+                continue
+            }
+            let hour = LimitPeriod.hour.window(containing: item.event.timestamp)!.start
+            let month = months[hour.epochMilliseconds] ?? LimitPeriod.month.window(containing: hour)!.start
+            months[hour.epochMilliseconds] = month
+            for (period, start) in [(LimitPeriod.hour, hour), (.month, month)] {
+                let key = Key(licenseId: item.event.licenseId, meter: item.meter.code, period: period, startsAt: start)
+                additions[key, default: (aggregation, .empty)].1.merge(UsageTally(item.reading, at: time), aggregation)
+            }
+        }
+        if !distinct.isEmpty {
+            let new = try await session.usageCounters.insertDistinct(accountId: accountId, Array(distinct.keys))
+            for value in new {
+                guard let (aggregation, time) = distinct[value] else { continue }
+                let key = Key(licenseId: value.licenseId, meter: value.meter, period: value.period, startsAt: value.startsAt)
+                additions[key, default: (aggregation, .empty)].1.merge(
+                    UsageTally(events: 1, value: UsageQuantity.scale, latestAt: time), aggregation)
+            }
+        }
+        try await session.usageCounters.add(
+            additions.sorted { ($0.key.licenseId, $0.key.meter, $0.key.period.rawValue, $0.key.startsAt) < ($1.key.licenseId, $1.key.meter, $1.key.period.rawValue, $1.key.startsAt) }
+                .map { key, value in
+                    UsageCounterTable.Addition(
+                        accountId: accountId, licenseId: key.licenseId, meter: key.meter, period: key.period, startsAt: key.startsAt,
+                        aggregation: value.0, tally: value.1)
+                })
+    }
+
+    /// The license's usage of `meter` in `window`.
+    static func tally(of meter: Meter, licenseId: String, window: UsageWindow, accountId: String, session: StoreSession) async throws -> UsageTally {
+        let (period, end): (LimitPeriod, Date) =
+            switch (meter.aggregation, window.period) {
+            case (.uniqueCount, _), (_, .hour), (_, .month), (_, .none): (window.period, window.start.addingTimeInterval(0.001))
+            case (_, .day): (.hour, window.end)
+            case (_, .year): (.month, window.end)
+            }
+        let rows = try await session.usageCounters.tallies(
+            accountId: accountId, licenseId: licenseId, meter: meter.code, period: period, from: window.start, to: end)
+        return rows.reduce(UsageTally.empty) { $0.merging($1.tally, meter.aggregation) }
+    }
+
+    /// Takes the row lock that serializes a blocking limit's checks for the license's meter in
+    /// `window` (PostgreSQL; SQLite has one writer): the month counter that holds the window's start.
+    static func lock(meter: Meter, licenseId: String, window: UsageWindow, accountId: String, session: StoreSession) async throws {
+        let month = LimitPeriod.month.window(containing: window.start)!.start
+        try await session.usageCounters.add([
+            UsageCounterTable.Addition(
+                accountId: accountId, licenseId: licenseId, meter: meter.code, period: .month, startsAt: month,
+                aggregation: meter.aggregation, tally: .empty)
+        ])
+    }
+}

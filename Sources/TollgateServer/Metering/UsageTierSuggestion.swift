@@ -1,0 +1,46 @@
+import Foundation
+import TollgateDomain
+import TollgateFormats
+import TollgateStore
+
+/// The upgrade (or downgrade) a quota answer suggests: the lowest tier of the license's product
+/// whose limits hold the usage of the last full period of each quota. Tiers are the product's
+/// policies ordered by their `rank`, then by age.
+enum UsageTierSuggestion {
+    struct Tier: Encodable, Equatable {
+        var policyId: String
+        var name: String
+        var rank: Int
+        /// Whether it is the license's own tier (its usage fits where it is).
+        var current: Bool
+    }
+
+    static func lowestFitting(
+        license: License, policy: Policy, quotas: [UsageQuota], meters: [String: Meter], session: StoreSession
+    ) async throws -> Tier? {
+        var lastPeriod: [String: Int64] = [:]  // meter → usage of its last full period, in millionths
+        for quota in quotas {
+            guard let meter = meters[quota.meter] else { continue }
+            let tally = try await UsageCounting.tally(
+                of: meter, licenseId: license.id, window: quota.window.previous, accountId: license.accountId, session: session)
+            lastPeriod[quota.meter] = tally.events > 0 ? tally.value : 0
+        }
+        var tiers: [Policy] = []
+        var page = PageRequest(limit: 100, after: nil)
+        while true {
+            let result = try await session.policies.list(accountId: license.accountId, productId: license.productId, page: page)
+            tiers += result.items
+            guard let next = result.nextCursor else { break }
+            page = PageRequest(limit: 100, after: next)
+        }
+        tiers.sort { ($0.rank, $0.createdAt, $0.id) < ($1.rank, $1.createdAt, $1.id) }
+        let fitting = tiers.first { tier in
+            lastPeriod.allSatisfy { meter, used in
+                guard let maximum = tier.limits[meter]?.maximum else { return true }
+                let (micros, overflow) = Int64(maximum).multipliedReportingOverflow(by: UsageQuantity.scale)
+                return overflow || used <= micros
+            }
+        }
+        return fitting.map { Tier(policyId: $0.id, name: $0.name, rank: $0.rank, current: $0.id == policy.id) }
+    }
+}
