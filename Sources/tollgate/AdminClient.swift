@@ -49,6 +49,11 @@ struct AdminClient {
 
     /// Sends a request; returns the JSON body of a 2xx answer, or throws with the server's message.
     func send(_ method: String, _ path: String, body: [String: JSONValue]? = nil, query: [String: String] = [:]) async throws -> JSONValue {
+        try await send(method, path, raw: try body.map { try JSONEncoder().encode(JSONValue.object($0)) }, contentType: "application/json", query: query)
+    }
+
+    /// Sends `raw` as the body with `contentType` (NDJSON imports).
+    func send(_ method: String, _ path: String, raw: Data?, contentType: String, query: [String: String] = [:]) async throws -> JSONValue {
         var components = URLComponents(string: baseURL.hasSuffix("/") ? String(baseURL.dropLast()) + path : baseURL + path)
         if !query.isEmpty { components?.queryItems = query.sorted { $0.key < $1.key }.map { URLQueryItem(name: $0.key, value: $0.value) } }
         guard let url = components?.url else { throw CommandFailure(description: "'\(baseURL)' is not a URL.", exitCode: 64) }
@@ -59,9 +64,9 @@ struct AdminClient {
         } else if let token {
             request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
         }
-        if let body {
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-            request.httpBody = try JSONEncoder().encode(JSONValue.object(body))
+        if let raw {
+            request.setValue(contentType, forHTTPHeaderField: "Content-Type")
+            request.httpBody = raw
         }
         let data: Data
         let response: URLResponse

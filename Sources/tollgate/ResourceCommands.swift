@@ -20,6 +20,17 @@ func fields(_ pairs: [(String, JSONValue?)]) -> [String: JSONValue] {
     Dictionary(uniqueKeysWithValues: pairs.compactMap { key, value in value.map { (key, $0) } })
 }
 
+/// Parses repeated `--option key=value` options into an object; `nil` when none.
+func pairs(_ specs: [String], option: String) throws -> JSONValue? {
+    var members: [String: JSONValue] = [:]
+    for spec in specs {
+        let parts = spec.split(separator: "=", maxSplits: 1).map(String.init)
+        guard parts.count == 2 else { throw ValidationError("\(option) takes key=value, not '\(spec)'.") }
+        members[parts[0]] = .string(parts[1])
+    }
+    return members.isEmpty ? nil : .object(members)
+}
+
 func integer(_ value: Int?) -> JSONValue? { value.map { .integer(Int64($0)) } }
 func string(_ value: String?) -> JSONValue? { value.map { .string($0) } }
 func strings(_ values: [String]) -> JSONValue? { values.isEmpty ? nil : .array(values.map { .string($0) }) }
@@ -138,6 +149,9 @@ struct Policies: AsyncParsableCommand {
         @Option(help: "Days after expiry that still validate (default 0).") var gracePeriodDays: Int?
         @Option(help: "Days an app may run offline (default 30).") var offlineGraceDays: Int?
         @Option(help: "restrict-access, keep-read-only or revoke.") var expirationStrategy: String?
+        @Option(help: "How a limit with a period is enforced against its meter: code=block or code=allow-overage (the default); repeatable.")
+        var enforce: [String] = []
+        @Option(help: "The tier's rank among the product's tiers, lowest first (default 0).") var rank: Int?
         @OptionGroup var client: ClientOptions
 
         func run() async throws {
@@ -148,7 +162,8 @@ struct Policies: AsyncParsableCommand {
                     ("machineBinding", string(machineBinding)), ("maxMachines", integer(maxMachines)), ("entitlements", strings(entitlement)),
                     ("limits", limits), ("limitPeriods", periods), ("leaseLimit", string(leaseLimit)), ("cloudDeployment", .bool(cloudDeployment)),
                     ("gracePeriodDays", integer(gracePeriodDays)), ("offlineGraceDays", integer(offlineGraceDays)),
-                    ("expirationStrategy", string(expirationStrategy)),
+                    ("expirationStrategy", string(expirationStrategy)), ("limitEnforcement", try pairs(enforce, option: "--enforce")),
+                    ("rank", integer(rank)),
                 ])
                 Output.object(try await client.client.send("POST", "/v1/policies", body: body), client.selection)
             }

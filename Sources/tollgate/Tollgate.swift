@@ -14,7 +14,7 @@ struct Tollgate: AsyncParsableCommand {
             3 the server could not be reached; 64 wrong usage.
             """,
         subcommands: [
-            Serve.self, Accounts.self, Products.self, Policies.self, Customers.self, Licenses.self, Machines.self, Meters.self, Keys.self,
+            Serve.self, Accounts.self, Products.self, Policies.self, Customers.self, Licenses.self, Machines.self, Meters.self, Usage.self, Keys.self,
             Audit.self, Verify.self, Migrate.self,
         ])
 }

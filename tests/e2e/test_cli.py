@@ -109,3 +109,29 @@ def test_meters_from_the_command_line(server):
     shown = tollgate(server, "meters", "show", meter["id"], "--json")
     assert json.loads(shown.stdout)["code"] == "gpu-hours"
     assert tollgate(server, "meters", "create", "--code", "x", "--name", "X", "--aggregation", "count", "--filter", "nope").returncode == 64
+
+
+def test_usage_from_the_command_line(server, tmp_path):
+    import json
+    assert tollgate(server, "meters", "create", "--code", "exports", "--name", "Exports", "--aggregation", "count").returncode == 0
+    license = issue_license(server)
+    events = tmp_path / "events.ndjson"
+    lines = [json.dumps({"id": f"imp-{n}", "licenseId": license["id"], "meter": "exports"}) for n in range(2500)]
+    lines[1200] = json.dumps({"id": "imp-bad", "licenseId": license["id"], "meter": "nope"})
+    events.write_text("\n".join(lines) + "\n")
+    imported = tollgate(server, "usage", "import", str(events))
+    assert imported.returncode == 1, imported.stdout + imported.stderr
+    assert "accepted 2499, duplicates 0, conflicts 0, rejected 1" in imported.stdout
+    assert "line 1201: UNKNOWN_METER" in imported.stdout and "2500/2500 events" in imported.stderr
+    # Run again (an interrupted import is resumed this way): every stored event is a duplicate.
+    again = tollgate(server, "usage", "import", str(events))
+    assert "accepted 0, duplicates 2499" in again.stdout
+    recorded = tollgate(server, "usage", "record", "--license", license["id"], "--meter", "exports", "--id", "one", "--json")
+    assert recorded.returncode == 0 and json.loads(recorded.stdout)["status"] == "accepted", recorded.stderr
+    assert tollgate(server, "usage", "record", "--license", license["id"], "--meter", "nope").returncode == 1
+    assert tollgate(server, "usage", "record", "--meter", "exports", "--property", "x").returncode == 64
+    # No limit binds the meter here: the check says so.
+    checked = tollgate(server, "usage", "check", "--license", license["id"], "--meter", "exports")
+    assert checked.returncode == 1 and "NO_QUOTA" in checked.stderr
+    quotas = tollgate(server, "usage", "quotas", license["id"], "--json")
+    assert quotas.returncode == 0 and json.loads(quotas.stdout)["licenseId"] == license["id"]

@@ -1,4 +1,5 @@
 """The README quickstart, pasted line by line into bash against a real server."""
+import os
 import re
 import subprocess
 
@@ -33,6 +34,25 @@ def test_readme_quickstart_works_when_pasted(server):
     assert "refused, as it should be" in output
     assert "license.suspended" in output and "license.reinstated" in output
     assert "Audit chain intact" in output
+
+
+def test_readme_metering_walk_through_works_when_pasted(server):
+    readme = (ROOT / "README.md").read_text()
+    script = re.search(r"<!-- metering:begin -->\n```sh\n(.*?)```\n<!-- metering:end -->", readme, re.S).group(1)
+    prelude = f"export TOLLGATE_TOKEN={ADMIN_TOKEN}\nexport TOLLGATE_URL={server.url}\nexport PATH=\"$PWD/.build/debug:$PATH\"\n"
+    environment = dict(os.environ, PYTHONPATH=str(ROOT / "sdk" / "python"))
+    result = subprocess.run(["bash", "-e", "-o", "pipefail", "-c", prelude + script], cwd=ROOT, capture_output=True, text=True,
+                            timeout=120, env=environment)
+    output = result.stdout
+    assert result.returncode == 0, output + result.stderr
+    assert '"accepted":2' in output and '"duplicates":2' in output
+    assert "status  accepted" in output
+    assert "python sdk:" in output
+    # The quota table: 4 of 5 used by then; the sixth export refused at the blocking limit.
+    assert re.search(r"^exports\s+month\s+4\s+5\s+1\s+0\s+block", output, re.M), output
+    assert "suggested tier: Starter" in output
+    assert "fits: true, allowed: true, used 4 of 5" in output
+    assert '"code":"USAGE_LIMIT_REACHED"' in output and "limit reached, as it should be" in output
 
 
 def test_first_start_prints_a_generated_token_once(tmp_path):
