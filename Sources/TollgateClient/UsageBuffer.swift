@@ -14,7 +14,7 @@ import FoundationNetworking
 ///   then sends each sealed file in chunks of ``chunkSize`` events. A chunk's `Idempotency-Key` is
 ///   the file's name and the chunk's index, so a resend after a lost answer or a crash is the same
 ///   request, which the server answers once. A file is deleted only after every chunk was
-///   accepted (2xx); a chunk the server rejects for good (4xx other than 404, 405, 408 and 429) moves its
+///   accepted (2xx); a chunk the server rejects for good (4xx other than 408 and 429) moves its
 ///   file to `usage/rejected-…`, so one bad event does not block the rest.
 /// - A line torn by a crash during ``record(meter:quantity:licenseId:machineId:)`` (which then
 ///   never returned) is skipped.
@@ -196,8 +196,7 @@ public final class UsageBuffer: Sendable {
             }
             switch answer.status {
             case 200..<300: break
-            // 404 and 405: a server without the metering API yet; keep the events for a later one.
-            case 404, 405, 408, 429, 500...: return .unreachable
+            case 408, 429, 500...: return .unreachable
             default: return .rejected
             }
             start += chunkSize

@@ -105,8 +105,11 @@ public func buildApplication(
     let batches = BatchWriter(buffers: [recorder, heartbeats, refusals], interval: .milliseconds(configuration.validationLogFlushMilliseconds))
     let sweeper = MachineSweeper(store: store, heartbeats: heartbeats, clock: clock, logger: logger)
     let jobs = JobRunner(
-        store: store, handlers: [sweeper, CleanupJob(clock: clock)],
-        recurring: [.init(kind: MachineSweeper.kind, every: TimeInterval(configuration.sweepIntervalSeconds)), .init(kind: CleanupJob.kind, every: CleanupJob.interval)],
+        store: store, handlers: [sweeper, CleanupJob(clock: clock), UsageRetentionJob(days: configuration.usageRetentionDays, clock: clock)],
+        recurring: [
+            .init(kind: MachineSweeper.kind, every: TimeInterval(configuration.sweepIntervalSeconds)), .init(kind: CleanupJob.kind, every: CleanupJob.interval),
+            .init(kind: UsageRetentionJob.kind, every: UsageRetentionJob.interval),
+        ],
         clock: clock, pollInterval: .milliseconds(configuration.jobPollMilliseconds), lease: TimeInterval(configuration.jobLeaseSeconds),
         logger: logger)
     let services = AppServices(

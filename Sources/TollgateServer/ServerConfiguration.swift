@@ -34,6 +34,10 @@ public struct ServerConfiguration: Sendable {
     /// How often the machine sweep runs (dead machines, cluster drains, expired leases).
     /// `TOLLGATE_SWEEP_INTERVAL_SECONDS`, default 15.
     public var sweepIntervalSeconds: Int = 15
+    /// Days raw usage events are kept before the retention job deletes them (counters stay).
+    /// At least ``UsageRetentionJob/minimumDays``, so dedup stays exact for every event the
+    /// server would still take. `TOLLGATE_USAGE_RETENTION_DAYS`, default 90.
+    public var usageRetentionDays: Int = 90
     /// How often an idle job runner looks for due jobs (a read). `TOLLGATE_JOB_POLL_MS`, default 1000.
     public var jobPollMilliseconds: Int = 1000
     /// How long a claimed job is held before another runner may take it over: the delay before a
@@ -94,6 +98,13 @@ public struct ServerConfiguration: Sendable {
                 throw ConfigurationError("TOLLGATE_SWEEP_INTERVAL_SECONDS must be between 1 and 3600.")
             }
             config.sweepIntervalSeconds = seconds
+        }
+        if let value = environment["TOLLGATE_USAGE_RETENTION_DAYS"] {
+            guard let days = Int(value), (UsageRetentionJob.minimumDays...36_500).contains(days) else {
+                throw ConfigurationError(
+                    "TOLLGATE_USAGE_RETENTION_DAYS must be between \(UsageRetentionJob.minimumDays) (the days events are accepted late, plus one) and 36500.")
+            }
+            config.usageRetentionDays = days
         }
         if let value = environment["TOLLGATE_JOB_POLL_MS"] {
             guard let millis = Int(value), (10...60_000).contains(millis) else { throw ConfigurationError("TOLLGATE_JOB_POLL_MS must be between 10 and 60000.") }

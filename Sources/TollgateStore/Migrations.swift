@@ -234,6 +234,8 @@ enum Migrations {
                   PRIMARY KEY (account_id, license_id, meter, period, starts_at))
                 """,
                 "CREATE INDEX usage_counters_by_period ON usage_counters (account_id, meter, period, starts_at)",
+                // The retention job deletes raw events by age.
+                "CREATE INDEX usage_events_by_time ON usage_events (occurred_at)",
                 // The distinct values a `unique_count` meter has seen per license and period.
                 """
                 CREATE TABLE usage_distinct_values (

@@ -130,6 +130,11 @@ import TollgateStore
             let quotas = try await readQuotas(client, license.id)
             #expect(number(quotas["gpu-hours"]?["overage"]) == 2 && number(quotas["gpu-hours"]?["remaining"]) == 0)
             #expect(number(quotas["executions"]?["used"]) == 3 && quotas["executions"]?["enforcement"] as? String == "block")
+            // Validation carries the used amounts when asked, in the signed answer.
+            let validated = try await client.validate(license.key, scope: ["usage": true])
+            let usage = (validated.object["license"] as? [String: Any])?["usage"] as? [String: Any]
+            #expect(number(usage?["executions"]) == 3 && number(usage?["gpu-hours"]) == 12 && usage?.count == 2, "\(validated.text)")
+            #expect((try await client.validate(license.key).object["license"] as? [String: Any])?["usage"] == nil)
             check = try await client.send(.post, "/v1/usage/check", ["licenseId": license.id, "meter": "gpu-hours", "quantity": "0.5"])
             #expect(check.object["fits"] as? Bool == false && check.object["allowed"] as? Bool == true && check.object["code"] is NSNull)
             let estimate = try await client.send(.post, "/v1/usage/estimate", ["licenseId": license.id, "usage": ["gpu-hours": 5, "executions": 1]])
@@ -259,5 +264,42 @@ import TollgateStore
                 "/v1/policies", ["productId": product, "name": "P", "limits": ["executions": 3], "limitEnforcement": ["executions": "block"]])
             #expect((policy["limitEnforcement"] as? [String: Any])?.isEmpty == true && policy["rank"] as? Int == 0)
         }
+    }
+}
+
+/// Raw events are deleted after the retention; the counters (quotas, analytics) stay, and the
+/// retention cannot be set below the window in which late events are taken.
+@Suite struct UsageRetentionTests {
+    @Test func oldEventsAreDeletedAndTheirCountersStay() async throws {
+        let app = try await TestApp.make()
+        try await app.run { client in
+            _ = try await client.create("/v1/meters", ["code": "executions", "name": "Executions", "aggregation": "count"])
+            let license = try await client.license(policy: ["name": "Metered", "limits": ["executions": 10], "limitPeriods": ["executions": "month"]])
+            let events: [[String: Any]] = [
+                ["id": "old", "licenseId": license.id, "meter": "executions", "timestamp": "2026-12-16T08:00:00Z"],
+                ["id": "new", "licenseId": license.id, "meter": "executions"],
+            ]
+            #expect(try await client.send(.post, "/v1/usage/events", events).object["accepted"] as? Int == 2)
+            // 70 days on, the retention of 90 days reaches back to 2027-01-05: "old" goes, "new" stays.
+            app.clock.advance(days: 70)
+            _ = try await app.built.runDueJobs()
+            let store = app.built.services.store
+            let accountId = app.built.defaultAccount.id
+            let remaining = try await store.read { session in
+                try await session.sql.query("SELECT id FROM usage_events WHERE account_id = ?", [.text(accountId)]).compactMap { $0.string("id") }
+            }
+            #expect(remaining == ["new"])
+            let december = try await store.read {
+                try await $0.usageCounters.tallies(
+                    accountId: accountId, licenseId: license.id, meter: "executions", period: .month,
+                    from: Date(timeIntervalSince1970: 1_796_083_200), to: Date(timeIntervalSince1970: 1_796_083_201))
+            }
+            #expect(december.map(\.tally.events) == [1])
+        }
+    }
+
+    @Test func theRetentionIsNeverShorterThanTheLateWindow() throws {
+        #expect(throws: ConfigurationError.self) { try ServerConfiguration().applying(environment: ["TOLLGATE_USAGE_RETENTION_DAYS": "35"]) }
+        #expect(try ServerConfiguration().applying(environment: ["TOLLGATE_USAGE_RETENTION_DAYS": "36"]).usageRetentionDays == 36)
     }
 }

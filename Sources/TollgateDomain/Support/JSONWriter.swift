@@ -60,6 +60,12 @@ public struct JSONWriter {
         bytes.append(contentsOf: "\(value)".utf8)
     }
 
+    /// A number already written as JSON number text (a ``UsageQuantity``'s exact decimal).
+    public mutating func number(text: String) {
+        separator()
+        bytes.append(contentsOf: text.utf8)
+    }
+
     public mutating func bool(_ value: Bool) {
         separator()
         bytes.append(contentsOf: (value ? "true" : "false").utf8)

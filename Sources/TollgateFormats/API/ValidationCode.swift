@@ -42,10 +42,13 @@ public struct ValidationScope: Codable, Sendable, Equatable {
     public var productId: String?
     public var fingerprint: String?
     public var entitlements: [String]?
+    /// Asks for the license's usage of each limit with a period (`license.usage` in the answer).
+    public var usage: Bool?
 
-    public init(productId: String? = nil, fingerprint: String? = nil, entitlements: [String]? = nil) {
+    public init(productId: String? = nil, fingerprint: String? = nil, entitlements: [String]? = nil, usage: Bool? = nil) {
         self.productId = productId
         self.fingerprint = fingerprint
         self.entitlements = entitlements
+        self.usage = usage
     }
 }

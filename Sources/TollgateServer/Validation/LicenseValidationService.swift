@@ -49,6 +49,8 @@ struct LicenseValidationService: Sendable {
         var offlineGraceDays: Int
         var access: AccessLevel
         var revocationVersion: Int
+        /// With `scope.usage`: each limit with a period and a meter → the current period's usage.
+        var usage: [(code: String, used: UsageQuantity)]? = nil
 
         func write(_ json: inout JSONWriter) {
             json.object { json in
@@ -65,6 +67,14 @@ struct LicenseValidationService: Sendable {
                 json.key("revocationVersion"); json.int(revocationVersion)
                 json.key("status"); json.string(status)
                 json.key("tier"); json.string(tier)
+                if let usage {
+                    json.key("usage")
+                    json.object { json in
+                        for (code, used) in usage {
+                            json.key(code); json.number(text: used.description)
+                        }
+                    }
+                }
             }
         }
     }
@@ -133,6 +143,14 @@ struct LicenseValidationService: Sendable {
                 customerId: license.customerId, expiresAt: license.expiresAt, entitlements: verdict.entitlements,
                 limits: license.effectiveLimits(policy: policy), cloudDeployment: policy.cloudDeployment,
                 offlineGraceDays: policy.offlineGraceDays, access: verdict.access, revocationVersion: license.revocationVersion)
+            if request.scope?.usage == true {
+                let store = self.store
+                let quotas = try await store.read { session in
+                    try await UsageQuotas.quotas(
+                        of: license, policy: policy, meters: try await session.meters.byCode(accountId: license.accountId), at: now, session: session)
+                }
+                answer.license?.usage = quotas.map { ($0.meter, UsageQuantity(micros: $0.used)) }
+            }
         }
 
         let body = Data(answer.json)

@@ -46,6 +46,28 @@ public struct UsageEventTable {
         return hashes
     }
 
+    /// Deletes up to `limit` events (of any account) that occurred before `cutoff`, and the
+    /// distinct values of periods that ended before it; returns the number of events deleted.
+    public func deleteOlder(than cutoff: Date, limit: Int) async throws -> Int {
+        let millis = cutoff.epochMilliseconds
+        let doomed = try await sql.query(
+            "SELECT account_id, id FROM usage_events WHERE occurred_at < ? ORDER BY occurred_at LIMIT ?", [.integer(millis), .integer(Int64(limit))])
+        for chunk in doomed.chunks(of: Self.rowsPerStatement) {
+            try await sql.execute(
+                "DELETE FROM usage_events WHERE \(Array(repeating: "(account_id = ? AND id = ?)", count: chunk.count).joined(separator: " OR "))",
+                chunk.flatMap { [SQLValue.text($0.string("account_id") ?? ""), .text($0.string("id") ?? "")] })
+        }
+        // A period that ended before the cutoff takes no late event any more: its distinct
+        // values are no longer needed to count (its counter stays).
+        try await sql.execute(
+            """
+            DELETE FROM usage_distinct_values WHERE (period = 'hour' AND starts_at < ?) OR (period = 'day' AND starts_at < ?)
+              OR (period = 'month' AND starts_at < ?) OR (period = 'year' AND starts_at < ?)
+            """,
+            [.integer(millis - 3_600_000), .integer(millis - 86_400_000), .integer(millis - 31 * 86_400_000), .integer(millis - 366 * 86_400_000)])
+        return doomed.count
+    }
+
     /// The number of events and the total quantity (millionths) of `meter` for `licenseId`,
     /// with `from <= occurred_at < to`.
     public func total(accountId: String, licenseId: String, meter: String, from: Date, to: Date) async throws -> (count: Int64, micros: Int64) {

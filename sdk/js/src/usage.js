@@ -4,7 +4,7 @@
 // - flush() seals the journal (atomic rename to batch-<time>-<uuid>.jsonl) and sends each sealed
 //   file in chunks; a chunk's Idempotency-Key is the file's name and the chunk's index, so a resend
 //   is the same request. A file is deleted once every chunk was accepted (2xx); a 4xx other than
-//   404, 405, 408 and 429 moves it to rejected-…; anything else keeps it for the next flush.
+//   408 and 429 moves it to rejected-…; anything else keeps it for the next flush.
 import { closeSync, existsSync, fsyncSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
@@ -105,7 +105,7 @@ export class UsageBuffer {
   async deliver(events, batch) {
     for (let start = 0, index = 0; start < events.length; start += this.chunkSize, index++) {
       const status = await this.send({ events: events.slice(start, start + this.chunkSize) }, `${batch}-${index}`);
-      if (status === null || [404, 405, 408, 429].includes(status) || status >= 500) return 'unreachable';
+      if (status === null || [408, 429].includes(status) || status >= 500) return 'unreachable';
       if (status >= 300) return 'rejected';
     }
     return 'accepted';

@@ -5,7 +5,7 @@ duplicates one (the same design and files as the Swift SDK's UsageBuffer).
 - ``flush`` seals the journal (atomic rename to ``batch-<time>-<uuid>.jsonl``) and sends each sealed
   file in chunks; a chunk's Idempotency-Key is the file's name and the chunk's index, so a resend
   is the same request. A file is deleted once every chunk was accepted (2xx); a 4xx other than
-  404, 405, 408 and 429 moves it to ``rejected-…``; anything else keeps it for the next flush.
+  408 and 429 moves it to ``rejected-…``; anything else keeps it for the next flush.
 """
 import json
 import os
@@ -140,7 +140,7 @@ class UsageBuffer:
     def _deliver(self, events: List[dict], batch: str) -> str:
         for index, start in enumerate(range(0, len(events), self.chunk_size)):
             status = self.send({"events": events[start:start + self.chunk_size]}, f"{batch}-{index}")
-            if status is None or status in (404, 405, 408, 429) or status >= 500:
+            if status is None or status in (408, 429) or status >= 500:
                 return "unreachable"
             if status >= 300:
                 return "rejected"
