@@ -19,68 +19,61 @@ struct QuotaController: Sendable {
     }
 
     /// One quota as answers show it; quantities are JSON numbers with up to six decimals.
-    struct QuotaBody: Encodable {
-        var meter: String
-        var aggregation: MeterAggregation
-        var period: LimitPeriod
-        var periodStart: Date
-        var resetsAt: Date
-        var limit: LimitValue
-        var enforcement: LimitEnforcement
-        var used: Decimal
-        /// `nil` (written as `null`) when unlimited.
-        var remaining: Decimal?
-        var overage: Decimal
-        var thresholdsReached: [Int]
+    /// Written by hand (``JSONWriter``, keys sorted): `JSONEncoder` took a tenth of a quota
+    /// answer's time (`perf`, `scripts/bench/quota`).
+    struct QuotaBody: JSONWritable {
+        let quota: UsageQuota
 
-        init(_ quota: UsageQuota) {
-            meter = quota.meter
-            aggregation = quota.aggregation
-            period = quota.window.period
-            periodStart = quota.window.start
-            resetsAt = quota.window.end
-            limit = quota.limit
-            enforcement = quota.enforcement
-            used = UsageQuantity(micros: quota.used).decimal
-            remaining = quota.remaining.map { UsageQuantity(micros: $0).decimal }
-            overage = UsageQuantity(micros: quota.overage).decimal
-            thresholdsReached = quota.thresholdsReached
-        }
+        init(_ quota: UsageQuota) { self.quota = quota }
 
-        func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(meter, forKey: .meter)
-            try container.encode(aggregation, forKey: .aggregation)
-            try container.encode(period, forKey: .period)
-            try container.encode(periodStart, forKey: .periodStart)
-            try container.encode(resetsAt, forKey: .resetsAt)
-            try container.encode(limit, forKey: .limit)
-            try container.encode(enforcement, forKey: .enforcement)
-            try container.encode(used, forKey: .used)
-            try container.encode(remaining, forKey: .remaining)
-            try container.encode(overage, forKey: .overage)
-            try container.encode(thresholdsReached, forKey: .thresholdsReached)
-        }
-
-        enum CodingKeys: String, CodingKey {
-            case meter, aggregation, period, periodStart, resetsAt, limit, enforcement, used, remaining, overage, thresholdsReached
+        func write(_ json: inout JSONWriter) {
+            json.object { json in
+                json.key("aggregation"); json.string(quota.aggregation.rawValue)
+                json.key("enforcement"); json.string(quota.enforcement.rawValue)
+                json.key("limit"); json.limit(quota.limit)
+                json.key("meter"); json.string(quota.meter)
+                json.key("overage"); json.quantity(quota.overage)
+                json.key("period"); json.string(quota.window.period.rawValue)
+                json.key("periodStart"); json.date(quota.window.start)
+                json.key("remaining")
+                if let remaining = quota.remaining { json.quantity(remaining) } else { json.null() }
+                json.key("resetsAt"); json.date(quota.window.end)
+                json.key("thresholdsReached"); json.array(quota.thresholdsReached) { json, threshold in json.int(threshold) }
+                json.key("used"); json.quantity(quota.used)
+            }
         }
     }
 
-    struct QuotasAnswer: Encodable {
+    struct QuotasAnswer: JSONWritable {
         var licenseId: String
         var quotas: [QuotaBody]
         /// The lowest tier of the product whose limits fit the last full period's usage.
         var suggestedTier: UsageTierSuggestion.Tier?
 
-        func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(licenseId, forKey: .licenseId)
-            try container.encode(quotas, forKey: .quotas)
-            try container.encode(suggestedTier, forKey: .suggestedTier)
+        func write(_ json: inout JSONWriter) {
+            json.object { json in
+                json.key("licenseId"); json.string(licenseId)
+                json.key("quotas"); json.array(quotas) { json, quota in quota.write(&json) }
+                json.key("suggestedTier")
+                if let tier = suggestedTier {
+                    json.object { json in
+                        json.key("current"); json.bool(tier.current)
+                        json.key("name"); json.string(tier.name)
+                        json.key("policyId"); json.string(tier.policyId)
+                        json.key("rank"); json.int(tier.rank)
+                    }
+                } else {
+                    json.null()
+                }
+            }
         }
+    }
 
-        enum CodingKeys: String, CodingKey { case licenseId, quotas, suggestedTier }
+    /// Hand-written JSON bodies of this controller.
+    static func response(_ value: some JSONWritable) throws -> Response {
+        var json = JSONWriter()
+        value.write(&json)
+        return try Response.json(raw: Data(json.bytes))
     }
 
     func show(_ request: Request, _ context: MachineRouteContext) async throws -> Response {
@@ -89,12 +82,11 @@ struct QuotaController: Sendable {
         let answer = try await store.read { session -> QuotasAnswer in
             let (license, policy) = try await MachineActivator.loadLicense(id, credential: credential, session: session, now: now)
             let meters = try await session.meters.byCode(accountId: license.accountId)
-            let quotas = try await UsageQuotas.quotas(of: license, policy: policy, meters: meters, at: now, session: session)
-            let suggestion = try await UsageTierSuggestion.lowestFitting(
-                license: license, policy: policy, quotas: quotas, meters: meters, session: session)
+            let (quotas, lastPeriod) = try await UsageQuotas.quotas(of: license, policy: policy, meters: meters, at: now, session: session)
+            let suggestion = try await UsageTierSuggestion.lowestFitting(license: license, policy: policy, lastPeriod: lastPeriod, session: session)
             return QuotasAnswer(licenseId: license.id, quotas: quotas.map(QuotaBody.init), suggestedTier: suggestion)
         }
-        return try Response.json(answer)
+        return try Self.response(answer)
     }
 
     /// `{"licenseId": …, "meter": "executions", "quantity": 5}`: whether 5 more units fit now.
@@ -104,7 +96,7 @@ struct QuotaController: Sendable {
         var quantity: JSONValue?
     }
 
-    struct CheckAnswer: Encodable {
+    struct CheckAnswer: JSONWritable {
         /// Whether the usage fits under the limit.
         var fits: Bool
         /// Whether it would be recorded: it fits, or the limit allows overage.
@@ -113,15 +105,14 @@ struct QuotaController: Sendable {
         var code: String?
         var quota: QuotaBody
 
-        func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(fits, forKey: .fits)
-            try container.encode(allowed, forKey: .allowed)
-            try container.encode(code, forKey: .code)
-            try container.encode(quota, forKey: .quota)
+        func write(_ json: inout JSONWriter) {
+            json.object { json in
+                json.key("allowed"); json.bool(allowed)
+                json.key("code"); json.string(code)
+                json.key("fits"); json.bool(fits)
+                json.key("quota"); quota.write(&json)
+            }
         }
-
-        enum CodingKeys: String, CodingKey { case fits, allowed, code, quota }
     }
 
     func check(_ request: Request, _ context: MachineRouteContext) async throws -> Response {
@@ -140,7 +131,7 @@ struct QuotaController: Sendable {
             return CheckAnswer(
                 fits: fits, allowed: allowed, code: allowed ? nil : MeteringCode.usageLimitReached.rawValue, quota: QuotaBody(quota))
         }
-        return try Response.json(answer)
+        return try Self.response(answer)
     }
 
     /// `{"licenseId": …, "usage": {"executions": 500}}`: per meter, whether the usage fits and
@@ -150,19 +141,36 @@ struct QuotaController: Sendable {
         var usage: [String: JSONValue]
     }
 
-    struct EstimateLine: Encodable {
+    struct EstimateLine {
         var meter: String
-        var quantity: Decimal
+        var quantity: UsageQuantity
         var fits: Bool
         var allowed: Bool
-        /// Usage past the limit once this is added (what allows-overage limits bill).
-        var overage: Decimal
+        /// Usage past the limit once this is added (what allows-overage limits bill), in millionths.
+        var overage: Int64
         var quota: QuotaBody
     }
 
-    struct EstimateAnswer: Encodable {
+    struct EstimateAnswer: JSONWritable {
         var licenseId: String
         var estimates: [EstimateLine]
+
+        func write(_ json: inout JSONWriter) {
+            json.object { json in
+                json.key("estimates")
+                json.array(estimates) { json, line in
+                    json.object { json in
+                        json.key("allowed"); json.bool(line.allowed)
+                        json.key("fits"); json.bool(line.fits)
+                        json.key("meter"); json.string(line.meter)
+                        json.key("overage"); json.quantity(line.overage)
+                        json.key("quantity"); json.quantity(line.quantity.micros)
+                        json.key("quota"); line.quota.write(&json)
+                    }
+                }
+                json.key("licenseId"); json.string(licenseId)
+            }
+        }
     }
 
     func estimate(_ request: Request, _ context: MachineRouteContext) async throws -> Response {
@@ -190,12 +198,12 @@ struct QuotaController: Sendable {
                 blocking.enforcement = .block
                 lines.append(
                     EstimateLine(
-                        meter: meter, quantity: quantity.decimal, fits: !blocking.refuses(addition), allowed: !quota.refuses(addition),
-                        overage: UsageQuantity(micros: after.overage).decimal, quota: QuotaBody(quota)))
+                        meter: meter, quantity: quantity, fits: !blocking.refuses(addition), allowed: !quota.refuses(addition),
+                        overage: after.overage, quota: QuotaBody(quota)))
             }
             return EstimateAnswer(licenseId: licenseId, estimates: lines)
         }
-        return try Response.json(answer)
+        return try Self.response(answer)
     }
 
     /// The license's quota of `meter` now: the credential's own license unless an API token names one.
@@ -230,5 +238,15 @@ struct QuotaController: Sendable {
                 message: "'\(field)' is a number or decimal string of at most 6 decimal places, 0 to 10^12.")
         }
         return quantity
+    }
+}
+
+extension JSONWriter {
+    /// Millionths as the exact decimal.
+    mutating func quantity(_ micros: Int64) { number(text: UsageQuantity(micros: micros).description) }
+
+    /// A limit: a whole number or `"unlimited"`.
+    mutating func limit(_ value: LimitValue) {
+        if let maximum = value.maximum { int(maximum) } else { string("unlimited") }
     }
 }

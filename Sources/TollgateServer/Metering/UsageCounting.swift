@@ -72,15 +72,33 @@ enum UsageCounting {
 
     /// The license's usage of `meter` in `window`.
     static func tally(of meter: Meter, licenseId: String, window: UsageWindow, accountId: String, session: StoreSession) async throws -> UsageTally {
+        try await tallies(of: meter, licenseId: licenseId, window: window, from: window.start, accountId: accountId, session: session).current
+    }
+
+    /// The license's usage of `meter` in `window` and in the period before it, in one query.
+    static func tallies(
+        of meter: Meter, licenseId: String, window: UsageWindow, accountId: String, session: StoreSession
+    ) async throws -> (current: UsageTally, previous: UsageTally) {
+        try await tallies(of: meter, licenseId: licenseId, window: window, from: window.previous.start, accountId: accountId, session: session)
+    }
+
+    /// Reads the counters from `from` to the window's end and splits them at the window's start.
+    private static func tallies(
+        of meter: Meter, licenseId: String, window: UsageWindow, from: Date, accountId: String, session: StoreSession
+    ) async throws -> (current: UsageTally, previous: UsageTally) {
         let (period, end): (LimitPeriod, Date) =
             switch (meter.aggregation, window.period) {
             case (.uniqueCount, _), (_, .hour), (_, .month), (_, .none): (window.period, window.start.addingTimeInterval(0.001))
             case (_, .day): (.hour, window.end)
             case (_, .year): (.month, window.end)
             }
-        let rows = try await session.usageCounters.tallies(
-            accountId: accountId, licenseId: licenseId, meter: meter.code, period: period, from: window.start, to: end)
-        return rows.reduce(UsageTally.empty) { $0.merging($1.tally, meter.aggregation) }
+        let rows = try await session.usageCounters.tallies(accountId: accountId, licenseId: licenseId, meter: meter.code, period: period, from: from, to: end)
+        var current = UsageTally.empty
+        var previous = UsageTally.empty
+        for row in rows {
+            if row.startsAt < window.start { previous.merge(row.tally, meter.aggregation) } else { current.merge(row.tally, meter.aggregation) }
+        }
+        return (current, previous)
     }
 
     /// Takes the row lock that serializes a blocking limit's checks for the license's meter in

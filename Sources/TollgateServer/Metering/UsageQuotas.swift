@@ -19,16 +19,22 @@ enum UsageQuotas {
             enforcement: policy.limitEnforcement[meter.code] ?? .allowOverage, tally: .empty)
     }
 
-    /// Every quota of the license at `date`, in meter code order, with its usage.
-    static func quotas(of license: License, policy: Policy, meters: [String: Meter], at date: Date, session: StoreSession) async throws -> [UsageQuota] {
+    /// Every quota of the license at `date`, in meter code order, with its usage; and each
+    /// quota's usage in the period before (millionths), which the upgrade suggestion weighs.
+    static func quotas(
+        of license: License, policy: Policy, meters: [String: Meter], at date: Date, session: StoreSession
+    ) async throws -> (quotas: [UsageQuota], lastPeriod: [String: Int64]) {
         var quotas: [UsageQuota] = []
+        var lastPeriod: [String: Int64] = [:]
         for code in meters.keys.sorted() {
             guard let meter = meters[code], var quota = quota(of: meter, license: license, policy: policy, at: date) else { continue }
-            quota.tally = try await UsageCounting.tally(
+            let (current, previous) = try await UsageCounting.tallies(
                 of: meter, licenseId: license.id, window: quota.window, accountId: license.accountId, session: session)
+            quota.tally = current
+            lastPeriod[code] = previous.events > 0 ? previous.value : 0
             quotas.append(quota)
         }
-        return quotas
+        return (quotas, lastPeriod)
     }
 
     /// The reason an event or a check is refused at a blocking limit.

@@ -15,16 +15,8 @@ enum UsageTierSuggestion {
         var current: Bool
     }
 
-    static func lowestFitting(
-        license: License, policy: Policy, quotas: [UsageQuota], meters: [String: Meter], session: StoreSession
-    ) async throws -> Tier? {
-        var lastPeriod: [String: Int64] = [:]  // meter → usage of its last full period, in millionths
-        for quota in quotas {
-            guard let meter = meters[quota.meter] else { continue }
-            let tally = try await UsageCounting.tally(
-                of: meter, licenseId: license.id, window: quota.window.previous, accountId: license.accountId, session: session)
-            lastPeriod[quota.meter] = tally.events > 0 ? tally.value : 0
-        }
+    /// `lastPeriod`: meter code → the license's usage of its last full period, in millionths.
+    static func lowestFitting(license: License, policy: Policy, lastPeriod: [String: Int64], session: StoreSession) async throws -> Tier? {
         var tiers: [Policy] = []
         var page = PageRequest(limit: 100, after: nil)
         while true {

@@ -149,7 +149,7 @@ struct LicenseValidationService: Sendable {
                     try await UsageQuotas.quotas(
                         of: license, policy: policy, meters: try await session.meters.byCode(accountId: license.accountId), at: now, session: session)
                 }
-                answer.license?.usage = quotas.map { ($0.meter, UsageQuantity(micros: $0.used)) }
+                answer.license?.usage = quotas.quotas.map { ($0.meter, UsageQuantity(micros: $0.used)) }
             }
         }
 

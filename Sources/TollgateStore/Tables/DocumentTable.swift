@@ -87,8 +87,10 @@ public struct DocumentTable<Document: StoredDocument> {
         }
         arguments.append(.integer(Int64(page.limit + 1)))
         let rows = try await sql.query(
-            "SELECT data FROM \(table) WHERE \(clauses.joined(separator: " AND ")) ORDER BY id LIMIT ?", arguments)
-        var items = try rows.compactMap { $0.string("data") }.map { try DocumentCoding.decode(Document.self, from: $0) }
+            "SELECT id, data FROM \(table) WHERE \(clauses.joined(separator: " AND ")) ORDER BY id LIMIT ?", arguments)
+        // Through the decode cache: a quota answer lists the product's tiers every time.
+        var items = try rows.compactMap { row in row.string("id").flatMap { id in row.string("data").map { (id, $0) } } }
+            .map { try decode($1, id: $0) }
         var next: String?
         if items.count > page.limit {
             items.removeLast()
