@@ -11,6 +11,8 @@ struct QuotaController: Sendable {
     let store: Store
     let clock: any TollgateClock
     let limits: BodyLimits
+    /// Quota answers by license and hour (``show(_:_:)``).
+    let cache = SnapshotCache<[UInt8]>()
 
     func addRoutes(to group: RouterGroup<MachineRouteContext>) {
         group.get("licenses/:id/quotas") { request, context in try await show(request, context) }
@@ -79,14 +81,31 @@ struct QuotaController: Sendable {
     func show(_ request: Request, _ context: MachineRouteContext) async throws -> Response {
         let id = try context.parameters.require("id")
         let (credential, now) = (context.credential, clock.now())
-        let answer = try await store.read { session -> QuotasAnswer in
-            let (license, policy) = try await MachineActivator.loadLicense(id, credential: credential, session: session, now: now)
-            let meters = try await session.meters.byCode(accountId: license.accountId)
-            let (quotas, lastPeriod) = try await UsageQuotas.quotas(of: license, policy: policy, meters: meters, at: now, session: session)
-            let suggestion = try await UsageTierSuggestion.lowestFitting(license: license, policy: policy, lastPeriod: lastPeriod, session: session)
-            return QuotasAnswer(licenseId: license.id, quotas: quotas.map(QuotaBody.init), suggestedTier: suggestion)
+        try credential.requireAccess(toLicense: id, resource: "license", id: id)
+        let store = self.store
+        // A machine token must still be current: checked on every request, cached or not.
+        if case .machine(let token) = credential {
+            _ = try await store.read { try await MachineActivator.loadMachine(token.machine, credential: credential, session: $0, now: now) }
         }
-        return try Self.response(answer)
+        // The answer changes with the account's data and with the hour (the shortest period):
+        // cached per license and hour until the next write of this process (at most 2 s, for
+        // other replicas' writes). Blocking limits never read it: ingestion checks the counters
+        // in its own transaction.
+        let hour = LimitPeriod.hour.window(containing: now)!.start.epochMilliseconds
+        let key = "\(credential.accountId)/\(id)/\(hour)"
+        let body = try await cache.value(key, generation: store.generation.current(accountId: credential.accountId)) {
+            try await store.read { session -> [UInt8]? in
+                let (license, policy) = try await MachineActivator.loadLicense(id, accountId: credential.accountId, session: session)
+                let meters = try await session.meters.byCode(accountId: license.accountId)
+                let (quotas, lastPeriod) = try await UsageQuotas.quotas(of: license, policy: policy, meters: meters, at: now, session: session)
+                let suggestion = try await UsageTierSuggestion.lowestFitting(license: license, policy: policy, lastPeriod: lastPeriod, session: session)
+                var json = JSONWriter()
+                QuotasAnswer(licenseId: license.id, quotas: quotas.map(QuotaBody.init), suggestedTier: suggestion).write(&json)
+                return json.bytes
+            }
+        }
+        guard let body else { throw TollgateError.notFound(resource: "license", id: id) }
+        return try Response.json(raw: Data(body))
     }
 
     /// `{"licenseId": …, "meter": "executions", "quantity": 5}`: whether 5 more units fit now.
