@@ -61,6 +61,19 @@ extension DocumentTable where Document == Policy {
     public func list(accountId: String, productId: String?, page: PageRequest) async throws -> Page<Policy> {
         try await list(accountId: accountId, filters: productId.map { [Filter("product_id = ?", [.text($0)])] } ?? [], page: page)
     }
+
+    /// Every policy of the product, as tiers: by `rank`, then by age.
+    public func tiers(accountId: String, productId: String) async throws -> [Policy] {
+        var policies: [Policy] = []
+        var page = PageRequest(limit: 100, after: nil)
+        while true {
+            let result = try await list(accountId: accountId, productId: productId, page: page)
+            policies += result.items
+            guard let next = result.nextCursor else { break }
+            page = PageRequest(limit: 100, after: next)
+        }
+        return policies.sorted { ($0.rank, $0.createdAt, $0.id) < ($1.rank, $1.createdAt, $1.id) }
+    }
 }
 
 extension DocumentTable where Document == Customer {

@@ -36,13 +36,16 @@ public struct UsageQuota: Sendable, Equatable {
     /// Usage past the limit (billed later when the limit allows overage).
     public var overage: Int64 { limitMicros.map { Swift.max(0, used - $0) } ?? 0 }
 
-    /// Whether a blocking limit refuses `addition`: it would take usage past the limit, and
-    /// higher than it is (a correction, or a reading that changes nothing, still fits).
-    public func refuses(_ addition: UsageTally) -> Bool {
-        guard enforcement == .block, let limitMicros else { return false }
+    /// Whether `addition` keeps usage within the limit: it does not take usage past it, or it
+    /// does not raise usage (a correction, or a reading that changes nothing).
+    public func fits(_ addition: UsageTally) -> Bool {
+        guard let limitMicros else { return true }
         let after = tally.merging(addition, aggregation)
-        return after.value > limitMicros && (tally.events == 0 || after.value > tally.value)
+        return after.value <= limitMicros || (tally.events > 0 && after.value <= tally.value)
     }
+
+    /// Whether a blocking limit refuses `addition` (it does not fit).
+    public func refuses(_ addition: UsageTally) -> Bool { enforcement == .block && !fits(addition) }
 
     /// The percentages of the limit (of 80 and 100) the usage has reached.
     public var thresholdsReached: [Int] {

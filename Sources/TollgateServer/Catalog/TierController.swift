@@ -22,7 +22,6 @@ struct TierController: Sendable {
         /// `nil`: unlimited.
         var maxMachines: Int?
         var rank: Int
-        var createdAt: Date
 
         init(_ policy: Policy) {
             policyId = policy.id
@@ -32,7 +31,6 @@ struct TierController: Sendable {
             limitPeriods = policy.limitPeriods
             maxMachines = policy.maxMachines
             rank = policy.rank
-            createdAt = policy.createdAt
         }
 
         func encode(to encoder: any Encoder) throws {
@@ -69,15 +67,7 @@ struct TierController: Sendable {
                     // A revoked token is refused here as on every route that takes one.
                     _ = try await MachineActivator.loadMachine(token.machine, credential: credential, session: session, now: now)
                 }
-                var tiers: [Tier] = []
-                var page = PageRequest(limit: 100, after: nil)
-                while true {
-                    let result = try await session.policies.list(accountId: credential.accountId, productId: productId, page: page)
-                    tiers += result.items.map(Tier.init)
-                    guard let next = result.nextCursor else { break }
-                    page = PageRequest(limit: 100, after: next)
-                }
-                return tiers.sorted { ($0.rank, $0.createdAt, $0.policyId) < ($1.rank, $1.createdAt, $1.policyId) }
+                return try await session.policies.tiers(accountId: credential.accountId, productId: productId).map(Tier.init)
             }
             return try Response.json(PageBody(data: tiers, nextCursor: nil))
         }

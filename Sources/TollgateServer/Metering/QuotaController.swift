@@ -143,9 +143,7 @@ struct QuotaController: Sendable {
             let (quota, _) = try await Self.quota(
                 licenseId: fields.licenseId, meter: fields.meter, credential: credential, session: session, now: now)
             let addition = UsageTally(events: 1, value: quantity.micros, latestAt: now.epochMilliseconds)
-            var strict = quota
-            strict.enforcement = .block
-            let fits = !strict.refuses(addition)
+            let fits = quota.fits(addition)
             let allowed = !quota.refuses(addition)
             return CheckAnswer(
                 fits: fits, allowed: allowed, code: allowed ? nil : MeteringCode.usageLimitReached.rawValue, quota: QuotaBody(quota))
@@ -213,11 +211,9 @@ struct QuotaController: Sendable {
                 let addition = UsageTally(events: 1, value: quantity.micros, latestAt: now.epochMilliseconds)
                 var after = quota
                 after.tally.merge(addition, quota.aggregation)
-                var blocking = quota
-                blocking.enforcement = .block
                 lines.append(
                     EstimateLine(
-                        meter: meter, quantity: quantity, fits: !blocking.refuses(addition), allowed: !quota.refuses(addition),
+                        meter: meter, quantity: quantity, fits: quota.fits(addition), allowed: !quota.refuses(addition),
                         overage: after.overage, quota: QuotaBody(quota)))
             }
             return EstimateAnswer(licenseId: licenseId, estimates: lines)

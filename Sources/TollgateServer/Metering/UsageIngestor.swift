@@ -190,6 +190,7 @@ enum UsageIngestor {
         refuse: (Pending, String) -> Void
     ) async throws -> [Pending] {
         var quotas: [UsageQuotaKey: UsageQuota] = [:]
+        var meters: [UsageQuotaKey: Meter] = [:]
         var keys: [Int: UsageQuotaKey] = [:]  // index in fresh → its blocking quota
         for (position, pending) in fresh.enumerated() where pending.reading != nil {
             guard let context = contexts[pending.event.licenseId],
@@ -199,15 +200,16 @@ enum UsageIngestor {
             let key = UsageQuotaKey(licenseId: pending.event.licenseId, meter: pending.meter.code, start: quota.window.start)
             keys[position] = key
             quotas[key] = quota
+            meters[key] = pending.meter
         }
         guard !quotas.isEmpty else { return fresh }
         for key in quotas.keys.sorted() {
-            guard let quota = quotas[key], let meter = fresh.first(where: { $0.meter.code == key.meter })?.meter else { continue }
+            guard let quota = quotas[key], let meter = meters[key] else { continue }
             try await UsageCounting.lock(meter: meter, licenseId: key.licenseId, window: quota.window, accountId: accountId, session: session)
         }
         let stored = try await session.usageEvents.payloadHashes(accountId: accountId, ids: keys.keys.map { fresh[$0].event.id })
         for (key, quota) in quotas {
-            guard let meter = fresh.first(where: { $0.meter.code == key.meter })?.meter else { continue }
+            guard let meter = meters[key] else { continue }
             quotas[key]?.tally = try await UsageCounting.tally(
                 of: meter, licenseId: key.licenseId, window: quota.window, accountId: accountId, session: session)
         }

@@ -17,15 +17,7 @@ enum UsageTierSuggestion {
 
     /// `lastPeriod`: meter code → the license's usage of its last full period, in millionths.
     static func lowestFitting(license: License, policy: Policy, lastPeriod: [String: Int64], session: StoreSession) async throws -> Tier? {
-        var tiers: [Policy] = []
-        var page = PageRequest(limit: 100, after: nil)
-        while true {
-            let result = try await session.policies.list(accountId: license.accountId, productId: license.productId, page: page)
-            tiers += result.items
-            guard let next = result.nextCursor else { break }
-            page = PageRequest(limit: 100, after: next)
-        }
-        tiers.sort { ($0.rank, $0.createdAt, $0.id) < ($1.rank, $1.createdAt, $1.id) }
+        let tiers = try await session.policies.tiers(accountId: license.accountId, productId: license.productId)
         let fitting = tiers.first { tier in
             lastPeriod.allSatisfy { meter, used in
                 guard let maximum = tier.limits[meter]?.maximum else { return true }
