@@ -186,6 +186,7 @@ func buildRouter(_ services: AppServices) -> Router<AppRequestContext> {
     PresetController(policies: policies).addRoutes(to: v1)
     EntitlementController(writer: writer, store: services.store, limits: limits).addRoutes(to: v1)
     MeterController(writer: writer, store: services.store, limits: limits).addRoutes(to: v1)
+    AnalyticsController(store: services.store, clock: services.clock).addRoutes(to: v1)
     TierController(store: services.store, clock: services.clock).addRoutes(to: machineRoutes)
     policies.addRoutes(to: v1)
     customers.addRoutes(to: v1)

@@ -251,6 +251,26 @@ enum Migrations {
                 """,
             ]
         ),
+        (
+            16,
+            [
+                // The distribution of a `percentiles` meter's values per license and hour: the
+                // events per value bucket (UsageDistribution), kept in the ingestion transaction.
+                """
+                CREATE TABLE usage_histograms (
+                  account_id TEXT NOT NULL, license_id TEXT NOT NULL, meter TEXT NOT NULL, starts_at BIGINT NOT NULL, bucket BIGINT NOT NULL,
+                  events BIGINT NOT NULL, PRIMARY KEY (account_id, license_id, meter, starts_at, bucket))
+                """,
+                "CREATE INDEX usage_histograms_by_meter ON usage_histograms (account_id, meter, starts_at)",
+                // Which licenses used which feature (an entitlement asked for in a valid
+                // validation's scope, or a meter's events) on which day: feature adoption.
+                """
+                CREATE TABLE feature_uses (
+                  account_id TEXT NOT NULL, feature TEXT NOT NULL, day BIGINT NOT NULL, license_id TEXT NOT NULL,
+                  PRIMARY KEY (account_id, feature, day, license_id))
+                """,
+            ]
+        ),
     ]
 
     /// Steps that rewrite data rather than schema, run in the transaction of their version,
@@ -259,7 +279,10 @@ enum Migrations {
         8: VendorLimitsMigration.run,
         11: PendingChangesMigration.run,
         13: CompactLogsMigration.run,
-        15: { sql, _ in try await PolicyEnforcementMigration.run(sql) },
+        15: { sql, _ in
+            try await DocumentDefaultsMigration.run(sql, table: "policies", defaults: ["limitEnforcement": [String: String](), "rank": 0])
+        },
+        16: { sql, _ in try await DocumentDefaultsMigration.run(sql, table: "meters", defaults: ["percentiles": false]) },
     ]
 
     /// Applies every migration `database` has not seen.

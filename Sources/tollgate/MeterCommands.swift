@@ -17,6 +17,7 @@ struct Meters: AsyncParsableCommand {
         @Option(help: "What the meter measures.") var description: String?
         @Option(help: "property=value: only events with one of the listed values count; repeatable.") var filter: [String] = []
         @Option(help: "A property that splits usage into groups; repeatable.") var groupBy: [String] = []
+        @Flag(help: "Keep the distribution of the values for p50/p95/p99 in analytics (not for count or unique_count).") var percentiles = false
         @OptionGroup var client: ClientOptions
         func run() async throws {
             try await runAdmin {
@@ -29,7 +30,7 @@ struct Meters: AsyncParsableCommand {
                 let body = fields([
                     ("code", .string(code)), ("name", .string(name)), ("aggregation", .string(aggregation)), ("property", string(property)),
                     ("description", string(description)), ("filters", filters.isEmpty ? nil : .object(filters.mapValues { .array($0) })),
-                    ("groupBy", strings(groupBy)),
+                    ("groupBy", strings(groupBy)), ("percentiles", percentiles ? .bool(true) : nil),
                 ])
                 Output.object(try await client.client.send("POST", "/v1/meters", body: body), client.selection)
             }

@@ -4,8 +4,70 @@ import TollgateFormats
 
 struct Usage: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Record usage, read a license's quotas, check whether more fits, import NDJSON.",
-        subcommands: [Record.self, Quotas.self, Check.self, Import.self])
+        abstract: "Record usage, read a license's quotas, check whether more fits, read usage over time, export it, import NDJSON.",
+        subcommands: [Record.self, Quotas.self, Check.self, Show.self, Export.self, Import.self])
+
+    /// The query of `usage show` and `usage export` (`GET /v1/analytics/usage`).
+    struct SeriesOptions: ParsableArguments {
+        @Option(help: "Meter code.") var meter: String
+        @Option(help: "hour, day or month (default day).") var bucket: String?
+        @Option(help: "ISO 8601 start (default: 48 hours, 31 days or 12 months back).") var from: String?
+        @Option(help: "ISO 8601 end, exclusive (default: the end of the current bucket).") var to: String?
+        @Option(help: "One license.") var license: String?
+        @Option(help: "One customer's licenses.") var customer: String?
+        @Option(help: "One product's licenses.") var product: String?
+
+        var path: String {
+            let pairs = [
+                ("meter", meter), ("bucket", bucket), ("from", from), ("to", to), ("licenseId", license), ("customerId", customer), ("productId", product),
+            ]
+            var components = URLComponents()
+            components.queryItems = pairs.compactMap { name, value in value.map { URLQueryItem(name: name, value: $0) } }
+            return "/v1/analytics/usage?" + (components.percentEncodedQuery ?? "").replacingOccurrences(of: "+", with: "%2B")
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "A meter's usage over time, as a table per bucket, with the top licenses (the data of a usage chart).")
+        @OptionGroup var series: SeriesOptions
+        @OptionGroup var client: ClientOptions
+        func run() async throws {
+            try await runAdmin {
+                let answer = try await client.client.send("GET", series.path)
+                if client.json { return Output.json(answer) }
+                guard case .array(let buckets)? = answer["series"] else { return }
+                let percentiles = buckets.first?["p50"] != nil
+                Output.table(
+                    .object(["data": .array(buckets)]),
+                    columns: ["start", "events", "value"] + (percentiles ? ["p50", "p95", "p99"] : []), json: false)
+                if case .array(let top)? = answer["topLicenses"], !top.isEmpty {
+                    print("\ntop licenses:")
+                    Output.table(.object(["data": .array(top)]), columns: ["licenseId", "events", "value"], json: false)
+                }
+            }
+        }
+    }
+
+    struct Export: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Export a meter's usage over time as CSV: start, end, events, value (and p50, p95, p99 for meters with percentiles).")
+        @OptionGroup var series: SeriesOptions
+        @Option(name: .shortAndLong, help: "Write to this file (default: standard output).") var output: String?
+        @OptionGroup var client: ClientOptions
+        func run() async throws {
+            try await runAdmin {
+                let answer = try await client.client.send("GET", series.path)
+                guard case .array(let buckets)? = answer["series"] else { return }
+                let columns = ["start", "end", "events", "value"] + (buckets.first?["p50"] != nil ? ["p50", "p95", "p99"] : [])
+                var csv = columns.joined(separator: ",") + "\n"
+                for bucket in buckets {
+                    csv += columns.map { bucket[$0].map { $0 == .null ? "" : $0.cell } ?? "" }.joined(separator: ",") + "\n"
+                }
+                if let output { try Data(csv.utf8).write(to: URL(fileURLWithPath: output)) } else { print(csv, terminator: "") }
+            }
+        }
+    }
 
     struct Record: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

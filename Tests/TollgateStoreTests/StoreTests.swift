@@ -44,7 +44,7 @@ import TollgateFormats
             try await session.sql.execute(
                 "INSERT INTO policies (id, account_id, product_id, data) VALUES ('pol_old', ?, ?, ?)", [.text(account.id), .text(product.id), .text(old)])
             try await VendorLimitsMigration.run(session.sql, now: 1_800_000_000_000)
-            try await PolicyEnforcementMigration.run(session.sql)
+            try await Migrations.dataSteps[15]!(session.sql, 1_800_000_000_000)
         }
         let policy = try #require(try await store.read { try await $0.policies.find(id: "pol_old", accountId: account.id) })
         #expect(policy.limits == ["concurrentExecutions": .limited(100), "executionsPerMonth": .unlimited, "maxWorkflows": .unlimited, "requestsPerSecond": .limited(1000)])
@@ -53,6 +53,20 @@ import TollgateFormats
         #expect(policy.limitEnforcement == [:] && policy.rank == 0)
         let codes = try await store.read { try await $0.entitlements.codes(accountId: account.id, productId: product.id) }
         #expect(codes == ["core", "sso"])
+    }
+
+    /// Migration 16 gives a stored meter `percentiles` false.
+    @Test func meterMigrationKeepsNoDistribution() async throws {
+        let store = try await openStore()
+        let account = try await account(store)
+        let old = #"{"accountId":"\#(account.id)","aggregation":"sum","code":"gpu-hours","createdAt":1800000000000,"description":"","filters":{},"groupBy":[],"id":"mtr_old","name":"GPU","updatedAt":1800000000000}"#
+        try await store.write { session in
+            try await session.sql.execute(
+                "INSERT INTO meters (id, account_id, code, data) VALUES ('mtr_old', ?, 'gpu-hours', ?)", [.text(account.id), .text(old)])
+            try await Migrations.dataSteps[16]!(session.sql, 1_800_000_000_000)
+        }
+        let meter = try #require(try await store.read { try await $0.meters.find(id: "mtr_old", accountId: account.id) })
+        #expect(meter.percentiles == false && meter.aggregation == .sum && meter.property == nil)
     }
 
     @Test func migrationsRunOnceAndTheFileUsesWAL() async throws {

@@ -1,6 +1,7 @@
 """The command line against a real server: exit codes, offline verification with a PEM key,
 key rotation, and audit tampering reported with exit code 1."""
 import os
+import re
 import sqlite3
 import subprocess
 
@@ -135,3 +136,17 @@ def test_usage_from_the_command_line(server, tmp_path):
     assert checked.returncode == 1 and "NO_QUOTA" in checked.stderr
     quotas = tollgate(server, "usage", "quotas", license["id"], "--json")
     assert quotas.returncode == 0 and json.loads(quotas.stdout)["licenseId"] == license["id"]
+    # Usage over time: 2,500 events today (2,499 imported, one recorded), as a table and as CSV.
+    shown = tollgate(server, "usage", "show", "--meter", "exports", "--bucket", "hour", "--license", license["id"])
+    assert shown.returncode == 0 and re.search(r"^\S+\s+2500\s+2500$", shown.stdout, re.M), shown.stdout + shown.stderr
+    csv_file = tmp_path / "usage.csv"
+    exported = tollgate(server, "usage", "export", "--meter", "exports", "-o", str(csv_file))
+    rows = csv_file.read_text().splitlines()
+    assert exported.returncode == 0 and rows[0] == "start,end,events,value" and len(rows) == 32, rows[:3]
+    assert rows[-1].endswith(",2500,2500"), rows[-1]
+    # Percentiles come with a meter that keeps them; a bad bucket is the server's 400.
+    assert tollgate(server, "meters", "create", "--code", "latency", "--name", "Latency", "--aggregation", "max", "--percentiles").returncode == 0
+    assert tollgate(server, "usage", "record", "--license", license["id"], "--meter", "latency", "--quantity", "12").returncode == 0
+    with_percentiles = tollgate(server, "usage", "export", "--meter", "latency", "--bucket", "month")
+    assert with_percentiles.stdout.splitlines()[0] == "start,end,events,value,p50,p95,p99", with_percentiles.stdout
+    assert tollgate(server, "usage", "show", "--meter", "exports", "--bucket", "week").returncode == 1

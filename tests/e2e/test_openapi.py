@@ -148,6 +148,20 @@ def test_every_answer_matches_the_documented_schema_and_every_operation_answered
     status, estimate = call("POST", "/v1/usage/estimate", {"licenseId": lid, "usage": {"gpu-hours": 300}})
     assert status == 200 and estimate["estimates"][0]["overage"] == 53.5, estimate
     call("POST", "/v1/usage/estimate", {"licenseId": lid, "usage": {}})
+    # Analytics: the series by day, with top licenses and percentiles of a latency meter.
+    call("POST", "/v1/meters", {"code": "latency", "name": "Latency", "aggregation": "max", "property": "ms", "percentiles": True})
+    call("POST", "/v1/usage/events", [{"id": f"l-{n}", "licenseId": lid, "meter": "latency", "properties": {"ms": n}} for n in (5, 9, 40)])
+    status, series = call("GET", "/v1/analytics/usage?meter=gpu-hours&bucket=day&top=5")
+    assert status == 200 and series["series"][-1]["value"] == 3.5 and series["topLicenses"][0]["licenseId"] == lid, series
+    status, latency = call("GET", f"/v1/analytics/usage?meter=latency&bucket=hour&licenseId={lid}")
+    assert status == 200 and abs(latency["series"][-1]["p99"] - 40) <= 0.4 and latency["series"][0]["p50"] is None, latency
+    call("GET", f"/v1/analytics/usage?meter=gpu-hours&bucket=month&customerId={customer['id']}")
+    call("GET", "/v1/analytics/usage?meter=gpu-hours&bucket=week")
+    call("GET", "/v1/analytics/usage?meter=nope")
+    call("GET", "/v1/analytics/usage?meter=gpu-hours&licenseId=lic_missing")
+    call("POST", "/v1/licenses/validate", {"key": key, "scope": {"entitlements": ["sso"]}}, token=None)
+    call("GET", "/v1/analytics/adoption")
+    call("GET", "/v1/analytics/adoption?productId=prd_missing")
     call("POST", "/v1/machines", {"fingerprint": "ws-1"}, token=None, headers=licensed)
     call("GET", "/v1/machines")
     call("GET", f"/v1/machines/{machine}", token=token)

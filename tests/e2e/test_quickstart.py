@@ -53,6 +53,9 @@ def test_readme_metering_walk_through_works_when_pasted(server):
     assert "suggested tier: Starter" in output
     assert "fits: true, allowed: true, used 4 of 5" in output
     assert '"code":"USAGE_LIMIT_REACHED"' in output and "limit reached, as it should be" in output
+    # The chart's data: five exports today, in the day's row and in the month's CSV line.
+    assert re.search(r"^\d{4}-\d\d-\d\dT00:00:00Z\s+5\s+5$", output, re.M), output
+    assert re.search(r"^start,end,events,value\n\d{4}-\d\d-01T00:00:00Z,\d{4}-\d\d-01T00:00:00Z,5,5$", output, re.M), output
 
 
 def test_first_start_prints_a_generated_token_once(tmp_path):

@@ -38,6 +38,10 @@ public struct Meter: Codable, Sendable, Equatable {
     public var filters: [String: [String]]
     /// Properties whose values split the usage into groups (analytics).
     public var groupBy: [String]
+    /// Whether the distribution of the aggregated value is kept, per license and hour, so that
+    /// analytics answer its percentiles (p50, p95, p99 of `latencyMs`). It costs ingestion a row
+    /// per license, hour and value bucket (``UsageDistribution``), so a meter asks for it.
+    public var percentiles: Bool
     public var createdAt: Date
     public var updatedAt: Date
 }
@@ -51,6 +55,7 @@ public struct MeterDraft: Codable, Sendable, Equatable {
     public var property: String?
     public var filters: [String: [String]]?
     public var groupBy: [String]?
+    public var percentiles: Bool?
 
     /// At most this many filter keys, values per key, and group-by properties.
     public static let maximumFilters = 16
@@ -72,6 +77,9 @@ public struct MeterDraft: Codable, Sendable, Equatable {
         default: break
         }
         if let property { try Self.requirePropertyName(property, field: "property") }
+        if percentiles == true, aggregation == .count || aggregation == .uniqueCount {
+            throw .invalid(field: "percentiles", message: "Percentiles need a meter of values: 'sum', 'max', 'latest' or 'time_weighted_average'.")
+        }
         let filters = filters ?? [:]
         guard filters.count <= Self.maximumFilters else {
             throw .invalid(field: "filters", message: "'filters' holds at most \(Self.maximumFilters) properties.")
@@ -91,7 +99,7 @@ public struct MeterDraft: Codable, Sendable, Equatable {
         for name in groupBy { try Self.requirePropertyName(name, field: "groupBy") }
         return Meter(
             id: id, accountId: accountId, code: code, name: name, description: description ?? "", aggregation: aggregation,
-            property: property, filters: filters, groupBy: groupBy, createdAt: now, updatedAt: now)
+            property: property, filters: filters, groupBy: groupBy, percentiles: percentiles ?? false, createdAt: now, updatedAt: now)
     }
 
     /// Property names: a letter or `_`, then up to 63 letters, digits, `_`, `.` or `-`.

@@ -107,7 +107,7 @@ public struct UsageTally: Sendable, Equatable {
 
 extension Int64 {
     /// The sum, held at the bounds instead of trapping (a total beyond 9.2 × 10^12 units).
-    func addingClamped(_ other: Int64) -> Int64 {
+    public func addingClamped(_ other: Int64) -> Int64 {
         let (sum, overflow) = addingReportingOverflow(other)
         return overflow ? (other > 0 ? .max : .min) : sum
     }

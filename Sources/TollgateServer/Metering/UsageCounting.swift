@@ -12,6 +12,10 @@ import TollgateStore
 /// year, since distinct counts do not add up across periods.
 ///
 /// `time_weighted_average` is not counted yet: its events are stored, and quotas leave it out.
+///
+/// The same transaction keeps the analytics roll-ups: the distribution of a `percentiles`
+/// meter's values per license and hour, and the days each license used each meter (feature
+/// adoption).
 enum UsageCounting {
     /// One counted event: what it adds to its meter.
     struct Counted {
@@ -32,8 +36,20 @@ enum UsageCounting {
         var additions: [Key: (MeterAggregation, UsageTally)] = [:]
         var distinct: [UsageCounterTable.DistinctValue: (MeterAggregation, Int64)] = [:]
         var months: [Int64: Date] = [:]
-        for item in counted where item.meter.aggregation != .timeWeightedAverage {
+        var histograms: [UsageAnalyticsTable.HistogramAddition: Int64] = [:]
+        var uses = Set<UsageAnalyticsTable.FeatureUse>()
+        for item in counted {
             let time = item.event.timestamp.epochMilliseconds
+            let hour = LimitPeriod.hour.window(containing: item.event.timestamp)!.start
+            // Days are UTC, as LimitPeriod.day's.
+            let day = Date(epochMilliseconds: time - ((time % 86_400_000) + 86_400_000) % 86_400_000)
+            uses.insert(UsageAnalyticsTable.FeatureUse(feature: item.meter.code, day: day, licenseId: item.event.licenseId))
+            if item.meter.percentiles {
+                let key = UsageAnalyticsTable.HistogramAddition(
+                    licenseId: item.event.licenseId, meter: item.meter.code, startsAt: hour, bucket: UsageDistribution.bucket(of: item.reading.value))
+                histograms[key, default: 0] += 1
+            }
+            guard item.meter.aggregation != .timeWeightedAverage else { continue }
             let aggregation = item.meter.aggregation
             if aggregation == .uniqueCount, let value = item.reading.distinct {
                 for period in [LimitPeriod.hour, .day, .month, .year] {
@@ -44,7 +60,6 @@ enum UsageCounting {
                 }
                 continue
             }
-            let hour = LimitPeriod.hour.window(containing: item.event.timestamp)!.start
             let month = months[hour.epochMilliseconds] ?? LimitPeriod.month.window(containing: hour)!.start
             months[hour.epochMilliseconds] = month
             for (period, start) in [(LimitPeriod.hour, hour), (.month, month)] {
@@ -68,6 +83,12 @@ enum UsageCounting {
                         accountId: accountId, licenseId: key.licenseId, meter: key.meter, period: key.period, startsAt: key.startsAt,
                         aggregation: value.0, tally: value.1)
                 })
+        try await session.usageAnalytics.addToHistograms(
+            accountId: accountId,
+            histograms.sorted { ($0.key.licenseId, $0.key.meter, $0.key.startsAt, $0.key.bucket) < ($1.key.licenseId, $1.key.meter, $1.key.startsAt, $1.key.bucket) }
+                .map { ($0.key, $0.value) })
+        try await session.usageAnalytics.recordFeatureUses(
+            accountId: accountId, uses.sorted { ($0.feature, $0.day, $0.licenseId) < ($1.feature, $1.day, $1.licenseId) })
     }
 
     /// The license's usage of `meter` in `window`.

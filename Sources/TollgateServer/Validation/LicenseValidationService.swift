@@ -159,7 +159,9 @@ struct LicenseValidationService: Sendable {
         let signingKey = try await keys.current(accountId: signingAccount)
         let signature = try ResponseSignature.sign(body, with: signingKey)
         recorder.record(
-            .init(accountId: accountId, licenseId: licenseId, code: answer.code, valid: answer.valid, remoteAddress: remoteAddress, occurredAt: now))
+            .init(
+                accountId: accountId, licenseId: licenseId, code: answer.code, valid: answer.valid, remoteAddress: remoteAddress, occurredAt: now,
+                features: answer.valid ? request.scope?.entitlements ?? [] : []))
         Self.counters[answer.code]?.increment()
         return (body, signature)
     }

@@ -7,6 +7,8 @@ import TollgateStore
 
 /// Logs validations without slowing them: answers append to a buffer in memory, which the
 /// ``BatchWriter`` writes in one transaction every flush interval and once more at shutdown.
+/// The same transaction records the days each license used the entitlements its valid
+/// validations asked for (`feature_uses`, feature adoption in analytics).
 final class ValidationRecorder: BatchBuffer {
     /// A validation waiting to be written; its id is assigned when the batch is written.
     struct Pending: Sendable {
@@ -16,6 +18,8 @@ final class ValidationRecorder: BatchBuffer {
         var valid: Bool
         var remoteAddress: String?
         var occurredAt: Date
+        /// The entitlements a valid answer confirmed the scope asked for: feature adoption.
+        var features: [String] = []
     }
 
     private let buffer = Mutex<[Pending]>([])
@@ -48,8 +52,22 @@ final class ValidationRecorder: BatchBuffer {
                 id: id, accountId: event.accountId, licenseId: event.licenseId, code: event.code, valid: event.valid,
                 remoteAddress: event.remoteAddress, occurredAt: event.occurredAt)
         }
+        var used: [String: Set<UsageAnalyticsTable.FeatureUse>] = [:]
+        for event in batch where !event.features.isEmpty {
+            guard let accountId = event.accountId, let licenseId = event.licenseId else { continue }
+            let millis = event.occurredAt.epochMilliseconds
+            let day = Date(epochMilliseconds: millis - ((millis % 86_400_000) + 86_400_000) % 86_400_000)
+            for feature in event.features { used[accountId, default: []].insert(.init(feature: feature, day: day, licenseId: licenseId)) }
+        }
+        let uses = used
         do {
-            try await store.appendToLog { try await $0.validations.insert(events) }
+            try await store.appendToLog { session in
+                try await session.validations.insert(events)
+                for (accountId, uses) in uses.sorted(by: { $0.key < $1.key }) {
+                    try await session.usageAnalytics.recordFeatureUses(
+                        accountId: accountId, uses.sorted { ($0.feature, $0.day, $0.licenseId) < ($1.feature, $1.day, $1.licenseId) })
+                }
+            }
         } catch {
             let dropped = buffer.withLock { buffer -> Int in
                 buffer.insert(contentsOf: batch, at: 0)
