@@ -6,7 +6,8 @@ import Foundation
 /// - Migration 15: policies gain `limitEnforcement` (none: every limit allows overage, as usage
 ///   was never refused before) and `rank` 0 (tiers then order by age, as
 ///   `GET /v1/products/{id}/tiers` listed them).
-/// - Migration 16: meters gain `percentiles` false (no distribution was kept).
+/// - Migration 16: meters gain `percentiles` false (no distribution was kept), `kind` `usage`
+///   and no `allowedProperties`; policies gain `telemetry` false (no license opted in).
 enum DocumentDefaultsMigration {
     static func run(_ sql: any SQLExecutor, table: String, defaults: [String: Any]) async throws {
         for row in try await sql.query("SELECT id, data FROM \(table) ORDER BY id", []) {

@@ -269,6 +269,8 @@ enum Migrations {
                   account_id TEXT NOT NULL, feature TEXT NOT NULL, day BIGINT NOT NULL, license_id TEXT NOT NULL,
                   PRIMARY KEY (account_id, feature, day, license_id))
                 """,
+                // Each account's telemetry salt (TelemetryPseudonym), made on its first telemetry event.
+                "CREATE TABLE telemetry_salts (account_id TEXT PRIMARY KEY, salt TEXT NOT NULL)",
             ]
         ),
     ]
@@ -282,7 +284,11 @@ enum Migrations {
         15: { sql, _ in
             try await DocumentDefaultsMigration.run(sql, table: "policies", defaults: ["limitEnforcement": [String: String](), "rank": 0])
         },
-        16: { sql, _ in try await DocumentDefaultsMigration.run(sql, table: "meters", defaults: ["percentiles": false]) },
+        16: { sql, _ in
+            try await DocumentDefaultsMigration.run(
+                sql, table: "meters", defaults: ["percentiles": false, "kind": "usage", "allowedProperties": [String]()])
+            try await DocumentDefaultsMigration.run(sql, table: "policies", defaults: ["telemetry": false])
+        },
     ]
 
     /// Applies every migration `database` has not seen.

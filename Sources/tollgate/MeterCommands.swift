@@ -17,6 +17,8 @@ struct Meters: AsyncParsableCommand {
         @Option(help: "What the meter measures.") var description: String?
         @Option(help: "property=value: only events with one of the listed values count; repeatable.") var filter: [String] = []
         @Option(help: "A property that splits usage into groups; repeatable.") var groupBy: [String] = []
+        @Option(help: "usage (the default) or telemetry (taken only for licenses that opted in; stored under pseudonyms).") var kind: String?
+        @Option(help: "A property a telemetry meter's events may carry; repeatable (the only ones they may).") var allowProperty: [String] = []
         @Flag(help: "Keep the distribution of the values for p50/p95/p99 in analytics (not for count or unique_count).") var percentiles = false
         @OptionGroup var client: ClientOptions
         func run() async throws {
@@ -31,6 +33,7 @@ struct Meters: AsyncParsableCommand {
                     ("code", .string(code)), ("name", .string(name)), ("aggregation", .string(aggregation)), ("property", string(property)),
                     ("description", string(description)), ("filters", filters.isEmpty ? nil : .object(filters.mapValues { .array($0) })),
                     ("groupBy", strings(groupBy)), ("percentiles", percentiles ? .bool(true) : nil),
+                    ("kind", string(kind)), ("allowedProperties", strings(allowProperty)),
                 ])
                 Output.object(try await client.client.send("POST", "/v1/meters", body: body), client.selection)
             }

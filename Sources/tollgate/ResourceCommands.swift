@@ -152,6 +152,7 @@ struct Policies: AsyncParsableCommand {
         @Option(help: "How a limit with a period is enforced against its meter: code=block or code=allow-overage (the default); repeatable.")
         var enforce: [String] = []
         @Option(help: "The tier's rank among the product's tiers, lowest first (default 0).") var rank: Int?
+        @Flag(help: "The tier's licenses opt into telemetry: events of telemetry meters are taken for them.") var telemetry = false
         @OptionGroup var client: ClientOptions
 
         func run() async throws {
@@ -163,7 +164,7 @@ struct Policies: AsyncParsableCommand {
                     ("limits", limits), ("limitPeriods", periods), ("leaseLimit", string(leaseLimit)), ("cloudDeployment", .bool(cloudDeployment)),
                     ("gracePeriodDays", integer(gracePeriodDays)), ("offlineGraceDays", integer(offlineGraceDays)),
                     ("expirationStrategy", string(expirationStrategy)), ("limitEnforcement", try pairs(enforce, option: "--enforce")),
-                    ("rank", integer(rank)),
+                    ("rank", integer(rank)), ("telemetry", telemetry ? .bool(true) : nil),
                 ])
                 Output.object(try await client.client.send("POST", "/v1/policies", body: body), client.selection)
             }

@@ -150,3 +150,23 @@ def test_usage_from_the_command_line(server, tmp_path):
     with_percentiles = tollgate(server, "usage", "export", "--meter", "latency", "--bucket", "month")
     assert with_percentiles.stdout.splitlines()[0] == "start,end,events,value,p50,p95,p99", with_percentiles.stdout
     assert tollgate(server, "usage", "show", "--meter", "exports", "--bucket", "week").returncode == 1
+
+
+def test_telemetry_from_the_command_line(server):
+    import json
+    created = tollgate(server, "meters", "create", "--code", "screens", "--name", "Screens", "--aggregation", "count",
+                       "--kind", "telemetry", "--allow-property", "screen", "--json")
+    assert created.returncode == 0 and json.loads(created.stdout)["allowedProperties"] == ["screen"], created.stderr
+    product = tollgate(server, "products", "create", "--code", "telemetry-app", "--name", "App", "-q").stdout.strip()
+    opted = tollgate(server, "policies", "create", "--product", product, "--name", "Insights", "--telemetry", "-q").stdout.strip()
+    private = tollgate(server, "policies", "create", "--product", product, "--name", "Private", "-q").stdout.strip()
+    customer = tollgate(server, "customers", "create", "--name", "Initech", "-q").stdout.strip()
+    licenses = [tollgate(server, "licenses", "create", "--policy", policy, "--customer", customer, "-q").stdout.strip() for policy in (opted, private)]
+    recorded = tollgate(server, "usage", "record", "--license", licenses[0], "--meter", "screens", "--property", "screen=export", "--json")
+    assert recorded.returncode == 0 and json.loads(recorded.stdout)["status"] == "accepted", recorded.stdout
+    refused = tollgate(server, "usage", "record", "--license", licenses[1], "--meter", "screens", "--property", "screen=export", "--json")
+    assert refused.returncode == 1 and json.loads(refused.stdout)["code"] == "TELEMETRY_NOT_OPTED_IN", refused.stdout
+    undeclared = tollgate(server, "usage", "record", "--license", licenses[0], "--meter", "screens", "--property", "user=ann", "--json")
+    assert undeclared.returncode == 1 and json.loads(undeclared.stdout)["code"] == "INVALID_USAGE_EVENT"
+    shown = tollgate(server, "usage", "show", "--meter", "screens", "--bucket", "month", "--json")
+    assert json.loads(shown.stdout)["topLicenses"][0]["licenseId"].startswith("anon_"), shown.stdout

@@ -63,6 +63,9 @@ public struct Policy: Codable, Sendable, Equatable {
     /// The tier's place among the product's tiers, lowest first (ties: the older first): upgrade
     /// suggestions name the lowest tier that fits.
     public var rank: Int
+    /// Whether the tier's licenses opted into telemetry: events of telemetry meters are taken
+    /// for them only (`TELEMETRY_NOT_OPTED_IN` otherwise). Off by default.
+    public var telemetry: Bool
     /// Whether the app may be deployed to a cloud (a seed's tier flag).
     public var cloudDeployment: Bool
     /// Days after expiry during which validation still succeeds with `IN_GRACE_PERIOD`.
@@ -106,6 +109,7 @@ public struct PolicyDraft: Codable, Sendable, Equatable {
     public var leaseLimit: String?
     public var limitEnforcement: [String: LimitEnforcement]?
     public var rank: Int?
+    public var telemetry: Bool?
     public var cloudDeployment: Bool?
     public var gracePeriodDays: Int?
     public var offlineGraceDays: Int?
@@ -125,7 +129,7 @@ public struct PolicyDraft: Codable, Sendable, Equatable {
         productId: String, name: String, durationDays: Int? = nil, machineBinding: MachineBinding? = nil,
         maxMachines: Int? = nil, entitlements: [String]? = nil, limits: [String: LimitValue]? = nil,
         limitPeriods: [String: LimitPeriod]? = nil, leaseLimit: String? = nil,
-        limitEnforcement: [String: LimitEnforcement]? = nil, rank: Int? = nil,
+        limitEnforcement: [String: LimitEnforcement]? = nil, rank: Int? = nil, telemetry: Bool? = nil,
         cloudDeployment: Bool? = nil, gracePeriodDays: Int? = nil, offlineGraceDays: Int? = nil,
         expirationStrategy: ExpirationStrategy? = nil, maxClusters: Int? = nil, maxNodesPerCluster: Int? = nil,
         clusterDrainSeconds: Int? = nil, requireHeartbeat: Bool? = nil, heartbeatIntervalSeconds: Int? = nil,
@@ -143,6 +147,7 @@ public struct PolicyDraft: Codable, Sendable, Equatable {
         self.leaseLimit = leaseLimit
         self.limitEnforcement = limitEnforcement
         self.rank = rank
+        self.telemetry = telemetry
         self.cloudDeployment = cloudDeployment
         self.gracePeriodDays = gracePeriodDays
         self.offlineGraceDays = offlineGraceDays
@@ -164,7 +169,7 @@ public struct PolicyDraft: Codable, Sendable, Equatable {
             productId: policy.productId, name: policy.name, durationDays: policy.durationDays,
             machineBinding: policy.machineBinding, maxMachines: policy.maxMachines, entitlements: policy.entitlements,
             limits: policy.limits, limitPeriods: policy.limitPeriods, leaseLimit: policy.leaseLimit,
-            limitEnforcement: policy.limitEnforcement, rank: policy.rank, cloudDeployment: policy.cloudDeployment, gracePeriodDays: policy.gracePeriodDays,
+            limitEnforcement: policy.limitEnforcement, rank: policy.rank, telemetry: policy.telemetry, cloudDeployment: policy.cloudDeployment, gracePeriodDays: policy.gracePeriodDays,
             offlineGraceDays: policy.offlineGraceDays, expirationStrategy: policy.expirationStrategy,
             maxClusters: policy.maxClusters, maxNodesPerCluster: policy.maxNodesPerCluster,
             clusterDrainSeconds: policy.clusterDrainSeconds, requireHeartbeat: policy.requireHeartbeat,
@@ -218,7 +223,7 @@ public struct PolicyDraft: Codable, Sendable, Equatable {
             id: id, accountId: accountId, productId: productId, name: name, durationDays: durationDays,
             machineBinding: binding, maxMachines: binding == .nodeLocked ? 1 : maxMachines,
             entitlements: Array(Set(codes)).sorted(), limits: limits, limitPeriods: periods, leaseLimit: leaseLimit,
-            limitEnforcement: enforcement, rank: rank ?? 0, cloudDeployment: cloudDeployment ?? false, gracePeriodDays: gracePeriodDays ?? 0,
+            limitEnforcement: enforcement, rank: rank ?? 0, telemetry: telemetry ?? false, cloudDeployment: cloudDeployment ?? false, gracePeriodDays: gracePeriodDays ?? 0,
             offlineGraceDays: offlineGraceDays ?? Self.defaultOfflineGraceDays,
             expirationStrategy: expirationStrategy ?? .restrictAccess, maxClusters: maxClusters,
             maxNodesPerCluster: maxNodesPerCluster, clusterDrainSeconds: clusterDrainSeconds ?? Self.defaultClusterDrainSeconds,

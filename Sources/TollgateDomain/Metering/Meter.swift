@@ -18,6 +18,16 @@ public enum MeterAggregation: String, APIEnum {
     case timeWeightedAverage = "time_weighted_average"
 }
 
+/// What a meter's events are.
+public enum MeterKind: String, APIEnum {
+    /// Usage a license is metered, limited and billed for.
+    case usage
+    /// Product telemetry (latency, errors, features used): recorded only for licenses whose
+    /// policy opted in (`telemetry`), with the license and machine stored as salted hashes
+    /// (``TelemetryPseudonym``) and only the properties the meter declares. Limits never bind to it.
+    case telemetry
+}
+
 /// What a vendor measures: usage events of one code, aggregated one way. The code is the one
 /// policy limits use, so a limit with a period binds to the meter of the same code.
 ///
@@ -38,6 +48,9 @@ public struct Meter: Codable, Sendable, Equatable {
     public var filters: [String: [String]]
     /// Properties whose values split the usage into groups (analytics).
     public var groupBy: [String]
+    public var kind: MeterKind
+    /// The only property keys a telemetry meter's events may carry (empty for usage meters).
+    public var allowedProperties: [String]
     /// Whether the distribution of the aggregated value is kept, per license and hour, so that
     /// analytics answer its percentiles (p50, p95, p99 of `latencyMs`). It costs ingestion a row
     /// per license, hour and value bucket (``UsageDistribution``), so a meter asks for it.
@@ -56,6 +69,8 @@ public struct MeterDraft: Codable, Sendable, Equatable {
     public var filters: [String: [String]]?
     public var groupBy: [String]?
     public var percentiles: Bool?
+    public var kind: MeterKind?
+    public var allowedProperties: [String]?
 
     /// At most this many filter keys, values per key, and group-by properties.
     public static let maximumFilters = 16
@@ -97,9 +112,28 @@ public struct MeterDraft: Codable, Sendable, Equatable {
             throw .invalid(field: "groupBy", message: "'groupBy' names at most \(Self.maximumGroupBy) distinct properties.")
         }
         for name in groupBy { try Self.requirePropertyName(name, field: "groupBy") }
+        let kind = kind ?? .usage
+        let allowed = allowedProperties ?? []
+        guard allowed.count <= UsageEventInput.maximumProperties, Set(allowed).count == allowed.count else {
+            throw .invalid(
+                field: "allowedProperties", message: "'allowedProperties' names at most \(UsageEventInput.maximumProperties) distinct properties.")
+        }
+        for name in allowed { try Self.requirePropertyName(name, field: "allowedProperties") }
+        if kind == .usage, !allowed.isEmpty {
+            throw .invalid(field: "allowedProperties", message: "Only telemetry meters declare 'allowedProperties'.")
+        }
+        if kind == .telemetry {
+            // Everything the meter reads must be a property its events may carry.
+            let read: [(String, String?)] = [("property", property)] + filters.keys.sorted().map({ ("filters", $0) }) + groupBy.map({ ("groupBy", $0) })
+            for (field, name) in read {
+                guard let name, !allowed.contains(name) else { continue }
+                throw .invalid(field: field, message: "Telemetry meter property '\(name)' is not in 'allowedProperties'.")
+            }
+        }
         return Meter(
             id: id, accountId: accountId, code: code, name: name, description: description ?? "", aggregation: aggregation,
-            property: property, filters: filters, groupBy: groupBy, percentiles: percentiles ?? false, createdAt: now, updatedAt: now)
+            property: property, filters: filters, groupBy: groupBy, kind: kind, allowedProperties: allowed, percentiles: percentiles ?? false,
+            createdAt: now, updatedAt: now)
     }
 
     /// Property names: a letter or `_`, then up to 63 letters, digits, `_`, `.` or `-`.

@@ -15,7 +15,14 @@ extension Meter {
     /// filters leave it out. An event that lacks the property the meter aggregates, or whose value
     /// is not a number where one is needed, is refused: a reading the meter cannot take would
     /// otherwise be stored and never counted.
+    ///
+    /// A telemetry meter's event may carry only the properties the meter declares, so that no
+    /// other data (an e-mail address, a user name) is ever stored with it.
     public func reading(quantity: UsageQuantity, properties: [String: JSONValue]) -> Result<MeterReading?, UsageEventRefusal> {
+        if kind == .telemetry, let undeclared = properties.keys.sorted().first(where: { !allowedProperties.contains($0) }) {
+            let allowed = allowedProperties.isEmpty ? "none" : allowedProperties.joined(separator: ", ")
+            return .failure(refusal("Telemetry meter '\(code)' takes only the properties it declares (\(allowed)); '\(undeclared)' is not one."))
+        }
         for (key, allowed) in filters {
             guard let value = properties[key].flatMap(Self.text), allowed.contains(value) else { return .success(nil) }
         }

@@ -58,6 +58,8 @@ public enum MeteringCode: String, ErrorCode {
     case usageLimitReached = "USAGE_LIMIT_REACHED"
     /// The license has no limit with a period for the meter (`POST /v1/usage/check`).
     case noQuota = "NO_QUOTA"
+    /// A telemetry event for a license whose policy did not opt into telemetry.
+    case telemetryNotOptedIn = "TELEMETRY_NOT_OPTED_IN"
 }
 
 /// Codes of a license's state and its key, where a route refuses because of them.

@@ -72,7 +72,7 @@ extension Policy: ManagedResource {
     static let idKind = IdentifierKind.policy
     static let draftFields: Set<String> = [
         "productId", "name", "durationDays", "machineBinding", "maxMachines", "entitlements", "limits", "limitPeriods", "leaseLimit",
-        "limitEnforcement", "rank", "cloudDeployment",
+        "limitEnforcement", "rank", "telemetry", "cloudDeployment",
         "gracePeriodDays", "offlineGraceDays", "expirationStrategy", "maxClusters", "maxNodesPerCluster", "clusterDrainSeconds",
         "requireHeartbeat", "heartbeatIntervalSeconds", "heartbeatGraceSeconds", "resurrectionWindowSeconds",
         "deadMachineStrategy", "tokenLifetimeMinutes", "metadata",

@@ -91,7 +91,9 @@ struct AnalyticsController: Sendable {
                 throw TollgateError.invalid(code: MeteringCode.unknownMeter, field: "meter", message: "The account has no meter '\(code)'.")
             }
             try await Self.requireScope(scope, accountId: accountId, session: session)
-            let query = UsageAnalytics.Query(meter: meter, bucket: bucket.period, from: from, to: to, scope: scope, top: top)
+            let query = UsageAnalytics.Query(
+                meter: meter, bucket: bucket.period, from: from, to: to,
+                scope: try await Self.storedScope(scope, of: meter, accountId: accountId, session: session), top: top)
             let (series, topLicenses) = try await UsageAnalytics.run(query, accountId: accountId, session: session)
             return UsageAnswer(meter: meter, bucket: bucket, scope: scope, series: series, top: top > 0 ? topLicenses : nil)
         }
@@ -108,6 +110,26 @@ struct AnalyticsController: Sendable {
             guard try await session.customers.find(id: id, accountId: accountId) != nil else { throw TollgateError.notFound(resource: "customer", id: id) }
         case .product(let id):
             guard try await session.products.find(id: id, accountId: accountId) != nil else { throw TollgateError.notFound(resource: "product", id: id) }
+        }
+    }
+
+    /// The scope as the meter's rows name it: a telemetry meter stores licenses under their
+    /// pseudonyms (``TelemetryPseudonym``), so it reads one license by its pseudonym, and cannot
+    /// tell which customer's or product's licenses its rows belong to.
+    static func storedScope(
+        _ scope: UsageAnalyticsTable.Scope, of meter: Meter, accountId: String, session: StoreSession
+    ) async throws -> UsageAnalyticsTable.Scope {
+        guard meter.kind == .telemetry else { return scope }
+        switch scope {
+        case .account: return scope
+        case .license(let id):
+            // No salt yet: no telemetry was recorded, and no row has the pseudonym below.
+            let salt = try await session.accounts.telemetrySalt(accountId: accountId) ?? []
+            return .license(TelemetryPseudonym.make(id, salt: salt))
+        case .customer, .product:
+            throw TollgateError.invalid(
+                field: "meter",
+                message: "Telemetry of meter '\(meter.code)' is stored under pseudonyms: read it for the account or for one license.")
         }
     }
 

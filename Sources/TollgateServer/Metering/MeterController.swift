@@ -19,7 +19,7 @@ struct MeterController: Sendable {
     func create(_ request: Request, _ context: AuthenticatedContext) async throws -> Response {
         let body = try await JSONBody.read(
             request, limit: limits.maxBodyBytes,
-            allowedFields: ["code", "name", "description", "aggregation", "property", "filters", "groupBy", "percentiles"])
+            allowedFields: ["code", "name", "description", "aggregation", "property", "filters", "groupBy", "percentiles", "kind", "allowedProperties"])
         let draft = try body.decode(MeterDraft.self)
         let (accountId, actor) = (context.accountId, context.actor)
         let meter = try await writer.write(accountId: accountId) { session, now in

@@ -98,13 +98,14 @@ enum UsageIngestor {
         var first: [String: (index: Int, event: UsageEvent)] = [:]
         var fresh: [Pending] = []
         var repeated: [(index: Int, event: UsageEvent)] = []
+        var salt: [UInt8]?
         for candidate in candidates {
-            let (index, input) = (candidate.index, candidate.input)
+            var (index, input) = (candidate.index, candidate.input)
             guard let meter = meters[input.meter] else {
                 refuse(index, input.id, .unknownMeter, "The account has no meter '\(input.meter)'.")
                 continue
             }
-            guard contexts[candidate.licenseId] != nil else {
+            guard let context = contexts[candidate.licenseId] else {
                 refuse(index, input.id, .unknownLicense, "The account has no license '\(candidate.licenseId)'.")
                 continue
             }
@@ -119,7 +120,20 @@ enum UsageIngestor {
                 continue
             case .success(let value): reading = value
             }
-            let event = input.event(accountId: accountId, licenseId: candidate.licenseId, at: candidate.timestamp, receivedAt: now)
+            var licenseId = candidate.licenseId
+            if meter.kind == .telemetry {
+                guard context.policy?.telemetry == true else {
+                    refuse(
+                        index, input.id, .telemetryNotOptedIn,
+                        "License '\(licenseId)' has not opted into telemetry: its policy's 'telemetry' is off.")
+                    continue
+                }
+                // Stored under pseudonyms from here on: the event, its counters and roll-ups.
+                if salt == nil { salt = try await session.accounts.telemetrySalt(accountId: accountId, candidate: TelemetryPseudonym.newSalt()) }
+                licenseId = TelemetryPseudonym.make(licenseId, salt: salt!)
+                input.machineId = input.machineId.map { TelemetryPseudonym.make($0, salt: salt!) }
+            }
+            let event = input.event(accountId: accountId, licenseId: licenseId, at: candidate.timestamp, receivedAt: now)
             if first[event.id] != nil {
                 repeated.append((index, event))
             } else {

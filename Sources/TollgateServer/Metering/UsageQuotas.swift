@@ -10,7 +10,7 @@ enum UsageQuotas {
     /// has no limit with a period of the meter's code (or the meter is a time-weighted average,
     /// which is not counted yet).
     static func quota(of meter: Meter, license: License, policy: Policy?, at date: Date) -> UsageQuota? {
-        guard meter.aggregation != .timeWeightedAverage, let policy,
+        guard meter.aggregation != .timeWeightedAverage, meter.kind == .usage, let policy,
             let window = policy.limitPeriods[meter.code]?.window(containing: date),
             let limit = license.effectiveLimit(meter.code, policy: policy)
         else { return nil }

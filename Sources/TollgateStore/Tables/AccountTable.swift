@@ -1,3 +1,4 @@
+import Foundation
 import TollgateDomain
 import TollgateFormats
 
@@ -27,6 +28,23 @@ public struct AccountTable {
             let sequence = row.int("audit_sequence"), let hash = row.string("audit_head")
         else { return nil }
         return (sequence, hash)
+    }
+
+    /// The account's telemetry salt (``TelemetryPseudonym``): `candidate` when the account has
+    /// none yet (stored now), else the one stored first, also by a concurrent transaction.
+    public func telemetrySalt(accountId: String, candidate: [UInt8]) async throws -> [UInt8] {
+        if let salt = try await telemetrySalt(accountId: accountId) { return salt }
+        try await sql.execute(
+            "INSERT INTO telemetry_salts (account_id, salt) VALUES (?, ?) ON CONFLICT DO NOTHING",
+            [.text(accountId), .text(Data(candidate).base64EncodedString())])
+        // The row exists now: ours, or the one a concurrent transaction stored first.
+        return try await telemetrySalt(accountId: accountId) ?? candidate
+    }
+
+    /// The account's telemetry salt; `nil` before its first telemetry event.
+    public func telemetrySalt(accountId: String) async throws -> [UInt8]? {
+        try await sql.queryOne("SELECT salt FROM telemetry_salts WHERE account_id = ?", [.text(accountId)])?
+            .string("salt").flatMap { Data(base64Encoded: $0) }.map(Array.init)
     }
 
     static func account(_ row: SQLRow) -> Account? {
