@@ -105,7 +105,7 @@ public func buildApplication(
     let batches = BatchWriter(buffers: [recorder, heartbeats, refusals], interval: .milliseconds(configuration.validationLogFlushMilliseconds))
     let sweeper = MachineSweeper(store: store, heartbeats: heartbeats, clock: clock, logger: logger)
     let jobs = JobRunner(
-        store: store, handlers: [sweeper, CleanupJob(clock: clock), UsageRetentionJob(days: configuration.usageRetentionDays, clock: clock)],
+        store: store, handlers: [sweeper, CleanupJob(clock: clock), UsageRetentionJob(days: configuration.usageRetentionDays, lateDays: configuration.usageLateDays, clock: clock)],
         recurring: [
             .init(kind: MachineSweeper.kind, every: TimeInterval(configuration.sweepIntervalSeconds)), .init(kind: CleanupJob.kind, every: CleanupJob.interval),
             .init(kind: UsageRetentionJob.kind, every: UsageRetentionJob.interval),
@@ -200,7 +200,10 @@ func buildRouter(_ services: AppServices) -> Router<AppRequestContext> {
         beats: MachineHeartbeat(store: services.store, heartbeats: services.heartbeats), clock: services.clock, limits: limits
     ).addRoutes(to: machineRoutes, admin: v1)
     LeaseController(writer: writer, store: services.store, clock: services.clock, limits: limits).addRoutes(to: machineRoutes)
-    UsageController(writer: writer, limits: limits).addRoutes(to: machineRoutes)
+    UsageController(
+        writer: writer, limits: limits,
+        window: UsageIngestor.Window(lateDays: services.configuration.usageLateDays, aheadMinutes: services.configuration.usageAheadMinutes)
+    ).addRoutes(to: machineRoutes)
     QuotaController(store: services.store, clock: services.clock, limits: limits).addRoutes(to: machineRoutes)
     return router
 }

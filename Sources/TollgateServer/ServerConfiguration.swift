@@ -35,9 +35,15 @@ public struct ServerConfiguration: Sendable {
     /// `TOLLGATE_SWEEP_INTERVAL_SECONDS`, default 15.
     public var sweepIntervalSeconds: Int = 15
     /// Days raw usage events are kept before the retention job deletes them (counters stay).
-    /// At least ``UsageRetentionJob/minimumDays``, so dedup stays exact for every event the
-    /// server would still take. `TOLLGATE_USAGE_RETENTION_DAYS`, default 90.
+    /// At least ``usageLateDays`` plus one, so dedup stays exact for every event the server would
+    /// still take. `TOLLGATE_USAGE_RETENTION_DAYS`, default 90.
     public var usageRetentionDays: Int = 90
+    /// How many days back (by its timestamp) a usage event is still taken. `TOLLGATE_USAGE_LATE_DAYS`,
+    /// 1 to 365, default 35.
+    public var usageLateDays: Int = 35
+    /// How many minutes ahead of the server's clock an event's timestamp may be (senders' clocks
+    /// drift). `TOLLGATE_USAGE_AHEAD_MINUTES`, 0 to 1440, default 5.
+    public var usageAheadMinutes: Int = 5
     /// How often an idle job runner looks for due jobs (a read). `TOLLGATE_JOB_POLL_MS`, default 1000.
     public var jobPollMilliseconds: Int = 1000
     /// How long a claimed job is held before another runner may take it over: the delay before a
@@ -99,12 +105,25 @@ public struct ServerConfiguration: Sendable {
             }
             config.sweepIntervalSeconds = seconds
         }
+        if let value = environment["TOLLGATE_USAGE_LATE_DAYS"] {
+            guard let days = Int(value), (1...365).contains(days) else { throw ConfigurationError("TOLLGATE_USAGE_LATE_DAYS must be between 1 and 365.") }
+            config.usageLateDays = days
+        }
+        if let value = environment["TOLLGATE_USAGE_AHEAD_MINUTES"] {
+            guard let minutes = Int(value), (0...1440).contains(minutes) else {
+                throw ConfigurationError("TOLLGATE_USAGE_AHEAD_MINUTES must be between 0 and 1440.")
+            }
+            config.usageAheadMinutes = minutes
+        }
         if let value = environment["TOLLGATE_USAGE_RETENTION_DAYS"] {
-            guard let days = Int(value), (UsageRetentionJob.minimumDays...36_500).contains(days) else {
-                throw ConfigurationError(
-                    "TOLLGATE_USAGE_RETENTION_DAYS must be between \(UsageRetentionJob.minimumDays) (the days events are accepted late, plus one) and 36500.")
+            guard let days = Int(value), (1...36_500).contains(days) else {
+                throw ConfigurationError("TOLLGATE_USAGE_RETENTION_DAYS must be between 1 and 36500.")
             }
             config.usageRetentionDays = days
+        }
+        guard config.usageRetentionDays > config.usageLateDays else {
+            throw ConfigurationError(
+                "TOLLGATE_USAGE_RETENTION_DAYS (\(config.usageRetentionDays)) must be at least TOLLGATE_USAGE_LATE_DAYS (\(config.usageLateDays)) plus one: an event taken late must still find its id to be deduplicated.")
         }
         if let value = environment["TOLLGATE_JOB_POLL_MS"] {
             guard let millis = Int(value), (10...60_000).contains(millis) else { throw ConfigurationError("TOLLGATE_JOB_POLL_MS must be between 10 and 60000.") }

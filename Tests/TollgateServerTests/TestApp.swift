@@ -20,9 +20,9 @@ struct TestApp {
     /// A server over a new data directory (or PostgreSQL schema). By default it has started
     /// already (`startNow`), so a test may use its store before running it; with `startNow: false`
     /// it starts as `tollgate serve` does, in its service group, when ``run(_:)`` runs it.
-    static func make(maxBodyBytes: Int = 1 << 20, startNow: Bool = true) async throws -> TestApp {
+    static func make(maxBodyBytes: Int = 1 << 20, startNow: Bool = true, environment: [String: String] = [:]) async throws -> TestApp {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tollgate-test-\(UUID().uuidString)").path
-        var configuration = ServerConfiguration()
+        var configuration = try ServerConfiguration().applying(environment: environment)
         configuration.dataDirectory = directory
         configuration.adminToken = adminToken
         configuration.port = 0

@@ -298,8 +298,29 @@ import TollgateStore
         }
     }
 
+    @Test func theLateAndAheadWindowsAreConfigured() async throws {
+        let app = try await TestApp.make(environment: ["TOLLGATE_USAGE_LATE_DAYS": "2", "TOLLGATE_USAGE_AHEAD_MINUTES": "0", "TOLLGATE_USAGE_RETENTION_DAYS": "3"])
+        try await app.run { client in
+            _ = try await client.create("/v1/meters", ["code": "executions", "name": "Executions", "aggregation": "count"])
+            let license = try await client.license()
+            func event(_ id: String, _ time: String) -> [String: Any] { ["id": id, "licenseId": license.id, "meter": "executions", "timestamp": time] }
+            // The clock reads 2027-01-15T08:00:00Z.
+            let reply = try await client.send(
+                .post, "/v1/usage/events",
+                [event("in", "2027-01-13T08:00:01Z"), event("late", "2027-01-13T07:59:59Z"), event("ahead", "2027-01-15T08:00:01Z")])
+            let statuses = (reply.object["results"] as? [[String: Any]] ?? []).map { ($0["status"] as? String ?? "?") + ($0["code"].map { ":\($0)" } ?? "") }
+            #expect(statuses == ["accepted", "rejected:TIMESTAMP_OUT_OF_RANGE", "rejected:TIMESTAMP_OUT_OF_RANGE"], "\(reply.text)")
+            #expect(((reply.object["results"] as? [[String: Any]])?[1]["message"] as? String)?.contains("2 days back and 0 minutes ahead") == true)
+        }
+    }
+
     @Test func theRetentionIsNeverShorterThanTheLateWindow() throws {
         #expect(throws: ConfigurationError.self) { try ServerConfiguration().applying(environment: ["TOLLGATE_USAGE_RETENTION_DAYS": "35"]) }
         #expect(try ServerConfiguration().applying(environment: ["TOLLGATE_USAGE_RETENTION_DAYS": "36"]).usageRetentionDays == 36)
+        // A longer late window needs a longer retention; a shorter one allows a shorter retention.
+        #expect(throws: ConfigurationError.self) { try ServerConfiguration().applying(environment: ["TOLLGATE_USAGE_LATE_DAYS": "120"]) }
+        let short = try ServerConfiguration().applying(environment: ["TOLLGATE_USAGE_LATE_DAYS": "2", "TOLLGATE_USAGE_RETENTION_DAYS": "3"])
+        #expect(short.usageLateDays == 2 && short.usageRetentionDays == 3)
+        #expect(throws: ConfigurationError.self) { try ServerConfiguration().applying(environment: ["TOLLGATE_USAGE_AHEAD_MINUTES": "-1"]) }
     }
 }

@@ -15,6 +15,8 @@ import TollgateStore
 struct UsageController: Sendable {
     let writer: ChangeWriter
     let limits: BodyLimits
+    /// Which event times are taken.
+    let window: UsageIngestor.Window
 
     static let maximumEvents = 1_000
 
@@ -44,9 +46,9 @@ struct UsageController: Sendable {
                 code: MeteringCode.tooManyEvents, field: "events", message: "A request takes at most \(Self.maximumEvents) events; this one holds \(values.count).")
         }
         let inputs = values.map(UsageEventInput.read)
-        let credential = context.credential
+        let (credential, window) = (context.credential, window)
         let results = try await writer.write(accountId: context.accountId, lock: .rows) { session, now in
-            try await UsageIngestor.ingest(inputs, credential: credential, session: session, now: now)
+            try await UsageIngestor.ingest(inputs, credential: credential, window: window, session: session, now: now)
         }
         func count(_ status: UsageEventStatus) -> Int { results.count { $0.status == status } }
         return try Response.json(

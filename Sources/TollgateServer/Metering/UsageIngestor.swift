@@ -23,12 +23,18 @@ enum UsageIngestor {
         var message: String?
     }
 
-    /// How far back and ahead of the server's clock an event's time may be.
-    static let acceptedPast: TimeInterval = 35 * 86_400
-    static let acceptedFuture: TimeInterval = 5 * 60
+    /// How far back and ahead of the server's clock an event's time may be
+    /// (`TOLLGATE_USAGE_LATE_DAYS`, `TOLLGATE_USAGE_AHEAD_MINUTES`).
+    struct Window: Sendable {
+        var lateDays: Int
+        var aheadMinutes: Int
+
+        static let standard = Window(lateDays: 35, aheadMinutes: 5)
+    }
 
     static func ingest(
-        _ inputs: [Swift.Result<UsageEventInput, UsageEventRefusal>], credential: Credential, session: StoreSession, now: Date
+        _ inputs: [Swift.Result<UsageEventInput, UsageEventRefusal>], credential: Credential, window: Window = .standard, session: StoreSession,
+        now: Date
     ) async throws -> [Result] {
         let accountId = credential.accountId
         // A machine token must still be current (a revoked one answers 401 TOKEN_REVOKED, as on
@@ -74,10 +80,12 @@ enum UsageIngestor {
                 input.machineId = token.machine
             }
             let timestamp = input.timestamp ?? now
-            guard timestamp >= now.addingTimeInterval(-acceptedPast), timestamp <= now.addingTimeInterval(acceptedFuture) else {
+            guard timestamp >= now.addingTimeInterval(-TimeInterval(window.lateDays) * 86_400),
+                timestamp <= now.addingTimeInterval(TimeInterval(window.aheadMinutes) * 60)
+            else {
                 refuse(
                     index, input.id, .timestampOutOfRange,
-                    "Events are taken up to \(Int(acceptedPast / 86_400)) days back and \(Int(acceptedFuture / 60)) minutes ahead of the server's clock.")
+                    "Events are taken up to \(window.lateDays) days back and \(window.aheadMinutes) minutes ahead of the server's clock.")
                 continue
             }
             candidates.append((index, input, licenseId, timestamp))
