@@ -48,6 +48,27 @@ def test_pyjwt_verifies_the_activation_token_against_our_jwks(server):
         jwt.decode(f"{head}.{forged}.{signature}", signing_key.key, algorithms=["EdDSA"])
 
 
+def test_a_token_asked_for_usage_carries_it_and_pyjwt_reads_it(server):
+    license = issue_license(server)
+    server.json("POST", "/v1/meters", {"code": "executionsPerMonth", "name": "Executions", "aggregation": "sum"})
+    status, _ = server.json("POST", "/v1/usage/events", [{"id": f"run-{n}", "licenseId": license["id"], "meter": "executionsPerMonth",
+                                                          "quantity": "1.25"} for n in range(2)])
+    assert status == 200
+    status, answer = server.json("POST", "/v1/machines", {"fingerprint": "fp-usage", "scope": {"usage": True}}, token=None,
+                                 headers={"Authorization": f"License {license['key']}"})
+    assert status == 201 and answer["license"]["usage"] == {"executionsPerMonth": 2.5}, answer
+    client = jwt.PyJWKClient(server.url + "/.well-known/jwks.json")
+    def claims(token):
+        return jwt.decode(token, client.get_signing_key_from_jwt(token).key, algorithms=["EdDSA"], issuer="tollgate")
+    assert claims(answer["token"])["usage"] == {"executionsPerMonth": 2.5}
+    # A heartbeat asking again sees the usage since; one that does not ask carries none.
+    server.json("POST", "/v1/usage/events", {"id": "run-3", "licenseId": license["id"], "meter": "executionsPerMonth", "quantity": 1})
+    status, beat = server.json("POST", f"/v1/machines/{answer['machine']['id']}/heartbeat", {"scope": {"usage": True}}, token=answer["token"])
+    assert status == 200 and claims(beat["token"])["usage"] == {"executionsPerMonth": 3.5}, beat
+    status, plain = server.json("POST", f"/v1/machines/{answer['machine']['id']}/heartbeat", token=beat["token"])
+    assert status == 200 and "usage" not in claims(plain["token"]) and "usage" not in plain["license"]
+
+
 def test_a_suspension_reaches_the_machine_at_its_next_heartbeat(server):
     license = issue_license(server)
     answer = activate(server, license)

@@ -168,6 +168,8 @@ def test_every_answer_matches_the_documented_schema_and_every_operation_answered
     call("GET", f"/v1/licenses/{lid}/machines", token=None, headers=licensed)
     call("GET", f"/v1/products/{pid}/tiers", token=token)
     call("POST", f"/v1/machines/{machine}/heartbeat", token=token)
+    status, beat = call("POST", f"/v1/machines/{machine}/heartbeat", {"scope": {"usage": True}}, token=token)
+    assert status == 200 and beat["license"]["usage"] == {"gpu-hours": 3.5}, beat
     call("POST", f"/v1/machines/{machine}/actions/check-out", {"encrypt": True}, token=token)
     call("POST", f"/v1/licenses/{lid}/actions/check-out", {}, token=None, headers=licensed)
     _, lease = call("POST", f"/v1/licenses/{lid}/leases", {"ttlSeconds": 60}, token=token)

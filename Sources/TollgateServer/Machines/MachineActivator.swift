@@ -104,9 +104,11 @@ enum MachineActivator {
 }
 
 extension TokenService {
-    /// The answer to an activation or heartbeat: a fresh token when the license may run.
-    func answer(for record: MachineRecord, now: Date) async throws -> MachineAnswer {
-        let summary = LicenseSummary(record.license, policy: record.policy, now: now)
+    /// The answer to an activation or heartbeat: a fresh token when the license may run; with
+    /// `usage` (asked by `scope.usage`), the license summary and the token carry it.
+    func answer(for record: MachineRecord, now: Date, usage: [(code: String, used: Int64)]? = nil) async throws -> MachineAnswer {
+        var summary = LicenseSummary(record.license, policy: record.policy, now: now)
+        summary.usage = usage
         let code: ValidationCode =
             switch record.license.status(at: now, policy: record.policy) {
             case .active: .valid

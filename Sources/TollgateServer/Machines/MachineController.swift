@@ -18,7 +18,19 @@ struct MachineController: Sendable {
     let clock: any TollgateClock
     let limits: BodyLimits
 
-    static let activationFields: Set<String> = ["licenseId", "fingerprint", "name", "platform", "hostname", "cores", "cluster"]
+    static let activationFields: Set<String> = ["licenseId", "fingerprint", "name", "platform", "hostname", "cores", "cluster", "scope"]
+
+    /// What an activation or heartbeat asks to carry: `{"usage": true}` adds each quota's usage
+    /// to the answer's license and to the token.
+    struct Scope: Decodable {
+        var usage: Bool?
+    }
+
+    /// The usage of each quota of the record's license now, when `scope` asks for it.
+    func usage(_ scope: Scope?, of record: MachineRecord, now: Date) async throws -> [(code: String, used: Int64)]? {
+        guard scope?.usage == true else { return nil }
+        return try await store.read { try await UsageQuotas.used(of: record.license, policy: record.policy, at: now, session: $0) }
+    }
 
     func addRoutes(to group: RouterGroup<MachineRouteContext>, admin: RouterGroup<AuthenticatedContext>) {
         group.post("machines") { request, context in try await activate(request, context) }
@@ -32,6 +44,7 @@ struct MachineController: Sendable {
     }
 
     struct Activation: Decodable {
+        var scope: Scope?
         var licenseId: String?
         var fingerprint: String
         var name: String?
@@ -76,7 +89,9 @@ struct MachineController: Sendable {
         }
         // Signed after the machine is stored; a retry of a key whose answer was never stored
         // signs the stored record again (IdempotencyMiddleware).
-        return try Response.json(status: .created, raw: Data(try await tokens.answer(for: record, now: clock.now()).json))
+        let now = clock.now()
+        let usage = try await usage(activation.scope, of: record, now: now)
+        return try Response.json(status: .created, raw: Data(try await tokens.answer(for: record, now: now, usage: usage).json))
     }
 
     func show(_ request: Request, _ context: MachineRouteContext) async throws -> Response {
@@ -88,10 +103,15 @@ struct MachineController: Sendable {
 
     func heartbeat(_ request: Request, _ context: MachineRouteContext) async throws -> Response {
         let id = try context.parameters.require("id")
-        _ = try await JSONBody.read(request, limit: limits.maxBodyBytes, allowedFields: [], requireBody: false)
+        let body = try await JSONBody.read(request, limit: limits.maxBodyBytes, allowedFields: ["scope"], requireBody: false)
+        struct Beat: Decodable { var scope: Scope? }
+        // Most beats have no body: decoded only when it names a scope (the hot path).
+        var scope: Scope?
+        if case .object(let members) = body.object, members["scope"] != nil { scope = try body.decode(Beat.self).scope }
         let now = clock.now()
         let record = try await beats.beat(id, credential: context.credential, now: now)
-        return try Response.json(raw: Data(try await tokens.answer(for: record, now: now).json))
+        let usage = try await usage(scope, of: record, now: now)
+        return try Response.json(raw: Data(try await tokens.answer(for: record, now: now, usage: usage).json))
     }
 
     /// Deactivation (``MachineDeactivator``).

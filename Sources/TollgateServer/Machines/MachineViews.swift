@@ -40,6 +40,8 @@ struct LicenseSummary: Encodable, Sendable {
     var entitlements: [String]
     var limits: EffectiveLimits
     var revocationVersion: Int
+    /// With `scope.usage`: each quota's meter → the current period's usage (millionths).
+    var usage: [(code: String, used: Int64)]?
 
     init(_ license: License, policy: Policy, now: Date) {
         id = license.id
@@ -66,9 +68,15 @@ struct LicenseSummary: Encodable, Sendable {
         try container.encode(entitlements, forKey: .entitlements)
         try limits.encode(to: &container, limits: .limits, periods: .limitPeriods)
         try container.encode(revocationVersion, forKey: .revocationVersion)
+        if let usage {
+            try container.encode(
+                Dictionary(uniqueKeysWithValues: usage.map { ($0.code, Decimal(string: UsageQuantity(micros: $0.used).description)!) }), forKey: .usage)
+        }
     }
 
-    enum CodingKeys: String, CodingKey { case id, status, tier, productId, policyId, customerId, expiresAt, entitlements, limits, limitPeriods, revocationVersion }
+    enum CodingKeys: String, CodingKey {
+        case id, status, tier, productId, policyId, customerId, expiresAt, entitlements, limits, limitPeriods, revocationVersion, usage
+    }
 }
 
 /// A machine with its license and policy, as one transaction read or wrote them.
@@ -152,6 +160,19 @@ extension LicenseSummary: JSONWritable {
             json.key("revocationVersion"); json.int(revocationVersion)
             json.key("status"); json.string(status)
             json.key("tier"); json.string(tier)
+            if let usage { json.usage(usage) }
+        }
+    }
+}
+
+extension JSONWriter {
+    /// `"usage": {"code": used, …}`, amounts as exact decimals.
+    mutating func usage(_ usage: [(code: String, used: Int64)]) {
+        key("usage")
+        object { json in
+            for (code, used) in usage.sorted(by: { $0.code < $1.code }) {
+                json.key(code); json.quantity(used)
+            }
         }
     }
 }

@@ -42,4 +42,11 @@ enum UsageQuotas {
         "The license allows \(quota.limit.maximum.map(String.init) ?? "unlimited") '\(quota.meter)' per \(quota.window.period.rawValue) "
             + "and \(UsageQuantity(micros: quota.used)) are used; the limit resets at \(quota.window.end.formatted(.iso8601))."
     }
+
+    /// Each quota's meter and the current period's usage (millionths), by meter code: what
+    /// `scope.usage` adds to validation answers and machine tokens.
+    static func used(of license: License, policy: Policy, at date: Date, session: StoreSession) async throws -> [(code: String, used: Int64)] {
+        let meters = try await session.meters.byCode(accountId: license.accountId)
+        return try await quotas(of: license, policy: policy, meters: meters, at: date, session: session).quotas.map { ($0.meter, $0.used) }
+    }
 }

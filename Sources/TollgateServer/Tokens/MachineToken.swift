@@ -33,6 +33,9 @@ struct MachineToken: JWTPayload, Equatable {
     var limitPeriods: [String: LimitPeriod]?
     var licenseVersion: Int
     var machineVersion: Int
+    /// With `scope.usage` at activation or heartbeat: each quota's meter → the current period's
+    /// usage when the token was issued, as exact decimals.
+    var usage: [String: Decimal]?
     /// The claims' format: 2 since limits are the vendor's codes (`limits` with `"unlimited"`,
     /// and `limitPeriods`); tokens without `ver` are version 1 (fixed limits, `null` unlimited).
     var ver: Int?
@@ -61,6 +64,9 @@ struct MachineToken: JWTPayload, Equatable {
         limitPeriods = summary.limits.periods
         licenseVersion = summary.revocationVersion
         machineVersion = machine.tokenVersion
+        usage = summary.usage.map { pairs in
+            Dictionary(uniqueKeysWithValues: pairs.map { ($0.code, Decimal(string: UsageQuantity(micros: $0.used).description)!) })
+        }
         ver = Self.currentVersion
     }
 

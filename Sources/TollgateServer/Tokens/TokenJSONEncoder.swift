@@ -46,6 +46,14 @@ extension MachineToken {
             json.key("status"); json.string(status)
             json.key("sub"); json.string(sub.value)
             json.key("tier"); json.string(tier)
+            if let usage {
+                json.key("usage")
+                json.object { json in
+                    for (code, used) in usage.sorted(by: { $0.key < $1.key }) {
+                        json.key(code); json.number(text: "\(used)")
+                    }
+                }
+            }
             json.key("ver"); json.int(ver ?? 1)
         }
         return json.bytes

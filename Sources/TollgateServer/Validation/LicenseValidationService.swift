@@ -145,11 +145,8 @@ struct LicenseValidationService: Sendable {
                 offlineGraceDays: policy.offlineGraceDays, access: verdict.access, revocationVersion: license.revocationVersion)
             if request.scope?.usage == true {
                 let store = self.store
-                let quotas = try await store.read { session in
-                    try await UsageQuotas.quotas(
-                        of: license, policy: policy, meters: try await session.meters.byCode(accountId: license.accountId), at: now, session: session)
-                }
-                answer.license?.usage = quotas.quotas.map { ($0.meter, UsageQuantity(micros: $0.used)) }
+                let used = try await store.read { try await UsageQuotas.used(of: license, policy: policy, at: now, session: $0) }
+                answer.license?.usage = used.map { ($0.code, UsageQuantity(micros: $0.used)) }
             }
         }
 
