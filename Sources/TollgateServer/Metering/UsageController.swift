@@ -17,6 +17,7 @@ struct UsageController: Sendable {
     let limits: BodyLimits
     /// Which event times are taken.
     let window: UsageIngestor.Window
+    let featureUses = FeatureUseMemo()
 
     static let maximumEvents = 1_000
 
@@ -46,10 +47,12 @@ struct UsageController: Sendable {
                 code: MeteringCode.tooManyEvents, field: "events", message: "A request takes at most \(Self.maximumEvents) events; this one holds \(values.count).")
         }
         let inputs = values.map(UsageEventInput.read)
-        let (credential, window) = (context.credential, window)
-        let results = try await writer.write(accountId: context.accountId, lock: .rows) { session, now in
-            try await UsageIngestor.ingest(inputs, credential: credential, window: window, session: session, now: now)
+        let (credential, window, memo) = (context.credential, window, featureUses)
+        let ingestion = try await writer.write(accountId: context.accountId, lock: .rows) { session, now in
+            try await UsageIngestor.ingest(inputs, credential: credential, window: window, featureUses: memo, session: session, now: now)
         }
+        memo.remember(ingestion.featureUses, accountId: context.accountId)
+        let results = ingestion.results
         func count(_ status: UsageEventStatus) -> Int { results.count { $0.status == status } }
         return try Response.json(
             Answer(accepted: count(.accepted), duplicates: count(.duplicate), conflicts: count(.conflict), rejected: count(.rejected), results: results))

@@ -31,8 +31,12 @@ enum UsageCounting {
         var startsAt: Date
     }
 
-    /// Adds the events to their counters.
-    static func count(_ counted: [Counted], accountId: String, session: StoreSession) async throws {
+    /// Adds the events to their counters and roll-ups; returns the feature uses it recorded
+    /// (those `known` does not hold), to remember once committed.
+    @discardableResult
+    static func count(
+        _ counted: [Counted], accountId: String, known: FeatureUseMemo? = nil, session: StoreSession
+    ) async throws -> [UsageAnalyticsTable.FeatureUse] {
         var additions: [Key: (MeterAggregation, UsageTally)] = [:]
         var distinct: [UsageCounterTable.DistinctValue: (MeterAggregation, Int64)] = [:]
         var months: [Int64: Date] = [:]
@@ -43,7 +47,8 @@ enum UsageCounting {
             let hour = LimitPeriod.hour.window(containing: item.event.timestamp)!.start
             // Days are UTC, as LimitPeriod.day's.
             let day = Date(epochMilliseconds: time - ((time % 86_400_000) + 86_400_000) % 86_400_000)
-            uses.insert(UsageAnalyticsTable.FeatureUse(feature: item.meter.code, day: day, licenseId: item.event.licenseId))
+            let use = UsageAnalyticsTable.FeatureUse(feature: item.meter.code, day: day, licenseId: item.event.licenseId)
+            if known?.contains(use, accountId: accountId) != true { uses.insert(use) }
             if item.meter.percentiles {
                 let key = UsageAnalyticsTable.HistogramAddition(
                     licenseId: item.event.licenseId, meter: item.meter.code, startsAt: hour, bucket: UsageDistribution.bucket(of: item.reading.value))
@@ -87,8 +92,9 @@ enum UsageCounting {
             accountId: accountId,
             histograms.sorted { ($0.key.licenseId, $0.key.meter, $0.key.startsAt, $0.key.bucket) < ($1.key.licenseId, $1.key.meter, $1.key.startsAt, $1.key.bucket) }
                 .map { ($0.key, $0.value) })
-        try await session.usageAnalytics.recordFeatureUses(
-            accountId: accountId, uses.sorted { ($0.feature, $0.day, $0.licenseId) < ($1.feature, $1.day, $1.licenseId) })
+        let recorded = uses.sorted { ($0.feature, $0.day, $0.licenseId) < ($1.feature, $1.day, $1.licenseId) }
+        try await session.usageAnalytics.recordFeatureUses(accountId: accountId, recorded)
+        return recorded
     }
 
     /// The license's usage of `meter` in `window`.

@@ -23,6 +23,13 @@ enum UsageIngestor {
         var message: String?
     }
 
+    /// What a batch's transaction did: each event's result, and the feature uses it recorded
+    /// (to remember once committed, ``FeatureUseMemo``).
+    struct Ingestion: Codable, Sendable {
+        var results: [Result]
+        var featureUses: [UsageAnalyticsTable.FeatureUse]
+    }
+
     /// How far back and ahead of the server's clock an event's time may be
     /// (`TOLLGATE_USAGE_LATE_DAYS`, `TOLLGATE_USAGE_AHEAD_MINUTES`).
     struct Window: Sendable {
@@ -33,9 +40,9 @@ enum UsageIngestor {
     }
 
     static func ingest(
-        _ inputs: [Swift.Result<UsageEventInput, UsageEventRefusal>], credential: Credential, window: Window = .standard, session: StoreSession,
-        now: Date
-    ) async throws -> [Result] {
+        _ inputs: [Swift.Result<UsageEventInput, UsageEventRefusal>], credential: Credential, window: Window = .standard,
+        featureUses: FeatureUseMemo? = nil, session: StoreSession, now: Date
+    ) async throws -> Ingestion {
         let accountId = credential.accountId
         // A machine token must still be current (a revoked one answers 401 TOKEN_REVOKED, as on
         // every route that takes machine tokens). A suspended license's usage is still recorded:
@@ -162,7 +169,7 @@ enum UsageIngestor {
         let counted = fresh.compactMap { pending in
             pending.reading.flatMap { inserted.contains(pending.event.id) ? UsageCounting.Counted(event: pending.event, meter: pending.meter, reading: $0) : nil }
         }
-        try await UsageCounting.count(counted, accountId: accountId, session: session)
+        let uses = try await UsageCounting.count(counted, accountId: accountId, known: featureUses, session: session)
         try await UsageThresholds.record(counted, contexts: contexts, credential: credential, session: session, now: now)
 
         func outcome(_ index: Int, _ event: UsageEvent, storedHash: String?) {
@@ -189,7 +196,9 @@ enum UsageIngestor {
             }
             outcome(index, event, storedHash: inserted.contains(event.id) ? first[event.id]?.event.payloadHash : stored[event.id])
         }
-        return results.enumerated().map { $0.element ?? Result(index: $0.offset, id: nil, status: .rejected, code: nil, message: nil) }
+        return Ingestion(
+            results: results.enumerated().map { $0.element ?? Result(index: $0.offset, id: nil, status: .rejected, code: nil, message: nil) },
+            featureUses: uses)
     }
 
     /// An event of the batch not seen before in it, with what it adds to its meter (`nil`: the

@@ -75,7 +75,7 @@ public struct UsageAnalyticsTable {
     }
 
     /// One day a license used a feature.
-    public struct FeatureUse: Hashable, Sendable {
+    public struct FeatureUse: Hashable, Sendable, Codable {
         public var feature: String
         /// The day's start (UTC).
         public var day: Date
