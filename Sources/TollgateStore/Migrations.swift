@@ -269,6 +269,15 @@ enum Migrations {
                   account_id TEXT NOT NULL, feature TEXT NOT NULL, day BIGINT NOT NULL, license_id TEXT NOT NULL,
                   PRIMARY KEY (account_id, feature, day, license_id))
                 """,
+                // The hours of time-weighted average meters (GaugeHour): first and last reading and
+                // the area between them (an integer of up to 39 digits, as text), per license.
+                """
+                CREATE TABLE usage_gauges (
+                  account_id TEXT NOT NULL, license_id TEXT NOT NULL, meter TEXT NOT NULL, starts_at BIGINT NOT NULL, events BIGINT NOT NULL,
+                  first_at BIGINT NOT NULL, first_value BIGINT NOT NULL, last_at BIGINT NOT NULL, last_value BIGINT NOT NULL, area TEXT NOT NULL,
+                  PRIMARY KEY (account_id, license_id, meter, starts_at))
+                """,
+                "CREATE INDEX usage_gauges_by_meter ON usage_gauges (account_id, meter, starts_at)",
                 // Each account's telemetry salt (TelemetryPseudonym), made on its first telemetry event.
                 "CREATE TABLE telemetry_salts (account_id TEXT PRIMARY KEY, salt TEXT NOT NULL)",
             ]

@@ -181,6 +181,7 @@ public struct StoreSession {
     public var usageEvents: UsageEventTable { UsageEventTable(sql: sql) }
     public var usageCounters: UsageCounterTable { UsageCounterTable(sql: sql) }
     public var usageAnalytics: UsageAnalyticsTable { UsageAnalyticsTable(sql: sql) }
+    public var usageGauges: UsageGaugeTable { UsageGaugeTable(sql: sql) }
     public var leases: LeaseTable { LeaseTable(sql: sql) }
     public var jobs: JobTable { JobTable(sql: sql) }
     public var signingKeys: SigningKeyTable { SigningKeyTable(sql: sql) }

@@ -105,6 +105,53 @@ import TollgateStore
         }
     }
 
+    /// A gauge's time-weighted average, by hand. The clock reads 2027-01-15T08:00:00Z; January
+    /// has 744 hours. Level 4 from Dec 31 12:00 (carried in), 8 from Jan 10, 2 from Jan 12:
+    /// (4 × 216 + 8 × 48 + 2 × 80) / 744 = 1408 / 744 = 1.892473… so far this month.
+    @Test func aTimeWeightedAverageIsTheLevelOverTimeCarriedAcrossPeriods() async throws {
+        let app = try await TestApp.make()
+        try await app.run { client in
+            _ = try await client.create("/v1/meters", ["code": "seats", "name": "Seats", "aggregation": "time_weighted_average"])
+            // A blocking limit on a gauge is taken as allow-overage: a reading consumes nothing.
+            let license = try await client.license(policy: [
+                "name": "Gauge", "limits": ["seats": 1], "limitPeriods": ["seats": "month"], "limitEnforcement": ["seats": "block"],
+            ])
+            func reading(_ id: String, _ time: String, _ level: Any) -> [String: Any] {
+                ["id": id, "licenseId": license.id, "meter": "seats", "timestamp": time, "quantity": level]
+            }
+            let reply = try await client.send(
+                .post, "/v1/usage/events",
+                [reading("r3", "2027-01-12T00:00:00Z", 2), reading("r1", "2026-12-31T12:00:00Z", 4), reading("r2", "2027-01-10T00:00:00Z", 8)])
+            #expect(statuses(reply) == ["accepted", "accepted", "accepted"], "\(reply.text)")
+            let quota = try #require(try await readQuotas(client, license.id)["seats"])
+            #expect(number(quota["used"]) == Decimal(string: "1.892473") && quota["enforcement"] as? String == "allow-overage", "\(quota)")
+            #expect(number(quota["overage"]) == Decimal(string: "0.892473"))
+            // A level of 3 from now (400 hours left): (1408 + 3 × 400) / 744 = 3.505376…
+            let estimate = try await client.send(.post, "/v1/usage/estimate", ["licenseId": license.id, "usage": ["seats": 3]])
+            let line = (estimate.object["estimates"] as? [[String: Any]])?.first
+            #expect(number(line?["overage"]) == Decimal(string: "2.505376") && line?["allowed"] as? Bool == true, "\(estimate.text)")
+            let check = try await client.send(.post, "/v1/usage/check", ["licenseId": license.id, "meter": "seats", "quantity": 1])
+            #expect(check.object["fits"] as? Bool == false && check.object["allowed"] as? Bool == true)
+
+            // By day: the carried 4, then 8, 8, then 2.
+            let days = try await client.send(
+                .get, "/v1/analytics/usage?meter=seats&bucket=day&from=2027-01-09&to=2027-01-13&licenseId=\(license.id)")
+            #expect((days.object["series"] as? [[String: Any]])?.map { number($0["value"]) } == [4, 8, 8, 2], "\(days.text)")
+
+            // A late reading of 0 on Jan 11 rewrites its hour: (864 + 8 × 24 + 0 + 160) / 744 = 1216 / 744.
+            _ = try await client.send(.post, "/v1/usage/events", [reading("r4", "2027-01-11T00:00:00Z", 0)])
+            #expect(number(try await readQuotas(client, license.id)["seats"]?["used"]) == Decimal(string: "1.634408"))
+            let after = try await client.send(
+                .get, "/v1/analytics/usage?meter=seats&bucket=day&from=2027-01-09&to=2027-01-13&top=5")
+            #expect((after.object["series"] as? [[String: Any]])?.map { number($0["value"]) } == [4, 8, 0, 2], "\(after.text)")
+            // December, the last full period: 4 for 12 hours of 744 = 0.064516…
+            let december = try await client.send(
+                .get, "/v1/analytics/usage?meter=seats&bucket=month&from=2026-12-01&to=2027-01-01&licenseId=\(license.id)")
+            #expect((december.object["series"] as? [[String: Any]])?.map { number($0["value"]) } == [Decimal(string: "0.064516")])
+            #expect((after.object["topLicenses"] as? [[String: Any]])?.first?["licenseId"] as? String == license.id)
+        }
+    }
+
     @Test func aBlockingLimitRefusesWhatPassesItAndAnOverageLimitCountsIt() async throws {
         let app = try await TestApp.make()
         try await app.run { client in

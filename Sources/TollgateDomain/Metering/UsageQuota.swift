@@ -44,6 +44,16 @@ public struct UsageQuota: Sendable, Equatable {
         return after.value <= limitMicros || (tally.events > 0 && after.value <= tally.value)
     }
 
+    /// What `micros` more would add at `now`: that much, or for a time-weighted average a level of
+    /// `micros` from now to the period's end, as a share of the whole period.
+    public func addition(of micros: Int64, at now: Date) -> UsageTally {
+        guard aggregation == .timeWeightedAverage else { return UsageTally(events: 1, value: micros, latestAt: now.epochMilliseconds) }
+        let (start, end) = (window.start.epochMilliseconds, window.end.epochMilliseconds)
+        let remaining = Int128(max(0, end - max(start, now.epochMilliseconds)))
+        let share = Int128(micros) * remaining / Int128(max(1, end - start))
+        return UsageTally(events: 1, value: Int64(clamping: share), latestAt: now.epochMilliseconds)
+    }
+
     /// Whether a blocking limit refuses `addition` (it does not fit).
     public func refuses(_ addition: UsageTally) -> Bool { enforcement == .block && !fits(addition) }
 

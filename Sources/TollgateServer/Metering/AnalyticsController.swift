@@ -73,7 +73,8 @@ struct AnalyticsController: Sendable {
             throw TollgateError.malformed(code: RequestCode.invalidParameter, message: "'meter' names the meter to read.", field: "meter")
         }
         let bucket = try request.queryEnum("bucket", Bucket.self) ?? .day
-        let (from, to) = try Self.span(request, bucket: bucket, now: clock.now())
+        let now = clock.now()
+        let (from, to) = try Self.span(request, bucket: bucket, now: now)
         let scope = try Self.scope(request)
         var wanted = 10
         if let text = request.queryString("top") {
@@ -93,7 +94,7 @@ struct AnalyticsController: Sendable {
             try await Self.requireScope(scope, accountId: accountId, session: session)
             let query = UsageAnalytics.Query(
                 meter: meter, bucket: bucket.period, from: from, to: to,
-                scope: try await Self.storedScope(scope, of: meter, accountId: accountId, session: session), top: top)
+                scope: try await Self.storedScope(scope, of: meter, accountId: accountId, session: session), top: top, now: now)
             let (series, topLicenses) = try await UsageAnalytics.run(query, accountId: accountId, session: session)
             return UsageAnswer(meter: meter, bucket: bucket, scope: scope, series: series, top: top > 0 ? topLicenses : nil)
         }

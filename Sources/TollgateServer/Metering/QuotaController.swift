@@ -142,7 +142,7 @@ struct QuotaController: Sendable {
         let answer = try await store.read { session -> CheckAnswer in
             let (quota, _) = try await Self.quota(
                 licenseId: fields.licenseId, meter: fields.meter, credential: credential, session: session, now: now)
-            let addition = UsageTally(events: 1, value: quantity.micros, latestAt: now.epochMilliseconds)
+            let addition = quota.addition(of: quantity.micros, at: now)
             let fits = quota.fits(addition)
             let allowed = !quota.refuses(addition)
             return CheckAnswer(
@@ -208,7 +208,7 @@ struct QuotaController: Sendable {
             for (meter, quantity) in quantities {
                 let (quota, license) = try await Self.quota(licenseId: fields.licenseId, meter: meter, credential: credential, session: session, now: now)
                 licenseId = license
-                let addition = UsageTally(events: 1, value: quantity.micros, latestAt: now.epochMilliseconds)
+                let addition = quota.addition(of: quantity.micros, at: now)
                 var after = quota
                 after.tally.merge(addition, quota.aggregation)
                 lines.append(
@@ -241,7 +241,8 @@ struct QuotaController: Sendable {
             throw TollgateError.invalid(
                 code: MeteringCode.noQuota, field: "meter", message: "The license has no limit with a period for meter '\(code)'.")
         }
-        quota.tally = try await UsageCounting.tally(of: meter, licenseId: license.id, window: quota.window, accountId: license.accountId, session: session)
+        quota.tally = try await UsageCounting.tally(
+            of: meter, licenseId: license.id, window: quota.window, at: now, accountId: license.accountId, session: session)
         return (quota, license.id)
     }
 

@@ -9,7 +9,8 @@ import TollgateStore
 ///
 /// A bucket's value for one license is the meter's aggregation over the bucket (`count` and
 /// `sum`: the total; `max`: the largest; `latest`: the last reading; `unique_count`: the distinct
-/// values of the bucket). For several licenses (a customer, a product, the account) each
+/// values of the bucket; `time_weighted_average`: the level's average over the bucket, up to
+/// now). For several licenses (a customer, a product, the account) each
 /// license's value is added up: the seats in use across licenses, the distinct users of each.
 enum UsageAnalytics {
     /// What a query asks for.
@@ -22,6 +23,8 @@ enum UsageAnalytics {
         var scope: UsageAnalyticsTable.Scope
         /// How many top licenses to answer (0: none).
         var top: Int
+        /// Time-weighted averages count the level up to now.
+        var now: Date
     }
 
     /// One bucket of the series.
@@ -71,6 +74,7 @@ enum UsageAnalytics {
         // The counters the bucket is made of: its own period for distinct counts (which do not
         // add up), else hours (months for month buckets).
         let period: LimitPeriod = meter.aggregation == .uniqueCount || query.bucket != .day ? query.bucket : .hour
+        var gaugeTop: [TopLicense]?
         switch meter.aggregation {
         case .count, .sum:
             let slot: Int64 = query.bucket == .month ? 1 : query.bucket == .day ? 86_400_000 : 3_600_000
@@ -94,9 +98,7 @@ enum UsageAnalytics {
                 }
             }
         case .timeWeightedAverage:
-            throw TollgateError.invalid(
-                field: "meter",
-                message: "Meter '\(meter.code)' is a time-weighted average, which analytics do not count yet.")
+            (series, gaugeTop) = try await gauges(query, series: series, accountId: accountId, session: session)
         }
         if meter.percentiles {
             let slot: Int64 = query.bucket == .hour ? 3_600_000 : 86_400_000
@@ -113,7 +115,34 @@ enum UsageAnalytics {
                 series[position].percentiles = (p50, p95, p99)
             }
         }
+        if let gaugeTop { return (series, gaugeTop) }
         return (series, try await top(query, from: from, to: to, accountId: accountId, session: session))
+    }
+
+    /// A time-weighted average meter's series and top licenses: each license's hours stitched per
+    /// bucket, carrying its level from the bucket before (and from before the query); a bucket's
+    /// value adds up the licenses' averages; top licenses rank by their average over the span.
+    static func gauges(_ query: Query, series: [Bucket], accountId: String, session: StoreSession) async throws -> (series: [Bucket], top: [TopLicense]) {
+        var series = series
+        let (from, to) = (series.first!.start, series.last!.end)
+        let rows = try await session.usageGauges.hours(accountId: accountId, meter: query.meter.code, from: from, to: to, scope: query.scope)
+        let levels = try await session.usageGauges.levels(accountId: accountId, meter: query.meter.code, before: from, scope: query.scope)
+        var hours: [String: [GaugeHour]] = [:]
+        for row in rows { hours[row.licenseId, default: []].append(row.hour) }
+        var top: [TopLicense] = []
+        for license in Set(hours.keys).union(levels.keys) {
+            let own = hours[license] ?? []
+            var carry = levels[license] ?? 0
+            let tallies = GaugeHour.averages(own, carry: &carry, windows: series.map { ($0.start, $0.end) }, until: query.now)
+            for (position, tally) in tallies.enumerated() {
+                series[position].events += tally.events
+                series[position].value = series[position].value.addingClamped(tally.value)
+            }
+            let whole = GaugeHour.average(own, carry: levels[license] ?? 0, from: from, to: to, until: query.now)
+            top.append(TopLicense(licenseId: license, events: whole.events, value: whole.value))
+        }
+        top.sort { ($0.value, $1.licenseId) > ($1.value, $0.licenseId) }
+        return (series, Array(top.prefix(query.top)))
     }
 
     /// The licenses with the most usage over the whole query: read from month counters when the

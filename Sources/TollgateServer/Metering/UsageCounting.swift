@@ -11,7 +11,9 @@ import TollgateStore
 /// losing what was counted. `unique_count` keeps its distinct values per hour, day, month and
 /// year, since distinct counts do not add up across periods.
 ///
-/// `time_weighted_average` is not counted yet: its events are stored, and quotas leave it out.
+/// `time_weighted_average` keeps hours instead (``GaugeHour``, `usage_gauges`): each hour a batch
+/// adds readings to is rewritten from the readings stored for it, so late readings land where
+/// they belong; a period's average stitches its hours, carrying the level from the hour before.
 ///
 /// The same transaction keeps the analytics roll-ups: the distribution of a `percentiles`
 /// meter's values per license and hour, and the days each license used each meter (feature
@@ -42,6 +44,8 @@ enum UsageCounting {
         var months: [Int64: Date] = [:]
         var histograms: [UsageAnalyticsTable.HistogramAddition: Int64] = [:]
         var uses = Set<UsageAnalyticsTable.FeatureUse>()
+        var gaugeHours = Set<GaugeKey>()
+        var gaugeMeters: [String: Meter] = [:]
         for item in counted {
             let time = item.event.timestamp.epochMilliseconds
             let hour = LimitPeriod.hour.window(containing: item.event.timestamp)!.start
@@ -54,7 +58,11 @@ enum UsageCounting {
                     licenseId: item.event.licenseId, meter: item.meter.code, startsAt: hour, bucket: UsageDistribution.bucket(of: item.reading.value))
                 histograms[key, default: 0] += 1
             }
-            guard item.meter.aggregation != .timeWeightedAverage else { continue }
+            guard item.meter.aggregation != .timeWeightedAverage else {
+                gaugeHours.insert(GaugeKey(licenseId: item.event.licenseId, meter: item.meter.code, hour: hour))
+                gaugeMeters[item.meter.code] = item.meter
+                continue
+            }
             let aggregation = item.meter.aggregation
             if aggregation == .uniqueCount, let value = item.reading.distinct {
                 for period in [LimitPeriod.hour, .day, .month, .year] {
@@ -92,21 +100,70 @@ enum UsageCounting {
             accountId: accountId,
             histograms.sorted { ($0.key.licenseId, $0.key.meter, $0.key.startsAt, $0.key.bucket) < ($1.key.licenseId, $1.key.meter, $1.key.startsAt, $1.key.bucket) }
                 .map { ($0.key, $0.value) })
+        try await rewriteGaugeHours(gaugeHours, meters: gaugeMeters, accountId: accountId, session: session)
         let recorded = uses.sorted { ($0.feature, $0.day, $0.licenseId) < ($1.feature, $1.day, $1.licenseId) }
         try await session.usageAnalytics.recordFeatureUses(accountId: accountId, recorded)
         return recorded
     }
 
-    /// The license's usage of `meter` in `window`.
-    static func tally(of meter: Meter, licenseId: String, window: UsageWindow, accountId: String, session: StoreSession) async throws -> UsageTally {
-        try await tallies(of: meter, licenseId: licenseId, window: window, from: window.start, accountId: accountId, session: session).current
+    struct GaugeKey: Hashable, Comparable {
+        var licenseId: String
+        var meter: String
+        var hour: Date
+
+        static func < (a: GaugeKey, b: GaugeKey) -> Bool { (a.licenseId, a.meter, a.hour) < (b.licenseId, b.meter, b.hour) }
+    }
+
+    /// Rewrites each hour of a time-weighted average meter from its stored readings.
+    static func rewriteGaugeHours(_ keys: Set<GaugeKey>, meters: [String: Meter], accountId: String, session: StoreSession) async throws {
+        var hours: [(licenseId: String, meter: String, hour: GaugeHour)] = []
+        for key in keys.sorted() {
+            guard let meter = meters[key.meter] else { continue }
+            var readings: [(at: Int64, value: Int64)] = []
+            for stored in try await session.usageEvents.readings(
+                accountId: accountId, licenseId: key.licenseId, meter: key.meter, from: key.hour, to: key.hour.addingTimeInterval(3_600))
+            {
+                let properties = (try? JSONDecoder().decode([String: JSONValue].self, from: Data(stored.properties.utf8))) ?? [:]
+                guard case .success(let reading?) = meter.reading(quantity: UsageQuantity(micros: stored.quantity), properties: properties) else { continue }
+                readings.append((stored.at, reading.value))
+            }
+            if let hour = GaugeHour(startsAt: key.hour, readings: readings) { hours.append((key.licenseId, key.meter, hour)) }
+        }
+        try await session.usageGauges.replace(accountId: accountId, hours)
+    }
+
+    /// The license's usage of `meter` in `window`, as of `now` (which only time-weighted averages
+    /// depend on: the level counts up to now).
+    static func tally(
+        of meter: Meter, licenseId: String, window: UsageWindow, at now: Date, accountId: String, session: StoreSession
+    ) async throws -> UsageTally {
+        if meter.aggregation == .timeWeightedAverage {
+            return try await gaugeTallies(of: meter, licenseId: licenseId, windows: [window], at: now, accountId: accountId, session: session)[0]
+        }
+        return try await tallies(of: meter, licenseId: licenseId, window: window, from: window.start, accountId: accountId, session: session).current
     }
 
     /// The license's usage of `meter` in `window` and in the period before it, in one query.
     static func tallies(
-        of meter: Meter, licenseId: String, window: UsageWindow, accountId: String, session: StoreSession
+        of meter: Meter, licenseId: String, window: UsageWindow, at now: Date, accountId: String, session: StoreSession
     ) async throws -> (current: UsageTally, previous: UsageTally) {
-        try await tallies(of: meter, licenseId: licenseId, window: window, from: window.previous.start, accountId: accountId, session: session)
+        if meter.aggregation == .timeWeightedAverage {
+            let both = try await gaugeTallies(
+                of: meter, licenseId: licenseId, windows: [window.previous, window], at: now, accountId: accountId, session: session)
+            return (both[1], both[0])
+        }
+        return try await tallies(of: meter, licenseId: licenseId, window: window, from: window.previous.start, accountId: accountId, session: session)
+    }
+
+    /// The time-weighted averages of adjacent `windows` (in time order) for one license.
+    static func gaugeTallies(
+        of meter: Meter, licenseId: String, windows: [UsageWindow], at now: Date, accountId: String, session: StoreSession
+    ) async throws -> [UsageTally] {
+        guard let first = windows.first, let last = windows.last else { return [] }
+        let scope = UsageAnalyticsTable.Scope.license(licenseId)
+        let hours = try await session.usageGauges.hours(accountId: accountId, meter: meter.code, from: first.start, to: last.end, scope: scope).map(\.hour)
+        var level = try await session.usageGauges.levels(accountId: accountId, meter: meter.code, before: first.start, scope: scope)[licenseId] ?? 0
+        return GaugeHour.averages(hours, carry: &level, windows: windows.map { ($0.start, $0.end) }, until: now)
     }
 
     /// Reads the counters from `from` to the window's end and splits them at the window's start.

@@ -241,8 +241,9 @@ enum UsageIngestor {
         let stored = try await session.usageEvents.payloadHashes(accountId: accountId, ids: keys.keys.map { fresh[$0].event.id })
         for (key, quota) in quotas {
             guard let meter = meters[key] else { continue }
+            // Blocking limits are never time-weighted averages (UsageQuotas.quota): `at` is unused.
             quotas[key]?.tally = try await UsageCounting.tally(
-                of: meter, licenseId: key.licenseId, window: quota.window, accountId: accountId, session: session)
+                of: meter, licenseId: key.licenseId, window: quota.window, at: quota.window.start, accountId: accountId, session: session)
         }
         var seen: Set<[String]> = []  // distinct values counted in this batch: license, meter, window, value
         var kept: [Pending] = []

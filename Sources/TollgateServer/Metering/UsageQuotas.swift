@@ -7,16 +7,17 @@ import TollgateStore
 /// code, the period's usage against the limit, read from the counters.
 enum UsageQuotas {
     /// The quota of `meter` for the license at `date` with no usage yet; `nil` when the license
-    /// has no limit with a period of the meter's code (or the meter is a time-weighted average,
-    /// which is not counted yet).
+    /// has no limit with a period of the meter's code (or the meter is telemetry).
     static func quota(of meter: Meter, license: License, policy: Policy?, at date: Date) -> UsageQuota? {
-        guard meter.aggregation != .timeWeightedAverage, meter.kind == .usage, let policy,
+        guard meter.kind == .usage, let policy,
             let window = policy.limitPeriods[meter.code]?.window(containing: date),
             let limit = license.effectiveLimit(meter.code, policy: policy)
         else { return nil }
         return UsageQuota(
             meter: meter.code, aggregation: meter.aggregation, window: window, limit: limit,
-            enforcement: policy.limitEnforcement[meter.code] ?? .allowOverage, tally: .empty)
+            // A reading reports a level; it consumes nothing a limit could refuse.
+            enforcement: meter.aggregation == .timeWeightedAverage ? .allowOverage : policy.limitEnforcement[meter.code] ?? .allowOverage,
+            tally: .empty)
     }
 
     /// Every quota of the license at `date`, in meter code order, with its usage; and each
@@ -29,7 +30,7 @@ enum UsageQuotas {
         for code in meters.keys.sorted() {
             guard let meter = meters[code], var quota = quota(of: meter, license: license, policy: policy, at: date) else { continue }
             let (current, previous) = try await UsageCounting.tallies(
-                of: meter, licenseId: license.id, window: quota.window, accountId: license.accountId, session: session)
+                of: meter, licenseId: license.id, window: quota.window, at: date, accountId: license.accountId, session: session)
             quota.tally = current
             lastPeriod[code] = previous.events > 0 ? previous.value : 0
             quotas.append(quota)

@@ -33,7 +33,7 @@ enum UsageThresholds {
             guard let (meter, blank) = windows[key] else { continue }
             var quota = blank
             quota.tally = try await UsageCounting.tally(
-                of: meter, licenseId: key.licenseId, window: quota.window, accountId: credential.accountId, session: session)
+                of: meter, licenseId: key.licenseId, window: quota.window, at: now, accountId: credential.accountId, session: session)
             var crossings: [(id: String, state: Crossing)] = []
             for threshold in quota.thresholdsReached {
                 guard

@@ -79,4 +79,21 @@ public struct UsageEventTable {
             [.text(accountId), .text(licenseId), .text(meter), .integer(from.epochMilliseconds), .integer(to.epochMilliseconds)])
         return (row?.int("events") ?? 0, row?.int("total") ?? 0)
     }
+
+    /// The stored events of the license's `meter` with `from <= occurred_at < to`: time (epoch
+    /// milliseconds), quantity (millionths) and canonical properties, to compute readings from.
+    public func readings(
+        accountId: String, licenseId: String, meter: String, from: Date, to: Date
+    ) async throws -> [(at: Int64, quantity: Int64, properties: String)] {
+        try await sql.query(
+            """
+            SELECT occurred_at, quantity, properties FROM usage_events
+            WHERE account_id = ? AND license_id = ? AND meter = ? AND occurred_at >= ? AND occurred_at < ?
+            """,
+            [.text(accountId), .text(licenseId), .text(meter), .integer(from.epochMilliseconds), .integer(to.epochMilliseconds)]
+        ).compactMap { row in
+            guard let at = row.int("occurred_at"), let quantity = row.int("quantity"), let properties = row.string("properties") else { return nil }
+            return (at, quantity, properties)
+        }
+    }
 }
