@@ -34,6 +34,26 @@ import TollgateFormats
         }
     }
 
+    /// API tokens are remembered between requests, and a token revoked by a write of its account
+    /// is refused at the next request.
+    @Test func aRememberedAPITokenIsRefusedOnceRevoked() async throws {
+        let app = try await TestApp.make()
+        let secret = APIToken.generateSecret(scope: .admin)
+        let accountId = app.built.defaultAccount.id
+        try await AccountProvisioner(store: app.built.services.store, keys: app.built.services.keys, clock: app.clock)
+            .ensureToken(accountId: accountId, secret: secret, scope: .admin)
+        try await app.run { client in
+            for _ in 0..<3 { #expect(try await client.send(.get, "/v1/products", token: secret).status == 200) }
+            try await app.built.services.store.write(lock: .account(accountId)) { session in
+                try await session.sql.execute(
+                    "UPDATE api_tokens SET revoked_at = 1 WHERE token_hash = ?", [.text(APIToken.hash(secret: secret))])
+            }
+            let refused = try await client.send(.get, "/v1/products", token: secret)
+            #expect(refused.status == 401, "\(refused.text)")
+            #expect(try await client.send(.get, "/v1/products").status == 200)
+        }
+    }
+
     @Test func readOnlyTokensReadButCannotWrite() async throws {
         let app = try await TestApp.make()
         let reader = APIToken.generateSecret(scope: .readOnly)

@@ -14,6 +14,7 @@ struct AuthenticationMiddleware: RouterMiddleware {
     let tokens: TokenService
     let licenseKeys: LicenseKeyVerifier
     let clock: any TollgateClock
+    let apiTokens = APITokenCache()
 
     func handle(_ request: Request, context: AppRequestContext, next: (Request, AppRequestContext) async throws -> Response) async throws -> Response {
         guard let header = request.headers[.authorization] else {
@@ -35,7 +36,9 @@ struct AuthenticationMiddleware: RouterMiddleware {
         case "bearer" where TokenService.looksLikeJWT(secret):
             context.credential = .machine(try await tokens.verify(secret, now: clock.now()))
         case "bearer":
-            guard let token = try await store.read({ try await $0.tokens.find(secretHash: APIToken.hash(secret: secret)) }) else {
+            let (store, hash) = (self.store, APIToken.hash(secret: secret))
+            guard let token = try await apiTokens.token(hash: hash, store: store, read: { try await store.read { try await $0.tokens.find(secretHash: hash) } })
+            else {
                 throw TollgateError.unauthorized(message: "The API token is not valid.")
             }
             if token.scope == .readOnly, request.method != .get, request.method != .head {
