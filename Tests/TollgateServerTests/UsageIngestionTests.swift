@@ -159,6 +159,42 @@ import TollgateStore
         }
     }
 
+    /// An API token may name the license by its customer, who must hold exactly one license that
+    /// is not revoked; other credentials record their own license only.
+    @Test func aCustomerWithOneLicenseNamesIt() async throws {
+        let app = try await TestApp.make()
+        try await app.run { client in
+            let license = try await setUp(client)
+            let customer = try await client.send(.get, "/v1/licenses/\(license.id)").object["customerId"] as! String
+            let policy = try await client.send(.get, "/v1/licenses/\(license.id)").object["policyId"] as! String
+            // A second customer with two licenses, one of them revoked: still one that counts.
+            let two = try await client.create("/v1/customers", ["name": "Two"])["id"] as! String
+            let kept = try await client.create("/v1/licenses", ["policyId": policy, "customerId": two])["id"] as! String
+            let revoked = try await client.create("/v1/licenses", ["policyId": policy, "customerId": two])["id"] as! String
+            _ = try await client.send(.post, "/v1/licenses/\(revoked)/actions/revoke")
+            let three = try await client.create("/v1/customers", ["name": "Three"])["id"] as! String
+            for _ in 0..<2 { _ = try await client.create("/v1/licenses", ["policyId": policy, "customerId": three]) }
+            let events: [[String: Any]] = [
+                ["id": "c-1", "meter": "executions", "customerId": customer], ["id": "c-2", "meter": "executions", "customerId": two],
+                ["id": "c-3", "meter": "executions", "customerId": three], ["id": "c-4", "meter": "executions", "customerId": "cus_missing"],
+                ["id": "c-5", "meter": "executions", "customerId": customer, "licenseId": license.id],
+            ]
+            let reply = try await client.send(.post, "/v1/usage/events", events)
+            #expect(
+                statuses(reply) == ["accepted", "accepted", "rejected:UNKNOWN_LICENSE", "rejected:UNKNOWN_LICENSE", "rejected:INVALID_USAGE_EVENT"],
+                "\(reply.text)")
+            #expect(((reply.object["results"] as? [[String: Any]])?[2]["message"] as? String)?.contains("holds 2 licenses") == true)
+            let stored = try await app.built.services.store.read {
+                try await $0.sql.query("SELECT id, license_id FROM usage_events WHERE id IN ('c-1', 'c-2') ORDER BY id", [])
+            }
+            #expect(stored.map { $0.string("license_id") } == [license.id, kept])
+            // A retry by customer is a duplicate; a license key may not name a customer.
+            #expect(statuses(try await client.send(.post, "/v1/usage/events", Array(events.prefix(1)))) == ["duplicate"])
+            let keyed = try await client.send(.post, "/v1/usage/events", [["id": "c-6", "meter": "executions", "customerId": customer]], licenseKey: license.key)
+            #expect(statuses(keyed) == ["rejected:UNKNOWN_LICENSE"])
+        }
+    }
+
     /// The fast path reads a well-formed batch as the general one does, and leaves anything else to it.
     @Test func theFastPathReadsWhatTheGeneralOneReads() throws {
         let events = #"[{"id":"a","meter":"m","quantity":"2.5","timestamp":"2027-01-15T08:00:00Z","licenseId":"lic_1","machineId":null,"#

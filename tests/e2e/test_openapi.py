@@ -178,6 +178,9 @@ def test_every_answer_matches_the_documented_schema_and_every_operation_answered
     call("DELETE", f"/v1/licenses/{lid}/leases/{lease['id']}", token=token)
     call("POST", "/v1/tokens/verify", {"token": token}, token=None)
     call("GET", f"/v1/licenses/{lid}/validations")
+    status, by_customer = call("POST", "/v1/usage/events", {"id": "u-4", "customerId": customer["id"], "meter": "gpu-hours",
+                                                           "properties": {"region": "eu"}})
+    assert status == 200 and by_customer["accepted"] == 1, by_customer
     # An air-gapped machine, through the blocks the CLI makes.
     request_block = tmp_path / "request.txt"
     cli(server, "machines", "offline-request", "--fingerprint", "vault-1", "--name", "vault", "-o", str(request_block), license_key=key)

@@ -129,6 +129,9 @@ public enum UsageEventStatus: String, APIEnum {
 public struct UsageEventInput: Sendable {
     public var id: String
     public var licenseId: String?
+    /// Names the license through its customer, who must hold exactly one license that is not
+    /// revoked (an API token only; resolved by the ingestor).
+    public var customerId: String?
     public var machineId: String?
     public var meter: String
     public var quantity: UsageQuantity
@@ -139,7 +142,7 @@ public struct UsageEventInput: Sendable {
     public var propertyValues: [String: JSONValue]
 
     /// The fields an event may have.
-    public static let fields: Set<String> = ["id", "licenseId", "machineId", "meter", "quantity", "timestamp", "properties"]
+    public static let fields: Set<String> = ["id", "licenseId", "customerId", "machineId", "meter", "quantity", "timestamp", "properties"]
     /// At most this many properties, each a string of at most 200 characters, a number or a boolean.
     public static let maximumProperties = 32
 
@@ -178,11 +181,12 @@ public struct UsageEventInput: Sendable {
             timestamp = date
         }
         var ids: [String: String] = [:]
-        for field in ["licenseId", "machineId"] {
+        for field in ["licenseId", "customerId", "machineId"] {
             guard let value = members[field], value != .null else { continue }
             guard case .string(let text) = value, !text.isEmpty, text.utf8.count <= 64 else { return refuse("'\(field)' is an id.") }
             ids[field] = text
         }
+        if ids["licenseId"] != nil, ids["customerId"] != nil { return refuse("Name the license by 'licenseId' or by 'customerId', not both.") }
         var properties: [String: JSONValue] = [:]
         if let value = members["properties"], value != .null {
             guard case .object(let object) = value, object.count <= maximumProperties else {
@@ -200,7 +204,7 @@ public struct UsageEventInput: Sendable {
         }
         return .success(
             UsageEventInput(
-                id: id, licenseId: ids["licenseId"], machineId: ids["machineId"], meter: meter, quantity: quantity,
+                id: id, licenseId: ids["licenseId"], customerId: ids["customerId"], machineId: ids["machineId"], meter: meter, quantity: quantity,
                 timestamp: timestamp, properties: canonicalProperties(properties), propertyValues: properties))
     }
 

@@ -26,7 +26,7 @@ struct UsageEventWire: Decodable {
         var members: [String: JSONValue] = [:]
         for key in container.allKeys {
             switch key.stringValue {
-            case "id", "licenseId", "machineId", "meter", "timestamp":
+            case "id", "licenseId", "customerId", "machineId", "meter", "timestamp":
                 members[key.stringValue] = try container.decodeNil(forKey: key) ? .null : .string(container.decode(String.self, forKey: key))
             case "quantity":
                 members["quantity"] = try container.decode(Scalar.self, forKey: key).value

@@ -58,6 +58,7 @@ enum UsageIngestor {
         // Each event on its own: its license (the credential's own, for a key or a machine token),
         // its machine, its time.
         var candidates: [(index: Int, input: UsageEventInput, licenseId: String, timestamp: Date)] = []
+        let customers = try await licensesOfCustomers(inputs, credential: credential, session: session)
         for (index, read) in inputs.enumerated() {
             var input: UsageEventInput
             switch read {
@@ -67,11 +68,27 @@ enum UsageIngestor {
             let licenseId: String
             switch credential {
             case .apiToken:
+                if let customer = input.customerId {
+                    let held = customers[customer] ?? []
+                    guard held.count == 1 else {
+                        refuse(
+                            index, input.id, .unknownLicense,
+                            held.isEmpty
+                                ? "The account has no customer '\(customer)' with a license that is not revoked."
+                                : "Customer '\(customer)' holds \(held.count) licenses: name one by 'licenseId'.")
+                        continue
+                    }
+                    licenseId = held[0]
+                    break
+                }
                 guard let id = input.licenseId else {
-                    refuse(index, input.id, .invalidUsageEvent, "'licenseId' is required when recording usage with an API token.")
+                    refuse(index, input.id, .invalidUsageEvent, "'licenseId' (or 'customerId') is required when recording usage with an API token.")
                     continue
                 }
                 licenseId = id
+            case .license where input.customerId != nil, .machine where input.customerId != nil:
+                refuse(index, input.id, .unknownLicense, "A license key or machine token records usage of its own license: leave out 'customerId'.")
+                continue
             case .license(let own, _):
                 guard input.licenseId == nil || input.licenseId == own else {
                     refuse(index, input.id, .unknownLicense, "A license key records usage of its own license only.")
@@ -199,6 +216,21 @@ enum UsageIngestor {
         return Ingestion(
             results: results.enumerated().map { $0.element ?? Result(index: $0.offset, id: nil, status: .rejected, code: nil, message: nil) },
             featureUses: uses)
+    }
+
+    /// The licenses that are not revoked of each customer the batch's events name (API tokens only).
+    static func licensesOfCustomers(
+        _ inputs: [Swift.Result<UsageEventInput, UsageEventRefusal>], credential: Credential, session: StoreSession
+    ) async throws -> [String: [String]] {
+        guard case .apiToken = credential else { return [:] }
+        var held: [String: [String]] = [:]
+        for customer in Set(inputs.compactMap { try? $0.get().customerId }).sorted() {
+            held[customer] = try await session.sql.query(
+                "SELECT id FROM licenses WHERE account_id = ? AND customer_id = ? AND state <> 'revoked' ORDER BY id LIMIT 2",
+                [.text(credential.accountId), .text(customer)]
+            ).compactMap { $0.string("id") }
+        }
+        return held
     }
 
     /// An event of the batch not seen before in it, with what it adds to its meter (`nil`: the
