@@ -105,6 +105,55 @@ import TollgateStore
         }
     }
 
+    @Test func groupsSplitAMetersUsageByItsGroupByProperties() async throws {
+        let app = try await TestApp.make()
+        try await app.run { client in
+            _ = try await client.create("/v1/meters", ["code": "gpu-hours", "name": "GPU", "aggregation": "sum", "groupBy": ["model"]])
+            _ = try await client.create(
+                "/v1/meters", ["code": "users", "name": "Users", "aggregation": "unique_count", "property": "user", "groupBy": ["plan"]])
+            _ = try await client.create("/v1/meters", ["code": "runs", "name": "Runs", "aggregation": "count"])
+            let license = try await client.license(policy: ["name": "Grouped", "limits": ["gpu-hours": 100], "limitPeriods": ["gpu-hours": "month"]])
+            func event(_ id: String, _ meter: String, _ quantity: Any?, _ properties: [String: Any]) -> [String: Any] {
+                var event: [String: Any] = ["id": id, "licenseId": license.id, "meter": meter, "timestamp": "2027-01-15T07:00:00Z", "properties": properties]
+                if let quantity { event["quantity"] = quantity }
+                return event
+            }
+            let posted = try await client.send(
+                .post, "/v1/usage/events",
+                [
+                    event("g1", "gpu-hours", "2.5", ["model": "a100"]), event("g2", "gpu-hours", 1, ["model": "h100"]),
+                    event("g3", "gpu-hours", 1, ["model": "a100"]), event("g4", "gpu-hours", 4, [:]),
+                    event("g5", "gpu-hours", "0.5", ["model": "a&b=c"]),
+                    event("u1", "users", nil, ["user": "ann", "plan": "free"]), event("u2", "users", nil, ["user": "bob", "plan": "pro"]),
+                    event("u3", "users", nil, ["user": "ann", "plan": "pro"]),
+                ])
+            #expect(posted.object["accepted"] as? Int == 8, "\(posted.text)")
+            func groups(_ meter: String) async throws -> [String: Decimal] {
+                let reply = try await client.send(.get, "/v1/analytics/usage?meter=\(meter)&bucket=day&from=2027-01-15&groupBy=true")
+                #expect(reply.status == 200, "\(reply.text)")
+                var values: [String: Decimal] = [:]
+                for group in reply.object["groups"] as? [[String: Any]] ?? [] {
+                    let name = (group["group"] as? [String: String] ?? [:]).map { "\($0.key)=\($0.value)" }.sorted().joined(separator: ",")
+                    values[name] = (group["series"] as? [[String: Any]])?.first.flatMap { number($0["value"]) }
+                }
+                return values
+            }
+            // The total stays the meter's; each group has its own series, an absent property its own group.
+            #expect(try await groups("gpu-hours") == ["model=a100": Decimal(string: "3.5")!, "model=h100": 1, "model=": 4, "model=a&b=c": Decimal(string: "0.5")!])
+            let total = try await client.send(.get, "/v1/analytics/usage?meter=gpu-hours&bucket=day&from=2027-01-15")
+            #expect(series(total).first?.2 == 9 && total.object["groups"] == nil)
+            // Distinct users per plan: ann in both, bob in pro; two in all.
+            #expect(try await groups("users") == ["plan=free": 1, "plan=pro": 2])
+            #expect(series(try await client.send(.get, "/v1/analytics/usage?meter=users&bucket=day&from=2027-01-15")).first?.2 == 2)
+            // The quota reads the meter's own counters, never a group's.
+            let quotas = try await client.send(.get, "/v1/licenses/\(license.id)/quotas")
+            #expect((quotas.object["quotas"] as? [[String: Any]])?.map { number($0["used"]) } == [9], "\(quotas.text)")
+            let refused = try await client.send(.get, "/v1/analytics/usage?meter=runs&groupBy=true")
+            #expect(refused.status == 422 && refused.error["field"] as? String == "groupBy")
+            #expect(try await client.send(.get, "/v1/analytics/usage?meter=runs&groupBy=maybe").status == 400)
+        }
+    }
+
     @Test func percentilesOfAMetersValuesAreWithinOnePercent() async throws {
         let app = try await TestApp.make()
         try await app.run { client in

@@ -156,6 +156,7 @@ def test_every_answer_matches_the_documented_schema_and_every_operation_answered
     status, latency = call("GET", f"/v1/analytics/usage?meter=latency&bucket=hour&licenseId={lid}")
     assert status == 200 and abs(latency["series"][-1]["p99"] - 40) <= 0.4 and latency["series"][0]["p50"] is None, latency
     call("GET", f"/v1/analytics/usage?meter=gpu-hours&bucket=month&customerId={customer['id']}")
+    call("GET", "/v1/analytics/usage?meter=gpu-hours&bucket=day&groupBy=true")
     call("GET", "/v1/analytics/usage?meter=gpu-hours&bucket=week")
     call("GET", "/v1/analytics/usage?meter=nope")
     call("GET", "/v1/analytics/usage?meter=gpu-hours&licenseId=lic_missing")

@@ -8,6 +8,44 @@ public struct MeterReading: Sendable, Equatable {
     public var value: Int64
     /// The property value whose distinct values a `unique_count` meter counts.
     public var distinct: String?
+    /// The counter code of the event's group (``Meter/groupCode(_:)``) when the meter has
+    /// `groupBy` properties.
+    public var group: String?
+
+    public init(value: Int64, distinct: String?, group: String? = nil) {
+        self.value = value
+        self.distinct = distinct
+        self.group = group
+    }
+}
+
+extension Meter {
+    /// The code a group's counters are kept under: the meter's code, `|`, then each `groupBy`
+    /// property as `name=value` (percent-encoded, an absent property empty), joined by `&`. Meter
+    /// codes never hold `|`, so a group's counters never mix with a meter's.
+    public func groupCode(_ properties: [String: JSONValue]) -> String? {
+        guard !groupBy.isEmpty else { return nil }
+        let pairs = groupBy.map { name in name + "=" + Self.escape(properties[name].flatMap(Self.text) ?? "") }
+        return code + "|" + pairs.joined(separator: "&")
+    }
+
+    /// The properties and values a group code names.
+    public static func group(ofCode code: String) -> [String: String] {
+        guard let bar = code.firstIndex(of: "|") else { return [:] }
+        var group: [String: String] = [:]
+        for pair in code[code.index(after: bar)...].split(separator: "&", omittingEmptySubsequences: true) {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard parts.count == 2 else { continue }
+            group[String(parts[0])] = String(parts[1]).removingPercentEncoding ?? String(parts[1])
+        }
+        return group
+    }
+
+    static func escape(_ value: String) -> String {
+        var allowed = CharacterSet.urlQueryAllowed
+        allowed.remove(charactersIn: "&=|%+")
+        return value.addingPercentEncoding(withAllowedCharacters: allowed) ?? value
+    }
 }
 
 extension Meter {
@@ -28,18 +66,18 @@ extension Meter {
         }
         switch aggregation {
         case .count:
-            return .success(MeterReading(value: UsageQuantity.scale, distinct: nil))
+            return .success(MeterReading(value: UsageQuantity.scale, distinct: nil, group: groupCode(properties)))
         case .uniqueCount:
             guard let property, let value = properties[property].flatMap(Self.text) else {
                 return .failure(refusal("A '\(code)' event names the '\(property ?? "")' whose distinct values the meter counts, in 'properties'."))
             }
-            return .success(MeterReading(value: UsageQuantity.scale, distinct: value))
+            return .success(MeterReading(value: UsageQuantity.scale, distinct: value, group: groupCode(properties)))
         case .sum, .max, .latest, .timeWeightedAverage:
-            guard let property else { return .success(MeterReading(value: quantity.micros, distinct: nil)) }
+            guard let property else { return .success(MeterReading(value: quantity.micros, distinct: nil, group: groupCode(properties))) }
             guard let value = properties[property], let number = UsageQuantity(value) else {
                 return .failure(refusal("A '\(code)' event carries the number the meter aggregates in 'properties.\(property)'."))
             }
-            return .success(MeterReading(value: number.micros, distinct: nil))
+            return .success(MeterReading(value: number.micros, distinct: nil, group: groupCode(properties)))
         }
     }
 

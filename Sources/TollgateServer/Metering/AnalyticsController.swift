@@ -86,6 +86,13 @@ struct AnalyticsController: Sendable {
         // One license has no ranking.
         let top: Int
         if case .license = scope { top = 0 } else { top = wanted }
+        let grouped: Bool
+        switch request.queryString("groupBy") {
+        case nil, "false": grouped = false
+        case "true": grouped = true
+        default:
+            throw TollgateError.malformed(code: RequestCode.invalidParameter, message: "'groupBy' is true or false.", field: "groupBy")
+        }
         let accountId = context.accountId
         let answer = try await store.read { session -> UsageAnswer in
             guard let meter = try await session.meters.byCode(accountId: accountId)[code] else {
@@ -96,7 +103,15 @@ struct AnalyticsController: Sendable {
                 meter: meter, bucket: bucket.period, from: from, to: to,
                 scope: try await Self.storedScope(scope, of: meter, accountId: accountId, session: session), top: top, now: now)
             let (series, topLicenses) = try await UsageAnalytics.run(query, accountId: accountId, session: session)
-            return UsageAnswer(meter: meter, bucket: bucket, scope: scope, series: series, top: top > 0 ? topLicenses : nil)
+            var groups: [(group: [String: String], series: [UsageAnalytics.Bucket])]?
+            if grouped {
+                guard !meter.groupBy.isEmpty, meter.aggregation != .timeWeightedAverage else {
+                    throw TollgateError.invalid(
+                        field: "groupBy", message: "Meter '\(code)' has no 'groupBy' properties to split by (time-weighted averages are not split).")
+                }
+                groups = try await UsageAnalytics.groups(query, accountId: accountId, session: session)
+            }
+            return UsageAnswer(meter: meter, bucket: bucket, scope: scope, series: series, top: top > 0 ? topLicenses : nil, groups: groups)
         }
         return try QuotaController.response(answer)
     }
@@ -140,6 +155,7 @@ struct AnalyticsController: Sendable {
         var scope: UsageAnalyticsTable.Scope
         var series: [UsageAnalytics.Bucket]
         var top: [UsageAnalytics.TopLicense]?
+        var groups: [(group: [String: String], series: [UsageAnalytics.Bucket])]?
 
         func write(_ json: inout JSONWriter) {
             json.object { json in
@@ -156,21 +172,21 @@ struct AnalyticsController: Sendable {
                     case .product(let id): json.key("productId"); json.string(id)
                     }
                 }
-                json.key("series")
-                json.array(series) { json, bucket in
-                    json.object { json in
-                        json.key("end"); json.date(bucket.end)
-                        json.key("events"); json.int(Int(bucket.events))
-                        if meter.percentiles {
-                            for (name, value) in [("p50", bucket.percentiles?.p50), ("p95", bucket.percentiles?.p95), ("p99", bucket.percentiles?.p99)] {
-                                json.key(name)
-                                if let value { json.quantity(value) } else { json.null() }
+                if let groups {
+                    json.key("groups")
+                    json.array(groups) { json, group in
+                        json.object { json in
+                            json.key("group")
+                            json.object { json in
+                                for (name, value) in group.group.sorted(by: { $0.key < $1.key }) {
+                                    json.key(name); json.string(value)
+                                }
                             }
+                            json.key("series"); AnalyticsController.write(group.series, percentiles: false, &json)
                         }
-                        json.key("start"); json.date(bucket.start)
-                        json.key("value"); json.quantity(bucket.value)
                     }
                 }
+                json.key("series"); AnalyticsController.write(series, percentiles: meter.percentiles, &json)
                 json.key("to"); json.date(series.last?.end)
                 if let top {
                     json.key("topLicenses")
@@ -182,6 +198,24 @@ struct AnalyticsController: Sendable {
                         }
                     }
                 }
+            }
+        }
+    }
+
+    /// A series: per bucket its start, end, events, value, and with `percentiles` p50, p95, p99.
+    static func write(_ series: [UsageAnalytics.Bucket], percentiles: Bool, _ json: inout JSONWriter) {
+        json.array(series) { json, bucket in
+            json.object { json in
+                json.key("end"); json.date(bucket.end)
+                json.key("events"); json.int(Int(bucket.events))
+                if percentiles {
+                    for (name, value) in [("p50", bucket.percentiles?.p50), ("p95", bucket.percentiles?.p95), ("p99", bucket.percentiles?.p99)] {
+                        json.key(name)
+                        if let value { json.quantity(value) } else { json.null() }
+                    }
+                }
+                json.key("start"); json.date(bucket.start)
+                json.key("value"); json.quantity(bucket.value)
             }
         }
     }

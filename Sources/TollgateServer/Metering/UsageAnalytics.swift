@@ -119,6 +119,28 @@ enum UsageAnalytics {
         return (series, try await top(query, from: from, to: to, accountId: accountId, session: session))
     }
 
+    /// At most this many groups per query.
+    static let maximumGroups = 100
+
+    /// The series of each group of the meter's `groupBy` properties seen in the query's span:
+    /// the group's values and its series, read from the group's own counters.
+    static func groups(_ query: Query, accountId: String, session: StoreSession) async throws -> [(group: [String: String], series: [Bucket])] {
+        guard let first = try buckets(query.bucket, from: query.from, to: query.to).first else { return [] }
+        let meter = query.meter
+        let period: LimitPeriod = meter.aggregation == .uniqueCount || query.bucket != .day ? query.bucket : .hour
+        let codes = try await session.usageAnalytics.groupCodes(
+            accountId: accountId, meter: meter.code, period: period, from: first.start, to: query.to, scope: query.scope, limit: maximumGroups)
+        var groups: [(group: [String: String], series: [Bucket])] = []
+        for code in codes {
+            var grouped = query
+            grouped.meter.code = code
+            grouped.meter.percentiles = false
+            grouped.top = 0
+            groups.append((Meter.group(ofCode: code), try await run(grouped, accountId: accountId, session: session).series))
+        }
+        return groups
+    }
+
     /// A time-weighted average meter's series and top licenses: each license's hours stitched per
     /// bucket, carrying its level from the bucket before (and from before the query); a bucket's
     /// value adds up the licenses' averages; top licenses rank by their average over the span.

@@ -64,20 +64,26 @@ enum UsageCounting {
                 continue
             }
             let aggregation = item.meter.aggregation
+            // The meter's counters, and its group's (groupBy) under the group's code.
+            let codes = [item.meter.code] + (item.reading.group.map { [$0] } ?? [])
             if aggregation == .uniqueCount, let value = item.reading.distinct {
-                for period in [LimitPeriod.hour, .day, .month, .year] {
-                    let key = UsageCounterTable.DistinctValue(
-                        licenseId: item.event.licenseId, meter: item.meter.code, period: period,
-                        startsAt: period.window(containing: item.event.timestamp)!.start, value: value)
-                    distinct[key] = (aggregation, max(distinct[key]?.1 ?? .min, time))
+                for code in codes {
+                    for period in [LimitPeriod.hour, .day, .month, .year] {
+                        let key = UsageCounterTable.DistinctValue(
+                            licenseId: item.event.licenseId, meter: code, period: period,
+                            startsAt: period.window(containing: item.event.timestamp)!.start, value: value)
+                        distinct[key] = (aggregation, max(distinct[key]?.1 ?? .min, time))
+                    }
                 }
                 continue
             }
             let month = months[hour.epochMilliseconds] ?? LimitPeriod.month.window(containing: hour)!.start
             months[hour.epochMilliseconds] = month
-            for (period, start) in [(LimitPeriod.hour, hour), (.month, month)] {
-                let key = Key(licenseId: item.event.licenseId, meter: item.meter.code, period: period, startsAt: start)
-                additions[key, default: (aggregation, .empty)].1.merge(UsageTally(item.reading, at: time), aggregation)
+            for code in codes {
+                for (period, start) in [(LimitPeriod.hour, hour), (.month, month)] {
+                    let key = Key(licenseId: item.event.licenseId, meter: code, period: period, startsAt: start)
+                    additions[key, default: (aggregation, .empty)].1.merge(UsageTally(item.reading, at: time), aggregation)
+                }
             }
         }
         if !distinct.isEmpty {

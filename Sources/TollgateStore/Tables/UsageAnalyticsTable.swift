@@ -207,4 +207,24 @@ public struct UsageAnalyticsTable {
         }
         return distributions
     }
+
+    /// The group codes (`meter|…`, ``Meter/groupCode(_:)``) with counters of `period` in
+    /// `from ..< to` for the licenses of `scope`, at most `limit`.
+    public func groupCodes(
+        accountId: String, meter: String, period: LimitPeriod, from: Date, to: Date, scope: Scope, limit: Int
+    ) async throws -> [String] {
+        let (clause, _) = scope.clause
+        // Codes hold no `|` and `}` follows it in ASCII: the range is every `meter|…`.
+        return try await sql.query(
+            """
+            SELECT DISTINCT meter FROM usage_counters
+            WHERE account_id = ? AND meter > ? AND meter < ? AND period = ? AND starts_at >= ? AND starts_at < ?\(clause)
+            ORDER BY meter LIMIT ?
+            """,
+            [
+                .text(accountId), .text(meter + "|"), .text(meter + "}"), .text(period.rawValue), .integer(from.epochMilliseconds),
+                .integer(to.epochMilliseconds),
+            ] + scope.arguments(accountId: accountId) + [.integer(Int64(limit))]
+        ).compactMap { $0.string("meter") }
+    }
 }
