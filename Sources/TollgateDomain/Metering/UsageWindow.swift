@@ -20,15 +20,12 @@ extension LimitPeriod {
         let end: Date
         switch self {
         case .none: return nil
-        case .hour:
+        case .hour, .day:
+            // Fixed lengths in UTC: integer arithmetic, not the calendar (ingestion asks per event).
+            let length: Int64 = self == .hour ? 3_600_000 : 86_400_000
             let millis = date.epochMilliseconds
-            let hour = millis - ((millis % 3_600_000) + 3_600_000) % 3_600_000
-            start = Date(epochMilliseconds: hour)
-            end = Date(epochMilliseconds: hour + 3_600_000)
-            return UsageWindow(period: self, start: start, end: end)
-        case .day:
-            start = calendar.startOfDay(for: date)
-            end = calendar.date(byAdding: .day, value: 1, to: start)!
+            let begin = millis - ((millis % length) + length) % length
+            return UsageWindow(period: self, start: Date(epochMilliseconds: begin), end: Date(epochMilliseconds: begin + length))
         case .month:
             start = calendar.date(from: calendar.dateComponents([.year, .month], from: date))!
             end = calendar.date(byAdding: .month, value: 1, to: start)!

@@ -62,6 +62,12 @@ enum UsageAnalytics {
         return buckets
     }
 
+    /// The counters a bucket is made of: its own period for distinct counts (which do not add up),
+    /// else hours for a day (months for a month, hours for an hour).
+    static func counterPeriod(of meter: Meter, bucket: LimitPeriod) -> LimitPeriod {
+        meter.aggregation == .uniqueCount || bucket != .day ? bucket : .hour
+    }
+
     /// The series, the top licenses and, for a meter that keeps them, the percentiles.
     static func run(_ query: Query, accountId: String, session: StoreSession) async throws -> (series: [Bucket], top: [TopLicense]) {
         var series = try buckets(query.bucket, from: query.from, to: query.to)
@@ -71,9 +77,7 @@ enum UsageAnalytics {
         for (position, bucket) in series.enumerated() { index[bucket.start] = position }
         let meter = query.meter
         let analytics = session.usageAnalytics
-        // The counters the bucket is made of: its own period for distinct counts (which do not
-        // add up), else hours (months for month buckets).
-        let period: LimitPeriod = meter.aggregation == .uniqueCount || query.bucket != .day ? query.bucket : .hour
+        let period = counterPeriod(of: meter, bucket: query.bucket)
         var gaugeTop: [TopLicense]?
         switch meter.aggregation {
         case .count, .sum:
@@ -127,7 +131,7 @@ enum UsageAnalytics {
     static func groups(_ query: Query, accountId: String, session: StoreSession) async throws -> [(group: [String: String], series: [Bucket])] {
         guard let first = try buckets(query.bucket, from: query.from, to: query.to).first else { return [] }
         let meter = query.meter
-        let period: LimitPeriod = meter.aggregation == .uniqueCount || query.bucket != .day ? query.bucket : .hour
+        let period = counterPeriod(of: meter, bucket: query.bucket)
         let codes = try await session.usageAnalytics.groupCodes(
             accountId: accountId, meter: meter.code, period: period, from: first.start, to: query.to, scope: query.scope, limit: maximumGroups)
         var groups: [(group: [String: String], series: [Bucket])] = []

@@ -49,8 +49,7 @@ enum UsageCounting {
         for item in counted {
             let time = item.event.timestamp.epochMilliseconds
             let hour = LimitPeriod.hour.window(containing: item.event.timestamp)!.start
-            // Days are UTC, as LimitPeriod.day's.
-            let day = Date(epochMilliseconds: time - ((time % 86_400_000) + 86_400_000) % 86_400_000)
+            let day = LimitPeriod.day.window(containing: item.event.timestamp)!.start
             let use = UsageAnalyticsTable.FeatureUse(feature: item.meter.code, day: day, licenseId: item.event.licenseId)
             if known?.contains(use, accountId: accountId) != true { uses.insert(use) }
             if item.meter.percentiles {
@@ -107,7 +106,7 @@ enum UsageCounting {
             histograms.sorted { ($0.key.licenseId, $0.key.meter, $0.key.startsAt, $0.key.bucket) < ($1.key.licenseId, $1.key.meter, $1.key.startsAt, $1.key.bucket) }
                 .map { ($0.key, $0.value) })
         try await rewriteGaugeHours(gaugeHours, meters: gaugeMeters, accountId: accountId, session: session)
-        let recorded = uses.sorted { ($0.feature, $0.day, $0.licenseId) < ($1.feature, $1.day, $1.licenseId) }
+        let recorded = uses.sorted()
         try await session.usageAnalytics.recordFeatureUses(accountId: accountId, recorded)
         return recorded
     }

@@ -55,8 +55,7 @@ final class ValidationRecorder: BatchBuffer {
         var used: [String: Set<UsageAnalyticsTable.FeatureUse>] = [:]
         for event in batch where !event.features.isEmpty {
             guard let accountId = event.accountId, let licenseId = event.licenseId else { continue }
-            let millis = event.occurredAt.epochMilliseconds
-            let day = Date(epochMilliseconds: millis - ((millis % 86_400_000) + 86_400_000) % 86_400_000)
+            let day = LimitPeriod.day.window(containing: event.occurredAt)!.start
             for feature in event.features { used[accountId, default: []].insert(.init(feature: feature, day: day, licenseId: licenseId)) }
         }
         let uses = used
@@ -65,7 +64,7 @@ final class ValidationRecorder: BatchBuffer {
                 try await session.validations.insert(events)
                 for (accountId, uses) in uses.sorted(by: { $0.key < $1.key }) {
                     try await session.usageAnalytics.recordFeatureUses(
-                        accountId: accountId, uses.sorted { ($0.feature, $0.day, $0.licenseId) < ($1.feature, $1.day, $1.licenseId) })
+                        accountId: accountId, uses.sorted())
                 }
             }
         } catch {

@@ -16,22 +16,21 @@ public struct UsageAnalyticsTable {
         case customer(String)
         case product(String)
 
-        /// The clause (on `license_id`) and its arguments.
-        var clause: (String, [SQLValue]) {
+        /// The clause on `license_id`; its arguments are ``arguments(accountId:)``.
+        var clause: String {
             switch self {
-            case .account: ("", [])
-            case .license(let id): (" AND license_id = ?", [.text(id)])
-            case .customer(let id):
-                (" AND license_id IN (SELECT id FROM licenses WHERE account_id = ? AND customer_id = ?)", [.text(id)])
-            case .product(let id):
-                (" AND license_id IN (SELECT id FROM licenses WHERE account_id = ? AND product_id = ?)", [.text(id)])
+            case .account: ""
+            case .license: " AND license_id = ?"
+            case .customer: " AND license_id IN (SELECT id FROM licenses WHERE account_id = ? AND customer_id = ?)"
+            case .product: " AND license_id IN (SELECT id FROM licenses WHERE account_id = ? AND product_id = ?)"
             }
         }
 
         func arguments(accountId: String) -> [SQLValue] {
             switch self {
-            case .account, .license: clause.1
-            case .customer, .product: [.text(accountId)] + clause.1
+            case .account: []
+            case .license(let id): [.text(id)]
+            case .customer(let id), .product(let id): [.text(accountId), .text(id)]
             }
         }
     }
@@ -75,7 +74,7 @@ public struct UsageAnalyticsTable {
     }
 
     /// One day a license used a feature.
-    public struct FeatureUse: Hashable, Sendable, Codable {
+    public struct FeatureUse: Hashable, Sendable, Codable, Comparable {
         public var feature: String
         /// The day's start (UTC).
         public var day: Date
@@ -86,6 +85,9 @@ public struct UsageAnalyticsTable {
             self.day = day
             self.licenseId = licenseId
         }
+
+        /// Key order: writers insert in it, so concurrent transactions lock rows in one order.
+        public static func < (a: FeatureUse, b: FeatureUse) -> Bool { (a.feature, a.day, a.licenseId) < (b.feature, b.day, b.licenseId) }
     }
 
     /// Records feature uses; ones already recorded stay as they are.
@@ -103,7 +105,7 @@ public struct UsageAnalyticsTable {
     /// The number of distinct licenses that used each feature on the days in `from ..< to`.
     public func adoption(accountId: String, productId: String?, from: Date, to: Date) async throws -> [(feature: String, licenses: Int64)] {
         let scope: Scope = productId.map(Scope.product) ?? .account
-        let (clause, _) = scope.clause
+        let clause = scope.clause
         return try await sql.query(
             """
             SELECT feature, COUNT(DISTINCT license_id) AS licenses FROM feature_uses
@@ -128,7 +130,7 @@ public struct UsageAnalyticsTable {
     public func counters(
         accountId: String, meter: String, period: LimitPeriod, from: Date, to: Date, scope: Scope
     ) async throws -> [CounterRow] {
-        let (clause, _) = scope.clause
+        let clause = scope.clause
         return try await sql.query(
             """
             SELECT license_id, starts_at, events, value, latest_at FROM usage_counters
@@ -149,7 +151,7 @@ public struct UsageAnalyticsTable {
     public func sums(
         accountId: String, meter: String, period: LimitPeriod, from: Date, to: Date, scope: Scope, slotMilliseconds: Int64
     ) async throws -> [(slot: Int64, events: Int64, value: Int64)] {
-        let (clause, _) = scope.clause
+        let clause = scope.clause
         return try await sql.query(
             """
             SELECT starts_at / ? AS slot, CAST(SUM(events) AS BIGINT) AS events, CAST(SUM(value) AS BIGINT) AS total FROM usage_counters
@@ -171,7 +173,7 @@ public struct UsageAnalyticsTable {
     public func top(
         accountId: String, meter: String, period: LimitPeriod, largest: Bool, from: Date, to: Date, scope: Scope, limit: Int
     ) async throws -> [(licenseId: String, events: Int64, value: Int64)] {
-        let (clause, _) = scope.clause
+        let clause = scope.clause
         return try await sql.query(
             """
             SELECT license_id, CAST(SUM(events) AS BIGINT) AS events, CAST(\(largest ? "MAX" : "SUM")(value) AS BIGINT) AS total FROM usage_counters
@@ -191,7 +193,7 @@ public struct UsageAnalyticsTable {
     public func distributions(
         accountId: String, meter: String, from: Date, to: Date, scope: Scope, slotMilliseconds: Int64
     ) async throws -> [Int64: UsageDistribution] {
-        let (clause, _) = scope.clause
+        let clause = scope.clause
         let rows = try await sql.query(
             """
             SELECT starts_at / ? AS slot, bucket, CAST(SUM(events) AS BIGINT) AS events FROM usage_histograms
@@ -213,7 +215,7 @@ public struct UsageAnalyticsTable {
     public func groupCodes(
         accountId: String, meter: String, period: LimitPeriod, from: Date, to: Date, scope: Scope, limit: Int
     ) async throws -> [String] {
-        let (clause, _) = scope.clause
+        let clause = scope.clause
         // Codes hold no `|` and `}` follows it in ASCII: the range is every `meter|…`.
         return try await sql.query(
             """

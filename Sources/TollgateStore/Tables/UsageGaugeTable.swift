@@ -33,7 +33,7 @@ public struct UsageGaugeTable {
     public func hours(
         accountId: String, meter: String, from: Date, to: Date, scope: UsageAnalyticsTable.Scope
     ) async throws -> [(licenseId: String, hour: GaugeHour)] {
-        let (clause, _) = scope.clause
+        let clause = scope.clause
         return try await sql.query(
             """
             SELECT license_id, starts_at, events, first_at, first_value, last_at, last_value, area FROM usage_gauges
@@ -56,7 +56,7 @@ public struct UsageGaugeTable {
 
     /// Each license's level at `before`: the last reading of its latest hour before it.
     public func levels(accountId: String, meter: String, before: Date, scope: UsageAnalyticsTable.Scope) async throws -> [String: Int64] {
-        let (clause, _) = scope.clause
+        let clause = scope.clause
         var levels: [String: Int64] = [:]
         for row in try await sql.query(
             """
