@@ -282,6 +282,8 @@ enum Migrations {
                 "CREATE TABLE telemetry_salts (account_id TEXT PRIMARY KEY, salt TEXT NOT NULL)",
             ]
         ),
+        // PostgreSQL's activation in one statement (GuardedMachineInsertMigration); nothing on SQLite.
+        (17, []),
     ]
 
     /// Steps that rewrite data rather than schema, run in the transaction of their version,
@@ -290,6 +292,7 @@ enum Migrations {
         8: VendorLimitsMigration.run,
         11: PendingChangesMigration.run,
         13: CompactLogsMigration.run,
+        17: GuardedMachineInsertMigration.run,
         15: { sql, _ in
             try await DocumentDefaultsMigration.run(sql, table: "policies", defaults: ["limitEnforcement": [String: String](), "rank": 0])
         },

@@ -82,6 +82,13 @@ public struct Store: Sendable {
         return try await noting { try await database.write(lock: lock) { try await body(StoreSession(sql: $0, documents: documents)) } }
     }
 
+    /// Runs `body` outside a transaction, each statement committing on its own
+    /// (``SQLDatabase/alone(_:)``): for a read of one statement, which on PostgreSQL then costs one
+    /// round trip instead of three. `nil` on SQLite, where the caller reads in a transaction.
+    public func alone<T: Sendable>(_ body: @escaping @Sendable (StoreSession) async throws -> T) async throws -> T? {
+        try await database.alone { try await body(StoreSession(sql: $0, documents: documents)) }
+    }
+
     /// Advances ``generation`` whenever another process's write commits (PostgreSQL `LISTEN`): the
     /// account's when the write was confined to one account, all of it otherwise. So caches of
     /// stored objects drop what another replica changed at once rather than when they expire, and calls `keysChanged` when that write changed the signing keys (and on each
@@ -105,7 +112,7 @@ public struct Store: Sendable {
 
     /// Runs a write and records whether the database took it: an unavailable database (gone,
     /// read-only, full) marks writes as failing until one succeeds.
-    private func noting<T: Sendable>(_ write: () async throws -> T) async throws -> T {
+    func noting<T: Sendable>(_ write: () async throws -> T) async throws -> T {
         do {
             let result = try await write()
             writes.succeeding.store(true, ordering: .relaxed)

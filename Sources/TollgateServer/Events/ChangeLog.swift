@@ -27,11 +27,16 @@ enum ChangeLog {
     ) async throws {
         try await session.changes.record(
             accountId: accountId,
-            [
-                ChangeTable.Change(
-                    actor: actor, action: type, objectType: objectType, objectId: objectId, before: before, after: after,
-                    data: try state.map { try json($0) })
-            ], at: now)
+            [try change(actor: actor, type: type, objectType: objectType, objectId: objectId, before: before, after: after, state: state)], at: now)
+    }
+
+    /// The change ``record(_:accountId:actor:type:objectType:objectId:before:after:state:at:)``
+    /// records, for a write that records it itself (``Store/insertMachine(_:change:ifStill:seatLimit:)``).
+    static func change<Before: Encodable, After: Encodable, State: Encodable>(
+        actor: String, type: String, objectType: String, objectId: String, before: Before?, after: After?, state: State?
+    ) throws -> ChangeTable.Change {
+        ChangeTable.Change(
+            actor: actor, action: type, objectType: objectType, objectId: objectId, before: before, after: after, data: try state.map { try json($0) })
     }
 
     /// The same change of many objects of one account (a sweep, a cluster drain), with each

@@ -29,20 +29,66 @@ enum MachineActivator {
                 objects: try session.machines.find(ids: ids).map { ($0.id, MachineView($0, policy: policy, now: now)) }, at: now)
             if drain.until <= now { try await endDrain(ids: ids, accountId: accountId, actor: actor, session: session, now: now) }
         }
-        let machine = Machine(
-            id: Identifier.make(.machine, at: now), accountId: accountId, licenseId: license.id, fingerprint: draft.fingerprint,
+        let machine = Self.machine(draft, license: license, policy: policy, offline: offline, now: now)
+        // Recorded before the insert, in the same transaction: on PostgreSQL the record then rides
+        // with the insert's statement (``SQLExecutor/executeWithNext(_:_:writing:)``), one round
+        // trip fewer per activation.
+        try await session.changes.record(accountId: accountId, [try change(machine, actor: actor, policy: policy, offline: offline != nil, now: now)], at: now)
+        try await session.machines.insert(machine)
+        return MachineRecord(machine: machine, license: license, policy: policy)
+    }
+
+    /// Activates `draft` in two round trips where the store can (PostgreSQL): the license's context
+    /// read in one statement, planned here, and the machine inserted by one statement that
+    /// checks, under the license's lock, that what was planned with still holds
+    /// (``Store/insertMachine(_:change:ifStill:seatLimit:)``). The transaction of
+    /// ``activate(_:licenseId:accountId:actor:offline:session:now:)`` takes five, which held
+    /// PostgreSQL to a third of SQLite's activations (BENCHMARKS.md).
+    ///
+    /// Only what is certain to succeed goes this way: a machine in no cluster (a cluster may
+    /// drain another, which is several statements) of a license that may activate it. `nil`
+    /// otherwise, or when anything changed in between, and the caller runs the transaction, which
+    /// gives the refusals their reasons.
+    static func activateAlone(
+        _ draft: MachineDraft, licenseId: String, accountId: String, actor: String, store: Store, now: Date
+    ) async throws -> MachineRecord? {
+        guard draft.cluster == nil,
+            let read = try await store.alone({
+                try await $0.licenseContext(id: licenseId, accountId: accountId, fingerprint: draft.fingerprint, countingSeats: true)
+            }),
+            let context = read, let policy = context.policy, !context.fingerprintTaken
+        else { return nil }
+        let license = context.license
+        do {
+            try ActivationPlanner.requireUsable(license, policy: policy, now: now)
+            _ = try ActivationPlanner.plan(
+                fingerprintTaken: false, cluster: nil, usage: SeatUsage(unclustered: context.seats, clusters: []), license: license, policy: policy,
+                now: now)
+        } catch {
+            return nil
+        }
+        let machine = Self.machine(draft, license: license, policy: policy, offline: nil, now: now)
+        let change = try change(machine, actor: actor, policy: policy, offline: false, now: now)
+        let seatLimit = license.effectiveLimit(LimitCodes.maxMachines, policy: policy)?.maximum
+        guard try await store.insertMachine(machine, change: change, ifStill: context, seatLimit: seatLimit) == true else { return nil }
+        return MachineRecord(machine: machine, license: license, policy: policy)
+    }
+
+    /// The machine `draft` becomes on `license`.
+    private static func machine(_ draft: MachineDraft, license: License, policy: Policy, offline: OfflineActivationRequest?, now: Date) -> Machine {
+        Machine(
+            id: Identifier.make(.machine, at: now), accountId: license.accountId, licenseId: license.id, fingerprint: draft.fingerprint,
             name: draft.name, platform: draft.platform, hostname: draft.hostname, cores: draft.cores, cluster: draft.cluster,
             lastHeartbeatAt: now, deadAt: Machine.deadline(after: now, policy: policy, offline: offline != nil),
             cullWhenDead: policy.deadMachineStrategy == .deactivate, activatedOffline: offline != nil,
             offlineRequestNonce: offline?.nonce, createdAt: now, updatedAt: now)
-        // Recorded before the insert, in the same transaction: on PostgreSQL the record then rides
-        // with the insert's statement (``SQLExecutor/executeWithNext(_:_:writing:)``), one round
-        // trip fewer per activation.
-        try await ChangeLog.record(
-            session, accountId: accountId, actor: actor, type: offline == nil ? "machine.activated" : "machine.activated_offline",
-            objectType: "machine", objectId: machine.id, before: nil as Machine?, after: machine, state: MachineView(machine, policy: policy, now: now), at: now)
-        try await session.machines.insert(machine)
-        return MachineRecord(machine: machine, license: license, policy: policy)
+    }
+
+    /// The change an activation of `machine` records.
+    private static func change(_ machine: Machine, actor: String, policy: Policy, offline: Bool, now: Date) throws -> ChangeTable.Change {
+        try ChangeLog.change(
+            actor: actor, type: offline ? "machine.activated_offline" : "machine.activated", objectType: "machine", objectId: machine.id,
+            before: nil as Machine?, after: machine, state: MachineView(machine, policy: policy, now: now))
     }
 
     /// Deactivates the machines of a drained cluster.

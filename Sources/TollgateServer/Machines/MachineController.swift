@@ -83,9 +83,19 @@ struct MachineController: Sendable {
         }
         let (accountId, actor) = (context.accountId, context.actor)
         let (tokens, clock) = (self.tokens, self.clock)
-        // The license's lock, not the account's: activations of other licenses of the account go on.
-        let record = try await writer.write(accountId: accountId, lock: .license(account: accountId, license: licenseId)) { session, now in
-            try await MachineActivator.activate(activation.draft, licenseId: licenseId, accountId: accountId, actor: actor, session: session, now: now)
+        // Without an idempotency key (whose record commits with the change), first in two round
+        // trips where the store can; then, or otherwise, in a transaction under the license's
+        // lock, not the account's: activations of other licenses of the account go on.
+        let record: MachineRecord
+        if IdempotencyClaim.current == nil,
+            let alone = try await MachineActivator.activateAlone(
+                activation.draft, licenseId: licenseId, accountId: accountId, actor: actor, store: store, now: clock.now())
+        {
+            record = alone
+        } else {
+            record = try await writer.write(accountId: accountId, lock: .license(account: accountId, license: licenseId)) { session, now in
+                try await MachineActivator.activate(activation.draft, licenseId: licenseId, accountId: accountId, actor: actor, session: session, now: now)
+            }
         }
         // Signed after the machine is stored; a retry of a key whose answer was never stored
         // signs the stored record again (IdempotencyMiddleware).

@@ -43,6 +43,12 @@ public final class PostgreSQLDatabase: SQLDatabase {
         return writeLock ^ Int64(bitPattern: text.utf8.reduce(0xcbf2_9ce4_8422_2325 as UInt64) { ($0 ^ UInt64($1)) &* 0x100_0000_01b3 })
     }
 
+    /// The keys a write of one license locks (``WriteLock/license(account:license:)``): the
+    /// database's and the account's, shared, and the license's, exclusive.
+    func licenseLockKeys(account: String, license: String) -> [SQLValue] {
+        [.integer(writeLockKey), .integer(Self.lockKey(schema: schema, name: account)), .integer(Self.lockKey(schema: schema, name: license))]
+    }
+
     /// This database's writers' lock: ``writeLock`` mixed with the schema's name (FNV-1a), so
     /// that Tollgate databases kept in different schemas of one PostgreSQL database (every test
     /// has its own) do not wait for each other, while replicas of one schema share the lock.
@@ -98,6 +104,13 @@ public final class PostgreSQLDatabase: SQLDatabase {
         try await transaction(lock: lock, readOnly: false, body)
     }
 
+    /// Each statement of `body` in a transaction of its own, at `READ COMMITTED` (the server's
+    /// default): a function it calls sees, in each of its statements, what committed before that
+    /// statement began.
+    public func alone<T: Sendable>(_ body: @escaping @Sendable (any SQLExecutor) async throws -> T) async throws -> T? {
+        try await transaction(lock: nil, readOnly: false, alone: true, body)
+    }
+
     /// The channel on which this database's writes announce their commit (one per schema).
     var changeChannel: String { "tollgate_\(schema ?? "public")" }
 
@@ -134,7 +147,9 @@ public final class PostgreSQLDatabase: SQLDatabase {
     /// How long one statement may take before the connection is given up as lost.
     static let queryWatchdog: TimeAmount = .seconds(8)
 
-    private func transaction<T: Sendable>(lock: WriteLock?, readOnly: Bool, _ body: @escaping @Sendable (any SQLExecutor) async throws -> T) async throws -> T {
+    private func transaction<T: Sendable>(
+        lock: WriteLock?, readOnly: Bool, alone: Bool = false, _ body: @escaping @Sendable (any SQLExecutor) async throws -> T
+    ) async throws -> T {
         // Waiting for a connection is abandoned at the deadline, but a transaction that has begun
         // is always awaited: a caller is never told "unavailable" about a change that then commits.
         if closed.load(ordering: .acquiring) { throw StoreError.unavailable("the database is closed") }
@@ -148,7 +163,7 @@ public final class PostgreSQLDatabase: SQLDatabase {
             }
             Task {
                 do {
-                    let result = try await self.run(lock: lock, readOnly: readOnly, race: race, body)
+                    let result = try await self.run(lock: lock, readOnly: readOnly, alone: alone, race: race, body)
                     settle(.success(result))
                 } catch {
                     let closed = self.closed.load(ordering: .acquiring)
@@ -179,12 +194,24 @@ public final class PostgreSQLDatabase: SQLDatabase {
     }
 
     private func run<T: Sendable>(
-        lock: WriteLock?, readOnly: Bool, race: Race, _ body: @escaping @Sendable (any SQLExecutor) async throws -> T
+        lock: WriteLock?, readOnly: Bool, alone: Bool, race: Race, _ body: @escaping @Sendable (any SQLExecutor) async throws -> T
     ) async throws -> T {
         try await client.withConnection { connection in
             try await withTaskExecutorPreference(EventLoopExecutor.of(connection.eventLoop)) {
                 guard race.begin() else { throw StoreError.unavailable("no database connection in time") }
                 let executor = PostgreSQLExecutor(connection: connection, database: self)
+                if alone {
+                    do {
+                        let result = try await body(executor)
+                        try await executor.flush()
+                        return result
+                    } catch {
+                        // No transaction is open; only a connection that may still be running a
+                        // statement (lost, or past the watchdog) is given up.
+                        if case StoreError.unavailable = Self.translate(error), !connection.isClosed { try? await connection.close() }
+                        throw error
+                    }
+                }
                 try await executor.execute(readOnly ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN")
                 do {
                     // The locks, and the notification of the commit in the same statement (one round
@@ -208,7 +235,7 @@ public final class PostgreSQLDatabase: SQLDatabase {
                         // account wait for this one and hold it off), exclusive on the license's.
                         try await executor.execute(
                             "SELECT pg_advisory_xact_lock_shared(?), pg_advisory_xact_lock_shared(?), pg_advisory_xact_lock(?), \(notify)",
-                            [database, key(account), key(license), .text(account)])
+                            self.licenseLockKeys(account: account, license: license) + [.text(account)])
                     }
                     let result = try await body(executor)
                     try await executor.flush()

@@ -111,6 +111,11 @@ public protocol SQLDatabase: Sendable {
     func read<T: Sendable>(_ body: @escaping @Sendable (any SQLExecutor) async throws -> T) async throws -> T
     /// A write transaction serialized against the other writes `lock` names (see ``WriteLock``).
     func write<T: Sendable>(lock: WriteLock, _ body: @escaping @Sendable (any SQLExecutor) async throws -> T) async throws -> T
+    /// Runs `body` outside any transaction: each of its statements commits on its own. For a
+    /// read or a write that is one statement, where a transaction would only add round trips
+    /// (PostgreSQL: `BEGIN` and `COMMIT`, each a round trip). `nil` where a transaction costs no
+    /// round trip (SQLite): the caller runs its transaction instead.
+    func alone<T: Sendable>(_ body: @escaping @Sendable (any SQLExecutor) async throws -> T) async throws -> T?
     /// Calls `onChange` with what a write transaction of another process on this database changed
     /// whenever one commits, and with every topic on each (re)connection for what may have been
     /// missed, until the calling task is cancelled. Returns at once where no other process can write.
@@ -157,6 +162,9 @@ extension SQLDatabase {
     public func write<T: Sendable>(_ body: @escaping @Sendable (any SQLExecutor) async throws -> T) async throws -> T {
         try await write(lock: .everything, body)
     }
+
+    /// SQLite's statements cost no round trip: there is nothing to save outside a transaction.
+    public func alone<T: Sendable>(_ body: @escaping @Sendable (any SQLExecutor) async throws -> T) async throws -> T? { nil }
 
     /// One process writes a SQLite file: there is no other writer to follow.
     public func followChanges(_ onChange: @escaping @Sendable (ChangeTopic) -> Void) async {}

@@ -112,10 +112,32 @@ public struct ChangeTable {
     /// PostgreSQL: the changes go into `pending_changes`, in order, with the canonical text of
     /// each entry around its two chain fields; the trigger appends them at `COMMIT`.
     func stage(accountId: String, _ changes: [Change], at now: Date) async throws {
+        let rows = Self.staged(accountId: accountId, changes, at: now)
+        let statement = { (count: Int) in
+            "INSERT INTO pending_changes (\(Self.stagedColumns.joined(separator: ", "))) VALUES "
+                + Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", count: count).joined(separator: ", ")
+        }
+        // One change rides with the transaction's next statement; a batch goes on its own.
+        if rows.count == 1 {
+            try await sql.executeWithNext(statement(1), rows[0], writing: "pending_changes")
+        } else {
+            try await insert(rows, statement)
+        }
+    }
+
+    /// The columns of a row of `pending_changes`, in the order of ``staged(accountId:_:at:)``'s values.
+    static let stagedColumns = [
+        "account_id", "id", "actor", "action", "object_type", "object_id", "before_digest", "after_digest", "occurred_at", "text_head",
+        "text_middle", "event_id", "event_data",
+    ]
+
+    /// The rows of `pending_changes` that stage `changes`: each entry's canonical text around its
+    /// two chain fields, which the trigger fills in.
+    static func staged(accountId: String, _ changes: [Change], at now: Date) -> [[SQLValue]] {
         let millis = now.epochMilliseconds
         let auditIds = Identifier.make(.auditEvent, at: Array(repeating: now, count: changes.count))
         let eventIds = Identifier.make(.event, at: Array(repeating: now, count: changes.count))
-        let rows: [[SQLValue]] = changes.enumerated().map { offset, change in
+        return changes.enumerated().map { offset, change in
             let entry = AuditEvent(
                 id: auditIds[offset], accountId: accountId, sequence: 0, actor: change.actor, action: change.action,
                 objectType: change.objectType, objectId: change.objectId, beforeDigest: change.beforeDigest, afterDigest: change.afterDigest,
@@ -126,18 +148,6 @@ public struct ChangeTable {
                 .text(change.beforeDigest), .text(change.afterDigest), .integer(millis), .text(head), .text(middle),
                 change.publishes ? .text(eventIds[offset]) : .null, .text(change.data),
             ]
-        }
-        let statement = { (count: Int) in
-            """
-            INSERT INTO pending_changes (account_id, id, actor, action, object_type, object_id, before_digest, after_digest,
-              occurred_at, text_head, text_middle, event_id, event_data) VALUES
-            """ + Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", count: count).joined(separator: ", ")
-        }
-        // One change rides with the transaction's next statement; a batch goes on its own.
-        if rows.count == 1 {
-            try await sql.executeWithNext(statement(1), rows[0], writing: "pending_changes")
-        } else {
-            try await insert(rows, statement)
         }
     }
 

@@ -1,0 +1,52 @@
+import Foundation
+import TollgateDomain
+import TollgateFormats
+
+extension Store {
+    /// Inserts `machine` and records `change` in one statement outside a transaction, under the
+    /// machine's license's lock (``WriteLock/license(account:license:)``), if nothing the caller
+    /// planned with has changed since it read `context`: the license and its policy are the same
+    /// documents, no active machine of the license has the fingerprint, and, given a
+    /// `seatLimit`, fewer machines than that take seats (counted as ``LicenseContext/seats``).
+    ///
+    /// `true` when inserted; `false` when something changed, and the caller runs its
+    /// transaction; `nil` on SQLite, whose transactions cost no round trips
+    /// (``GuardedMachineInsertMigration``).
+    public func insertMachine(_ machine: Machine, change: ChangeTable.Change, ifStill context: LicenseContext, seatLimit: Int?) async throws -> Bool? {
+        let lock = WriteLock.license(account: machine.accountId, license: machine.licenseId)
+        let staged = ChangeTable.staged(accountId: machine.accountId, [change], at: machine.createdAt)[0]
+        let outcome = try await noting {
+            try await database.alone { sql -> String in
+                guard let postgres = sql as? PostgreSQLExecutor else { return "" }
+                let row = try await sql.queryOne(
+                    "SELECT tollgate_insert_machine(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, CAST(? AS JSONB), CAST(? AS JSONB)) AS outcome",
+                    postgres.database.licenseLockKeys(account: machine.accountId, license: machine.licenseId) + [
+                        .text(postgres.database.changeChannel), .text(machine.accountId), .text(machine.licenseId), .text(context.documents.license),
+                        .text(context.documents.policy), .text(machine.fingerprint), .integer(seatLimit.map(Int64.init)),
+                        .text(SQLValue.jsonObject(MachineTable.columns, MachineTable.values(machine))),
+                        .text(SQLValue.jsonObject(ChangeTable.stagedColumns, staged)),
+                    ])
+                return row?.string("outcome") ?? ""
+            }
+        }
+        guard let outcome else { return nil }
+        guard outcome == "inserted" else { return false }
+        generation.advance(after: lock)
+        return true
+    }
+}
+
+extension SQLValue {
+    /// A JSON object of `columns` and their `values` (in order), as `jsonb_populate_record` reads a row.
+    static func jsonObject(_ columns: [String], _ values: [SQLValue]) -> String {
+        var object: [String: Any] = [:]
+        for (column, value) in zip(columns, values) {
+            switch value {
+            case .null: object[column] = NSNull()
+            case .integer(let number): object[column] = NSNumber(value: number)
+            case .text(let text): object[column] = text
+            }
+        }
+        return String(decoding: (try? JSONSerialization.data(withJSONObject: object)) ?? Data("{}".utf8), as: UTF8.self)
+    }
+}
