@@ -5,7 +5,8 @@ import TollgateFormats
 /// the machine limit, the cluster limit (with seamless migration) and the per-cluster node limit.
 ///
 /// Pure: the caller reads the license's ``SeatUsage`` in the same write transaction that inserts
-/// the new machine, so the limits hold under concurrent activations.
+/// the new machine, or has the insert check the count again under the license's lock, so the
+/// limits hold under concurrent activations.
 ///
 /// Clusters: once machines name clusters, a license runs in at most `maxClusters` of them (1 when
 /// the policy leaves it out). When a new cluster activates and every slot is taken, the cluster

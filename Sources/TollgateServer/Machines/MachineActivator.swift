@@ -5,9 +5,11 @@ import TollgateFormats
 import TollgateStore
 
 /// Activates machines: checks the license and the limits with ``ActivationPlanner`` inside the
-/// write transaction that inserts the machine (SQLite serializes writers, so the limits hold
-/// under concurrent activations), starts a cluster drain when a new cluster replaces an old
-/// one, and records everything in the audit log.
+/// write transaction that inserts the machine (SQLite serializes writers, and on PostgreSQL the
+/// transaction holds the license's lock, so the limits hold under concurrent activations), or on
+/// PostgreSQL before an insert that checks again under that lock (``activateAlone(_:licenseId:accountId:actor:store:now:)``);
+/// starts a cluster drain when a new cluster replaces an old one, and records everything in the
+/// audit log and the event log.
 enum MachineActivator {
     /// Activates `draft` on license `licenseId`. `offline` is the air-gapped request it answers.
     static func activate(
@@ -53,20 +55,13 @@ enum MachineActivator {
         _ draft: MachineDraft, licenseId: String, accountId: String, actor: String, store: Store, now: Date
     ) async throws -> MachineRecord? {
         guard draft.cluster == nil,
-            let read = try await store.alone({
-                try await $0.licenseContext(id: licenseId, accountId: accountId, fingerprint: draft.fingerprint, countingSeats: true)
-            }),
+            let read = try await store.alone({ try await $0.licenseContext(id: licenseId, accountId: accountId, fingerprint: draft.fingerprint) }),
             let context = read, let policy = context.policy, !context.fingerprintTaken
         else { return nil }
         let license = context.license
-        do {
-            try ActivationPlanner.requireUsable(license, policy: policy, now: now)
-            _ = try ActivationPlanner.plan(
-                fingerprintTaken: false, cluster: nil, usage: SeatUsage(unclustered: context.seats, clusters: []), license: license, policy: policy,
-                now: now)
-        } catch {
-            return nil
-        }
+        // The planner's other rule for a machine in no cluster, the machine limit, is checked by
+        // the insert, which counts the seats under the lock.
+        guard (try? ActivationPlanner.requireUsable(license, policy: policy, now: now)) != nil else { return nil }
         let machine = Self.machine(draft, license: license, policy: policy, offline: nil, now: now)
         let change = try change(machine, actor: actor, policy: policy, offline: false, now: now)
         let seatLimit = license.effectiveLimit(LimitCodes.maxMachines, policy: policy)?.maximum

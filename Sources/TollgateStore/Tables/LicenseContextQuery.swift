@@ -11,10 +11,6 @@ public struct LicenseContext: Sendable {
     /// Whether an active machine of the license already has the fingerprint asked about (`false`
     /// when none was asked about).
     public var fingerprintTaken: Bool
-    /// With `countingSeats`: how many active machines of the license are in no draining cluster,
-    /// at least what ``ActivationPlanner`` counts against the machine limit (a cluster with one
-    /// draining node is not counted there, its other nodes are here). 0 when not counted.
-    public var seats: Int
     /// The license's and the policy's documents as stored, which a write in one statement
     /// (``Store/insertMachine(_:change:ifStill:seatLimit:lock:)``) checks are unchanged.
     let documents: (license: String, policy: String?)
@@ -22,17 +18,13 @@ public struct LicenseContext: Sendable {
 
 extension StoreSession {
     /// License `id` of `accountId` with its policy, and, given a `fingerprint`, whether an active
-    /// machine of the license holds it (what an activation checks first); with `countingSeats`,
-    /// its ``LicenseContext/seats``. `nil` without the license.
-    public func licenseContext(id: String, accountId: String, fingerprint: String? = nil, countingSeats: Bool = false) async throws -> LicenseContext? {
+    /// machine of the license holds it (what an activation checks first). `nil` without the license.
+    public func licenseContext(id: String, accountId: String, fingerprint: String? = nil) async throws -> LicenseContext? {
         var arguments: [SQLValue] = []
         var taken = ""
         if let fingerprint {
             taken = ", EXISTS (SELECT 1 FROM machines m WHERE m.license_id = l.id AND m.fingerprint = ? AND m.state = 'active') AS taken"
             arguments.append(.text(fingerprint))
-        }
-        if countingSeats {
-            taken += ", (SELECT COUNT(*) FROM machines m WHERE m.license_id = l.id AND m.state = 'active' AND m.draining_until IS NULL) AS seats"
         }
         guard
             let row = try await sql.queryOne(
@@ -47,7 +39,7 @@ extension StoreSession {
         let policyText = row.string("policy")
         let policy = try policyText.map { try policies.decode($0, id: license.policyId) }
         return LicenseContext(
-            license: license, policy: policy, fingerprintTaken: (row.int("taken") ?? 0) != 0, seats: Int(row.int("seats") ?? 0),
+            license: license, policy: policy, fingerprintTaken: (row.int("taken") ?? 0) != 0,
             documents: (licenseText, policyText))
     }
 }
