@@ -8,7 +8,7 @@ struct Tollgate: AsyncParsableCommand {
         abstract: "Self-hosted licensing server: signed license keys, validation, tiers, machines, offline files.",
         discussion: """
             Admin commands talk to a running server over HTTP: set TOLLGATE_URL (default http://127.0.0.1:8080) \
-            and TOLLGATE_TOKEN (an admin or read-only API token), or pass --url and --token.
+            and TOLLGATE_TOKEN (an API token; its role decides what it may do), or pass --url and --token.
 
             Exit codes: 0 success; 1 the server refused the request, or the license or file is not valid; \
             3 the server could not be reached; 64 wrong usage.

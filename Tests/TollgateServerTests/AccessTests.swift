@@ -38,10 +38,10 @@ import TollgateFormats
     /// is refused at the next request.
     @Test func aRememberedAPITokenIsRefusedOnceRevoked() async throws {
         let app = try await TestApp.make()
-        let secret = APIToken.generateSecret(scope: .admin)
+        let secret = APIToken.generateSecret(role: .admin)
         let accountId = app.built.defaultAccount.id
         try await AccountProvisioner(store: app.built.services.store, keys: app.built.services.keys, clock: app.clock)
-            .ensureToken(accountId: accountId, secret: secret, scope: .admin)
+            .ensureToken(accountId: accountId, secret: secret, role: .admin)
         try await app.run { client in
             for _ in 0..<3 { #expect(try await client.send(.get, "/v1/products", token: secret).status == 200) }
             try await app.built.services.store.write(lock: .account(accountId)) { session in
@@ -56,14 +56,14 @@ import TollgateFormats
 
     @Test func readOnlyTokensReadButCannotWrite() async throws {
         let app = try await TestApp.make()
-        let reader = APIToken.generateSecret(scope: .readOnly)
+        let reader = APIToken.generateSecret(role: .readOnly)
         try await AccountProvisioner(store: app.built.services.store, keys: app.built.services.keys, clock: app.clock)
-            .ensureToken(accountId: app.built.defaultAccount.id, secret: reader, scope: .readOnly)
+            .ensureToken(accountId: app.built.defaultAccount.id, secret: reader, role: .readOnly)
         try await app.run { client in
             let license = try await client.license()
             #expect(try await client.send(.get, "/v1/licenses/\(license.id)", token: reader).status == 200)
             let write = try await client.send(.post, "/v1/licenses/\(license.id)/actions/suspend", token: reader)
-            #expect(write.status == 403 && write.errorCode == "FORBIDDEN")
+            #expect(write.status == 403 && write.errorCode == "PERMISSION_DENIED")
             #expect(try await client.send(.post, "/v1/products", ["code": "x", "name": "x"], token: reader).status == 403)
             #expect(try await client.send(.post, "/v1/usage/events", ["id": "x", "meter": "x", "licenseId": license.id], token: reader).status == 403)
         }
@@ -72,18 +72,18 @@ import TollgateFormats
     @Test func theAccountRouteShowsTheCallersAccountKeyAndToken() async throws {
         let app = try await TestApp.make()
         let other = try await app.built.createAccount(name: "Other vendor")
-        let reader = APIToken.generateSecret(scope: .readOnly)
+        let reader = APIToken.generateSecret(role: .readOnly)
         try await AccountProvisioner(store: app.built.services.store, keys: app.built.services.keys, clock: app.clock)
-            .ensureToken(accountId: other.account.id, secret: reader, scope: .readOnly)
+            .ensureToken(accountId: other.account.id, secret: reader, role: .readOnly)
         try await app.run { client in
             let mine = try await client.send(.get, "/v1/account").object
             #expect(mine["id"] as? String == app.built.defaultAccount.id && mine["name"] as? String == "Default")
             let kid = try await client.send(.get, "/v1/keys").list.first { $0["current"] as? Bool == true }?["kid"] as? String
             #expect(mine["signingKeyId"] as? String == kid)
-            #expect((mine["caller"] as? [String: Any])?["scope"] as? String == "admin")
+            #expect((mine["caller"] as? [String: Any])?["role"] as? String == "owner")
             let theirs = try await client.send(.get, "/v1/account", token: reader).object
             #expect(theirs["id"] as? String == other.account.id && theirs["name"] as? String == "Other vendor")
-            #expect((theirs["caller"] as? [String: Any])?["scope"] as? String == "read-only")
+            #expect((theirs["caller"] as? [String: Any])?["role"] as? String == "read-only")
             let license = try await client.license()
             let refused = try await client.send(.get, "/v1/account", token: nil, headers: ["Authorization": "License \(license.key)"])
             #expect(refused.status == 403)

@@ -2,38 +2,69 @@ import Crypto
 import Foundation
 import TollgateFormats
 
-/// What an API token may do.
-public enum TokenScope: String, APIEnum {
-    /// Everything in its account.
-    case admin
-    /// Reads only: `GET` requests.
-    case readOnly = "read-only"
-
-    /// The prefix that names a token's kind: `tga_` for admin, `tgr_` for read-only.
-    public var prefix: String { self == .admin ? "tga_" : "tgr_" }
-}
-
-/// An account's API token. Only a keyed hash of the secret is stored.
+/// An account's API token. Only a keyed hash of the secret is stored, and its first characters
+/// (``prefix``), by which people tell their tokens apart.
 public struct APIToken: Codable, Sendable, Equatable {
     public var id: String
     public var accountId: String
     public var name: String
-    public var scope: TokenScope
+    /// What the token may do.
+    public var role: Role
+    /// The secret's first 8 characters (empty for tokens made before they were kept).
+    public var prefix: String
+    /// After this the token is refused; `nil`: it never expires.
+    public var expiresAt: Date?
     public var createdAt: Date
 
-    public init(id: String, accountId: String, name: String, scope: TokenScope, createdAt: Date) {
+    public init(id: String, accountId: String, name: String, role: Role, prefix: String = "", expiresAt: Date? = nil, createdAt: Date) {
         self.id = id
         self.accountId = accountId
         self.name = name
-        self.scope = scope
+        self.role = role
+        self.prefix = prefix
+        self.expiresAt = expiresAt
         self.createdAt = createdAt
     }
 
-    /// A fresh secret for `scope`: its prefix and 43 base62 characters (256 bits).
-    public static func generateSecret(scope: TokenScope) -> String {
+    private enum CodingKeys: String, CodingKey {
+        case id, accountId, name, role, prefix, expiresAt, createdAt
+        /// What stored tokens said before roles: `admin` or `read-only`, which are roles of the same names.
+        case scope
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        id = try container.decode(String.self, forKey: .id)
+        accountId = try container.decode(String.self, forKey: .accountId)
+        name = try container.decode(String.self, forKey: .name)
+        role = try container.decodeIfPresent(Role.self, forKey: .role) ?? container.decode(Role.self, forKey: .scope)
+        prefix = try container.decodeIfPresent(String.self, forKey: .prefix) ?? ""
+        expiresAt = try container.decodeIfPresent(Date.self, forKey: .expiresAt)
+        createdAt = try container.decode(Date.self, forKey: .createdAt)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(accountId, forKey: .accountId)
+        try container.encode(name, forKey: .name)
+        try container.encode(role, forKey: .role)
+        try container.encode(prefix, forKey: .prefix)
+        try container.encodeIfPresent(expiresAt, forKey: .expiresAt)
+        try container.encode(createdAt, forKey: .createdAt)
+    }
+
+    /// Whether the token has expired at `now`.
+    public func isExpired(at now: Date) -> Bool { expiresAt.map { $0 <= now } ?? false }
+
+    /// How many characters of a secret ``prefix`` keeps: the kind and 4 random characters.
+    public static let prefixLength = 8
+
+    /// A fresh secret for `role`: its prefix and 43 base62 characters (256 bits).
+    public static func generateSecret(role: Role) -> String {
         let alphabet = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
         var generator = SystemRandomNumberGenerator()
-        return scope.prefix + String((0..<43).map { _ in alphabet[Int.random(in: 0..<62, using: &generator)] })
+        return role.secretPrefix + String((0..<43).map { _ in alphabet[Int.random(in: 0..<62, using: &generator)] })
     }
 
     /// The stored form of a secret: HMAC-SHA-256 under a fixed domain key, hex.
@@ -42,11 +73,6 @@ public struct APIToken: Codable, Sendable, Equatable {
     }
 
     private static let hashKey = SymmetricKey(data: Data("tollgate.api-token.v1".utf8))
-
-    /// The scope a secret's prefix names, if it has a known prefix.
-    public static func scope(ofSecret secret: String) -> TokenScope? {
-        TokenScope.allCases.first { secret.hasPrefix($0.prefix) }
-    }
 }
 
 extension MessageAuthenticationCode {

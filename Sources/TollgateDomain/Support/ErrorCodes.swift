@@ -28,6 +28,8 @@ public enum RequestCode: String, ErrorCode {
     case idempotencyKeyReused = "IDEMPOTENCY_KEY_REUSED"
     case unauthorized = "UNAUTHORIZED"
     case forbidden = "FORBIDDEN"
+    /// The credential's role does not have the permission the route needs.
+    case permissionDenied = "PERMISSION_DENIED"
     case `internal` = "INTERNAL"
 }
 

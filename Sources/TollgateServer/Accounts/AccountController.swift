@@ -5,7 +5,7 @@ import TollgateFormats
 import TollgateStore
 
 /// `GET /v1/account`: the caller's account, the key that signs for it now, and the token that
-/// asked (its id and scope), so that a script can check which installation and account a token
+/// asked (its id, role and what the role may do), so that a script can check which installation and account a token
 /// reaches before it changes anything.
 struct AccountController: Sendable {
     let store: Store
@@ -15,7 +15,8 @@ struct AccountController: Sendable {
     struct View: Codable, Sendable {
         struct Caller: Codable, Sendable {
             var tokenId: String
-            var scope: TokenScope
+            var role: Role
+            var permissions: [Permission]
         }
         var id: String
         var name: String
@@ -26,7 +27,7 @@ struct AccountController: Sendable {
     }
 
     func addRoutes(to group: RouterGroup<AuthenticatedContext>) {
-        group.get("account") { _, context in
+        group.permitting(.accountRead).get("account") { _, context in
             let accountId = context.accountId
             guard let account = try await store.read({ try await $0.accounts.find(id: accountId) }) else {
                 throw TollgateError.notFound(resource: "account", id: accountId)
@@ -35,7 +36,9 @@ struct AccountController: Sendable {
             return try Response.json(
                 View(
                     id: account.id, name: account.name, createdAt: account.createdAt, signingKeyId: signing?.id,
-                    caller: .init(tokenId: context.token.id, scope: context.token.scope)))
+                    caller: .init(
+                        tokenId: context.token.id, role: context.token.role,
+                        permissions: context.token.role.permissions.sorted { $0.rawValue < $1.rawValue })))
         }
     }
 }

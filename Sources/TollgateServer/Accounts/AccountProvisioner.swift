@@ -32,8 +32,11 @@ struct AccountProvisioner: Sendable {
     /// An account and its admin token, not yet stored.
     static func newAccount(name: String, id: String?, adminSecret: String?, now: Date) -> (account: Account, token: APIToken, secret: String) {
         let account = Account(id: id ?? Identifier.make(.account, at: now), name: name, createdAt: now)
-        let token = APIToken(id: Identifier.make(.token, at: now), accountId: account.id, name: "admin", scope: .admin, createdAt: now)
-        return (account, token, adminSecret ?? APIToken.generateSecret(scope: .admin))
+        let secret = adminSecret ?? APIToken.generateSecret(role: .owner)
+        let token = APIToken(
+            id: Identifier.make(.token, at: now), accountId: account.id, name: "admin", role: .owner, prefix: String(secret.prefix(APIToken.prefixLength)),
+            createdAt: now)
+        return (account, token, secret)
     }
 
     static func insert(_ created: (account: Account, token: APIToken, secret: String), session: StoreSession, now: Date) async throws {
@@ -44,12 +47,14 @@ struct AccountProvisioner: Sendable {
         try await insert(created.token, secret: created.secret, session: session, now: now)
     }
 
-    func ensureToken(accountId: String, secret: String, scope: TokenScope) async throws {
+    func ensureToken(accountId: String, secret: String, role: Role) async throws {
         let now = clock.now()
         let hash = APIToken.hash(secret: secret)
         try await store.write(lock: .account(accountId)) { session in
             guard try await session.tokens.find(secretHash: hash) == nil else { return }
-            let token = APIToken(id: Identifier.make(.token, at: now), accountId: accountId, name: "configured", scope: scope, createdAt: now)
+            let token = APIToken(
+                id: Identifier.make(.token, at: now), accountId: accountId, name: "configured", role: role,
+                prefix: String(secret.prefix(APIToken.prefixLength)), createdAt: now)
             try await Self.insert(token, secret: secret, session: session, now: now)
         }
     }
@@ -96,7 +101,7 @@ struct AccountProvisioner: Sendable {
         guard let first = accounts.first else { throw TollgateError.internal }
         if createdNow { return (first, configuredAdminToken == nil ? candidate.secret : nil) }
         if let configuredAdminToken {
-            try await ensureToken(accountId: first.id, secret: configuredAdminToken, scope: .admin)
+            try await ensureToken(accountId: first.id, secret: configuredAdminToken, role: .owner)
         }
         return (first, nil)
     }

@@ -9,7 +9,7 @@ struct AuditController: Sendable {
     let store: Store
 
     func addRoutes(to group: RouterGroup<AuthenticatedContext>) {
-        group.get("audit-events") { request, context in
+        group.permitting(.auditRead).get("audit-events") { request, context in
             let page = try request.pageRequest()
             if let cursor = page.after, Int64(cursor) == nil {
                 throw TollgateError.malformed(code: RequestCode.invalidParameter, message: "'cursor' must be a previous page's nextCursor.", field: "cursor")
@@ -19,7 +19,7 @@ struct AuditController: Sendable {
             let result = try await store.read { try await $0.audit.list(accountId: accountId, objectId: objectId, page: page) }
             return try Response.json(PageBody(data: result.items, nextCursor: result.nextCursor))
         }
-        group.get("audit-events/verify") { _, context in
+        group.permitting(.auditRead).get("audit-events/verify") { _, context in
             let accountId = context.accountId
             let verification = try await store.read { session -> AuditChain.Verification in
                 let head = try await session.accounts.auditHead(accountId: accountId)

@@ -11,8 +11,8 @@ struct EntitlementController: Sendable {
     let limits: BodyLimits
 
     func addRoutes(to group: RouterGroup<AuthenticatedContext>) {
-        group.post("products/:id/entitlements") { request, context in try await create(request, context) }
-        group.get("products/:id/entitlements") { request, context in try await list(request, context) }
+        group.permitting(.catalogWrite).post("products/:id/entitlements") { request, context in try await create(request, context) }
+        group.permitting(.catalogRead).get("products/:id/entitlements") { request, context in try await list(request, context) }
     }
 
     func create(_ request: Request, _ context: AuthenticatedContext) async throws -> Response {

@@ -12,6 +12,9 @@ protocol ManagedResource: StoredDocument, Equatable {
     associatedtype Draft: Codable & Sendable
     /// Singular name in messages and audit actions (`product`).
     static var resourceName: String { get }
+    /// What listing and showing one needs, and what creating and changing one needs (``Permit``).
+    static var readPermission: Permission { get }
+    static var writePermission: Permission { get }
     static var idKind: IdentifierKind { get }
     /// The fields a create body may hold.
     static var draftFields: Set<String> { get }
@@ -41,6 +44,8 @@ extension ManagedResource {
 
 extension Product: ManagedResource {
     static let resourceName = "product"
+    static let readPermission = Permission.catalogRead
+    static let writePermission = Permission.catalogWrite
     static let idKind = IdentifierKind.product
     static let draftFields: Set<String> = ["code", "name", "metadata"]
     static func table(_ session: StoreSession) -> DocumentTable<Product> { session.products }
@@ -55,6 +60,8 @@ extension Product: ManagedResource {
 
 extension Customer: ManagedResource {
     static let resourceName = "customer"
+    static let readPermission = Permission.customersRead
+    static let writePermission = Permission.customersWrite
     static let idKind = IdentifierKind.customer
     static let draftFields: Set<String> = ["name", "email", "metadata"]
     static func table(_ session: StoreSession) -> DocumentTable<Customer> { session.customers }
@@ -69,6 +76,8 @@ extension Customer: ManagedResource {
 
 extension Policy: ManagedResource {
     static let resourceName = "policy"
+    static let readPermission = Permission.catalogRead
+    static let writePermission = Permission.catalogWrite
     static let idKind = IdentifierKind.policy
     static let draftFields: Set<String> = [
         "productId", "name", "durationDays", "machineBinding", "maxMachines", "entitlements", "limits", "limitPeriods", "leaseLimit",

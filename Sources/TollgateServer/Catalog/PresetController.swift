@@ -25,11 +25,11 @@ struct PresetController: Sendable {
     }
 
     func addRoutes(to group: RouterGroup<AuthenticatedContext>) {
-        group.get("policies/presets") { _, _ in
+        group.permitting(.catalogRead).get("policies/presets") { _, _ in
             let presets = try PolicyPreset.allCases.map(Self.view(of:))
             return try Response.json(PageBody(data: presets, nextCursor: nil))
         }
-        group.post("policies/presets/:preset") { request, context in
+        group.permitting(.catalogWrite).post("policies/presets/:preset") { request, context in
             let name = try context.parameters.require("preset")
             guard let preset = PolicyPreset(rawValue: name) else {
                 throw TollgateError.notFound(resource: "preset", id: name)

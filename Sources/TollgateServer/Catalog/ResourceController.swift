@@ -12,10 +12,10 @@ struct ResourceController<Resource: ManagedResource>: Sendable {
     let limits: BodyLimits
 
     func addRoutes(to group: RouterGroup<AuthenticatedContext>) {
-        group.post(RouterPath(path)) { request, context in try await create(request, context) }
-        group.get(RouterPath(path)) { request, context in try await list(request, context) }
-        group.get(RouterPath("\(path)/:id")) { request, context in try await show(request, context) }
-        group.patch(RouterPath("\(path)/:id")) { request, context in try await update(request, context) }
+        group.permitting(Resource.writePermission).post(RouterPath(path)) { request, context in try await create(request, context) }
+        group.permitting(Resource.readPermission).get(RouterPath(path)) { request, context in try await list(request, context) }
+        group.permitting(Resource.readPermission).get(RouterPath("\(path)/:id")) { request, context in try await show(request, context) }
+        group.permitting(Resource.writePermission).patch(RouterPath("\(path)/:id")) { request, context in try await update(request, context) }
     }
 
     func create(_ request: Request, _ context: AuthenticatedContext) async throws -> Response {

@@ -48,7 +48,7 @@ struct TierController: Sendable {
     }
 
     func addRoutes(to group: RouterGroup<MachineRouteContext>) {
-        group.get("products/:id/tiers") { _, context in
+        group.permitting(.catalogRead).get("products/:id/tiers") { _, context in
             let productId = try context.parameters.require("id")
             let credential = context.credential
             let now = clock.now()

@@ -11,7 +11,7 @@ struct EventController: Sendable {
     let store: Store
 
     func addRoutes(to group: RouterGroup<AuthenticatedContext>) {
-        group.get("events") { request, context in
+        group.permitting(.eventsRead).get("events") { request, context in
             let page = try request.pageRequest()
             if let cursor = page.after, Int64(cursor) == nil {
                 throw TollgateError.malformed(code: RequestCode.invalidParameter, message: "'cursor' must be a previous page's nextCursor.", field: "cursor")

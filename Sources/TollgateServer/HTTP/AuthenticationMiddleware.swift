@@ -5,7 +5,8 @@ import TollgateFormats
 import TollgateStore
 
 /// Reads the `Authorization` header and puts the credential in the context:
-/// - `Bearer tga_…` / `Bearer tgr_…`: an API token, found by its hash. Read-only tokens may only `GET`.
+/// - `Bearer tga_…` / `Bearer tgr_…`: an API token, found by its hash, unless it has expired. What
+///   its role may do is checked by each route (``Permit``).
 /// - `Bearer eyJ…`: a machine's activation token (signature and expiry checked here).
 /// - `License TG1-…`: a license key (signature checked here).
 struct AuthenticationMiddleware: RouterMiddleware {
@@ -41,8 +42,8 @@ struct AuthenticationMiddleware: RouterMiddleware {
             else {
                 throw TollgateError.unauthorized(message: "The API token is not valid.")
             }
-            if token.scope == .readOnly, request.method != .get, request.method != .head {
-                throw TollgateError.forbidden(message: "This token is read-only; changes need an admin token.")
+            if token.isExpired(at: clock.now()) {
+                throw TollgateError.unauthorized(message: "The API token has expired.")
             }
             context.credential = .apiToken(token)
         case "license":

@@ -33,12 +33,12 @@ struct KeyController: Sendable {
     }
 
     func addRoutes(to group: RouterGroup<AuthenticatedContext>) {
-        group.get("keys") { _, context in
+        group.permitting(.keysRead).get("keys") { _, context in
             let ring = keys.snapshot
             let current = ring.current(accountId: context.accountId)?.id
             return try Response.json(PageBody(data: ring.all(accountId: context.accountId).map { view($0, current: current) }, nextCursor: nil))
         }
-        group.post("keys/actions/rotate") { request, context in
+        group.permitting(.keysManage).post("keys/actions/rotate") { request, context in
             _ = try await JSONBody.read(request, limit: 1024, allowedFields: [], requireBody: false)
             let (accountId, actor) = (context.accountId, context.actor)
             let shown = try await writer.write(accountId: accountId) { session, now in
@@ -50,7 +50,7 @@ struct KeyController: Sendable {
             await keys.reload()
             return try Response.json(status: .created, shown)
         }
-        group.post("keys/:kid/actions/retire") { request, context in
+        group.permitting(.keysManage).post("keys/:kid/actions/retire") { request, context in
             _ = try await JSONBody.read(request, limit: 1024, allowedFields: [], requireBody: false)
             let kid = try context.parameters.require("kid")
             let (accountId, actor) = (context.accountId, context.actor)

@@ -17,10 +17,10 @@ struct LeaseController: Sendable {
     static let fields: Set<String> = ["ttlSeconds", "holder"]
 
     func addRoutes(to group: RouterGroup<MachineRouteContext>) {
-        group.post("licenses/:id/leases") { request, context in try await take(request, context) }
-        group.get("licenses/:id/leases") { request, context in try await list(request, context) }
-        group.post("licenses/:id/leases/:lease/actions/renew") { request, context in try await renew(request, context) }
-        group.delete("licenses/:id/leases/:lease") { request, context in try await release(request, context) }
+        group.permitting(.machinesWrite).post("licenses/:id/leases") { request, context in try await take(request, context) }
+        group.permitting(.licensesRead).get("licenses/:id/leases") { request, context in try await list(request, context) }
+        group.permitting(.machinesWrite).post("licenses/:id/leases/:lease/actions/renew") { request, context in try await renew(request, context) }
+        group.permitting(.machinesWrite).delete("licenses/:id/leases/:lease") { request, context in try await release(request, context) }
     }
 
     struct Body: Decodable {

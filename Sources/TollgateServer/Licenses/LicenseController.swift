@@ -17,15 +17,15 @@ struct LicenseController: Sendable {
     static let updateFields: Set<String> = ["expiresAt", "limitOverrides", "entitlements", "metadata"]
 
     func addRoutes(to group: RouterGroup<AuthenticatedContext>) {
-        group.post("licenses") { request, context in try await create(request, context) }
-        group.get("licenses") { request, context in try await list(request, context) }
-        group.get("licenses/:id") { request, context in try await show(request, context) }
-        group.patch("licenses/:id") { request, context in try await update(request, context) }
+        group.permitting(.licensesCreate).post("licenses") { request, context in try await create(request, context) }
+        group.permitting(.licensesRead).get("licenses") { request, context in try await list(request, context) }
+        group.permitting(.licensesRead).get("licenses/:id") { request, context in try await show(request, context) }
+        group.permitting(.licensesManage).patch("licenses/:id") { request, context in try await update(request, context) }
         // One route per action, so that each has its own entry (and body, or none) in the API document.
         for action in ActionName.allCases {
-            group.post(RouterPath("licenses/:id/actions/\(action.rawValue)")) { request, context in try await act(action, request, context) }
+            group.permitting(action.permission).post(RouterPath("licenses/:id/actions/\(action.rawValue)")) { request, context in try await act(action, request, context) }
         }
-        group.get("licenses/:id/validations") { request, context in try await validations(request, context) }
+        group.permitting(.licensesRead).get("licenses/:id/validations") { request, context in try await validations(request, context) }
     }
 
     func create(_ request: Request, _ context: AuthenticatedContext) async throws -> Response {
@@ -86,6 +86,9 @@ struct LicenseController: Sendable {
     enum ActionName: String, APIEnum {
         case suspend, reinstate, renew, revoke
         case changePolicy = "change-policy"
+
+        /// Suspending and reinstating is support's; the rest changes what was sold.
+        var permission: Permission { self == .suspend || self == .reinstate ? .licensesSuspend : .licensesManage }
     }
 
     func act(_ name: ActionName, _ request: Request, _ context: AuthenticatedContext) async throws -> Response {

@@ -33,14 +33,14 @@ struct MachineController: Sendable {
     }
 
     func addRoutes(to group: RouterGroup<MachineRouteContext>, admin: RouterGroup<AuthenticatedContext>) {
-        group.post("machines") { request, context in try await activate(request, context) }
-        group.get("machines/:id") { request, context in try await show(request, context) }
-        group.delete("machines/:id") { request, context in try await deactivate(request, context) }
-        group.post("machines/:id/heartbeat") { request, context in try await heartbeat(request, context) }
-        group.post("machines/:id/actions/check-out") { request, context in try await checkOutMachine(request, context) }
-        group.get("licenses/:id/machines") { request, context in try await listOfLicense(request, context) }
-        group.post("licenses/:id/actions/check-out") { request, context in try await checkOutLicense(request, context) }
-        admin.get("machines") { request, context in try await list(request, context) }
+        group.permitting(.machinesWrite).post("machines") { request, context in try await activate(request, context) }
+        group.permitting(.machinesRead).get("machines/:id") { request, context in try await show(request, context) }
+        group.permitting(.machinesDeactivate).delete("machines/:id") { request, context in try await deactivate(request, context) }
+        group.permitting(.machinesWrite).post("machines/:id/heartbeat") { request, context in try await heartbeat(request, context) }
+        group.permitting(.licensesRead).post("machines/:id/actions/check-out") { request, context in try await checkOutMachine(request, context) }
+        group.permitting(.machinesRead).get("licenses/:id/machines") { request, context in try await listOfLicense(request, context) }
+        group.permitting(.licensesRead).post("licenses/:id/actions/check-out") { request, context in try await checkOutLicense(request, context) }
+        admin.permitting(.machinesRead).get("machines") { request, context in try await list(request, context) }
     }
 
     struct Activation: Decodable {

@@ -11,8 +11,8 @@ struct AnalyticsController: Sendable {
     let clock: any TollgateClock
 
     func addRoutes(to group: RouterGroup<AuthenticatedContext>) {
-        group.get("analytics/usage") { request, context in try await usage(request, context) }
-        group.get("analytics/adoption") { request, context in try await adoption(request, context) }
+        group.permitting(.usageRead).get("analytics/usage") { request, context in try await usage(request, context) }
+        group.permitting(.usageRead).get("analytics/adoption") { request, context in try await adoption(request, context) }
     }
 
     /// The buckets a query may ask for.

@@ -11,9 +11,9 @@ struct MeterController: Sendable {
     let limits: BodyLimits
 
     func addRoutes(to group: RouterGroup<AuthenticatedContext>) {
-        group.post("meters") { request, context in try await create(request, context) }
-        group.get("meters") { request, context in try await list(request, context) }
-        group.get("meters/:id") { request, context in try await show(request, context) }
+        group.permitting(.catalogWrite).post("meters") { request, context in try await create(request, context) }
+        group.permitting(.catalogRead).get("meters") { request, context in try await list(request, context) }
+        group.permitting(.catalogRead).get("meters/:id") { request, context in try await show(request, context) }
     }
 
     func create(_ request: Request, _ context: AuthenticatedContext) async throws -> Response {

@@ -15,9 +15,9 @@ struct QuotaController: Sendable {
     let cache = SnapshotCache<[UInt8]>()
 
     func addRoutes(to group: RouterGroup<MachineRouteContext>) {
-        group.get("licenses/:id/quotas") { request, context in try await show(request, context) }
-        group.post("usage/check") { request, context in try await check(request, context) }
-        group.post("usage/estimate") { request, context in try await estimate(request, context) }
+        group.permitting(.usageRead).get("licenses/:id/quotas") { request, context in try await show(request, context) }
+        group.permitting(.usageRead).post("usage/check") { request, context in try await check(request, context) }
+        group.permitting(.usageRead).post("usage/estimate") { request, context in try await estimate(request, context) }
     }
 
     /// One quota as answers show it; quantities are JSON numbers with up to six decimals.

@@ -22,7 +22,7 @@ struct UsageController: Sendable {
     static let maximumEvents = 1_000
 
     func addRoutes(to group: RouterGroup<MachineRouteContext>) {
-        group.post("usage/events") { request, context in try await record(request, context) }
+        group.permitting(.usageWrite).post("usage/events") { request, context in try await record(request, context) }
     }
 
     /// The counts and the result of every event.
