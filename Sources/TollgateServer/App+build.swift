@@ -194,6 +194,7 @@ func buildRouter(_ services: AppServices) -> Router<AppRequestContext> {
     AuditController(store: services.store).addRoutes(to: v1)
     EventController(store: services.store).addRoutes(to: v1)
     AccountController(store: services.store, keys: services.keys).addRoutes(to: v1)
+    APITokenController(writer: writer, store: services.store, limits: limits).addRoutes(to: v1)
     KeyController(keys: services.keys, writer: writer).addRoutes(to: v1)
     MachineController(
         writer: writer, store: services.store, keys: services.keys, tokens: services.tokens, heartbeats: services.heartbeats,

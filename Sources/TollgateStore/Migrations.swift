@@ -284,6 +284,14 @@ enum Migrations {
         ),
         // PostgreSQL's activation in one statement (GuardedMachineInsertMigration); nothing on SQLite.
         (17, []),
+        (
+            18,
+            [
+                // When each API token was last used, to the minute (TokenUseRecorder).
+                "ALTER TABLE api_tokens ADD COLUMN last_used_at BIGINT",
+                "CREATE INDEX api_tokens_by_account ON api_tokens (account_id, id)",
+            ]
+        ),
     ]
 
     /// Steps that rewrite data rather than schema, run in the transaction of their version,

@@ -170,3 +170,25 @@ def test_telemetry_from_the_command_line(server):
     assert undeclared.returncode == 1 and json.loads(undeclared.stdout)["code"] == "INVALID_USAGE_EVENT"
     shown = tollgate(server, "usage", "show", "--meter", "screens", "--bucket", "month", "--json")
     assert json.loads(shown.stdout)["topLicenses"][0]["licenseId"].startswith("anon_"), shown.stdout
+
+
+def test_tokens_from_the_command_line(server):
+    import json
+    created = tollgate(server, "tokens", "create", "Helpdesk", "--role", "support", "--json")
+    assert created.returncode == 0, created.stderr
+    token = json.loads(created.stdout)
+    assert token["role"] == "support" and token["secret"].startswith(token["prefix"])
+    secret = tollgate(server, "tokens", "create", "Dashboards", "--role", "read-only", "--field", "secret").stdout.strip()
+    assert secret.startswith("tgr_")
+    listed = tollgate(server, "tokens", "list")
+    assert "Helpdesk" in listed.stdout and "Dashboards" in listed.stdout and secret not in listed.stdout
+    # The support token works until it is revoked, and cannot manage tokens itself.
+    environment = dict(os.environ, TOLLGATE_URL=server.url, TOLLGATE_TOKEN=token["secret"])
+    as_support = lambda *args: subprocess.run([str(BINARY), *args], capture_output=True, text=True, env=environment, timeout=30)
+    assert as_support("licenses", "list").returncode == 0
+    denied = as_support("tokens", "list")
+    assert denied.returncode == 1 and "PERMISSION_DENIED" in denied.stderr
+    assert tollgate(server, "tokens", "revoke", token["id"]).returncode == 0
+    refused = as_support("licenses", "list")
+    assert refused.returncode == 1 and "UNAUTHORIZED" in refused.stderr
+    assert tollgate(server, "tokens", "create", "Bad", "--role", "superuser").returncode == 1

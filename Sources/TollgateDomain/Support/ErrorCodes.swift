@@ -99,6 +99,8 @@ public enum TokenCode: String, ErrorCode {
     case tokenExpired = "TOKEN_EXPIRED"
     case tokenRevoked = "TOKEN_REVOKED"
     case machineDeactivated = "MACHINE_DEACTIVATED"
+    /// Revoking the account's last live owner token would leave nobody able to manage it.
+    case lastOwner = "LAST_OWNER"
 }
 
 /// Codes of signing keys.

@@ -16,6 +16,7 @@ struct AuthenticationMiddleware: RouterMiddleware {
     let licenseKeys: LicenseKeyVerifier
     let clock: any TollgateClock
     let apiTokens = APITokenCache()
+    let uses = TokenUseRecorder()
 
     func handle(_ request: Request, context: AppRequestContext, next: (Request, AppRequestContext) async throws -> Response) async throws -> Response {
         guard let header = request.headers[.authorization] else {
@@ -42,9 +43,11 @@ struct AuthenticationMiddleware: RouterMiddleware {
             else {
                 throw TollgateError.unauthorized(message: "The API token is not valid.")
             }
-            if token.isExpired(at: clock.now()) {
+            let now = clock.now()
+            if token.isExpired(at: now) {
                 throw TollgateError.unauthorized(message: "The API token has expired.")
             }
+            uses.note(token, store: store, now: now)
             context.credential = .apiToken(token)
         case "license":
             switch await licenseKeys.verify(secret) {
