@@ -89,6 +89,20 @@ def test_a_suspension_through_one_replica_is_refused_by_the_other_at_once(replic
     assert token_delay < 0.5
 
 
+def test_an_api_token_revoked_through_one_replica_is_refused_by_the_other_at_once(replicas):
+    """Replica B has the token in its cache; it is revoked through A, and B refuses it within the
+    bound of a suspension (LISTEN/NOTIFY, not the 2 s expiry of B's cache)."""
+    a, b = replicas
+    status, created = a.json("POST", "/v1/tokens", {"name": "Helpdesk", "role": "support"})
+    assert status == 201, created
+    for _ in range(3):
+        assert b.json("GET", "/v1/licenses", token=created["secret"])[0] == 200
+    assert a.json("DELETE", f"/v1/tokens/{created['id']}")[0] == 200
+    answered = time.monotonic()
+    while b.json("GET", "/v1/licenses", token=created["secret"])[0] != 401:
+        assert time.monotonic() - answered < 0.5, "replica B still takes the revoked token"
+
+
 def test_fifty_activations_spread_over_both_replicas_take_exactly_five_seats(replicas):
     a, b = replicas
     license = license_on(a)
