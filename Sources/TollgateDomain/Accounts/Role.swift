@@ -21,17 +21,21 @@ public enum Role: String, APIEnum {
     case moderator
 
     /// What this role may do.
-    public var permissions: Set<Permission> {
-        switch self {
-        case .owner, .admin: Set(Permission.allCases)
-        case .developer: Permission.reads.union([.catalogWrite, .keysManage, .tokensManage, .usageWrite])
-        case .support:
-            [.accountRead, .catalogRead, .customersRead, .licensesRead, .licensesSuspend, .machinesRead, .machinesDeactivate, .usageRead, .eventsRead]
-        case .sales: [.accountRead, .catalogRead, .customersRead, .customersWrite, .licensesRead, .licensesCreate, .machinesRead, .usageRead]
-        case .readOnly: Permission.reads
-        case .moderator: [.accountRead, .catalogRead]
-        }
-    }
+    public var permissions: Set<Permission> { Self.table[self] ?? [] }
+
+    /// Every role's permissions, built once: every authenticated request asks (``allows(_:)``).
+    private static let table: [Role: Set<Permission>] = Dictionary(
+        uniqueKeysWithValues: allCases.map { role -> (Role, Set<Permission>) in
+            switch role {
+            case .owner, .admin: (role, Set(Permission.allCases))
+            case .developer: (role, Permission.reads.union([.catalogWrite, .keysManage, .tokensManage, .usageWrite]))
+            case .support:
+                (role, [.accountRead, .catalogRead, .customersRead, .licensesRead, .licensesSuspend, .machinesRead, .machinesDeactivate, .usageRead, .eventsRead])
+            case .sales: (role, [.accountRead, .catalogRead, .customersRead, .customersWrite, .licensesRead, .licensesCreate, .machinesRead, .usageRead])
+            case .readOnly: (role, Permission.reads)
+            case .moderator: (role, [.accountRead, .catalogRead])
+            }
+        })
 
     /// Whether this role may do `permission`.
     public func allows(_ permission: Permission) -> Bool { permissions.contains(permission) }

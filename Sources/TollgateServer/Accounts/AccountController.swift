@@ -5,8 +5,8 @@ import TollgateFormats
 import TollgateStore
 
 /// `GET /v1/account`: the caller's account, the key that signs for it now, and the token that
-/// asked (its id, role and what the role may do), so that a script can check which installation and account a token
-/// reaches before it changes anything.
+/// asked (its id, role and what the role may do), so that a script can check which installation
+/// and account a token reaches before it changes anything.
 struct AccountController: Sendable {
     let store: Store
     let keys: KeyService

@@ -44,7 +44,7 @@ enum UsageCounting {
         var months: [Int64: Date] = [:]
         var histograms: [UsageAnalyticsTable.HistogramAddition: Int64] = [:]
         var uses = Set<UsageAnalyticsTable.FeatureUse>()
-        var gaugeHours = Set<GaugeKey>()
+        var gaugeHours = Set<UsagePeriodKey>()
         var gaugeMeters: [String: Meter] = [:]
         for item in counted {
             let time = item.event.timestamp.epochMilliseconds
@@ -58,7 +58,7 @@ enum UsageCounting {
                 histograms[key, default: 0] += 1
             }
             guard item.meter.aggregation != .timeWeightedAverage else {
-                gaugeHours.insert(GaugeKey(licenseId: item.event.licenseId, meter: item.meter.code, hour: hour))
+                gaugeHours.insert(UsagePeriodKey(licenseId: item.event.licenseId, meter: item.meter.code, start: hour))
                 gaugeMeters[item.meter.code] = item.meter
                 continue
             }
@@ -111,28 +111,21 @@ enum UsageCounting {
         return recorded
     }
 
-    struct GaugeKey: Hashable, Comparable {
-        var licenseId: String
-        var meter: String
-        var hour: Date
-
-        static func < (a: GaugeKey, b: GaugeKey) -> Bool { (a.licenseId, a.meter, a.hour) < (b.licenseId, b.meter, b.hour) }
-    }
-
     /// Rewrites each hour of a time-weighted average meter from its stored readings.
-    static func rewriteGaugeHours(_ keys: Set<GaugeKey>, meters: [String: Meter], accountId: String, session: StoreSession) async throws {
+    static func rewriteGaugeHours(_ keys: Set<UsagePeriodKey>, meters: [String: Meter], accountId: String, session: StoreSession) async throws {
         var hours: [(licenseId: String, meter: String, hour: GaugeHour)] = []
+        let decoder = JSONDecoder()
         for key in keys.sorted() {
             guard let meter = meters[key.meter] else { continue }
             var readings: [(at: Int64, value: Int64)] = []
             for stored in try await session.usageEvents.readings(
-                accountId: accountId, licenseId: key.licenseId, meter: key.meter, from: key.hour, to: key.hour.addingTimeInterval(3_600))
+                accountId: accountId, licenseId: key.licenseId, meter: key.meter, from: key.start, to: key.start.addingTimeInterval(3_600))
             {
-                let properties = (try? JSONDecoder().decode([String: JSONValue].self, from: Data(stored.properties.utf8))) ?? [:]
+                let properties = (try? decoder.decode([String: JSONValue].self, from: Data(stored.properties.utf8))) ?? [:]
                 guard case .success(let reading?) = meter.reading(quantity: UsageQuantity(micros: stored.quantity), properties: properties) else { continue }
                 readings.append((stored.at, reading.value))
             }
-            if let hour = GaugeHour(startsAt: key.hour, readings: readings) { hours.append((key.licenseId, key.meter, hour)) }
+            if let hour = GaugeHour(startsAt: key.start, readings: readings) { hours.append((key.licenseId, key.meter, hour)) }
         }
         try await session.usageGauges.replace(accountId: accountId, hours)
     }

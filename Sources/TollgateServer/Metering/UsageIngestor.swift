@@ -252,15 +252,15 @@ enum UsageIngestor {
         _ fresh: [Pending], contexts: [String: LicenseContext], accountId: String, session: StoreSession,
         refuse: (Pending, String) -> Void
     ) async throws -> [Pending] {
-        var quotas: [UsageQuotaKey: UsageQuota] = [:]
-        var meters: [UsageQuotaKey: Meter] = [:]
-        var keys: [Int: UsageQuotaKey] = [:]  // index in fresh → its blocking quota
+        var quotas: [UsagePeriodKey: UsageQuota] = [:]
+        var meters: [UsagePeriodKey: Meter] = [:]
+        var keys: [Int: UsagePeriodKey] = [:]  // index in fresh → its blocking quota
         for (position, pending) in fresh.enumerated() where pending.reading != nil {
             guard let context = contexts[pending.event.licenseId],
                 let quota = UsageQuotas.quota(of: pending.meter, license: context.license, policy: context.policy, at: pending.event.timestamp),
                 quota.enforcement == .block, quota.limitMicros != nil
             else { continue }
-            let key = UsageQuotaKey(licenseId: pending.event.licenseId, meter: pending.meter.code, start: quota.window.start)
+            let key = UsagePeriodKey(licenseId: pending.event.licenseId, meter: pending.meter.code, start: quota.window.start)
             keys[position] = key
             quotas[key] = quota
             meters[key] = pending.meter
@@ -305,8 +305,8 @@ enum UsageIngestor {
     }
 }
 
-/// A license's meter in one period.
-struct UsageQuotaKey: Hashable, Comparable {
+/// A license's meter in one period (a quota's window, a time-weighted average's hour).
+struct UsagePeriodKey: Hashable, Comparable {
     var licenseId: String
     var meter: String
     var start: Date

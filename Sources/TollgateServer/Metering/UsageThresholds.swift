@@ -22,12 +22,12 @@ enum UsageThresholds {
     static func record(
         _ counted: [UsageCounting.Counted], contexts: [String: LicenseContext], credential: Credential, session: StoreSession, now: Date
     ) async throws {
-        var windows: [UsageQuotaKey: (Meter, UsageQuota)] = [:]
+        var windows: [UsagePeriodKey: (Meter, UsageQuota)] = [:]
         for item in counted {
             guard let context = contexts[item.event.licenseId],
                 let quota = UsageQuotas.quota(of: item.meter, license: context.license, policy: context.policy, at: item.event.timestamp), quota.limitMicros != nil
             else { continue }
-            windows[UsageQuotaKey(licenseId: item.event.licenseId, meter: item.meter.code, start: quota.window.start)] = (item.meter, quota)
+            windows[UsagePeriodKey(licenseId: item.event.licenseId, meter: item.meter.code, start: quota.window.start)] = (item.meter, quota)
         }
         for key in windows.keys.sorted() {
             guard let (meter, blank) = windows[key] else { continue }
