@@ -20,6 +20,8 @@ struct AppServices: Sendable {
     let tokens: TokenService
     let licenseKeys: LicenseKeyVerifier
     let startup: Startup
+    /// The portals' way to the API (``APIDispatcher``); given the router's responder once built.
+    let api: APIDispatcher
 }
 
 /// A built server: the Hummingbird application and what its first start produced.
@@ -38,6 +40,9 @@ public struct BuiltApplication: Sendable {
     /// The admin token generated on first start (when `TOLLGATE_ADMIN_TOKEN` was not set), to print
     /// once. Known once the server has started (from `onServerRunning` on).
     public var generatedAdminToken: String? { services.startup.result?.generatedAdminToken }
+
+    /// The path of the first owner's invitation (`/admin/join/…`), made on first start.
+    public var ownerInvitation: String? { services.startup.result?.ownerInvitation }
 
     /// Creates another account with its own signing key and admin token.
     public func createAccount(name: String) async throws -> (account: Account, adminToken: String) {
@@ -80,8 +85,8 @@ public struct BuiltApplication: Sendable {
 /// (a wrong key-encryption key, an unreachable database) stops the group with the error.
 /// With `startNow` (tests, which read and write the store before and around running the server)
 /// the start runs here instead, and the database runs its own client; the server path is the
-/// default, and the end-to-end tests run it. `onStarted` gets the default account and the admin token generated on first start (to print
-/// once), before the port is bound. `main` and every test call this.
+/// default, and the end-to-end tests run it. `onStarted` gets the default account, the admin token generated on first start and the first
+/// owner's invitation path (to print once), before the port is bound. `main` and every test call this.
 ///
 /// ```swift
 /// var config = ServerConfiguration()
@@ -92,7 +97,7 @@ public struct BuiltApplication: Sendable {
 public func buildApplication(
     _ configuration: ServerConfiguration, clock: any TollgateClock = SystemClock(), logger: Logger? = nil,
     startNow: Bool = false,
-    onStarted: @escaping @Sendable (_ defaultAccount: Account, _ generatedAdminToken: String?) async -> Void = { _, _ in },
+    onStarted: @escaping @Sendable (_ defaultAccount: Account, _ generatedAdminToken: String?, _ ownerInvitation: String?) async -> Void = { _, _, _ in },
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) async throws -> BuiltApplication {
     var logger = logger ?? Logger(label: "tollgate")
@@ -105,21 +110,28 @@ public func buildApplication(
     let batches = BatchWriter(buffers: [recorder, heartbeats, refusals], interval: .milliseconds(configuration.validationLogFlushMilliseconds))
     let sweeper = MachineSweeper(store: store, heartbeats: heartbeats, clock: clock, logger: logger)
     let jobs = JobRunner(
-        store: store, handlers: [sweeper, CleanupJob(clock: clock), UsageRetentionJob(days: configuration.usageRetentionDays, lateDays: configuration.usageLateDays, clock: clock)],
+        store: store,
+        handlers: [
+            sweeper, CleanupJob(clock: clock), UsageRetentionJob(days: configuration.usageRetentionDays, lateDays: configuration.usageLateDays, clock: clock),
+            DashboardSnapshotJob(clock: clock),
+        ],
         recurring: [
             .init(kind: MachineSweeper.kind, every: TimeInterval(configuration.sweepIntervalSeconds)), .init(kind: CleanupJob.kind, every: CleanupJob.interval),
-            .init(kind: UsageRetentionJob.kind, every: UsageRetentionJob.interval),
+            .init(kind: UsageRetentionJob.kind, every: UsageRetentionJob.interval), .init(kind: DashboardSnapshotJob.kind, every: DashboardSnapshotJob.interval),
         ],
         clock: clock, pollInterval: .milliseconds(configuration.jobPollMilliseconds), lease: TimeInterval(configuration.jobLeaseSeconds),
         logger: logger)
     let services = AppServices(
         configuration: configuration, store: store, keys: keys, clock: clock, recorder: recorder, sweeper: sweeper, jobs: jobs, heartbeats: heartbeats,
-        refusals: refusals, tokens: TokenService(keys: keys), licenseKeys: LicenseKeyVerifier(keys: keys), startup: startup)
+        refusals: refusals, tokens: TokenService(keys: keys), licenseKeys: LicenseKeyVerifier(keys: keys), startup: startup,
+        api: APIDispatcher(logger: logger))
 
-    let router = buildRouter(services)
+    let router = try buildRouter(services)
+    let responder = router.buildResponder()
+    services.api.adopt(responder)
     let readTimeout = TimeAmount.seconds(Int64(configuration.readTimeoutSeconds))
     var application = Application(
-        router: router,
+        responder: responder,
         server: .http1(
             configuration: .init(
                 additionalChannelHandlers: [RequestReadTimeout(timeout: readTimeout)], idleTimeout: .seconds(Int64(configuration.idleTimeoutSeconds)))),
@@ -135,11 +147,11 @@ public func buildApplication(
     let start: @Sendable () async throws -> Void = { [logger] in
         try await startup.run {
             try await startDataDirectory(configuration, store: store, keys: keys, now: clock.now(), logger: logger)
-            let (account, token) = try await AccountProvisioner(store: store, keys: keys, clock: clock)
-                .bootstrap(configuredAdminToken: configuration.adminToken)
+            let started = try await AccountProvisioner(store: store, keys: keys, clock: clock)
+                .bootstrap(configuredAdminToken: configuration.adminToken, invitationDays: configuration.invitationDays)
             // Once: a server built with `startNow` and run afterwards does not start again.
-            await onStarted(account, token)
-            return Startup.Result(defaultAccount: account, generatedAdminToken: token)
+            await onStarted(started.defaultAccount, started.generatedToken, started.ownerInvitation)
+            return Startup.Result(defaultAccount: started.defaultAccount, generatedAdminToken: started.generatedToken, ownerInvitation: started.ownerInvitation)
         }
     }
     application.beforeServerStarts(perform: start)
@@ -154,8 +166,8 @@ public func buildApplication(
     return BuiltApplication(application: application, services: services)
 }
 
-/// Every route, in one place.
-func buildRouter(_ services: AppServices) -> Router<AppRequestContext> {
+/// Every route, in one place: the API, then the portals' pages over it.
+func buildRouter(_ services: AppServices) throws -> Router<AppRequestContext> {
     _ = MetricsRegistry.shared
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: RequestMetricsMiddleware())
@@ -193,8 +205,9 @@ func buildRouter(_ services: AppServices) -> Router<AppRequestContext> {
     LicenseController(writer: writer, store: services.store, keys: services.keys, clock: services.clock, limits: limits).addRoutes(to: v1)
     AuditController(store: services.store).addRoutes(to: v1)
     EventController(store: services.store).addRoutes(to: v1)
-    AccountController(store: services.store, keys: services.keys).addRoutes(to: v1)
+    AccountController(store: services.store, keys: services.keys, writer: writer, limits: limits).addRoutes(to: v1)
     APITokenController(writer: writer, store: services.store, limits: limits).addRoutes(to: v1)
+    UserController(writer: writer, store: services.store, limits: limits, configuration: services.configuration).addRoutes(to: v1)
     KeyController(keys: services.keys, writer: writer).addRoutes(to: v1)
     MachineController(
         writer: writer, store: services.store, keys: services.keys, tokens: services.tokens, heartbeats: services.heartbeats,
@@ -206,7 +219,38 @@ func buildRouter(_ services: AppServices) -> Router<AppRequestContext> {
         window: UsageIngestor.Window(lateDays: services.configuration.usageLateDays, aheadMinutes: services.configuration.usageAheadMinutes)
     ).addRoutes(to: machineRoutes)
     QuotaController(store: services.store, clock: services.clock, limits: limits).addRoutes(to: machineRoutes)
+    try addPortals(to: router, services, limits: limits)
     return router
+}
+
+/// The admin portal (`/admin`), the customer portal (`/portal`) and their assets (`/assets`).
+func addPortals(to router: Router<AppRequestContext>, _ services: AppServices, limits: BodyLimits) throws {
+    let configuration = services.configuration
+    let renderer = try PageRenderer()
+    let sessions = PageSessions(store: services.store, clock: services.clock)
+    let throttle = SignInThrottle()
+    let secure = configuration.isPublicHTTPS
+    AssetController().addRoutes(to: router)
+    for kind in [User.Kind.staff, .customer] {
+        let portal = kind == .staff ? "admin" : "portal"
+        let group = router.group(RouterPath(portal)).add(middleware: PageMiddleware(portal: portal, renderer: renderer, secure: secure))
+        SessionPages(
+            kind: kind, renderer: renderer, sessions: sessions,
+            signIn: PasswordSignIn(store: services.store, clock: services.clock, throttle: throttle, sessionHours: configuration.sessionHours),
+            code: CodeSignIn(store: services.store, clock: services.clock, throttle: throttle),
+            enroller: TwoFactorEnroller(store: services.store, clock: services.clock),
+            joiner: UserJoiner(store: services.store, clock: services.clock, sessionHours: configuration.sessionHours), limits: limits, secure: secure
+        ).addRoutes(to: group)
+        if kind == .staff {
+            let pages = AdminPages(api: services.api, renderer: renderer, sessions: sessions, limits: limits)
+            AdminDashboard(pages: pages, store: services.store, clock: services.clock).addRoutes(to: group)
+            AdminController(pages: pages).addRoutes(to: group)
+            AdminActions(pages: pages).addRoutes(to: group)
+            AdminDetails(pages: pages).addRoutes(to: group)
+        } else {
+            PortalController(api: services.api, renderer: renderer, sessions: sessions, limits: limits).addRoutes(to: group)
+        }
+    }
 }
 
 /// Creates an account in the database `configuration` names (the data directory's SQLite file or

@@ -55,6 +55,15 @@ public struct ServerConfiguration: Sendable {
     /// How long a request may take to arrive, from its head to the end of its body.
     /// `TOLLGATE_READ_TIMEOUT_SECONDS`, default 30.
     public var readTimeoutSeconds: Int = 30
+    /// The address people reach the server at, e.g. `https://licensing.example.com`: invitation
+    /// links start with it, and when it is `https` the portals' cookies are `Secure`.
+    /// `TOLLGATE_PUBLIC_URL`; without it links use the request's `Host` (or, on first start, the
+    /// listening address) over `http`.
+    public var publicURL: String?
+    /// How long a portal session lasts from sign-in. `TOLLGATE_SESSION_HOURS`, default 12.
+    public var sessionHours: Int = 12
+    /// How long an invitation link works. `TOLLGATE_INVITATION_DAYS`, default 7.
+    public var invitationDays: Int = 7
 
     public enum LogFormat: String, Sendable, CaseIterable {
         case text, json
@@ -147,8 +156,29 @@ public struct ServerConfiguration: Sendable {
             }
             config.readTimeoutSeconds = seconds
         }
+        if let value = environment["TOLLGATE_PUBLIC_URL"], !value.isEmpty { config.publicURL = value }
+        if let value = environment["TOLLGATE_SESSION_HOURS"] {
+            guard let hours = Int(value), (1...720).contains(hours) else { throw ConfigurationError("TOLLGATE_SESSION_HOURS must be between 1 and 720.") }
+            config.sessionHours = hours
+        }
+        if let value = environment["TOLLGATE_INVITATION_DAYS"] {
+            guard let days = Int(value), (1...90).contains(days) else { throw ConfigurationError("TOLLGATE_INVITATION_DAYS must be between 1 and 90.") }
+            config.invitationDays = days
+        }
+        try config.checkPublicURL()
         return config
     }
+
+    /// Refuses a public URL that is not an absolute `http` or `https` address without a path.
+    public func checkPublicURL() throws {
+        guard let publicURL else { return }
+        guard let url = URL(string: publicURL), ["http", "https"].contains(url.scheme ?? ""), url.host != nil, url.path.isEmpty || url.path == "/",
+            url.query == nil
+        else { throw ConfigurationError("The public URL must be an http or https address without a path, like https://licensing.example.com; not '\(publicURL)'.") }
+    }
+
+    /// Whether the portals are reached over TLS (their cookies are then `Secure`).
+    public var isPublicHTTPS: Bool { publicURL?.lowercased().hasPrefix("https://") ?? false }
 }
 
 /// A configuration value that cannot be used.

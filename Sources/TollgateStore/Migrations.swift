@@ -292,6 +292,50 @@ enum Migrations {
                 "CREATE INDEX api_tokens_by_account ON api_tokens (account_id, id)",
             ]
         ),
+        (
+            19,
+            [
+                // People who sign in to the portals (UserTable). The password's bcrypt hash and the
+                // two-factor secret (and the step of its last code taken) are columns, never in the
+                // document; `email` is NULL until the first owner names it.
+                """
+                CREATE TABLE users (
+                  id TEXT PRIMARY KEY, account_id TEXT NOT NULL, kind TEXT NOT NULL, customer_id TEXT, email TEXT, password_hash TEXT,
+                  totp_secret TEXT, totp_step BIGINT, created_at BIGINT NOT NULL, data TEXT NOT NULL, UNIQUE (kind, email))
+                """,
+                "CREATE INDEX users_by_account ON users (account_id, kind, id)",
+                // One-time links that set a user's password (InvitationTable), by their secret's hash.
+                """
+                CREATE TABLE invitations (
+                  token_hash TEXT PRIMARY KEY, user_id TEXT NOT NULL, account_id TEXT NOT NULL, created_at BIGINT NOT NULL,
+                  expires_at BIGINT NOT NULL, used_at BIGINT)
+                """,
+                "CREATE INDEX invitations_by_user ON invitations (user_id)",
+                // Portal sessions (WebSessionTable), by their cookie's hash; `stage` says what the
+                // sign-in still needs.
+                """
+                CREATE TABLE web_sessions (
+                  token_hash TEXT PRIMARY KEY, user_id TEXT NOT NULL, account_id TEXT NOT NULL, stage TEXT NOT NULL, csrf TEXT NOT NULL,
+                  created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL)
+                """,
+                "CREATE INDEX web_sessions_by_user ON web_sessions (user_id)",
+                // Failed sign-ins per user and per address (SignInThrottle), kept for its window.
+                "CREATE TABLE sign_in_failures (throttle_key TEXT NOT NULL, at BIGINT NOT NULL)",
+                "CREATE INDEX sign_in_failures_by_key ON sign_in_failures (throttle_key, at)",
+                // Whether the account's staff must sign in with a two-factor code (Account.requireTwoFactor).
+                "ALTER TABLE accounts ADD COLUMN require_two_factor BIGINT NOT NULL DEFAULT 0",
+                // The dashboard's figures, from roll-ups and covering indexes rather than scans
+                // (DashboardTable): licenses by state and expiry, validations per day and code,
+                // active machines per day.
+                "CREATE INDEX licenses_by_state ON licenses (account_id, state, expires_at)",
+                """
+                CREATE TABLE validation_days (
+                  account_id TEXT NOT NULL, day BIGINT NOT NULL, code TEXT NOT NULL, count BIGINT NOT NULL, PRIMARY KEY (account_id, day, code))
+                """,
+                "CREATE TABLE machine_days (account_id TEXT NOT NULL, day BIGINT NOT NULL, active BIGINT NOT NULL, PRIMARY KEY (account_id, day))",
+                "CREATE INDEX machines_active_by_account ON machines (account_id) WHERE state = 'active'",
+            ]
+        ),
     ]
 
     /// Steps that rewrite data rather than schema, run in the transaction of their version,
@@ -301,6 +345,15 @@ enum Migrations {
         11: PendingChangesMigration.run,
         13: CompactLogsMigration.run,
         17: GuardedMachineInsertMigration.run,
+        19: { sql, _ in
+            // Validations logged before the roll-up, rolled up once.
+            try await sql.execute(
+                """
+                INSERT INTO validation_days (account_id, day, code, count)
+                SELECT account_id, (occurred_at / 86400000) * 86400000, code, COUNT(*) FROM validation_events
+                WHERE account_id IS NOT NULL GROUP BY account_id, (occurred_at / 86400000) * 86400000, code
+                """)
+        },
         15: { sql, _ in
             try await DocumentDefaultsMigration.run(sql, table: "policies", defaults: ["limitEnforcement": [String: String](), "rank": 0])
         },

@@ -167,6 +167,10 @@ public struct StoreSession {
 
     public var accounts: AccountTable { AccountTable(sql: sql) }
     public var tokens: TokenTable { TokenTable(sql: sql) }
+    public var users: UserTable { UserTable(sql: sql) }
+    public var invitations: InvitationTable { InvitationTable(sql: sql) }
+    public var webSessions: WebSessionTable { WebSessionTable(sql: sql) }
+    public var dashboard: DashboardTable { DashboardTable(sql: sql) }
     public var products: DocumentTable<Product> { DocumentTable(sql: sql, documents: documents, table: "products", columns: ["code"]) { [.text($0.code)] } }
     public var changes: ChangeTable { ChangeTable(sql: sql) }
     public var entitlements: DocumentTable<Entitlement> {

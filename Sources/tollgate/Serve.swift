@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import Synchronization
 import TollgateDomain
 import TollgateFormats
 import TollgateServer
@@ -27,7 +28,9 @@ struct Serve: AsyncParsableCommand {
             handler.logLevel = level
             return handler
         }
-        let built = try await buildApplication(configuration) { account, token in
+        let invitation = Mutex<String?>(nil)
+        let built = try await buildApplication(configuration) { account, token, ownerInvitation in
+            invitation.withLock { $0 = ownerInvitation }
             guard let token else { return }
             say("""
                 Created account \(account.id) with an admin token. It is shown only this once:
@@ -36,7 +39,16 @@ struct Serve: AsyncParsableCommand {
 
                 """)
         } onServerRunning: { port in
-            say("Tollgate listening on http://\(configuration.host):\(port)")
+            let base = configuration.publicURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 } ?? "http://\(configuration.host):\(port)"
+            if let path = invitation.withLock({ $0 }) {
+                say("""
+                    Set the owner's password (and email) for the admin portal at this link. It works once, for \(configuration.invitationDays) days:
+
+                        \(base)\(path)
+
+                    """)
+            }
+            say("Tollgate listening on http://\(configuration.host):\(port) (admin portal: \(base)/admin, customer portal: \(base)/portal)")
         }
         try await built.run()
     }

@@ -11,8 +11,10 @@ import Testing
     /// Every registered route is documented and every documented route is registered.
     @Test func documentMatchesTheRegisteredRoutes() async throws {
         let app = try await TestApp.make()
-        let router = buildRouter(app.built.services)
-        let registered = Set(router.routes.map { route -> String in
+        let router = try buildRouter(app.built.services)
+        // The portals' pages and assets are HTML, not the API.
+        let api = router.routes.filter { route in !["admin", "portal", "assets"].contains(where: { route.path.description.hasPrefix($0) || route.path.description.hasPrefix("/\($0)") }) }
+        let registered = Set(api.map { route -> String in
             let path = route.path.description.replacingOccurrences(of: #":([A-Za-z]+)"#, with: "{$1}", options: .regularExpression)
             return "\(route.method.rawValue.uppercased()) \(path.hasPrefix("/") ? path : "/" + path)"
         })
@@ -50,7 +52,7 @@ import Testing
 
     @Test func mergePatchBodiesHaveOnlyOptionalFields() throws {
         let patches = Self.operations.filter { $0.method == "PATCH" }
-        #expect(patches.count == 4)
+        #expect(patches.count == 6)
         for patch in patches {
             let content = ((patch.operation["requestBody"] as! [String: Any])["content"] as! [String: [String: Any]])["application/json"]!
             let schema = Self.schema(content["schema"] as! [String: Any])

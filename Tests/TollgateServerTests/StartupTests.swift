@@ -30,7 +30,7 @@ import Testing
     @Test func aServerStartedAtBuildIsNotStartedAgainWhenItRuns() async throws {
         let app = try await TestApp.make()
         let starts = Starts()
-        let built = try await buildApplication(app.configuration, clock: app.clock, startNow: true, onStarted: { _, _ in starts.count.add(1, ordering: .relaxed) })
+        let built = try await buildApplication(app.configuration, clock: app.clock, startNow: true, onStarted: { _, _, _ in starts.count.add(1, ordering: .relaxed) })
         #expect(starts.count.load(ordering: .relaxed) == 1)
         try await built.application.test(.router) { client in
             let reply = try await TestApp.Client(client: client).send(.get, "/v1/account")

@@ -61,18 +61,10 @@ public struct APIToken: Codable, Sendable, Equatable {
     public static let prefixLength = 8
 
     /// A fresh secret for `role`: its prefix and 43 base62 characters (256 bits).
-    public static func generateSecret(role: Role) -> String {
-        let alphabet = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
-        var generator = SystemRandomNumberGenerator()
-        return role.secretPrefix + String((0..<43).map { _ in alphabet[Int.random(in: 0..<62, using: &generator)] })
-    }
+    public static func generateSecret(role: Role) -> String { Secret.generate(prefix: role.secretPrefix) }
 
     /// The stored form of a secret: HMAC-SHA-256 under a fixed domain key, hex.
-    public static func hash(secret: String) -> String {
-        HMAC<SHA256>.authenticationCode(for: Data(secret.utf8), using: hashKey).hexString
-    }
-
-    private static let hashKey = SymmetricKey(data: Data("tollgate.api-token.v1".utf8))
+    public static func hash(secret: String) -> String { Secret.hash(secret, purpose: "tollgate.api-token.v1") }
 }
 
 extension MessageAuthenticationCode {

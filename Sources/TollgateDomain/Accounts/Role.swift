@@ -76,6 +76,8 @@ public enum Permission: String, CaseIterable, Sendable, Codable {
     case keysManage = "keys.manage"
     /// List, create and revoke API tokens.
     case tokensManage = "tokens.manage"
+    /// Invite staff users, change their roles, disable them.
+    case usersManage = "users.manage"
     /// The audit trail and its verification.
     case auditRead = "audit.read"
     case eventsRead = "events.read"

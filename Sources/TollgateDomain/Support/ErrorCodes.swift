@@ -103,6 +103,24 @@ public enum TokenCode: String, ErrorCode {
     case lastOwner = "LAST_OWNER"
 }
 
+/// Codes of portal users, invitations and signing in.
+public enum UserCode: String, ErrorCode {
+    /// A user of the same kind has the email.
+    case emailTaken = "EMAIL_TAKEN"
+    /// A new invitation for a user who has joined or is disabled.
+    case userNotInvited = "USER_NOT_INVITED"
+    /// An invitation link that is unknown, used or expired.
+    case invitationInvalid = "INVITATION_INVALID"
+    /// A password too short, too long or too common (``PasswordRules``).
+    case weakPassword = "WEAK_PASSWORD"
+    /// The email and password do not match a user who may sign in.
+    case signInFailed = "SIGN_IN_FAILED"
+    /// Too many failed sign-ins for the user or the address (``SignInThrottle``).
+    case signInThrottled = "SIGN_IN_THROTTLED"
+    /// A two-factor code that is wrong, expired or used already.
+    case codeInvalid = "CODE_INVALID"
+}
+
 /// Codes of signing keys.
 public enum KeyCode: String, ErrorCode {
     case keyIdTaken = "KEY_ID_TAKEN"

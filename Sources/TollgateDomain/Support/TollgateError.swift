@@ -16,6 +16,7 @@ public enum TollgateError: CodedError, Equatable {
         case .limitExceeded(_, _, let count, let limit): ["\(count)", "\(limit)"]
         case .notFound(let resource, let id): [resource, id]
         case .payloadTooLarge(let limit): ["\(limit)"]
+        case .throttled(_, _, let retryAfter): ["\(retryAfter)"]
         case .routeNotFound(let method, let path): [method, path]
         default: []
         }
@@ -38,6 +39,8 @@ public enum TollgateError: CodedError, Equatable {
     case invalid(code: any ErrorCode = RequestCode.validationFailed, field: String?, message: String)
     /// A limit of the license would be exceeded. 422, with the current `count` and the `limit`.
     case limitExceeded(code: any ErrorCode, message: String, count: Int, limit: Int)
+    /// Too many attempts; the caller may try again after `retryAfter` seconds. 429.
+    case throttled(code: any ErrorCode, message: String, retryAfter: Int)
     /// The store cannot answer right now. 503.
     case unavailable(message: String)
     /// No route matches the method and path. 404.
@@ -56,6 +59,7 @@ public enum TollgateError: CodedError, Equatable {
         case .payloadTooLarge: "PAYLOAD_TOO_LARGE"
         case .invalid(let code, _, _): code.rawValue
         case .limitExceeded(let code, _, _, _): code.rawValue
+        case .throttled(let code, _, _): code.rawValue
         case .unavailable: "STORE_UNAVAILABLE"
         case .routeNotFound: "ROUTE_NOT_FOUND"
         case .internal: "INTERNAL"
@@ -67,7 +71,7 @@ public enum TollgateError: CodedError, Equatable {
         switch self {
         case .malformed(_, let message, _), .unauthorized(_, let message, _), .forbidden(_, let message),
             .conflict(_, let message, _), .invalid(_, _, let message), .unavailable(let message),
-            .limitExceeded(_, let message, _, _):
+            .limitExceeded(_, let message, _, _), .throttled(_, let message, _):
             message
         case .notFound(let resource, let id): "No \(resource) with id '\(id)' exists in this account."
         case .payloadTooLarge(let limit): "The request body is larger than the limit of \(limit) bytes."

@@ -7,9 +7,19 @@ import TollgateStore
 /// `GET /v1/account`: the caller's account, the key that signs for it now, and the token that
 /// asked (its id, role and what the role may do), so that a script can check which installation
 /// and account a token reaches before it changes anything.
+///
+/// `PATCH /v1/account`: what an owner sets for the whole account (`requireTwoFactor`).
 struct AccountController: Sendable {
     let store: Store
     let keys: KeyService
+    let writer: ChangeWriter
+    let limits: BodyLimits
+
+    /// What `PATCH /v1/account` may change.
+    struct Change: Codable, Sendable {
+        var requireTwoFactor: Bool?
+        static let fields: Set<String> = ["requireTwoFactor"]
+    }
 
     /// The account as `GET /v1/account` shows it.
     struct View: Codable, Sendable {
@@ -21,6 +31,8 @@ struct AccountController: Sendable {
         var id: String
         var name: String
         var createdAt: Date
+        /// Whether staff must sign in to the admin portal with a two-factor code.
+        var requireTwoFactor: Bool
         /// The id of the key that signs new licenses, tokens and answers.
         var signingKeyId: String?
         var caller: Caller
@@ -32,13 +44,37 @@ struct AccountController: Sendable {
             guard let account = try await store.read({ try await $0.accounts.find(id: accountId) }) else {
                 throw TollgateError.notFound(resource: "account", id: accountId)
             }
-            let signing = try? await keys.current(accountId: accountId)
-            return try Response.json(
-                View(
-                    id: account.id, name: account.name, createdAt: account.createdAt, signingKeyId: signing?.id,
-                    caller: .init(
-                        tokenId: context.token.id, role: context.token.role,
-                        permissions: context.token.role.permissions.sorted { $0.rawValue < $1.rawValue })))
+            return try await show(account: account, caller: context.token)
         }
+        group.permitting(.usersManage).patch("account") { request, context in
+            let body = try await JSONBody.read(request, limit: limits.maxBodyBytes, allowedFields: Change.fields)
+            let change = try body.decode(Change.self)
+            let caller = context.token
+            guard caller.role == .owner else {
+                throw TollgateError.forbidden(code: RequestCode.permissionDenied, message: "Only an owner may change the account's settings.")
+            }
+            let account = try await writer.write(accountId: caller.accountId) { session, now -> Account in
+                guard let before = try await session.accounts.find(id: caller.accountId) else {
+                    throw TollgateError.notFound(resource: "account", id: caller.accountId)
+                }
+                var after = before
+                if let required = change.requireTwoFactor { after.requireTwoFactor = required }
+                guard after != before else { return after }
+                try await session.accounts.setRequireTwoFactor(id: after.id, after.requireTwoFactor)
+                try await ChangeLog.record(
+                    session, accountId: after.id, actor: caller.id, type: "account.updated", objectType: "account", objectId: after.id,
+                    before: before, after: after, at: now)
+                return after
+            }
+            return try await show(account: account, caller: caller)
+        }
+    }
+
+    func show(account: Account, caller: APIToken) async throws -> Response {
+        let signing = try? await keys.current(accountId: account.id)
+        return try Response.json(
+            View(
+                id: account.id, name: account.name, createdAt: account.createdAt, requireTwoFactor: account.requireTwoFactor, signingKeyId: signing?.id,
+                caller: .init(tokenId: caller.id, role: caller.role, permissions: caller.role.permissions.sorted { $0.rawValue < $1.rawValue })))
     }
 }

@@ -67,10 +67,13 @@ struct AccountProvisioner: Sendable {
             before: nil as APIToken?, after: token, at: now)
     }
 
-    /// On start: the default account (created with its key and admin token if the store is
-    /// empty), a signing key for every account that lacks one, and the configured admin token.
-    /// Returns the default account and the admin token to print once, if one was generated.
-    func bootstrap(configuredAdminToken: String?) async throws -> (defaultAccount: Account, generatedToken: String?) {
+    /// On start: the default account (created with its key, admin token and an invitation for its
+    /// first owner if the store is empty), a signing key for every account that lacks one, and the
+    /// configured admin token. Returns the default account, and what to print once: the admin
+    /// token if one was generated, the owner's invitation path (`/admin/join/…`) if one was made.
+    func bootstrap(configuredAdminToken: String?, invitationDays: Int = 7) async throws -> (
+        defaultAccount: Account, generatedToken: String?, ownerInvitation: String?
+    ) {
         if let configuredAdminToken, configuredAdminToken.count < 16 {
             throw ConfigurationError("TOLLGATE_ADMIN_TOKEN must be at least 16 characters.")
         }
@@ -83,26 +86,41 @@ struct AccountProvisioner: Sendable {
         let keys = keys
         // One transaction: the default account on an empty database, and a key for every account
         // without a live one (judged from the stored keys, which every replica shares).
-        let createdNow = try await store.write { session -> Bool in
+        let invitation = try await store.write { session -> String? in
             var accounts = try await session.accounts.all()
-            let empty = accounts.isEmpty
-            if empty {
+            var invitation: String?
+            if accounts.isEmpty {
                 try await Self.insert(candidate, session: session, now: now)
                 accounts = [candidate.account]
+                invitation = try await Self.inviteOwner(of: candidate.account, days: invitationDays, session: session, now: now)
             }
             let keyed = Set(try await session.signingKeys.all().filter { $0.retiredAt == nil }.map(\.accountId))
             for account in accounts where !keyed.contains(account.id) {
                 _ = try await keys.rotate(accountId: account.id, now: now, session: session)
             }
-            return empty
+            return invitation
         }
+        let createdNow = invitation != nil
         await keys.reload()
         let accounts = try await store.read { try await $0.accounts.all() }
         guard let first = accounts.first else { throw TollgateError.internal }
-        if createdNow { return (first, configuredAdminToken == nil ? candidate.secret : nil) }
+        if createdNow { return (first, configuredAdminToken == nil ? candidate.secret : nil, invitation) }
         if let configuredAdminToken {
             try await ensureToken(accountId: first.id, secret: configuredAdminToken, role: .owner)
         }
-        return (first, nil)
+        return (first, nil, nil)
+    }
+
+    /// The account's first owner, invited before anyone has an address: the invitation asks for
+    /// one (``UserJoiner``). Returns the invitation's path.
+    static func inviteOwner(of account: Account, days: Int, session: StoreSession, now: Date) async throws -> String {
+        let owner = User(
+            id: Identifier.make(.user, at: now), accountId: account.id, kind: .staff, email: "", name: "Owner", role: .owner, customerId: nil, createdAt: now)
+        try await session.users.insert(owner)
+        let link = try await UserInviter.issueLink(for: owner, links: UserInviter.Links(base: "", days: days), session: session, now: now)
+        try await ChangeLog.record(
+            session, accountId: account.id, actor: "system", type: "user.invited", objectType: "user", objectId: owner.id, before: nil as User?,
+            after: owner, state: UserView(owner), at: now)
+        return link.url
     }
 }

@@ -46,8 +46,20 @@ public struct AppRequestContext: RequestContext {
         credential = nil
     }
 
+    /// A request the portals make in process (``APIDispatcher``), already authenticated as `caller`.
+    init(internalCaller caller: APIToken, remoteAddress: String?, logger: Logger) {
+        coreContext = .init(source: InternalSource(logger: logger))
+        self.remoteAddress = remoteAddress
+        credential = .apiToken(caller)
+    }
+
     /// Bodies are collected by ``JSONBody`` against the configured limit, not this one.
     public var maxUploadSize: Int { .max }
+}
+
+/// Where an in-process request's context comes from: only a logger.
+private struct InternalSource: RequestContextSource {
+    let logger: Logger
 }
 
 /// The context of admin routes: an API token is required, so no handler checks authentication again.

@@ -19,6 +19,9 @@ struct AuthenticationMiddleware: RouterMiddleware {
     let uses = TokenUseRecorder()
 
     func handle(_ request: Request, context: AppRequestContext, next: (Request, AppRequestContext) async throws -> Response) async throws -> Response {
+        // A portal's request in process (APIDispatcher) comes authenticated; a request from the
+        // network never has a credential before this point.
+        if context.credential != nil { return try await next(request, context) }
         guard let header = request.headers[.authorization] else {
             throw TollgateError.unauthorized(message: "This route needs a credential: send 'Authorization: Bearer <token>'.")
         }

@@ -17,6 +17,7 @@ extension TollgateError: HTTPResponseError {
         case .conflict: .conflict
         case .payloadTooLarge: .contentTooLarge
         case .invalid, .limitExceeded: .unprocessableContent
+        case .throttled: .tooManyRequests
         case .unavailable: .serviceUnavailable
         case .routeNotFound: .notFound
         case .internal: .internalServerError
@@ -27,6 +28,7 @@ extension TollgateError: HTTPResponseError {
         var headers: HTTPFields = [.contentType: "application/json"]
         if case .unauthorized = self { headers[.wwwAuthenticate] = "Bearer" }
         if case .unavailable = self { headers[.retryAfter] = "2" }
+        if case .throttled(_, _, let seconds) = self { headers[.retryAfter] = "\(seconds)" }
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
 

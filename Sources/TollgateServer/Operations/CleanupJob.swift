@@ -4,8 +4,9 @@ import TollgateFormats
 import TollgateStore
 
 /// The recurring job `cleanup`, every ``interval``: forgets `Idempotency-Key` records older than
-/// ``idempotencyWindow`` and jobs that ran once and succeeded more than ``jobRetention`` ago.
-/// Both deletes and the job's completion are one transaction.
+/// ``idempotencyWindow``, jobs that ran once and succeeded more than ``jobRetention`` ago, expired
+/// portal sessions and failed sign-ins older than a day (the throttle's window is shorter). The
+/// deletes and the job's completion are one transaction.
 struct CleanupJob: JobHandler {
     let clock: any TollgateClock
     var kind: String { Self.kind }
@@ -22,6 +23,7 @@ struct CleanupJob: JobHandler {
         try await run.finish { session in
             try await session.idempotency.deleteOlder(than: now.addingTimeInterval(-Self.idempotencyWindow))
             try await session.jobs.deleteSucceeded(before: now.addingTimeInterval(-Self.jobRetention))
+            try await session.webSessions.prune(at: now, failuresBefore: now.addingTimeInterval(-86_400))
         }
     }
 }

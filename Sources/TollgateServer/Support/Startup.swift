@@ -6,11 +6,13 @@ import TollgateDomain
 /// before the HTTP server binds, in `beforeServerStarts`, while the database client already runs
 /// as a service of the group). Services that read the database wait for it (``AfterStartup``).
 final class Startup: Sendable {
-    /// The default account, and the admin token generated for it on first start (when
-    /// `TOLLGATE_ADMIN_TOKEN` was not set), to print once.
+    /// The default account, the admin token generated for it on first start (when
+    /// `TOLLGATE_ADMIN_TOKEN` was not set) and the first owner's invitation path (on first start),
+    /// to print once.
     struct Result: Sendable {
         var defaultAccount: Account
         var generatedAdminToken: String?
+        var ownerInvitation: String?
     }
 
     private struct State {

@@ -12,14 +12,19 @@ public struct AccountTable {
             [.text(account.id), .text(account.name), .integer(account.createdAt.epochMilliseconds), .text(AuditChain.genesis)])
     }
 
+    /// Sets whether the account's staff must sign in with a two-factor code.
+    public func setRequireTwoFactor(id: String, _ required: Bool) async throws {
+        try await sql.execute("UPDATE accounts SET require_two_factor = ? WHERE id = ?", [.integer(required ? 1 : 0), .text(id)])
+    }
+
     /// The account with `id`.
     public func find(id: String) async throws -> Account? {
-        try await sql.queryOne("SELECT id, name, created_at FROM accounts WHERE id = ?", [.text(id)]).flatMap(Self.account)
+        try await sql.queryOne("SELECT id, name, created_at, require_two_factor FROM accounts WHERE id = ?", [.text(id)]).flatMap(Self.account)
     }
 
     /// Every account, oldest first.
     public func all() async throws -> [Account] {
-        try await sql.query("SELECT id, name, created_at FROM accounts ORDER BY created_at, id", []).compactMap(Self.account)
+        try await sql.query("SELECT id, name, created_at, require_two_factor FROM accounts ORDER BY created_at, id", []).compactMap(Self.account)
     }
 
     /// The sequence and hash of the account's last audit entry (0 and the genesis hash when none).
@@ -49,6 +54,6 @@ public struct AccountTable {
 
     static func account(_ row: SQLRow) -> Account? {
         guard let id = row.string("id"), let name = row.string("name"), let created = row.int("created_at") else { return nil }
-        return Account(id: id, name: name, createdAt: .init(epochMilliseconds: created))
+        return Account(id: id, name: name, createdAt: .init(epochMilliseconds: created), requireTwoFactor: row.int("require_two_factor") == 1)
     }
 }

@@ -27,8 +27,19 @@ public struct ValidationEventTable {
         }
     }
 
-    /// Inserts in statements of up to 200 rows: one round trip per chunk on PostgreSQL.
+    /// Inserts in statements of up to 200 rows: one round trip per chunk on PostgreSQL. Adds
+    /// them to the per-day counts by code (``DashboardTable``) in the same transaction.
     public func insert(_ events: [Event]) async throws {
+        var days: [DayKey: Int64] = [:]
+        for event in events {
+            guard let accountId = event.accountId else { continue }
+            days[DayKey(accountId: accountId, day: event.occurredAt.epochMilliseconds / 86_400_000 * 86_400_000, code: event.code.rawValue), default: 0] += 1
+        }
+        for (key, count) in days.sorted(by: { ($0.key.accountId, $0.key.day, $0.key.code) < ($1.key.accountId, $1.key.day, $1.key.code) }) {
+            try await sql.execute(
+                "INSERT INTO validation_days (account_id, day, code, count) VALUES (?, ?, ?, ?) ON CONFLICT (account_id, day, code) DO UPDATE SET count = validation_days.count + excluded.count",
+                [.text(key.accountId), .integer(key.day), .text(key.code), .integer(count)])
+        }
         for chunk in events.chunks(of: 200) {
             let rows = Array(repeating: "(?, ?, ?, ?, ?, ?, ?)", count: chunk.count).joined(separator: ", ")
             try await sql.execute(
@@ -38,6 +49,12 @@ public struct ValidationEventTable {
                      .integer(event.valid ? 1 : 0), .text(event.remoteAddress), .integer(event.occurredAt.epochMilliseconds)]
                 })
         }
+    }
+
+    private struct DayKey: Hashable {
+        var accountId: String
+        var day: Int64
+        var code: String
     }
 
     /// A page of a license's validations, newest first.
