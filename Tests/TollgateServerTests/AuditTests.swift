@@ -41,16 +41,17 @@ import Testing
             let license = try await client.license()
             try await client.send(.post, "/v1/licenses/\(license.id)/actions/suspend")
             let intact = try await client.send(.get, "/v1/audit-events/verify").object
-            // Account, token, product, four catalogue codes of the preset, policy, customer, license, suspension.
-            #expect(intact["valid"] as? Bool == true && intact["checked"] as? Int == 11)
+            // Account, token, the first owner's invitation, product, four catalogue codes of the
+            // preset, policy, customer, license, suspension.
+            #expect(intact["valid"] as? Bool == true && intact["checked"] as? Int == 12)
 
-            try await tamper(app, "UPDATE audit_events SET action = 'license.reinstated' WHERE sequence = 11")
+            try await tamper(app, "UPDATE audit_events SET action = 'license.reinstated' WHERE sequence = 12")
             let edited = try await client.send(.get, "/v1/audit-events/verify").object
-            #expect(edited["valid"] as? Bool == false && edited["firstBrokenSequence"] as? Int == 11)
+            #expect(edited["valid"] as? Bool == false && edited["firstBrokenSequence"] as? Int == 12)
             #expect((edited["reason"] as? String)?.contains("changed") == true)
 
             try await tamper(
-                app, "UPDATE audit_events SET action = 'license.suspended' WHERE sequence = 11", "DELETE FROM audit_events WHERE sequence = 4")
+                app, "UPDATE audit_events SET action = 'license.suspended' WHERE sequence = 12", "DELETE FROM audit_events WHERE sequence = 4")
             let removed = try await client.send(.get, "/v1/audit-events/verify").object
             #expect(removed["valid"] as? Bool == false && removed["firstBrokenSequence"] as? Int == 4)
 

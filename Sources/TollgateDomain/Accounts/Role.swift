@@ -2,7 +2,9 @@ import TollgateFormats
 
 /// What a staff member or an API token may do in its account: a fixed set of ``Permission``s.
 ///
-/// - `owner` and `admin`: everything.
+/// - `owner`: everything.
+/// - `admin`: everything but the account's own settings (`account.manage`), so an admin cannot
+///   make owners.
 /// - `developer`: the catalogue (products, policies, entitlements, meters), signing keys, API
 ///   tokens and recording usage, and reading everything.
 /// - `support`: customers, licenses and machines: read, suspend and reinstate, deactivate; the
@@ -27,7 +29,8 @@ public enum Role: String, APIEnum {
     private static let table: [Role: Set<Permission>] = Dictionary(
         uniqueKeysWithValues: allCases.map { role -> (Role, Set<Permission>) in
             switch role {
-            case .owner, .admin: (role, Set(Permission.allCases))
+            case .owner: (role, Set(Permission.allCases))
+            case .admin: (role, Set(Permission.allCases).subtracting([.accountManage]))
             case .developer: (role, Permission.reads.union([.catalogWrite, .keysManage, .tokensManage, .usageWrite]))
             case .support:
                 (role, [.accountRead, .catalogRead, .customersRead, .licensesRead, .licensesSuspend, .machinesRead, .machinesDeactivate, .usageRead, .eventsRead])
@@ -52,6 +55,8 @@ public enum Role: String, APIEnum {
 /// permission it needs; the README's table lists them.
 public enum Permission: String, CaseIterable, Sendable, Codable {
     case accountRead = "account.read"
+    /// The account's settings (`PATCH /v1/account`): owners only.
+    case accountManage = "account.manage"
     case catalogRead = "catalog.read"
     /// Products, policies (and presets), entitlements, meters: create and change.
     case catalogWrite = "catalog.write"

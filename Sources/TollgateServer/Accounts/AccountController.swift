@@ -46,13 +46,10 @@ struct AccountController: Sendable {
             }
             return try await show(account: account, caller: context.token)
         }
-        group.permitting(.usersManage).patch("account") { request, context in
+        group.permitting(.accountManage).patch("account") { request, context in
             let body = try await JSONBody.read(request, limit: limits.maxBodyBytes, allowedFields: Change.fields)
             let change = try body.decode(Change.self)
             let caller = context.token
-            guard caller.role == .owner else {
-                throw TollgateError.forbidden(code: RequestCode.permissionDenied, message: "Only an owner may change the account's settings.")
-            }
             let account = try await writer.write(accountId: caller.accountId) { session, now -> Account in
                 guard let before = try await session.accounts.find(id: caller.accountId) else {
                     throw TollgateError.notFound(resource: "account", id: caller.accountId)
