@@ -15,6 +15,6 @@ struct Tollgate: AsyncParsableCommand {
             """,
         subcommands: [
             Serve.self, Accounts.self, Products.self, Policies.self, Customers.self, Licenses.self, Machines.self, Meters.self, Usage.self, Keys.self,
-            Tokens.self, Audit.self, Verify.self, Migrate.self,
+            Tokens.self, Users.self, Audit.self, Verify.self, Migrate.self,
         ])
 }

@@ -40,7 +40,7 @@ struct AdminActions: Sendable {
         frame.problem = problem
         let fields = AdminPages.filled(try await action.fields(pages, me, request), from: form, errors: errors)
         let back = Self.back(request)
-        let target = request.uri.path + (back.map { "?back=\($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" } ?? "")
+        let target = request.uri.path + (back.map { "?back=\($0.queryValue)" } ?? "")
         let values: [String: Any] = [
             "intro": fill(action.explanation, context),
             "forms": [PageForm(action: target, fields: fields, submit: action.submit, csrf: me.csrf)],
@@ -57,7 +57,7 @@ struct AdminActions: Sendable {
             return try await confirm(action, request, context, form: form, errors: result.errors, problem: result.problem, status: result.answer.status)
         }
         var done = fill(action.done, context).replacingOccurrences(of: "{back}", with: Self.back(request) ?? "/admin")
-        done += (done.contains("?") ? "&" : "?") + "done=" + (action.notice.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")
+        done += (done.contains("?") ? "&" : "?") + "done=" + (action.notice.queryValue)
         throw PageRedirect(location: done)
     }
 
@@ -66,7 +66,7 @@ struct AdminActions: Sendable {
         var text = template
         for (name, value) in context.parameters {
             let value = String(value)
-            text = text.replacingOccurrences(of: "{\(name)}", with: encode ? (value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "") : value)
+            text = text.replacingOccurrences(of: "{\(name)}", with: encode ? (value.pathSegment) : value)
         }
         return text
     }

@@ -55,7 +55,7 @@ struct AdminController: Sendable {
         var api = list.api
         var apiQuery = query.mapKeys { $0 == "after" ? "cursor" : $0 }
         for (name, value) in query where api.contains("{\(name)}") {
-            api = api.replacingOccurrences(of: "{\(name)}", with: value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")
+            api = api.replacingOccurrences(of: "{\(name)}", with: value.pathSegment)
             apiQuery[name] = nil
         }
         var frame = pages.frame(me, title: list.title, current: list.path, notice: request.uri.queryParameters.get("done"))
@@ -253,7 +253,7 @@ extension AdminController {
                      FormField(name: "expiresAt", label: "Expires at", hint: "Optional; an ISO 8601 time such as 2027-01-31T00:00:00Z.")]
                 },
                 call: { form in (.post, "/v1/tokens", jsonBody(form, ["name", "role", "expiresAt"])) },
-                done: { created in "/admin/tokens?done=" + ("Token created. Its secret, shown only this once: \(AdminPages.text(created["secret"]))".addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "") })),
+                done: { created in "/admin/tokens?done=" + ("Token created. Its secret, shown only this once: \(AdminPages.text(created["secret"]))".queryValue) })),
         ListPage(
             path: "/admin/users", title: "Users", api: "/v1/users",
             columns: [
@@ -269,7 +269,7 @@ extension AdminController {
                 call: { form in (.post, "/v1/users", jsonBody(form, ["email", "name", "role"])) },
                 done: { created in
                     let link = AdminPages.text((created["invitation"] as? [String: Any])?["url"])
-                    return "/admin/users/\(AdminPages.text(created["id"]))?done=" + ("Invited. Pass on this link, which works once: \(link)".addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")
+                    return "/admin/users/\(AdminPages.text(created["id"]))?done=" + ("Invited. Pass on this link, which works once: \(link)".queryValue)
                 })),
         ListPage(
             path: "/admin/audit", title: "Audit trail", api: "/v1/audit-events",

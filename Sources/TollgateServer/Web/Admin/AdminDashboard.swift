@@ -42,7 +42,7 @@ struct AdminDashboard: Sendable {
         let soonText = ISO8601DateFormatter().string(from: soon)
         let tiles: [[String: String]] = [
             ["label": "Active licenses", "value": "\(active)", "href": "/admin/licenses?status=active"],
-            ["label": "Expiring in 30 days", "value": "\(figures.expiring)", "href": "/admin/licenses?status=active&expiringBefore=\(soonText.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")"],
+            ["label": "Expiring in 30 days", "value": "\(figures.expiring)", "href": "/admin/licenses?status=active&expiringBefore=\(soonText.queryValue)"],
             ["label": "Expired", "value": "\(figures.expired)", "href": "/admin/licenses?status=expired"],
             ["label": "Suspended", "value": "\(figures.states["suspended"] ?? 0)", "href": "/admin/licenses?status=suspended"],
             ["label": "Revoked", "value": "\(figures.states["revoked"] ?? 0)", "href": "/admin/licenses?status=revoked"],

@@ -34,11 +34,11 @@ struct AdminDetails: Sendable {
     func license(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let me = try await pages.sessions.require(request, .staff)
         let id = try context.parameters.require("id")
-        let encoded = id.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
+        let encoded = id.pathSegment
         let license = try await pages.get("/v1/licenses/\(encoded)", as: me, request: request)
         let role = me.user.role ?? .readOnly
         let here = "/admin/licenses/\(encoded)"
-        let back = "?back=" + (here.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")
+        let back = "?back=" + (here.queryValue)
         var actions: [[String: String]] = []
         if role.allows(.licensesSuspend) {
             actions.append(["href": "\(here)/suspend", "label": "Suspend"])
@@ -94,19 +94,19 @@ struct AdminDetails: Sendable {
             throw TollgateError.invalid(code: RequestCode.invalidValue, field: "action", message: "Choose suspend or renew.")
         }
         guard !ids.isEmpty, ids.count <= 100 else {
-            throw PageRedirect(location: "/admin/licenses?done=" + ("Tick 1 to 100 licenses first.".addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""))
+            throw PageRedirect(location: "/admin/licenses?done=" + ("Tick 1 to 100 licenses first.".queryValue))
         }
         var done = 0
         var failed: [String] = []
         for id in ids {
-            let encoded = id.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
+            let encoded = id.pathSegment
             let answer = try await pages.api.call(.post, "/v1/licenses/\(encoded)/actions/\(action)", as: me.caller, address: nil)
             if answer.status == .forbidden { throw TollgateError.forbidden(code: RequestCode.permissionDenied, message: answer.error?.message ?? "") }
             if answer.ok { done += 1 } else { failed.append("\(id): \(answer.error?.message ?? "refused")") }
         }
         let verb = action == "suspend" ? "Suspended" : "Renewed"
         let notice = "\(verb) \(done) license\(done == 1 ? "" : "s")." + (failed.isEmpty ? "" : " Not changed: " + failed.joined(separator: "; "))
-        throw PageRedirect(location: "/admin/licenses?done=" + (notice.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""))
+        throw PageRedirect(location: "/admin/licenses?done=" + (notice.queryValue))
     }
 
     /// The filtered license list as CSV, every page of it (at most ``exportLimit`` rows).
@@ -146,7 +146,7 @@ struct AdminDetails: Sendable {
     {
         let me = try await pages.sessions.require(request, .staff)
         let id = try context.parameters.require("id")
-        let encoded = id.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
+        let encoded = id.pathSegment
         let customer = try await pages.get("/v1/customers/\(encoded)", as: me, request: request)
         let here = "/admin/customers/\(encoded)"
         var values: [String: Any] = [
@@ -181,18 +181,18 @@ struct AdminDetails: Sendable {
 
     func inviteCustomerUser(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let (me, form) = try await pages.form(request)
-        let encoded = try context.parameters.require("id").addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
+        let encoded = try context.parameters.require("id").pathSegment
         let result = try await pages.submit(.post, "/v1/customers/\(encoded)/users", body: jsonBody(form, ["email", "name"]), as: me)
         guard result.answer.ok else { return try await customer(request, context, form: form, errors: result.errors, problem: result.problem, status: result.answer.status) }
         let link = AdminPages.text((result.answer.object["invitation"] as? [String: Any])?["url"])
         throw PageRedirect(
             location: "/admin/customers/\(encoded)?done="
-                + ("Invited. Pass on this link, which works once: \(link)".addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""))
+                + ("Invited. Pass on this link, which works once: \(link)".queryValue))
     }
 
     func user(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let me = try await pages.sessions.require(request, .staff)
-        let encoded = try context.parameters.require("id").addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
+        let encoded = try context.parameters.require("id").pathSegment
         let user = try await pages.get("/v1/users/\(encoded)", as: me, request: request)
         let here = "/admin/users/\(encoded)"
         var forms: [PageForm] = []
@@ -212,12 +212,12 @@ struct AdminDetails: Sendable {
 
     func reinvite(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let (me, _) = try await pages.form(request)
-        let encoded = try context.parameters.require("id").addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
+        let encoded = try context.parameters.require("id").pathSegment
         let result = try await pages.submit(.post, "/v1/users/\(encoded)/invitation", body: nil, as: me)
         let notice =
             result.answer.ok
             ? "A new link, which works once: \(AdminPages.text((result.answer.object["invitation"] as? [String: Any])?["url"]))" : (result.problem ?? "Refused.")
-        throw PageRedirect(location: "/admin/users/\(encoded)?done=" + (notice.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""))
+        throw PageRedirect(location: "/admin/users/\(encoded)?done=" + (notice.queryValue))
     }
 
     func verify(_ request: Request) async throws -> Response {

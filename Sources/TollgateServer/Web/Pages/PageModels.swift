@@ -132,4 +132,13 @@ struct PageCell: Sendable {
 
 extension String {
     var nilIfEmpty: String? { isEmpty ? nil : self }
+
+    /// The text as one segment of a URL's path: unreserved characters kept (ids are left as
+    /// they are: the router does not decode `%5F` back to `_`), everything else percent-encoded.
+    var pathSegment: String { addingPercentEncoding(withAllowedCharacters: Self.unreserved) ?? "" }
+
+    /// The text as a query parameter's value.
+    var queryValue: String { addingPercentEncoding(withAllowedCharacters: Self.unreserved) ?? "" }
+
+    private static let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 }

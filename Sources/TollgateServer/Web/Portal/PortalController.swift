@@ -56,7 +56,7 @@ struct PortalController: Sendable {
         return answer.object
     }
 
-    static func encode(_ id: String) -> String { id.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "" }
+    static func encode(_ id: String) -> String { id.pathSegment }
 
     func licenses(_ request: Request) async throws -> Response {
         let me = try await sessions.require(request, .customer)

@@ -1,0 +1,231 @@
+import Foundation
+import HTTPTypes
+import HummingbirdOTP
+import Testing
+import TollgateDomain
+import TollgateStore
+@testable import TollgateServer
+
+/// The portals' sign-in, sessions and web security, and their pages over the API, through the
+/// router with a cookie-keeping client. The browser suite (tests/e2e/test_portals.py) walks the
+/// same pages in Chromium.
+@Suite struct PortalTests {
+    static let password = "correct horse battery"
+
+    /// Takes the invitation at `path` with `password` (and `email` for the first owner).
+    @discardableResult
+    static func join(_ browser: Browser, _ path: String, email: String? = nil, password: String = password) async throws -> Browser.Page {
+        let form = try await browser.get(path)
+        #expect(form.status == 200, "\(path): \(form.status)")
+        var fields = ["password": password, "confirmation": password]
+        if let email { fields["email"] = email }
+        return try await browser.post(path, fields, csrfFrom: form)
+    }
+
+    static func signIn(_ browser: Browser, _ email: String, _ password: String = password, portal: String = "admin") async throws -> Browser.Page {
+        let form = try await browser.get("/\(portal)/sign-in")
+        return try await browser.post("/\(portal)/sign-in", ["email": email, "password": password], csrfFrom: form)
+    }
+
+    static func signOut(_ browser: Browser, portal: String = "admin") async throws {
+        let page = try await browser.get("/\(portal)")
+        _ = try await browser.post("/\(portal)/sign-out", [:], csrfFrom: page)
+    }
+
+    @Test func theFirstOwnerJoinsWithTheLinkPrintedAtStartAndSeesTheDashboard() async throws {
+        let app = try await TestApp.make()
+        let invitation = try #require(app.built.ownerInvitation)
+        #expect(invitation.hasPrefix("/admin/join/tgi_"))
+        try await app.run { client in
+            let browser = Browser(client)
+            #expect(try await browser.get("/admin").location == "/admin/sign-in")
+            let weak = try await Self.join(browser, invitation, email: "owner@example.com", password: "password1234")
+            #expect(weak.status == 422 && weak.html.contains("field-password-error") && weak.html.contains("most common passwords"))
+            let joined = try await Self.join(browser, invitation, email: "owner@example.com")
+            #expect(joined.status == 303 && joined.location == "/admin")
+            let cookie = try #require(joined.headers[values: .setCookie].first { $0.hasPrefix("tollgate_admin=") })
+            #expect(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && cookie.contains("Path=/admin") && !cookie.contains("Secure"))
+            let dashboard = try await browser.get("/admin")
+            #expect(dashboard.status == 200 && dashboard.html.contains("<h1>Dashboard</h1>") && dashboard.html.contains("Owner (owner)"))
+            let policy = try #require(dashboard.headers[.contentSecurityPolicy])
+            #expect(policy.contains("default-src 'none'") && policy.contains("script-src 'self'") && policy.contains("frame-ancestors 'none'") && !policy.contains("unsafe-inline"))
+            #expect(dashboard.headers[.xFrameOptions] == "DENY" && dashboard.headers[.referrerPolicy] == "no-referrer")
+            #expect(!dashboard.html.contains(#"style=""#) && !dashboard.html.contains("<script>"), "no inline style or script")
+            let again = try await Browser(client).get(invitation)
+            #expect(again.status == 409 && again.html.contains("expired or was used already"), "an invitation works once")
+            let users = try await client.send(.get, "/v1/users").list
+            #expect(users.count == 1 && users[0]["email"] as? String == "owner@example.com" && users[0]["status"] as? String == "active")
+            #expect(try await client.auditActions().contains("user.joined"))
+        }
+    }
+
+    @Test func failedSignInsAreThrottledAndAudited() async throws {
+        let app = try await TestApp.make()
+        try await app.run { client in
+            let browser = Browser(client)
+            try await Self.join(browser, app.built.ownerInvitation!, email: "owner@example.com")
+            try await Self.signOut(browser)
+            #expect(try await browser.get("/admin").location == "/admin/sign-in")
+            let unknown = try await Self.signIn(browser, "nobody@example.com")
+            let wrong = try await Self.signIn(browser, "owner@example.com", "wrong password here")
+            #expect(unknown.status == 401 && wrong.status == 401 && unknown.html.contains("The email or the password is not right."))
+            #expect(wrong.html.contains("The email or the password is not right."), "the same words whether or not the address has a user")
+            for _ in 0..<4 { _ = try await Self.signIn(browser, "owner@example.com", "wrong password here") }
+            let throttled = try await Self.signIn(browser, "owner@example.com")
+            #expect(throttled.status == 429 && throttled.headers[.retryAfter] != nil, "the right password is not even checked now")
+            app.clock.advance(by: 16 * 60)
+            #expect(try await Self.signIn(browser, "owner@example.com").location == "/admin")
+            let actions = try await client.auditActions()
+            #expect(actions.filter { $0 == "user.sign_in_failed" }.count == 5 && actions.contains("user.signed_in"))
+        }
+    }
+
+    @Test func twoFactorSignInWithCodesFromTheSecretShown() async throws {
+        let app = try await TestApp.make()
+        try await app.run { client in
+            let browser = Browser(client)
+            try await Self.join(browser, app.built.ownerInvitation!, email: "owner@example.com")
+            let setup = try await browser.get("/admin/two-factor")
+            #expect(setup.status == 200 && setup.html.contains("otpauth://totp/Tollgate:owner@example.com?secret="))
+            let secret = try await app.built.services.store.read { try await $0.users.credentials(kind: .staff, email: "owner@example.com")?.totpSecret }
+            let totp = TOTP(secret: try #require(secret))
+            func code() -> String { String(format: "%06d", totp.compute(date: app.clock.now())) }
+            #expect(try await browser.post("/admin/two-factor", ["code": "000000"], csrfFrom: setup).status == 422)
+            #expect(try await browser.post("/admin/two-factor", ["code": code()], csrfFrom: setup).location == "/admin")
+            try await Self.signOut(browser)
+
+            #expect(try await Self.signIn(browser, "owner@example.com").location == "/admin/sign-in/code")
+            #expect(try await browser.get("/admin").location == "/admin/sign-in/code", "no page before the code")
+            let prompt = try await browser.get("/admin/sign-in/code")
+            #expect(try await browser.post("/admin/sign-in/code", ["code": code()], csrfFrom: prompt).status == 422, "the step's code was used already")
+            app.clock.advance(by: 30)
+            #expect(try await browser.post("/admin/sign-in/code", ["code": code()], csrfFrom: prompt).location == "/admin")
+            #expect(try await browser.get("/admin").status == 200)
+            #expect(try await client.send(.get, "/v1/users").list[0]["twoFactor"] as? Bool == true)
+        }
+    }
+
+    @Test func anAccountThatRequiresTwoFactorSendsUsersToSetItUp() async throws {
+        let app = try await TestApp.make()
+        try await app.run { client in
+            #expect(try await client.send(.patch, "/v1/account", ["requireTwoFactor": true]).status == 200)
+            let browser = Browser(client)
+            let joined = try await Self.join(browser, app.built.ownerInvitation!, email: "owner@example.com")
+            #expect(joined.location == "/admin/two-factor")
+            #expect(try await browser.get("/admin/licenses").location == "/admin/two-factor")
+            #expect(try await browser.get("/admin/two-factor").html.contains("requires two-factor sign-in"))
+        }
+    }
+
+    @Test func formsNeedTheSessionsTokenAndSessionsEnd() async throws {
+        let app = try await TestApp.make()
+        try await app.run { client in
+            let browser = Browser(client)
+            try await Self.join(browser, app.built.ownerInvitation!, email: "owner@example.com")
+            let forged = try await browser.post("/admin/products", ["csrf": "forged", "code": "app", "name": "App"])
+            #expect(forged.status == 403 && forged.html.contains("security token"))
+            let missing = try await browser.post("/admin/products", ["code": "app", "name": "App"])
+            #expect(missing.status == 403)
+            #expect(try await client.send(.get, "/v1/products").list.isEmpty, "nothing was created")
+            let signInForm = try await Browser(client).post("/admin/sign-in", ["csrf": "x", "email": "owner@example.com", "password": Self.password])
+            #expect(signInForm.status == 403, "the sign-in form's token must match its cookie")
+
+            let page = try await browser.get("/admin/products")
+            let invalid = try await browser.post("/admin/products", ["code": "", "name": "App"], csrfFrom: page)
+            #expect(invalid.status == 422 && invalid.html.contains(#"id="field-code-error""#) && invalid.html.contains(#"aria-invalid="true""#))
+            #expect(try await browser.post("/admin/products", ["code": "app", "name": "App"], csrfFrom: page).status == 303)
+            #expect(try await client.send(.get, "/v1/products").list.count == 1)
+
+            app.clock.advance(by: 13 * 3600)
+            #expect(try await browser.get("/admin/products").location == "/admin/sign-in?expired=1", "sessions last 12 hours")
+            #expect(try await browser.get("/admin/sign-in?expired=1").html.contains("Your session has ended"))
+        }
+    }
+
+    @Test func signingOutEverywhereEndsEverySession() async throws {
+        let app = try await TestApp.make()
+        try await app.run { client in
+            let first = Browser(client)
+            try await Self.join(first, app.built.ownerInvitation!, email: "owner@example.com")
+            let second = Browser(client)
+            #expect(try await Self.signIn(second, "owner@example.com").location == "/admin")
+            let page = try await first.get("/admin")
+            _ = try await first.post("/admin/sign-out", ["everywhere": "1"], csrfFrom: page)
+            #expect(try await second.get("/admin").location?.hasPrefix("/admin/sign-in") == true)
+            #expect(try await first.get("/admin").location?.hasPrefix("/admin/sign-in") == true)
+        }
+    }
+
+    @Test func pagesEscapeWhatUsersTyped() async throws {
+        let app = try await TestApp.make()
+        try await app.run { client in
+            let browser = Browser(client)
+            try await Self.join(browser, app.built.ownerInvitation!, email: "owner@example.com")
+            let customer = try await client.create("/v1/customers", ["name": "<script>alert(1)</script>", "email": "x@acme.test"])
+            for path in ["/admin/customers", "/admin/customers/\(customer["id"] as! String)"] {
+                let page = try await browser.get(path)
+                #expect(page.status == 200 && page.html.contains("&lt;script&gt;alert(1)&lt;/script&gt;") && !page.html.contains("<script>alert"), "\(path): \(page.status) \(page.html.suffix(600))")
+            }
+        }
+    }
+
+    @Test func aSupportUserMayNotReachTokensOrKeysButMayDeactivateAMachine() async throws {
+        let app = try await TestApp.make()
+        try await app.run { client in
+            let license = try await client.license()
+            let machine = try await client.activate(license.key, fingerprint: "fp-support").object["machine"] as? [String: Any]
+            let machineId = try #require(machine?["id"] as? String)
+            let invited = try await client.send(.post, "/v1/users", ["email": "help@example.com", "name": "Helper", "role": "support"]).object
+            let link = try #require((invited["invitation"] as? [String: Any])?["url"] as? String)
+            let browser = Browser(client)
+            try await Self.join(browser, String(link[link.range(of: "/admin/join/")!.lowerBound...]))
+            let dashboard = try await browser.get("/admin")
+            #expect(dashboard.status == 200 && !dashboard.html.contains(#"href="/admin/tokens""#) && !dashboard.html.contains(#"href="/admin/keys""#))
+            for path in ["/admin/tokens", "/admin/keys", "/admin/users"] {
+                let page = try await browser.get(path)
+                #expect(page.status == 403 && page.html.contains("<h1>Not allowed</h1>") && page.html.contains("support"), "\(path): \(page.status)")
+            }
+            let detail = try await browser.get("/admin/licenses/\(license.id)")
+            #expect(detail.status == 200 && detail.html.contains("/admin/machines/\(machineId)/deactivate"), "\(detail.status) \(detail.html.suffix(800))")
+            #expect(!detail.html.contains("/revoke"), "support may not revoke")
+            let confirm = try await browser.get("/admin/machines/\(machineId)/deactivate?back=%2Fadmin%2Flicenses%2F\(license.id)")
+            let done = try await browser.post("/admin/machines/\(machineId)/deactivate?back=%2Fadmin%2Flicenses%2F\(license.id)", [:], csrfFrom: confirm)
+            #expect(done.status == 303 && done.location?.hasPrefix("/admin/licenses/\(license.id)?done=") == true)
+            #expect(try await client.send(.get, "/v1/machines/\(machineId)").object["state"] as? String == "deactivated")
+            let revoke = try await browser.get("/admin/licenses/\(license.id)/revoke")
+            #expect(try await browser.post("/admin/licenses/\(license.id)/revoke", [:], csrfFrom: revoke).status == 403)
+            let actors = try await client.send(.get, "/v1/audit-events?objectId=\(machineId)").list.map { $0["actor"] as? String }
+            #expect(actors.contains(invited["id"] as? String), "the audit names the user")
+        }
+    }
+
+    @Test func aCustomerUserSeesOnlyItsOwnLicensesAndFreesASeat() async throws {
+        let app = try await TestApp.make()
+        try await app.run { client in
+            let license = try await client.license()
+            let other = try await client.license()
+            let mine = try await client.send(.get, "/v1/licenses/\(license.id)").object["customerId"] as! String
+            let machine = try await client.activate(license.key, fingerprint: "fp-portal").object["machine"] as? [String: Any]
+            let machineId = try #require(machine?["id"] as? String)
+            let otherMachine = try await client.activate(other.key, fingerprint: "fp-other").object["machine"] as? [String: Any]
+            let invited = try await client.send(.post, "/v1/customers/\(mine)/users", ["email": "it@acme.test", "name": "IT"]).object
+            let link = try #require((invited["invitation"] as? [String: Any])?["url"] as? String)
+            let browser = Browser(client)
+            let joined = try await Self.join(browser, String(link[link.range(of: "/portal/join/")!.lowerBound...]))
+            #expect(joined.location == "/portal")
+            let list = try await browser.get("/portal")
+            #expect(list.status == 200 && list.html.contains(license.id) && !list.html.contains(other.id))
+            #expect(try await browser.get("/portal/licenses/\(other.id)").status == 404)
+            #expect(try await browser.get("/portal/machines/\(otherMachine?["id"] as! String)/deactivate").status == 404)
+            #expect(try await browser.get("/admin").location == "/admin/sign-in", "a customer's session is not staff's")
+            let page = try await browser.get("/portal/licenses/\(license.id)")
+            #expect(page.status == 200 && page.html.contains("fp-portal") && page.html.contains("Usage against quotas"), "\(page.status) \(page.html.suffix(800))")
+            let confirm = try await browser.get("/portal/machines/\(machineId)/deactivate")
+            let done = try await browser.post("/portal/machines/\(machineId)/deactivate", [:], csrfFrom: confirm)
+            #expect(done.status == 303)
+            #expect(try await client.send(.get, "/v1/machines/\(machineId)").object["state"] as? String == "deactivated")
+            let file = try await browser.post("/portal/licenses/\(license.id)/license-file", [:], csrfFrom: page)
+            #expect(file.status == 200 && file.html.contains("BEGIN TOLLGATE LICENSE FILE") && file.headers[.contentDisposition]?.contains("attachment") == true)
+        }
+    }
+}
