@@ -141,3 +141,10 @@ class TempPostgres:
         import shutil
         self.stop(mode="immediate")
         shutil.rmtree(self.directory, ignore_errors=True)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Keeps each phase's report on the test, for fixtures that act on failure (screenshots)."""
+    outcome = yield
+    setattr(item, "report_" + call.when, outcome.get_result())

@@ -85,6 +85,8 @@ struct AdminController: Sendable {
             let fields = list.filters.map { field -> FormField in
                 var field = field
                 field.value = query[field.name] ?? ""
+                field.scope = "filter"
+                if field.kind == .select { field.options = field.options.map { FormOption(value: $0.value, label: $0.label, selected: $0.value == field.value) } }
                 return field
             }
             values["filters"] = ["action": list.path, "fields": fields]

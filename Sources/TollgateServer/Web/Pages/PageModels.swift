@@ -69,8 +69,10 @@ struct FormField: Sendable, PageModel {
     var hint: String?
     var error: String?
     var autocomplete: String?
+    /// What the element's id starts with: a filter's fields and a form's on one page differ.
+    var scope = "field"
 
-    var id: String { "field-\(name)" }
+    var id: String { "\(scope)-\(name)" }
 
     func computed(_ name: String) -> Any? {
         switch name {

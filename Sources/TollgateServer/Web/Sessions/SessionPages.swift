@@ -43,7 +43,7 @@ struct SessionPages: Sendable {
         frame.problem = problem
         if problem == nil, request.uri.queryParameters.get("expired") != nil { frame.notice = "Your session has ended; sign in again." }
         let fields = [
-            FormField(name: "email", label: "Email", kind: .email, value: email, required: true, autocomplete: "username"),
+            FormField(name: "email", label: "Email", kind: .email, value: email, required: true, autocomplete: "email"),
             FormField(name: "password", label: "Password", kind: .password, required: true, autocomplete: "current-password"),
         ]
         var response = renderer.page("sign-in", frame: frame, ["action": "/\(portal)/sign-in", "csrf": token, "fields": fields, "submit": "Sign in"], status: status)
@@ -81,7 +81,7 @@ struct SessionPages: Sendable {
         }
         let field = FormField(
             name: "code", label: "Code from your authenticator app", kind: .text, required: true, hint: "Six digits; a new one every 30 seconds.", error: error,
-            autocomplete: "one-time-code")
+            autocomplete: "off")
         return renderer.page(
             "sign-in", frame: PageFrame(portal: portal, title: "Two-factor sign-in"),
             ["action": "/\(portal)/sign-in/code", "csrf": session.csrf, "fields": [field], "submit": "Sign in"], status: status)
@@ -110,7 +110,7 @@ struct SessionPages: Sendable {
         let setup = try await enroller.setup(userId: session.userId)
         var frame = PageFrame(portal: portal, title: "Set up two-factor sign-in")
         if session.stage == WebSession.Stage.enroll.rawValue { frame.notice = "This account requires two-factor sign-in. Set it up to go on." }
-        let field = FormField(name: "code", label: "Code from the app", required: true, error: error, autocomplete: "one-time-code")
+        let field = FormField(name: "code", label: "Code from the app", required: true, error: error, autocomplete: "off")
         return renderer.page(
             "two-factor", frame: frame,
             ["action": "/\(portal)/two-factor", "csrf": session.csrf, "fields": [field], "secret": setup.base32, "link": setup.link], status: status)
@@ -141,7 +141,7 @@ struct SessionPages: Sendable {
         frame.problem = problem
         var fields: [FormField] = []
         if user.email.isEmpty {
-            fields.append(FormField(name: "email", label: "Your email", kind: .email, value: email, required: true, error: errors["email"], autocomplete: "username"))
+            fields.append(FormField(name: "email", label: "Your email", kind: .email, value: email, required: true, error: errors["email"], autocomplete: "email"))
         }
         fields += [
             FormField(
