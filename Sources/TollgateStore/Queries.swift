@@ -14,13 +14,18 @@ public struct LicenseQuery: Sendable, Equatable {
     /// Only licenses that expire before this instant.
     public var expiringBefore: Date?
     public var status: Status?
+    /// Words to find, case-insensitively, in the license's document (its key, id and metadata) or
+    /// in its customer's (name, email). A scan of the account's licenses (measured in
+    /// BENCHMARKS.md), not an index: the other filters are what lists use day to day.
+    public var search: String?
     /// The instant that decides `status`.
     public var now: Date
 
     public init(
         customerId: String? = nil, productId: String? = nil, policyId: String? = nil, expiringBefore: Date? = nil, status: Status? = nil,
-        now: Date
+        search: String? = nil, now: Date
     ) {
+        self.search = search
         self.customerId = customerId
         self.productId = productId
         self.policyId = policyId
@@ -36,6 +41,15 @@ public struct LicenseQuery: Sendable, Equatable {
         if let policyId { filters.append(Filter("policy_id = ?", [.text(policyId)])) }
         if let expiringBefore {
             filters.append(Filter("expires_at IS NOT NULL AND expires_at < ?", [.integer(expiringBefore.epochMilliseconds)]))
+        }
+        if let search, !search.isEmpty {
+            let escaped = search.lowercased().replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
+                .replacingOccurrences(of: "_", with: "\\_")
+            let pattern = SQLValue.text("%\(escaped)%")
+            filters.append(
+                Filter(
+                    "(lower(data) LIKE ? ESCAPE '\\' OR customer_id IN (SELECT c.id FROM customers c WHERE c.account_id = licenses.account_id AND lower(c.data) LIKE ? ESCAPE '\\'))",
+                    [pattern, pattern]))
         }
         let millis = SQLValue.integer(now.epochMilliseconds)
         switch status {

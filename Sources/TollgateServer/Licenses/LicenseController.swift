@@ -41,12 +41,20 @@ struct LicenseController: Sendable {
         return try Response.json(status: .created, issued)
     }
 
+    /// `q`: 1 to 100 characters to search for (``LicenseQuery/search``).
+    static func search(_ request: Request) throws(TollgateError) -> String? {
+        guard let q = request.queryString("q")?.trimmingCharacters(in: .whitespaces), !q.isEmpty else { return nil }
+        guard q.count <= 100 else { throw TollgateError.malformed(code: RequestCode.invalidParameter, message: "'q' must be at most 100 characters.", field: "q") }
+        return q
+    }
+
     func list(_ request: Request, _ context: AuthenticatedContext) async throws -> Response {
         let page = try request.pageRequest()
         let now = clock.now()
         let query = LicenseQuery(
             customerId: request.queryString("customerId"), productId: request.queryString("productId"), policyId: request.queryString("policyId"),
-            expiringBefore: try request.queryDate("expiringBefore"), status: try request.queryEnum("status", LicenseQuery.Status.self), now: now)
+            expiringBefore: try request.queryDate("expiringBefore"), status: try request.queryEnum("status", LicenseQuery.Status.self),
+            search: try Self.search(request), now: now)
         let accountId = context.accountId
         let views = try await store.read { session -> Page<LicenseView> in
             let licenses = try await session.licenses.list(accountId: accountId, query: query, page: page)
