@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
@@ -172,6 +173,14 @@ func buildRouter(_ services: AppServices) throws -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: RequestMetricsMiddleware())
     router.add(middleware: ErrorMiddleware(maxBodyBytes: services.configuration.maxBodyBytes, refusals: services.refusals))
+    if let origin = services.configuration.corsOrigin {
+        // Off unless configured: one origin's scripts may call the API with a bearer credential
+        // (never cookies: the portals' sessions are not the API's credentials).
+        router.add(
+            middleware: CORSMiddleware(
+                allowOrigin: .custom(origin), allowHeaders: [.accept, .authorization, .contentType, .origin, HTTPField.Name("Idempotency-Key")!],
+                allowMethods: [.get, .post, .patch, .delete, .head, .options], allowCredentials: false, maxAge: .seconds(600)))
+    }
 
     let limits = BodyLimits(maxBodyBytes: services.configuration.maxBodyBytes)
     let writer = ChangeWriter(store: services.store, clock: services.clock)

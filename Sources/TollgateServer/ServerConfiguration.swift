@@ -60,6 +60,10 @@ public struct ServerConfiguration: Sendable {
     /// `TOLLGATE_PUBLIC_URL`; without it links use the request's `Host` (or, on first start, the
     /// listening address) over `http`.
     public var publicURL: String?
+    /// The one web origin (e.g. `https://app.example.com`) whose scripts may call the API from a
+    /// browser (CORS, through Hummingbird's `CORSMiddleware`); without it no answer allows another
+    /// origin. `TOLLGATE_CORS_ORIGIN`.
+    public var corsOrigin: String?
     /// How long a portal session lasts from sign-in. `TOLLGATE_SESSION_HOURS`, default 12.
     public var sessionHours: Int = 12
     /// How long an invitation link works. `TOLLGATE_INVITATION_DAYS`, default 7.
@@ -157,6 +161,12 @@ public struct ServerConfiguration: Sendable {
             config.readTimeoutSeconds = seconds
         }
         if let value = environment["TOLLGATE_PUBLIC_URL"], !value.isEmpty { config.publicURL = value }
+        if let value = environment["TOLLGATE_CORS_ORIGIN"], !value.isEmpty {
+            guard let url = URL(string: value), ["http", "https"].contains(url.scheme ?? ""), url.host != nil, url.path.isEmpty else {
+                throw ConfigurationError("TOLLGATE_CORS_ORIGIN must be an origin such as https://app.example.com, not '\(value)'.")
+            }
+            config.corsOrigin = value
+        }
         if let value = environment["TOLLGATE_SESSION_HOURS"] {
             guard let hours = Int(value), (1...720).contains(hours) else { throw ConfigurationError("TOLLGATE_SESSION_HOURS must be between 1 and 720.") }
             config.sessionHours = hours

@@ -70,6 +70,10 @@ struct ServerOptions: ParsableArguments {
     var keyEncryptionKeyFile: String?
     @Option(help: "trace, debug, info, notice, warning, error or critical (TOLLGATE_LOG_LEVEL, default info).") var logLevel: String?
     @Option(help: "text or json (TOLLGATE_LOG_FORMAT, default text).") var logFormat: String?
+    @Option(
+        name: .customLong("public-url"),
+        help: "The address people reach the server at, e.g. https://licensing.example.com: invitation links start with it, and https makes the portals' cookies Secure (TOLLGATE_PUBLIC_URL).")
+    var publicURL: String?
 
     func configuration() throws -> ServerConfiguration {
         var config = try ServerConfiguration().applying(environment: ProcessInfo.processInfo.environment)
@@ -84,6 +88,10 @@ struct ServerOptions: ParsableArguments {
         if let logLevel {
             guard let level = Logger.Level(rawValue: logLevel) else { throw ValidationError("--log-level '\(logLevel)' is not a log level.") }
             config.logLevel = level
+        }
+        if let publicURL {
+            config.publicURL = publicURL
+            do { try config.checkPublicURL() } catch let error as ConfigurationError { throw ValidationError(error.description) }
         }
         if let logFormat {
             guard let format = ServerConfiguration.LogFormat(rawValue: logFormat) else { throw ValidationError("--log-format must be text or json.") }

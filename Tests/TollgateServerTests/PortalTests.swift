@@ -229,3 +229,23 @@ import TollgateStore
         }
     }
 }
+
+@Suite struct CORSTests {
+    @Test func noOriginIsAllowedUnlessOneIsConfigured() async throws {
+        let closed = try await TestApp.make()
+        try await closed.run { client in
+            let reply = try await client.send(.get, "/v1/account", headers: ["Origin": "https://evil.example"])
+            #expect(reply.status == 200 && reply.header("Access-Control-Allow-Origin") == nil)
+        }
+        let open = try await TestApp.make(environment: ["TOLLGATE_CORS_ORIGIN": "https://app.example.com"])
+        try await open.run { client in
+            let preflight = try await client.send(
+                .options, "/v1/licenses", token: nil, headers: ["Origin": "https://app.example.com", "Access-Control-Request-Method": "POST"])
+            #expect(preflight.header("Access-Control-Allow-Origin") == "https://app.example.com")
+            #expect(preflight.header("Access-Control-Allow-Headers")?.lowercased().contains("authorization") == true)
+            let reply = try await client.send(.get, "/v1/account", headers: ["Origin": "https://app.example.com"])
+            #expect(reply.header("Access-Control-Allow-Origin") == "https://app.example.com")
+        }
+        #expect(throws: (any Error).self) { try ServerConfiguration().applying(environment: ["TOLLGATE_CORS_ORIGIN": "app.example.com"]) }
+    }
+}
