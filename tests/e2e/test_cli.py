@@ -192,3 +192,31 @@ def test_tokens_from_the_command_line(server):
     refused = as_support("licenses", "list")
     assert refused.returncode == 1 and "UNAUTHORIZED" in refused.stderr
     assert tollgate(server, "tokens", "create", "Bad", "--role", "superuser").returncode == 1
+
+
+def test_users_from_the_command_line(server):
+    import json
+    import urllib.request
+    link = tollgate(server, "users", "invite", "--email", "sam@example.com", "--name", "Sam", "--role", "support", "--field", "invitation.url")
+    assert link.returncode == 0, link.stderr
+    assert "/admin/join/tgi_" in link.stdout
+    with urllib.request.urlopen(link.stdout.strip(), timeout=10) as page:
+        assert page.status == 200 and b"Choose a password" in page.read()
+    listed = tollgate(server, "users", "list")
+    assert "sam@example.com" in listed.stdout and "invited" in listed.stdout and "tgi_" not in listed.stdout
+    user = json.loads(tollgate(server, "users", "list", "--json").stdout)["data"]
+    sam = next(u for u in user if u["email"] == "sam@example.com")
+    changed = tollgate(server, "users", "set-role", sam["id"], "sales", "--json")
+    assert changed.returncode == 0 and json.loads(changed.stdout)["role"] == "sales"
+    assert tollgate(server, "users", "disable", sam["id"], "--field", "status").stdout.strip() == "disabled"
+    again = tollgate(server, "users", "reinvite", sam["id"])
+    assert again.returncode == 1 and "USER_NOT_INVITED" in again.stderr
+    assert tollgate(server, "users", "require-two-factor", "--field", "requireTwoFactor").stdout.strip() == "true"
+    _, customer = server.json("POST", "/v1/customers", {"name": "Globex"})
+    portal = tollgate(server, "users", "invite", "--customer", customer["id"], "--email", "it@globex.example", "--name", "IT", "--field", "invitation.url")
+    assert "/portal/join/tgi_" in portal.stdout
+    assert "it@globex.example" in tollgate(server, "users", "list", "--customer", customer["id"]).stdout
+    wrong = tollgate(server, "users", "invite", "--email", "x@example.com", "--name", "X")
+    assert wrong.returncode == 64, "a staff user needs --role, a customer's --customer"
+    audit = tollgate(server, "audit", "list", "--json", "--limit", "100")
+    assert audit.returncode == 0 and "user.role_changed" in audit.stdout and "user.disabled" in audit.stdout
