@@ -43,20 +43,19 @@ struct PortalController: Sendable {
 
     /// The license `id` when it is the user's customer's; 404 otherwise.
     func ownLicense(_ id: String, _ me: SignedIn) async throws -> [String: Any] {
-        let answer = try await api.call(.get, "/v1/licenses/\(Self.encode(id))", as: me.caller, address: nil)
+        let answer = try await api.call(.get, "/v1/licenses/\(id.pathSegment)", as: me.caller, address: nil)
         guard answer.ok, answer.object["customerId"] as? String == me.user.customerId else { throw TollgateError.notFound(resource: "license", id: id) }
         return answer.object
     }
 
     /// The machine `id` when its license is the user's customer's; 404 otherwise.
     func ownMachine(_ id: String, _ me: SignedIn) async throws -> [String: Any] {
-        let answer = try await api.call(.get, "/v1/machines/\(Self.encode(id))", as: me.caller, address: nil)
+        let answer = try await api.call(.get, "/v1/machines/\(id.pathSegment)", as: me.caller, address: nil)
         guard answer.ok, let licenseId = answer.object["licenseId"] as? String else { throw TollgateError.notFound(resource: "machine", id: id) }
         _ = try await ownLicense(licenseId, me)
         return answer.object
     }
 
-    static func encode(_ id: String) -> String { id.pathSegment }
 
     func licenses(_ request: Request) async throws -> Response {
         let me = try await sessions.require(request, .customer)
@@ -75,7 +74,7 @@ struct PortalController: Sendable {
         let me = try await sessions.require(request, .customer)
         let id = try context.parameters.require("id")
         let license = try await ownLicense(id, me)
-        let encoded = Self.encode(id)
+        let encoded = id.pathSegment
         let limits = (license["effectiveLimits"] as? [String: Any]) ?? (license["limits"] as? [String: Any]) ?? [:]
         let facts: [[String: String]] = [
             ["label": "Status", "value": AdminPages.text(license["status"])], ["label": "Key", "value": AdminPages.text(license["key"])],
@@ -106,18 +105,21 @@ struct PortalController: Sendable {
         let (me, _) = try await form(request)
         let id = try context.parameters.require("id")
         _ = try await ownLicense(id, me)
-        let answer = try await api.call(.post, "/v1/licenses/\(Self.encode(id))/actions/check-out", body: [String: Any](), as: me.caller, address: nil)
-        try AdminPages.raise(answer)
-        return Self.download(AdminPages.text(answer.object["file"]), name: "\(id).lic")
+        return try await checkOut("/v1/licenses/\(id.pathSegment)/actions/check-out", name: "\(id).lic", as: me)
     }
 
     func machineFile(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let (me, _) = try await form(request)
         let id = try context.parameters.require("id")
         _ = try await ownMachine(id, me)
-        let answer = try await api.call(.post, "/v1/machines/\(Self.encode(id))/actions/check-out", body: [String: Any](), as: me.caller, address: nil)
+        return try await checkOut("/v1/machines/\(id.pathSegment)/actions/check-out", name: "\(id).machine", as: me)
+    }
+
+    /// A checked-out license or machine file, as a download.
+    func checkOut(_ path: String, name: String, as me: SignedIn) async throws -> Response {
+        let answer = try await api.call(.post, path, body: [String: Any](), as: me.caller, address: nil)
         try AdminPages.raise(answer)
-        return Self.download(AdminPages.text(answer.object["file"]), name: "\(id).machine")
+        return Self.download(AdminPages.text(answer.object["file"]), name: name)
     }
 
     static func download(_ text: String, name: String) -> Response {
@@ -142,8 +144,8 @@ struct PortalController: Sendable {
             "form", frame: frame(me, title: "Activate an air-gapped machine"),
             [
                 "intro": "On the machine, run its app's offline activation: it writes a request file. Bring it here; you get its machine file back to carry to it.",
-                "forms": [PageForm(action: "/portal/licenses/\(Self.encode(id))/activate", fields: fields, submit: "Activate and download the machine file", csrf: me.csrf)],
-                "back": "/portal/licenses/\(Self.encode(id))",
+                "forms": [PageForm(action: "/portal/licenses/\(id.pathSegment)/activate", fields: fields, submit: "Activate and download the machine file", csrf: me.csrf)],
+                "back": "/portal/licenses/\(id.pathSegment)",
             ], status: status)
     }
 
@@ -174,8 +176,8 @@ struct PortalController: Sendable {
             "form", frame: frame(me, title: "Deactivate \(AdminPages.text(machine["name"]).nilIfEmpty ?? id)?"),
             [
                 "intro": "The machine stops validating and its seat is free for another.",
-                "forms": [PageForm(action: "/portal/machines/\(Self.encode(id))/deactivate", fields: [], submit: "Deactivate", csrf: me.csrf)],
-                "back": "/portal/licenses/\(Self.encode(AdminPages.text(machine["licenseId"])))",
+                "forms": [PageForm(action: "/portal/machines/\(id.pathSegment)/deactivate", fields: [], submit: "Deactivate", csrf: me.csrf)],
+                "back": "/portal/licenses/\(AdminPages.text(machine["licenseId"]).pathSegment)",
             ])
     }
 
@@ -183,9 +185,9 @@ struct PortalController: Sendable {
         let (me, _) = try await form(request)
         let id = try context.parameters.require("id")
         let machine = try await ownMachine(id, me)
-        let answer = try await api.call(.delete, "/v1/machines/\(Self.encode(id))", as: me.caller, address: nil)
+        let answer = try await api.call(.delete, "/v1/machines/\(id.pathSegment)", as: me.caller, address: nil)
         try AdminPages.raise(answer)
-        throw PageRedirect(location: "/portal/licenses/\(Self.encode(AdminPages.text(machine["licenseId"])))?done=Machine%20deactivated%3B%20its%20seat%20is%20free.")
+        throw PageRedirect(location: "/portal/licenses/\(AdminPages.text(machine["licenseId"]).pathSegment)?done=Machine%20deactivated%3B%20its%20seat%20is%20free.")
     }
 
     func form(_ request: Request) async throws -> (SignedIn, FormBody) {
