@@ -326,7 +326,7 @@ enum Migrations {
                 "ALTER TABLE accounts ADD COLUMN require_two_factor BIGINT NOT NULL DEFAULT 0",
                 // The dashboard's figures, from roll-ups and covering indexes rather than scans
                 // (DashboardTable): licenses by state and expiry, validations per day and code,
-                // active machines per day.
+                // active machines per day, meters' months.
                 "CREATE INDEX licenses_by_state ON licenses (account_id, state, expires_at)",
                 """
                 CREATE TABLE validation_days (
@@ -334,6 +334,12 @@ enum Migrations {
                 """,
                 "CREATE TABLE machine_days (account_id TEXT NOT NULL, day BIGINT NOT NULL, active BIGINT NOT NULL, PRIMARY KEY (account_id, day))",
                 "CREATE INDEX machines_active_by_account ON machines (account_id) WHERE state = 'active'",
+                // Each meter's month so far, all licenses added up, as of the hourly snapshot.
+                """
+                CREATE TABLE meter_months (
+                  account_id TEXT NOT NULL, meter TEXT NOT NULL, starts_at BIGINT NOT NULL, events BIGINT NOT NULL, value BIGINT NOT NULL,
+                  PRIMARY KEY (account_id, meter, starts_at))
+                """,
             ]
         ),
     ]

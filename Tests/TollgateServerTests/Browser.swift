@@ -35,12 +35,15 @@ final class Browser: Sendable {
         return try await send(.post, path, form: fields)
     }
 
-    func send(_ method: HTTPRequest.Method, _ path: String, form: [String: String]?) async throws -> Page {
+    func send(_ method: HTTPRequest.Method, _ path: String, form: [String: String]?, raw: String? = nil) async throws -> Page {
         var headers: HTTPFields = [:]
         let jar = cookies.withLock { $0 }
         if !jar.isEmpty { headers[.cookie] = jar.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: "; ") }
         var body: ByteBuffer?
-        if let form {
+        if let raw {
+            body = ByteBuffer(string: raw)
+            headers[.contentType] = "application/x-www-form-urlencoded"
+        } else if let form {
             var components = URLComponents()
             components.queryItems = form.sorted { $0.key < $1.key }.map { URLQueryItem(name: $0.key, value: $0.value) }
             body = ByteBuffer(string: (components.percentEncodedQuery ?? "").replacingOccurrences(of: "+", with: "%2B"))

@@ -220,6 +220,10 @@ import TollgateStore
             #expect(try await browser.get("/admin").location == "/admin/sign-in", "a customer's session is not staff's")
             let page = try await browser.get("/portal/licenses/\(license.id)")
             #expect(page.status == 200 && page.html.contains("fp-portal") && page.html.contains("Usage against quotas"), "\(page.status) \(page.html.suffix(800))")
+            let machinePage = try await browser.get("/portal/machines/\(machineId)")
+            #expect(machinePage.status == 200 && machinePage.html.contains("fp-portal"))
+            let machineFile = try await browser.post("/portal/machines/\(machineId)/machine-file", [:], csrfFrom: machinePage)
+            #expect(machineFile.status == 200 && machineFile.html.contains("BEGIN TOLLGATE LICENSE FILE") && machineFile.headers[.contentDisposition]?.contains(".machine") == true, "\(machineFile.status) \(machineFile.html.prefix(200))")
             let confirm = try await browser.get("/portal/machines/\(machineId)/deactivate")
             let done = try await browser.post("/portal/machines/\(machineId)/deactivate", [:], csrfFrom: confirm)
             #expect(done.status == 303)
@@ -247,5 +251,65 @@ import TollgateStore
             #expect(reply.header("Access-Control-Allow-Origin") == "https://app.example.com")
         }
         #expect(throws: (any Error).self) { try ServerConfiguration().applying(environment: ["TOLLGATE_CORS_ORIGIN": "app.example.com"]) }
+    }
+}
+
+@Suite struct DashboardTests {
+    /// Each figure is the roll-up's: licenses by status, validations by code, machines, meters.
+    @Test func theDashboardShowsTheAccountFromItsRollUps() async throws {
+        let app = try await TestApp.make()
+        try await app.run { client in
+            #expect(try await client.send(.post, "/v1/meters", ["code": "exports", "name": "Exports", "aggregation": "count"]).status == 201)
+            let active = try await client.license()
+            let suspended = try await client.license()
+            try await client.send(.post, "/v1/licenses/\(suspended.id)/actions/suspend")
+            _ = try await client.activate(active.key, fingerprint: "fp-dash")
+            for _ in 0..<3 { _ = try await client.validate(active.key) }
+            _ = try await client.validate(suspended.key)
+            await app.built.flushValidationLog()
+            let events = (0..<4).map { ["id": "e\($0)", "meter": "exports", "licenseId": active.id] }
+            #expect(try await client.send(.post, "/v1/usage/events", ["events": events]).status == 200)
+            #expect(try await app.built.runDueJobs() > 0)
+
+            let browser = Browser(client)
+            try await PortalTests.join(browser, app.built.ownerInvitation!, email: "owner@example.com")
+            let page = try await browser.get("/admin")
+            #expect(page.status == 200)
+            func tile(_ label: String) -> String? {
+                page.html.range(of: #"<span class="tile-value">(\d+)</span> <span class="tile-label">\#(label)</span>"#, options: .regularExpression)
+                    .map { String(page.html[$0]).replacingOccurrences(of: #"\D+"#, with: " ", options: .regularExpression).trimmingCharacters(in: .whitespaces) }
+                    .flatMap { $0.split(separator: " ").first.map(String.init) }
+            }
+            #expect(tile("Active licenses") == "1" && tile("Suspended") == "1" && tile("Active machines") == "1", "\(page.html)")
+            #expect(page.html.contains(": 3 VALID</title>") && page.html.contains(": 1 SUSPENDED</title>"), "validations per day by code")
+            #expect(page.html.contains(#"href="/admin/licenses?status=suspended">SUSPENDED</a>"#), "a code links to its licenses")
+            #expect(page.html.contains(#"<td><a href="/admin/meters">exports</a></td><td>4</td>"#), "the meter's month")
+        }
+    }
+
+    @Test func bulkActionsAndTheCSVExportFollowTheFilteredList() async throws {
+        let app = try await TestApp.make()
+        try await app.run { client in
+            let first = try await client.license()
+            let second = try await client.license()
+            let browser = Browser(client)
+            try await PortalTests.join(browser, app.built.ownerInvitation!, email: "owner@example.com")
+            let list = try await browser.get("/admin/licenses")
+            #expect(list.html.contains(#"name="ids" value="\#(first.id)""#))
+            let bulk = try await browser.send(
+                .post, "/admin/licenses/bulk", form: nil, raw: "csrf=\(list.csrf!)&action=suspend&ids=\(first.id)&ids=\(second.id)&ids=lic_missing")
+            #expect(bulk.status == 303 && bulk.location?.contains("Suspended%202%20licenses") == true, "\(bulk.location ?? "")")
+            for id in [first.id, second.id] {
+                #expect(try await client.send(.get, "/v1/licenses/\(id)").object["status"] as? String == "suspended")
+            }
+            let csv = try await browser.get("/admin/licenses.csv?status=suspended")
+            let lines = csv.html.split(separator: "\r\n")
+            #expect(csv.status == 200 && csv.headers[.contentType]?.hasPrefix("text/csv") == true && lines.count == 3, "\(csv.html)")
+            #expect(lines[0] == "id,key,status,customerId,productId,policyId,tier,expiresAt,createdAt" && lines.dropFirst().allSatisfy { $0.contains(",suspended,") })
+            #expect(AdminDetails.csvField("=SUM(A1)") == "'=SUM(A1)" && AdminDetails.csvField("a,b") == "\"a,b\"", "no formulas, quoted commas")
+            let rotate = try await browser.get("/admin/keys/rotate")
+            #expect(try await browser.post("/admin/keys/rotate", [:], csrfFrom: rotate).status == 303)
+            #expect(try await client.send(.get, "/v1/keys").list.count == 2)
+        }
     }
 }

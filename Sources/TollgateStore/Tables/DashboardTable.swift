@@ -6,7 +6,8 @@ import TollgateFormats
 /// account's licenses, machines or validations: licenses by state (and the active ones whose time
 /// is up), those expiring soon, validations per day and code (`validation_days`, kept by
 /// ``ValidationEventTable/insert(_:)``), active machines now and per day (`machine_days`, kept by
-/// ``recordActiveMachines(accountId:day:)``).
+/// ``recordActiveMachines(accountId:day:)``), each meter's month (`meter_months`, kept by
+/// ``recordMeterMonths(accountId:monthStart:)``).
 public struct DashboardTable {
     let sql: any SQLExecutor
 
@@ -60,6 +61,31 @@ public struct DashboardTable {
         ).compactMap { row in
             guard let day = row.int("day"), let code = row.string("code"), let count = row.int("count") else { return nil }
             return (Date(epochMilliseconds: day), code, Int(count))
+        }
+    }
+
+    /// Adds up the monthly counters of every license of `accountId`, per meter, for the month that
+    /// starts at `monthStart` (one pass over the month's counter rows, by the hourly job).
+    public func recordMeterMonths(accountId: String, monthStart: Date) async throws {
+        try await sql.execute(
+            """
+            INSERT INTO meter_months (account_id, meter, starts_at, events, value)
+            SELECT account_id, meter, starts_at, SUM(events), SUM(value) FROM usage_counters
+            WHERE account_id = ? AND period = 'month' AND starts_at = ? GROUP BY account_id, meter, starts_at
+            ON CONFLICT (account_id, meter, starts_at) DO UPDATE SET events = excluded.events, value = excluded.value
+            """,
+            [.text(accountId), .integer(monthStart.epochMilliseconds)])
+    }
+
+    /// The meters with the most events in the month that starts at `monthStart`, at most `limit`:
+    /// the meter, its events, its value (millionths, the licenses' values added up).
+    public func meterMonths(accountId: String, monthStart: Date, limit: Int) async throws -> [(meter: String, events: Int64, value: Int64)] {
+        try await sql.query(
+            "SELECT meter, events, value FROM meter_months WHERE account_id = ? AND starts_at = ? ORDER BY events DESC, meter LIMIT ?",
+            [.text(accountId), .integer(monthStart.epochMilliseconds), .integer(Int64(limit))]
+        ).compactMap { row in
+            guard let meter = row.string("meter"), let events = row.int("events"), let value = row.int("value") else { return nil }
+            return (meter, events, value)
         }
     }
 }

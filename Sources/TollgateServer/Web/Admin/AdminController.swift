@@ -175,6 +175,12 @@ extension AdminController {
             columns: [Column(heading: "Code", key: "code"), Column(heading: "Name", key: "name"), Column(heading: "Product", key: "productId")],
             filters: [FormField(name: "productId", label: "Product id")]),
         ListPage(
+            path: "/admin/meters", title: "Meters", api: "/v1/meters",
+            columns: [
+                Column(heading: "Code", key: "code"), Column(heading: "Name", key: "name"), Column(heading: "Aggregation", key: "aggregation"),
+                Column(heading: "Kind", key: "kind"), Column(heading: "Created", key: "createdAt"),
+            ]),
+        ListPage(
             path: "/admin/customers", title: "Customers", api: "/v1/customers",
             columns: [
                 Column(heading: "Name", key: "name", link: "/admin/customers/{id}"), Column(heading: "Email", key: "email"),

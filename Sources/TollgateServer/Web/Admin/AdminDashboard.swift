@@ -6,7 +6,8 @@ import TollgateStore
 
 /// `/admin`: the account at a glance, from roll-ups and covering indexes (``DashboardTable``):
 /// licenses by status, those expiring in the next 30 days, validations per day by code over two
-/// weeks, active machines per day over a month. Every figure links to the list behind it; the
+/// weeks, active machines per day over a month, the top meters' month so far (as of the hourly
+/// snapshot). Every figure links to the list behind it; the
 /// charts are SVG drawn here, with their figures in a table beside them for screen readers.
 struct AdminDashboard: Sendable {
     let pages: AdminPages
@@ -35,7 +36,8 @@ struct AdminDashboard: Sendable {
                 expiring: try await dashboard.licensesExpiring(accountId: accountId, state: "active", from: now, to: soon),
                 machines: try await dashboard.activeMachines(accountId: accountId),
                 machineDays: try await dashboard.machineDays(accountId: accountId, since: today.addingTimeInterval(-29 * 86_400)),
-                validations: try await dashboard.validationDays(accountId: accountId, since: today.addingTimeInterval(-13 * 86_400))
+                validations: try await dashboard.validationDays(accountId: accountId, since: today.addingTimeInterval(-13 * 86_400)),
+                meters: try await dashboard.meterMonths(accountId: accountId, monthStart: DashboardSnapshotJob.monthStart(of: now), limit: 5)
             )
         }
         let active = (figures.states["active"] ?? 0) - figures.expired
@@ -52,6 +54,7 @@ struct AdminDashboard: Sendable {
             "tiles": tiles,
             "validations": Self.validationChart(figures.validations, today: today),
             "machines": Self.machineChart(figures.machineDays.map { ($0.day, $0.active) } + [(today, figures.machines)], today: today),
+            "meters": Self.meterBars(figures.meters),
         ]
         return pages.renderer.page("dashboard", frame: pages.frame(me, title: "Dashboard", current: "/admin"), values)
     }
@@ -85,6 +88,18 @@ struct AdminDashboard: Sendable {
             ["day": day.formatted(dayFormat), "figures": codes.map { "\($0): \(counts[day]?[$0] ?? 0)" }.joined(separator: ", ")]
         }
         return ["bars": bars, "legend": legend, "rows": table, "width": String(Int(width)), "height": String(Int(height)), "empty": rows.isEmpty]
+    }
+
+    /// The top meters' month so far, as bars of their events (the hourly snapshot's figures).
+    static func meterBars(_ meters: [(meter: String, events: Int64, value: Int64)]) -> [String: Any] {
+        let highest = max(1, meters.map(\.events).max() ?? 1)
+        let rows = meters.map { meter -> [String: String] in
+            [
+                "meter": meter.meter, "events": "\(meter.events)", "value": AdminPages.text(NSNumber(value: Double(meter.value) / 1_000_000)),
+                "width": String(Int((Double(meter.events) / Double(highest) * 300).rounded())),
+            ]
+        }
+        return ["rows": rows, "empty": meters.isEmpty]
     }
 
     /// Where a validation code's figure leads: the licenses whose status answers it.

@@ -14,7 +14,7 @@ struct AdminPages: Sendable {
     /// The sections, each shown to the roles that may read it.
     static let sections: [(href: String, label: String, permission: Permission)] = [
         ("/admin", "Dashboard", .accountRead), ("/admin/products", "Products", .catalogRead), ("/admin/policies", "Policies", .catalogRead),
-        ("/admin/entitlements", "Entitlements", .catalogRead), ("/admin/customers", "Customers", .customersRead),
+        ("/admin/entitlements", "Entitlements", .catalogRead), ("/admin/meters", "Meters", .catalogRead), ("/admin/customers", "Customers", .customersRead),
         ("/admin/licenses", "Licenses", .licensesRead), ("/admin/machines", "Machines", .machinesRead), ("/admin/keys", "Signing keys", .keysRead),
         ("/admin/tokens", "API tokens", .tokensManage), ("/admin/users", "Users", .usersManage), ("/admin/audit", "Audit trail", .auditRead),
         ("/admin/events", "Event log", .eventsRead), ("/admin/two-factor", "Two-factor sign-in", .accountRead),

@@ -24,6 +24,7 @@ struct PortalController: Sendable {
         group.post("licenses/:id/license-file") { request, context in try await licenseFile(request, context) }
         group.get("licenses/:id/activate") { request, context in try await activatePage(request, context) }
         group.post("licenses/:id/activate") { request, context in try await activate(request, context) }
+        group.get("machines/:id") { request, context in try await machinePage(request, context) }
         group.get("machines/:id/deactivate") { request, context in try await deactivatePage(request, context) }
         group.post("machines/:id/deactivate") { request, context in try await deactivate(request, context) }
         group.post("machines/:id/machine-file") { request, context in try await machineFile(request, context) }
@@ -89,8 +90,8 @@ struct PortalController: Sendable {
         let table = AdminPages.table(
             machines, caption: "Machines",
             columns: [
-                Column(heading: "Name", key: "name"), Column(heading: "Fingerprint", key: "fingerprint"), Column(heading: "Status", key: "status", badge: true),
-                Column(heading: "Last heartbeat", key: "lastHeartbeatAt"),
+                Column(heading: "Name", key: "name", link: "/portal/machines/{id}"), Column(heading: "Fingerprint", key: "fingerprint"),
+                Column(heading: "Status", key: "status", badge: true), Column(heading: "Last heartbeat", key: "lastHeartbeatAt"),
                 Column(heading: "Free the seat", key: "id", link: "/portal/machines/{id}/deactivate", fixed: "Deactivate…"),
             ], page: "/portal/licenses/\(encoded)", query: [:])
         let values: [String: Any] = [
@@ -166,6 +167,23 @@ struct PortalController: Sendable {
         }
         let machine = (answer.object["machine"] as? [String: Any])?["id"] as? String ?? "machine"
         return Self.download(AdminPages.text(answer.object["file"]), name: "\(machine).machine")
+    }
+
+    /// A machine: what the server knows of it, its machine file to download, deactivation.
+    func machinePage(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let me = try await sessions.require(request, .customer)
+        let id = try context.parameters.require("id")
+        let machine = try await ownMachine(id, me)
+        let intro = [("Fingerprint", "fingerprint"), ("Status", "status"), ("Platform", "platform"), ("Last heartbeat", "lastHeartbeatAt")]
+            .map { "\($0.0): \(AdminPages.text(machine[$0.1]).nilIfEmpty ?? "—")" }.joined(separator: " · ")
+        return renderer.page(
+            "form", frame: frame(me, title: "Machine \(AdminPages.text(machine["name"]).nilIfEmpty ?? id)"),
+            [
+                "intro": intro,
+                "forms": [PageForm(action: "/portal/machines/\(id.pathSegment)/machine-file", fields: [], submit: "Download its machine file", csrf: me.csrf)],
+                "links": [["href": "/portal/machines/\(id.pathSegment)/deactivate", "label": "Deactivate…"]],
+                "back": "/portal/licenses/\(AdminPages.text(machine["licenseId"]).pathSegment)",
+            ])
     }
 
     func deactivatePage(_ request: Request, _ context: AppRequestContext) async throws -> Response {
