@@ -225,8 +225,10 @@ def test_an_owner_signs_in_with_totp_and_suspends_a_license_made_through_the_for
     assert {e["actor"] for e in audit["data"]} == {user_id}, "the audit names the signed-in user"
 
     # Every other section of the admin portal passes the accessibility check too.
-    for path in ["/admin", "/admin/entitlements", "/admin/machines", "/admin/keys", "/admin/tokens", "/admin/users", "/admin/audit",
-                 "/admin/audit/verify", "/admin/events", f"/admin/licenses/{license_id}/change-policy"]:
+    for path in ["/admin", "/admin/entitlements", f"/admin/entitlements?productId={license['productId']}", "/admin/meters", "/admin/machines",
+                 "/admin/keys", "/admin/keys/rotate", "/admin/tokens", "/admin/users", f"/admin/users/{user_id}", f"/admin/users/{user_id}/role",
+                 "/admin/audit", "/admin/audit/verify", "/admin/events", f"/admin/licenses/{license_id}/change-policy",
+                 f"/admin/licenses?q={license['key'][:20]}"]:
         visit(driver, server, path)
         assert driver.find_element(By.TAG_NAME, "h1").text
 
@@ -279,6 +281,12 @@ def test_a_customer_sees_its_quota_frees_a_seat_and_activates_an_air_gapped_mach
 
     join(driver, user["invitation"]["url"])
     assert heading(driver) == "Your licenses"
+    # Signed out, the customer signs in with the password it chose.
+    submit_signout(driver)
+    assert heading(driver) == "Sign in" and driver.current_url.endswith("/portal/sign-in")
+    fill(driver, {"email": "it@globex.example", "password": PASSWORD})
+    submit(driver, "Sign in")
+    assert heading(driver) == "Your licenses"
     accessible(driver)
     click(driver, driver.find_element(By.LINK_TEXT, license["id"]))
     accessible(driver)
@@ -286,8 +294,11 @@ def test_a_customer_sees_its_quota_frees_a_seat_and_activates_an_air_gapped_mach
     assert "exports per month: 4 of 5 (80 %)" in quota, quota
     assert driver.find_element(By.CSS_SELECTOR, "figure.quota svg").get_attribute("aria-label") == "exports: 80 % of the quota used"
 
-    # The one seat is taken: free it.
+    # The one seat is taken: free it (from the machine's own page, which also offers its machine file).
+    click(driver, driver.find_element(By.LINK_TEXT, "laptop"))
+    accessible(driver)
     click(driver, driver.find_element(By.LINK_TEXT, "Deactivate…"))
+    accessible(driver)
     submit(driver, "Deactivate")
     assert "its seat is free" in driver.find_element(By.CSS_SELECTOR, ".notice").text
     assert server.json("GET", f"/v1/machines/{machine['machine']['id']}")[1]["state"] == "deactivated"
