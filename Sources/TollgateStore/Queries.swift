@@ -43,9 +43,7 @@ public struct LicenseQuery: Sendable, Equatable {
             filters.append(Filter("expires_at IS NOT NULL AND expires_at < ?", [.integer(expiringBefore.epochMilliseconds)]))
         }
         if let search, !search.isEmpty {
-            let escaped = search.lowercased().replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
-                .replacingOccurrences(of: "_", with: "\\_")
-            let pattern = SQLValue.text("%\(escaped)%")
+            let pattern = Filter.containing(search)
             filters.append(
                 Filter(
                     "(lower(data) LIKE ? ESCAPE '\\' OR customer_id IN (SELECT c.id FROM customers c WHERE c.account_id = licenses.account_id AND lower(c.data) LIKE ? ESCAPE '\\'))",
@@ -91,9 +89,21 @@ extension DocumentTable where Document == Policy {
 }
 
 extension DocumentTable where Document == Customer {
-    /// A page of `accountId`'s customers, with one email when `email` is set.
-    public func list(accountId: String, email: String?, page: PageRequest) async throws -> Page<Customer> {
-        try await list(accountId: accountId, filters: email.map { [Filter("email = ?", [.text($0)])] } ?? [], page: page)
+    /// A page of `accountId`'s customers, with one email when `email` is set, and containing
+    /// `search` (case-insensitively, ASCII) in their document (name, email, metadata) when it is.
+    public func list(accountId: String, email: String?, search: String? = nil, page: PageRequest) async throws -> Page<Customer> {
+        var filters = email.map { [Filter("email = ?", [.text($0)])] } ?? []
+        if let search, !search.isEmpty { filters.append(Filter("lower(data) LIKE ? ESCAPE '\\'", [Filter.containing(search)])) }
+        return try await list(accountId: accountId, filters: filters, page: page)
+    }
+}
+
+extension Filter {
+    /// A `LIKE … ESCAPE '\'` pattern that finds `text` anywhere, lowercased, its `%` and `_` taken literally.
+    static func containing(_ text: String) -> SQLValue {
+        let escaped = text.lowercased().replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
+            .replacingOccurrences(of: "_", with: "\\_")
+        return .text("%\(escaped)%")
     }
 }
 

@@ -30,3 +30,22 @@ import Testing
         }
     }
 }
+
+@Suite struct CustomerSearchTests {
+    @Test func findsCustomersByNameEmailAndMetadata() async throws {
+        let app = try await TestApp.make()
+        try await app.run { client in
+            let globex = try await client.create("/v1/customers", ["name": "Globex Corporation", "email": "it@globex.example", "metadata": ["region": "EMEA_1"]])
+            _ = try await client.create("/v1/customers", ["name": "Initech"])
+            func found(_ q: String) async throws -> [String] {
+                try await client.send(.get, "/v1/customers?q=\(q.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)").list.compactMap { $0["name"] as? String }
+            }
+            #expect(try await found("globex corp") == ["Globex Corporation"])
+            #expect(try await found("IT@GLOBEX") == ["Globex Corporation"])
+            #expect(try await found("emea_1") == ["Globex Corporation"])
+            #expect(try await found("emea%").isEmpty)
+            #expect(try await found("tech") == ["Initech"])
+            #expect(globex["id"] != nil)
+        }
+    }
+}

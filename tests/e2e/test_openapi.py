@@ -219,6 +219,7 @@ def test_every_answer_matches_the_documented_schema_and_every_operation_answered
     _, customer_user = call("POST", f"/v1/customers/{customer['id']}/users", {"email": "it@acme.example", "name": "IT"})
     call("GET", f"/v1/customers/{customer['id']}/users")
     call("GET", "/v1/licenses?q=acme")
+    call("GET", "/v1/customers?q=acme")
     # API tokens: a token of a lesser role, its list entry (never the secret), its revocation.
     _, helpdesk = call("POST", "/v1/tokens", {"name": "Helpdesk", "role": "support", "expiresAt": "2099-01-01T00:00:00Z"})
     call("POST", f"/v1/licenses/{lid}/actions/reinstate", token=helpdesk["secret"])

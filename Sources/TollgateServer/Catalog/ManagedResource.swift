@@ -70,7 +70,7 @@ extension Customer: ManagedResource {
         try draft.validated(id: id, accountId: accountId, createdAt: createdAt, now: now)
     }
     static func list(_ session: StoreSession, accountId: String, request: Request, page: PageRequest) async throws -> Page<Customer> {
-        try await session.customers.list(accountId: accountId, email: request.queryString("email"), page: page)
+        try await session.customers.list(accountId: accountId, email: request.queryString("email"), search: try LicenseController.search(request), page: page)
     }
 }
 

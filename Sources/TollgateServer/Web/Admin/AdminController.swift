@@ -186,7 +186,7 @@ extension AdminController {
                 Column(heading: "Name", key: "name", link: "/admin/customers/{id}"), Column(heading: "Email", key: "email"),
                 Column(heading: "Created", key: "createdAt"),
             ],
-            filters: [FormField(name: "email", label: "Email", kind: .email)],
+            filters: [FormField(name: "q", label: "Search", hint: "A name, an email or a metadata value."), FormField(name: "email", label: "Email", kind: .email)],
             create: CreateForm(
                 title: "New customer", submit: "Create customer",
                 fields: { _, _, _ in
