@@ -8,7 +8,7 @@ struct Tokens: AsyncParsableCommand {
         discussion: """
             Roles: owner, admin, developer, support, sales, read-only, moderator (the README lists what each may do). \
             A token creates and revokes only tokens whose role can do no more than its own; the account's last owner token \
-            stays until another owner token exists.
+            stays until another owner credential exists (another owner token, or an owner who has joined the admin portal).
             """,
         subcommands: [Create.self, List.self, Revoke.self])
     static let columns = ["id", "name", "role", "prefix", "expiresAt", "lastUsedAt"]

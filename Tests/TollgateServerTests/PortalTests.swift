@@ -53,9 +53,13 @@ import TollgateStore
             #expect(!dashboard.html.contains(#"style=""#) && !dashboard.html.contains("<script>"), "no inline style or script")
             let again = try await Browser(client).get(invitation)
             #expect(again.status == 409 && again.html.contains("expired or was used already"), "an invitation works once")
+            // An owner who has joined is an owner credential: the last owner token may go now.
+            let token = try #require(try await client.send(.get, "/v1/account").object["caller"] as? [String: Any])["tokenId"] as! String
             let users = try await client.send(.get, "/v1/users").list
             #expect(users.count == 1 && users[0]["email"] as? String == "owner@example.com" && users[0]["status"] as? String == "active")
             #expect(try await client.auditActions().contains("user.joined"))
+            #expect(try await client.send(.delete, "/v1/tokens/\(token)").status == 200)
+            #expect(try await browser.get("/admin/tokens").status == 200, "the owner manages the account from the portal")
         }
     }
 

@@ -4,8 +4,8 @@ import TollgateFormats
 import TollgateStore
 
 /// Revokes API tokens. A caller revokes only tokens whose role it could hand out, and the
-/// account's last live owner token stays: without it nobody could manage the account (a second
-/// owner token, made first, lets the first one go). Every replica refuses a revoked token within
+/// account's last owner credential stays: without it nobody could manage the account. A second
+/// owner token, or an owner who has joined the admin portal, lets the last owner token go. Every replica refuses a revoked token within
 /// the bound of its caches (``APITokenCache``), as it refuses a suspended license.
 enum APITokenRevoker {
     static func revoke(id: String, by caller: APIToken, session: StoreSession, now: Date) async throws -> APITokenView {
@@ -17,9 +17,12 @@ enum APITokenRevoker {
             throw TollgateError.forbidden(
                 code: RequestCode.permissionDenied, message: "A '\(caller.role.rawValue)' token cannot revoke a '\(token.role.rawValue)' token.")
         }
-        if token.role == .owner, try await session.tokens.count(accountId: caller.accountId, role: .owner) <= 1 {
+        if token.role == .owner, try await session.tokens.count(accountId: caller.accountId, role: .owner) <= 1,
+            try await session.users.activeOwners(accountId: caller.accountId) == 0
+        {
             throw TollgateError.conflict(
-                code: TokenCode.lastOwner, message: "This is the account's last owner token; create another owner token before revoking it.")
+                code: TokenCode.lastOwner,
+                message: "This is the account's last owner credential; create another owner token, or let an owner join the admin portal, before revoking it.")
         }
         guard try await session.tokens.revoke(id: id, accountId: caller.accountId, at: now) else {
             throw TollgateError.notFound(resource: "token", id: id)

@@ -168,9 +168,8 @@ struct SessionPages: Sendable {
                 location: next(after: opened.session.stage), cookies: [WebSession.cookie(kind, secret: opened.secret, expiresAt: opened.session.expiresAt, secure: secure)])
         } catch TollgateError.invalid(_, let field, let message) {
             return try await joinPage(request, context, errors: [field ?? "password": message], email: form["email"] ?? "", status: .unprocessableContent)
-        } catch TollgateError.conflict(let code, let message, let field) where field != nil {
-            _ = code
-            return try await joinPage(request, context, errors: [field ?? "email": message], email: form["email"] ?? "", status: .conflict)
+        } catch TollgateError.conflict(_, let message, let field?) {
+            return try await joinPage(request, context, errors: [field: message], email: form["email"] ?? "", status: .conflict)
         }
     }
 
