@@ -166,10 +166,13 @@ import TollgateStore
             let browser = Browser(client)
             try await Self.join(browser, app.built.ownerInvitation!, email: "owner@example.com")
             let customer = try await client.create("/v1/customers", ["name": "<script>alert(1)</script>", "email": "x@acme.test"])
+            #expect(try await client.send(.post, "/v1/meters", ["code": "exports", "name": "Exports", "aggregation": "count"]).status == 201)
             for path in ["/admin/customers", "/admin/customers/\(customer["id"] as! String)"] {
                 let page = try await browser.get(path)
                 #expect(page.status == 200 && page.html.contains("&lt;script&gt;alert(1)&lt;/script&gt;") && !page.html.contains("<script>alert"), "\(path): \(page.status) \(page.html.suffix(600))")
             }
+            let detail = try await browser.get("/admin/customers/\(customer["id"] as! String)")
+            #expect(detail.html.contains("<h2>Usage</h2>") && detail.html.contains("<td>exports</td><td>0 (0 events)</td>"), "\(detail.html)")
         }
     }
 

@@ -168,6 +168,7 @@ struct AdminDetails: Sendable {
                 columns: [Column(heading: "When", key: "occurredAt"), Column(heading: "Type", key: "type"), Column(heading: "Actor", key: "actor")], page: here)
                 as Any,
         ]
+        values["usage"] = try await usage(of: id, me)
         if (me.user.role ?? .readOnly).allows(.customersWrite) {
             let fields = AdminPages.filled(
                 [FormField(name: "email", label: "Email", kind: .email, required: true), FormField(name: "name", label: "Name", required: true)], from: form,
@@ -177,6 +178,25 @@ struct AdminDetails: Sendable {
         var frame = pages.frame(me, title: AdminPages.text(customer["name"]), current: "/admin/customers", notice: request.uri.queryParameters.get("done"))
         frame.problem = problem
         return pages.renderer.page("customer", frame: frame, values, status: status)
+    }
+
+    /// The customer's usage of each meter this month and last (its licenses added up), from the
+    /// analytics API (counters, not events); `nil` for a role that may not read usage.
+    func usage(of customerId: String, _ me: SignedIn) async throws -> PageTable? {
+        guard (me.user.role ?? .readOnly).allows(.usageRead) else { return nil }
+        let meters = try await pages.api.call(.get, "/v1/meters", query: ["limit": "100"], as: me.caller, address: nil)
+        var rows: [PageRow] = []
+        for meter in meters.object["data"] as? [[String: Any]] ?? [] {
+            let code = AdminPages.text(meter["code"])
+            let answer = try await pages.api.call(
+                .get, "/v1/analytics/usage", query: ["meter": code, "customerId": customerId, "bucket": "month"], as: me.caller, address: nil)
+            guard answer.ok else { continue }
+            let series = (answer.object["series"] as? [[String: Any]] ?? []).suffix(2)
+            let cells = series.reversed().map { "\(AdminPages.text($0["value"])) (\(AdminPages.text($0["events"])) events)" }
+            rows.append(PageRow(id: code, cells: [PageCell(text: code), PageCell(text: cells.first ?? "0"), PageCell(text: cells.dropFirst().first ?? "0")]))
+        }
+        return PageTable(caption: "Usage by meter, all the customer's licenses", headings: ["Meter", "This month", "Last month"], rows: rows,
+            empty: "No meters yet.")
     }
 
     func inviteCustomerUser(_ request: Request, _ context: AppRequestContext) async throws -> Response {
