@@ -58,7 +58,7 @@ struct NavLink: Sendable {
 /// One field of a form, with its value and the API's error about it.
 struct FormField: Sendable, PageModel {
     enum Kind: String, Sendable {
-        case text, email, password, number, date, select, textarea, file, checkbox
+        case text, email, password, select, textarea, file
     }
     var name: String
     var label: String
@@ -79,10 +79,8 @@ struct FormField: Sendable, PageModel {
         case "id": id
         case "isSelect": kind == .select
         case "isTextarea": kind == .textarea
-        case "isCheckbox": kind == .checkbox
-        case "isInput": ![.select, .textarea, .checkbox].contains(kind)
+        case "isInput": ![.select, .textarea].contains(kind)
         case "type": kind.rawValue
-        case "checked": kind == .checkbox && value == "on"
         case "describedBy":
             [hint.map { _ in "\(id)-hint" }, error.map { _ in "\(id)-error" }].compactMap { $0 }.joined(separator: " ").nilIfEmpty
         default: nil
@@ -103,8 +101,6 @@ struct PageForm: Sendable {
     var fields: [FormField]
     var submit: String
     var csrf: String
-    var multipart = false
-    var method = "post"
 }
 
 /// A table of a list page: its headings, its rows and the link to the next page.
