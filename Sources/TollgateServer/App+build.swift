@@ -259,6 +259,8 @@ func addPortals(to router: Router<AppRequestContext>, _ services: AppServices, l
         } else {
             PortalController(api: services.api, renderer: renderer, sessions: sessions, limits: limits).addRoutes(to: group)
         }
+        // Any other path under the portal answers the portal's 404 page, not the API's JSON.
+        group.get("**") { request, _ -> Response in throw TollgateError.routeNotFound(method: "GET", path: request.uri.path) }
     }
 }
 

@@ -225,10 +225,14 @@ def test_an_owner_signs_in_with_totp_and_suspends_a_license_made_through_the_for
     assert {e["actor"] for e in audit["data"]} == {user_id}, "the audit names the signed-in user"
 
     # Every other section of the admin portal passes the accessibility check too.
+    kid = server.json("GET", "/v1/keys")[1]["data"][0]["kid"]
+    token_id = server.json("POST", "/v1/tokens", {"name": "CI", "role": "read-only"})[1]["id"]
     for path in ["/admin", "/admin/entitlements", f"/admin/entitlements?productId={license['productId']}", "/admin/meters", "/admin/machines",
                  "/admin/keys", "/admin/keys/rotate", "/admin/tokens", "/admin/users", f"/admin/users/{user_id}", f"/admin/users/{user_id}/role",
                  "/admin/audit", "/admin/audit/verify", "/admin/events", f"/admin/licenses/{license_id}/change-policy",
-                 f"/admin/licenses?q={license['key'][:20]}"]:
+                 f"/admin/licenses/{license_id}/reinstate", f"/admin/licenses/{license_id}/renew", f"/admin/licenses/{license_id}/revoke",
+                 f"/admin/users/{user_id}/disable", f"/admin/users/{user_id}/enable", f"/admin/keys/{kid}/retire", f"/admin/tokens/{token_id}/revoke",
+                 f"/admin/licenses?q={license['key'][:20]}", "/admin/no-such-page", "/portal/sign-in"]:
         visit(driver, server, path)
         assert driver.find_element(By.TAG_NAME, "h1").text
 
