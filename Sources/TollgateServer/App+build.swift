@@ -197,7 +197,7 @@ func buildRouter(_ services: AppServices) throws -> Router<AppRequestContext> {
 
     let authenticated = router.group("v1").add(
         middleware: AuthenticationMiddleware(store: services.store, tokens: services.tokens, licenseKeys: services.licenseKeys, clock: services.clock)
-    ).add(middleware: IdempotencyMiddleware(store: services.store, limits: limits))
+    ).add(middleware: ProductScope(store: services.store, limits: limits)).add(middleware: IdempotencyMiddleware(store: services.store, limits: limits))
     let v1 = authenticated.group(context: AuthenticatedContext.self)
     let machineRoutes = authenticated.group(context: MachineRouteContext.self)
     let products = ResourceController<Product>(path: "products", writer: writer, store: services.store, limits: limits)

@@ -11,17 +11,18 @@ struct Tokens: AsyncParsableCommand {
             stays until another owner credential exists (another owner token, or an owner who has joined the admin portal).
             """,
         subcommands: [Create.self, List.self, Revoke.self])
-    static let columns = ["id", "name", "role", "prefix", "expiresAt", "lastUsedAt"]
+    static let columns = ["id", "name", "role", "productId", "prefix", "expiresAt", "lastUsedAt"]
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a token; prints its secret, once (--field secret: only the secret).")
         @Argument(help: "A name to tell the token by.") var name: String
         @Option(help: "owner, admin, developer, support, sales, read-only or moderator.") var role: String
         @Option(help: "When it stops working, e.g. 2027-01-31T00:00:00Z; default: never.") var expiresAt: String?
+        @Option(help: "Confine the token to this product's licenses, policies, machines and usage (and the account's customers).") var product: String?
         @OptionGroup var client: ClientOptions
         func run() async throws {
             try await runAdmin {
-                let body = fields([("name", .string(name)), ("role", .string(role)), ("expiresAt", string(expiresAt))])
+                let body = fields([("name", .string(name)), ("role", .string(role)), ("expiresAt", string(expiresAt)), ("productId", string(product))])
                 Output.object(try await client.client.send("POST", "/v1/tokens", body: body), client.selection)
             }
         }

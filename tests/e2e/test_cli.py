@@ -192,6 +192,13 @@ def test_tokens_from_the_command_line(server):
     refused = as_support("licenses", "list")
     assert refused.returncode == 1 and "UNAUTHORIZED" in refused.stderr
     assert tollgate(server, "tokens", "create", "Bad", "--role", "superuser").returncode == 1
+    # A token confined to one product sees that product's licenses only.
+    _, product = server.json("POST", "/v1/products", {"code": "scoped", "name": "Scoped"})
+    scoped = json.loads(tollgate(server, "tokens", "create", "Scoped CI", "--role", "developer", "--product", product["id"], "--json").stdout)
+    assert scoped["productId"] == product["id"]
+    as_scoped = dict(os.environ, TOLLGATE_URL=server.url, TOLLGATE_TOKEN=scoped["secret"])
+    keys = subprocess.run([str(BINARY), "keys", "list"], capture_output=True, text=True, env=as_scoped, timeout=30)
+    assert keys.returncode == 1 and "confined to product" in keys.stderr
 
 
 def test_users_from_the_command_line(server):

@@ -14,20 +14,25 @@ public struct APIToken: Codable, Sendable, Equatable {
     public var prefix: String
     /// After this the token is refused; `nil`: it never expires.
     public var expiresAt: Date?
+    /// The one product whose objects the token reaches (``ProductScope``); `nil`: the whole account.
+    public var productId: String?
     public var createdAt: Date
 
-    public init(id: String, accountId: String, name: String, role: Role, prefix: String = "", expiresAt: Date? = nil, createdAt: Date) {
+    public init(
+        id: String, accountId: String, name: String, role: Role, prefix: String = "", expiresAt: Date? = nil, productId: String? = nil, createdAt: Date
+    ) {
         self.id = id
         self.accountId = accountId
         self.name = name
         self.role = role
         self.prefix = prefix
         self.expiresAt = expiresAt
+        self.productId = productId
         self.createdAt = createdAt
     }
 
     private enum CodingKeys: String, CodingKey {
-        case id, accountId, name, role, prefix, expiresAt, createdAt
+        case id, accountId, name, role, prefix, expiresAt, productId, createdAt
         /// What stored tokens said before roles: `admin` or `read-only`, which are roles of the same names.
         case scope
     }
@@ -40,6 +45,7 @@ public struct APIToken: Codable, Sendable, Equatable {
         role = try container.decodeIfPresent(Role.self, forKey: .role) ?? container.decode(Role.self, forKey: .scope)
         prefix = try container.decodeIfPresent(String.self, forKey: .prefix) ?? ""
         expiresAt = try container.decodeIfPresent(Date.self, forKey: .expiresAt)
+        productId = try container.decodeIfPresent(String.self, forKey: .productId)
         createdAt = try container.decode(Date.self, forKey: .createdAt)
     }
 
@@ -51,6 +57,7 @@ public struct APIToken: Codable, Sendable, Equatable {
         try container.encode(role, forKey: .role)
         try container.encode(prefix, forKey: .prefix)
         try container.encodeIfPresent(expiresAt, forKey: .expiresAt)
+        try container.encodeIfPresent(productId, forKey: .productId)
         try container.encode(createdAt, forKey: .createdAt)
     }
 

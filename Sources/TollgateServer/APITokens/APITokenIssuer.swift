@@ -9,8 +9,10 @@ struct APITokenDraft: Codable, Sendable {
     var role: Role
     /// After this the token is refused; it must be in the future. Without it the token never expires.
     var expiresAt: Date?
+    /// Confines the token to this product's objects (``ProductScope``); without it, the account.
+    var productId: String?
 
-    static let fields: Set<String> = ["name", "role", "expiresAt"]
+    static let fields: Set<String> = ["name", "role", "expiresAt", "productId"]
 }
 
 /// Creates API tokens: a role the caller may hand out (``Role/mayGrant(_:)``), a fresh secret
@@ -29,10 +31,13 @@ enum APITokenIssuer {
         if let expiresAt = draft.expiresAt, expiresAt <= now {
             throw TollgateError.invalid(code: RequestCode.invalidValue, field: "expiresAt", message: "'expiresAt' must be in the future.")
         }
+        if let productId = draft.productId, try await session.products.find(id: productId, accountId: caller.accountId) == nil {
+            throw TollgateError.invalid(code: RequestCode.referenceNotFound, field: "productId", message: "No product '\(productId)' in this account.")
+        }
         let secret = APIToken.generateSecret(role: draft.role)
         let token = APIToken(
             id: Identifier.make(.token, at: now), accountId: caller.accountId, name: name, role: draft.role,
-            prefix: String(secret.prefix(APIToken.prefixLength)), expiresAt: draft.expiresAt, createdAt: now)
+            prefix: String(secret.prefix(APIToken.prefixLength)), expiresAt: draft.expiresAt, productId: draft.productId, createdAt: now)
         try await session.tokens.insert(token, secretHash: APIToken.hash(secret: secret))
         try await ChangeLog.record(
             session, accountId: token.accountId, actor: caller.id, type: "token.created", objectType: "token", objectId: token.id,

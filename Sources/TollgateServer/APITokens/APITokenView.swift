@@ -10,6 +10,8 @@ struct APITokenView: Codable, Sendable {
     var role: Role
     var prefix: String
     var expiresAt: Date?
+    /// The product the token is confined to, if any.
+    var productId: String?
     /// When the token last authenticated a request, to the minute (``TokenUseRecorder``).
     var lastUsedAt: Date?
     var createdAt: Date
@@ -22,6 +24,7 @@ struct APITokenView: Codable, Sendable {
         role = token.role
         prefix = token.prefix
         expiresAt = token.expiresAt
+        productId = token.productId
         self.lastUsedAt = lastUsedAt
         createdAt = token.createdAt
         self.secret = secret

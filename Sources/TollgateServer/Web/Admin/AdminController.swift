@@ -249,18 +249,23 @@ extension AdminController {
         ListPage(
             path: "/admin/tokens", title: "API tokens", api: "/v1/tokens",
             columns: [
-                Column(heading: "Name", key: "name"), Column(heading: "Role", key: "role"), Column(heading: "Prefix", key: "prefix"),
+                Column(heading: "Name", key: "name"), Column(heading: "Role", key: "role"), Column(heading: "Product", key: "productId"),
+                Column(heading: "Prefix", key: "prefix"),
                 Column(heading: "Last used", key: "lastUsedAt"), Column(heading: "Expires", key: "expiresAt"),
                 Column(heading: "Revoke", key: "id", link: "/admin/tokens/{id}/revoke", fixed: "Revoke…"),
             ],
             create: CreateForm(
                 title: "New API token", submit: "Create token",
-                fields: { _, _, _ in
+                fields: { pages, me, request in
                     [FormField(name: "name", label: "Name", required: true),
                      FormField(name: "role", label: "Role", kind: .select, value: "read-only", options: roleOptions, required: true),
+                     FormField(
+                        name: "productId", label: "Product", kind: .select,
+                        options: try await options(pages, me, request, api: "/v1/products", label: "name", blank: "Every product (the whole account)"),
+                        hint: "Confine the token to one product's licenses, policies, machines and usage."),
                      FormField(name: "expiresAt", label: "Expires at", hint: "Optional; an ISO 8601 time such as 2027-01-31T00:00:00Z.")]
                 },
-                call: { form in (.post, "/v1/tokens", jsonBody(form, ["name", "role", "expiresAt"])) },
+                call: { form in (.post, "/v1/tokens", jsonBody(form, ["name", "role", "productId", "expiresAt"])) },
                 done: { created in "/admin/tokens?done=" + ("Token created. Its secret, shown only this once: \(AdminPages.text(created["secret"]))".queryValue) })),
         ListPage(
             path: "/admin/users", title: "Users", api: "/v1/users",
