@@ -187,6 +187,13 @@ public struct ServerConfiguration: Sendable {
         else { throw ConfigurationError("The public URL must be an http or https address without a path, like https://licensing.example.com; not '\(publicURL)'.") }
     }
 
+    /// Where links to this server start: the public URL without a trailing slash, else `http://`
+    /// and `host` (a request's `Host`, or the listening address).
+    public func publicBase(host: String) -> String {
+        guard let publicURL else { return "http://\(host)" }
+        return publicURL.hasSuffix("/") ? String(publicURL.dropLast()) : publicURL
+    }
+
     /// Whether the portals are reached over TLS (their cookies are then `Secure`).
     public var isPublicHTTPS: Bool { publicURL?.lowercased().hasPrefix("https://") ?? false }
 }

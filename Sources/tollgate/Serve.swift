@@ -39,7 +39,7 @@ struct Serve: AsyncParsableCommand {
 
                 """)
         } onServerRunning: { port in
-            let base = configuration.publicURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 } ?? "http://\(configuration.host):\(port)"
+            let base = configuration.publicBase(host: "\(configuration.host):\(port)")
             if let path = invitation.withLock({ $0 }) {
                 say("""
                     Set the owner's password (and email) for the admin portal at this link. It works once, for \(configuration.invitationDays) days:

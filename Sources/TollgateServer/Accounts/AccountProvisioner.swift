@@ -116,11 +116,7 @@ struct AccountProvisioner: Sendable {
     static func inviteOwner(of account: Account, days: Int, session: StoreSession, now: Date) async throws -> String {
         let owner = User(
             id: Identifier.make(.user, at: now), accountId: account.id, kind: .staff, email: "", name: "Owner", role: .owner, customerId: nil, createdAt: now)
-        try await session.users.insert(owner)
-        let link = try await UserInviter.issueLink(for: owner, links: UserInviter.Links(base: "", days: days), session: session, now: now)
-        try await ChangeLog.record(
-            session, accountId: account.id, actor: "system", type: "user.invited", objectType: "user", objectId: owner.id, before: nil as User?,
-            after: owner, state: UserView(owner), at: now)
-        return link.url
+        let view = try await UserInviter.store(owner, actor: "system", links: UserInviter.Links(base: "", days: days), session: session, now: now)
+        return view.invitation?.url ?? ""
     }
 }

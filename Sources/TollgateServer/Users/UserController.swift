@@ -24,13 +24,8 @@ struct UserController: Sendable {
     }
 
     func links(_ request: Request) -> UserInviter.Links {
-        UserInviter.Links(base: Self.base(configuration, host: request.head.authority), days: configuration.invitationDays)
-    }
-
-    /// Where links start: the public URL, else `http://` and the request's `Host`.
-    static func base(_ configuration: ServerConfiguration, host: String?) -> String {
-        if let url = configuration.publicURL { return url.hasSuffix("/") ? String(url.dropLast()) : url }
-        return "http://\(host ?? "\(configuration.host):\(configuration.port)")"
+        UserInviter.Links(
+            base: configuration.publicBase(host: request.head.authority ?? "\(configuration.host):\(configuration.port)"), days: configuration.invitationDays)
     }
 
     func invite(_ request: Request, _ context: AuthenticatedContext, kind: User.Kind) async throws -> Response {

@@ -56,13 +56,18 @@ enum UserInviter {
             id: Identifier.make(.user, at: now), accountId: caller.accountId, kind: kind, email: email, name: name, role: role,
             customerId: kind == .customer ? customerId : nil, createdAt: now)
         do {
-            try await session.users.insert(user)
+            return try await store(user, actor: caller.id, links: links, session: session, now: now)
         } catch StoreError.duplicate {
             throw TollgateError.conflict(code: UserCode.emailTaken, message: "A \(kind.rawValue) user with the email '\(email)' exists.", field: "email")
         }
+    }
+
+    /// Stores a new `user`, its first invitation and the `user.invited` change, by `actor`.
+    static func store(_ user: User, actor: String, links: Links, session: StoreSession, now: Date) async throws -> UserView {
+        try await session.users.insert(user)
         let link = try await issueLink(for: user, links: links, session: session, now: now)
         try await ChangeLog.record(
-            session, accountId: user.accountId, actor: caller.id, type: "user.invited", objectType: "user", objectId: user.id,
+            session, accountId: user.accountId, actor: actor, type: "user.invited", objectType: "user", objectId: user.id,
             before: nil as User?, after: user, state: UserView(user), at: now)
         return UserView(user, invitation: link)
     }

@@ -219,15 +219,16 @@ struct AdminDetails: Sendable {
         if AdminPages.text(user["status"]) == "invited" {
             forms.append(PageForm(action: "\(here)/invitation", title: "Invitation", fields: [], submit: "Make a new invitation link", csrf: me.csrf))
         }
+        let links = [["href": "\(here)/role", "label": "Change role"], ["href": "\(here)/disable", "label": "Disable"], ["href": "\(here)/enable", "label": "Enable"]]
         let values: [String: Any] = [
+            "links": links,
             "intro": [("Email", "email"), ("Role", "role"), ("Status", "status"), ("Two-factor", "twoFactor"), ("Joined the list", "createdAt")]
                 .map { "\($0.0): \(AdminPages.text(user[$0.1]))" }.joined(separator: " · "),
             "forms": forms,
             "back": "/admin/users",
         ]
         let frame = pages.frame(me, title: AdminPages.text(user["name"]), current: "/admin/users", notice: request.uri.queryParameters.get("done"))
-        let links = [["href": "\(here)/role", "label": "Change role"], ["href": "\(here)/disable", "label": "Disable"], ["href": "\(here)/enable", "label": "Enable"]]
-        return pages.renderer.page("form", frame: frame, values.merging(["links": links]) { $1 })
+        return pages.renderer.page("form", frame: frame, values)
     }
 
     func reinvite(_ request: Request, _ context: AppRequestContext) async throws -> Response {

@@ -29,7 +29,8 @@ struct UserJoiner: Sendable {
     func join(secret: String, email: String?, password: String, confirmation: String, address: String?) async throws -> (
         secret: String, session: WebSessionTable.Session
     ) {
-        var user = try await invitee(secret: secret)
+        let before = try await invitee(secret: secret)
+        var user = before
         if user.email.isEmpty {
             guard let email = email.flatMap(User.normalize(email:)) else {
                 throw TollgateError.invalid(code: RequestCode.invalidValue, field: "email", message: "Enter your email address.")
@@ -44,7 +45,7 @@ struct UserJoiner: Sendable {
         }
         let hash = try await PasswordHasher.hash(password)
         let now = clock.now()
-        let (before, hours) = (try await invitee(secret: secret), sessionHours)
+        let hours = sessionHours
         user.status = .active
         let joined = user
         return try await store.write(lock: .account(user.accountId)) { session in
