@@ -357,6 +357,8 @@ enum Migrations {
                 "CREATE INDEX machines_by_account_state ON machines (account_id, state)",
             ]
         ),
+        // PostgreSQL: the one-statement activation chains its change itself (GuardedMachineInsertMigration).
+        (21, []),
     ]
 
     /// Steps that rewrite data rather than schema, run in the transaction of their version,
@@ -366,6 +368,7 @@ enum Migrations {
         11: PendingChangesMigration.run,
         13: CompactLogsMigration.run,
         17: GuardedMachineInsertMigration.run,
+        21: GuardedMachineInsertMigration.run,
         19: { sql, _ in
             // Validations logged before the roll-up, rolled up once.
             try await sql.execute(
