@@ -109,7 +109,10 @@ import TollgateStore
             let page = try await client.send(.get, "/v1/events?limit=2")
             let next = try await client.send(.get, "/v1/events?limit=2&cursor=\(page.object["nextCursor"] as! String)")
             #expect((page.list + next.list).map { $0["sequence"] as! Int } == [1, 2, 3, 4])
-            for bad in ["?after=-1", "?after=x", "?type=License", "?type=*", "?cursor=abc"] {
+            let all = try await client.send(.get, "/v1/events?type=*")
+            let unfiltered = try await client.send(.get, "/v1/events")
+            #expect(all.list.count == unfiltered.list.count && all.list.count > 4, "* is every type")
+            for bad in ["?after=-1", "?after=x", "?type=License", "?type=.*", "?cursor=abc"] {
                 let reply = try await client.send(.get, "/v1/events\(bad)")
                 #expect(reply.status == 400 && reply.errorCode == "INVALID_PARAMETER", "\(bad): \(reply.text)")
             }

@@ -23,22 +23,16 @@ struct EventController: Sendable {
                 }
                 after = sequence
             }
-            let type = request.queryString("type")
-            if let type, !Self.isTypeFilter(type) {
+            var type = request.queryString("type")
+            if let text = type, EventTypeFilter(text) == nil {
                 throw TollgateError.malformed(
                     code: RequestCode.invalidParameter, message: "'type' must be an event type such as license.suspended, or a prefix such as license.*.", field: "type")
             }
+            if type == "*" { type = nil }
             let objectId = request.queryString("objectId")
-            let (accountId, start) = (context.accountId, after)
-            let result = try await store.read { try await $0.events.list(accountId: accountId, type: type, objectId: objectId, after: start, page: page) }
+            let (accountId, start, filter) = (context.accountId, after, type)
+            let result = try await store.read { try await $0.events.list(accountId: accountId, type: filter, objectId: objectId, after: start, page: page) }
             return try Response.json(PageBody(data: result.items, nextCursor: result.nextCursor))
         }
-    }
-
-    /// Lower-case words joined by dots or underscores, optionally ending in `.*`.
-    static func isTypeFilter(_ text: String) -> Bool {
-        let body = text.hasSuffix(".*") ? String(text.dropLast(2)) : text
-        return !body.isEmpty && body.count <= 100
-            && body.utf8.allSatisfy { ($0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "z")) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_") }
     }
 }
