@@ -216,6 +216,8 @@ func buildRouter(_ services: AppServices) throws -> Router<AppRequestContext> {
     EventController(store: services.store).addRoutes(to: v1)
     AccountController(store: services.store, keys: services.keys, writer: writer, limits: limits).addRoutes(to: v1)
     APITokenController(writer: writer, store: services.store, limits: limits).addRoutes(to: v1)
+    WebhookEndpointController(writer: writer, store: services.store, limits: limits, editor: WebhookEndpointEditor(sealer: services.keys.sealer))
+        .addRoutes(to: v1)
     UserController(writer: writer, store: services.store, limits: limits, configuration: services.configuration).addRoutes(to: v1)
     KeyController(keys: services.keys, writer: writer).addRoutes(to: v1)
     MachineController(

@@ -359,6 +359,20 @@ enum Migrations {
         ),
         // PostgreSQL: the one-statement activation chains its change itself (GuardedMachineInsertMigration).
         (21, []),
+        (
+            22,
+            [
+                // Webhook endpoints (WebhookEndpoint) and their signing secrets, sealed under the
+                // key-encryption key; a rotated-out secret keeps signing until `expires_at`.
+                "CREATE TABLE webhook_endpoints (id TEXT PRIMARY KEY, account_id TEXT NOT NULL, status TEXT NOT NULL, data TEXT NOT NULL)",
+                "CREATE INDEX webhook_endpoints_by_account ON webhook_endpoints (account_id, id)",
+                """
+                CREATE TABLE webhook_secrets (
+                  endpoint_id TEXT NOT NULL, account_id TEXT NOT NULL, created_at BIGINT NOT NULL, expires_at BIGINT, sealed TEXT NOT NULL)
+                """,
+                "CREATE INDEX webhook_secrets_by_endpoint ON webhook_secrets (endpoint_id)",
+            ]
+        ),
     ]
 
     /// Steps that rewrite data rather than schema, run in the transaction of their version,

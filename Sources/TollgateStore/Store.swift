@@ -187,6 +187,10 @@ public struct StoreSession {
             [.text($0.productId), .text($0.policyId), .text($0.customerId), .text($0.state.rawValue), .integer($0.expiresAt?.epochMilliseconds)]
         }
     }
+    public var webhookEndpoints: DocumentTable<WebhookEndpoint> {
+        DocumentTable(sql: sql, documents: documents, table: "webhook_endpoints", columns: ["status"]) { [.text($0.status.rawValue)] }
+    }
+    public var webhookSecrets: WebhookSecretTable { WebhookSecretTable(sql: sql) }
     public var meters: DocumentTable<Meter> { DocumentTable(sql: sql, documents: documents, table: "meters", columns: ["code"]) { [.text($0.code)] } }
     public var machines: MachineTable { MachineTable(sql: sql) }
     public var usageEvents: UsageEventTable { UsageEventTable(sql: sql) }

@@ -31,7 +31,7 @@ public enum Role: String, APIEnum {
             switch role {
             case .owner: (role, Set(Permission.allCases))
             case .admin: (role, Set(Permission.allCases).subtracting([.accountManage]))
-            case .developer: (role, Permission.reads.union([.catalogWrite, .keysManage, .tokensManage, .usageWrite]))
+            case .developer: (role, Permission.reads.union([.catalogWrite, .keysManage, .tokensManage, .usageWrite, .webhooksManage]))
             case .support:
                 (role, [.accountRead, .catalogRead, .customersRead, .licensesRead, .licensesSuspend, .machinesRead, .machinesDeactivate, .usageRead, .eventsRead])
             case .sales: (role, [.accountRead, .catalogRead, .customersRead, .customersWrite, .licensesRead, .licensesCreate, .machinesRead, .usageRead])
@@ -86,6 +86,9 @@ public enum Permission: String, CaseIterable, Sendable, Codable {
     /// The audit trail and its verification.
     case auditRead = "audit.read"
     case eventsRead = "events.read"
+    /// Webhook endpoints: create, list, change, delete, rotate their secrets (and, with them,
+    /// their deliveries).
+    case webhooksManage = "webhooks.manage"
 
     /// Every permission that only reads.
     public static let reads: Set<Permission> = Set(allCases.filter { $0.rawValue.hasSuffix(".read") })

@@ -13,6 +13,7 @@ extension Customer: StoredDocument {}
 extension License: StoredDocument {}
 extension Entitlement: StoredDocument {}
 extension Meter: StoredDocument {}
+extension WebhookEndpoint: StoredDocument {}
 
 /// A table of documents: `id`, `account_id`, the JSON `data`, and the columns lists filter on,
 /// all written from the same value. Every read is scoped to an account.
