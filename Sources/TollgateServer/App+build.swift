@@ -122,6 +122,9 @@ public func buildApplication(
         ],
         clock: clock, pollInterval: .milliseconds(configuration.jobPollMilliseconds), lease: TimeInterval(configuration.jobLeaseSeconds),
         logger: logger)
+    let webhooks = WebhookDeliverer(
+        store: store, sealer: keys.sealer, clock: clock, egress: configuration.webhookEgress,
+        pollInterval: .milliseconds(configuration.webhookPollMilliseconds), logger: logger)
     let services = AppServices(
         configuration: configuration, store: store, keys: keys, clock: clock, recorder: recorder, sweeper: sweeper, jobs: jobs, heartbeats: heartbeats,
         refusals: refusals, tokens: TokenService(keys: keys), licenseKeys: LicenseKeyVerifier(keys: keys), startup: startup,
@@ -141,7 +144,8 @@ public func buildApplication(
         // client after it.
         services: [store.database.service].compactMap { $0 } + [
             AfterStartup(startup: startup, service: StoreService(store: store, keys: keys)), batches,
-            AfterStartup(startup: startup, service: jobs), AfterStartup(startup: startup, service: keys),
+            AfterStartup(startup: startup, service: jobs), AfterStartup(startup: startup, service: webhooks),
+            AfterStartup(startup: startup, service: keys),
         ],
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
         logger: logger)

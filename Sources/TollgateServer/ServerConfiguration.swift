@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import TollgateDomain
 
 /// Everything `tollgate serve` can be told. Each field has a `--flag` and a `TOLLGATE_*`
 /// environment variable (the README's configuration table lists them).
@@ -64,6 +65,12 @@ public struct ServerConfiguration: Sendable {
     /// browser (CORS, through Hummingbird's `CORSMiddleware`); without it no answer allows another
     /// origin. `TOLLGATE_CORS_ORIGIN`.
     public var corsOrigin: String?
+    /// Which internal addresses webhook endpoints may reach besides public ones (``EgressPolicy``):
+    /// `TOLLGATE_WEBHOOK_ALLOW`, comma-separated `loopback`, `private`, `link-local`; default none.
+    public var webhookEgress = EgressPolicy()
+    /// How often the webhook deliverer looks for new events and due deliveries.
+    /// `TOLLGATE_WEBHOOK_POLL_MS`, default 100.
+    public var webhookPollMilliseconds: Int = 100
     /// How long a portal session lasts from sign-in. `TOLLGATE_SESSION_HOURS`, default 12.
     public var sessionHours: Int = 12
     /// How long an invitation link works. `TOLLGATE_INVITATION_DAYS`, default 7.
@@ -166,6 +173,16 @@ public struct ServerConfiguration: Sendable {
                 throw ConfigurationError("TOLLGATE_CORS_ORIGIN must be an origin such as https://app.example.com, not '\(value)'.")
             }
             config.corsOrigin = value
+        }
+        if let value = environment["TOLLGATE_WEBHOOK_ALLOW"] {
+            guard let policy = EgressPolicy(setting: value) else {
+                throw ConfigurationError("TOLLGATE_WEBHOOK_ALLOW lists any of loopback, private, link-local (comma-separated), not '\(value)'.")
+            }
+            config.webhookEgress = policy
+        }
+        if let value = environment["TOLLGATE_WEBHOOK_POLL_MS"] {
+            guard let millis = Int(value), (10...60_000).contains(millis) else { throw ConfigurationError("TOLLGATE_WEBHOOK_POLL_MS must be between 10 and 60000.") }
+            config.webhookPollMilliseconds = millis
         }
         if let value = environment["TOLLGATE_SESSION_HOURS"] {
             guard let hours = Int(value), (1...720).contains(hours) else { throw ConfigurationError("TOLLGATE_SESSION_HOURS must be between 1 and 720.") }

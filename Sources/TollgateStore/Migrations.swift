@@ -373,6 +373,29 @@ enum Migrations {
                 "CREATE INDEX webhook_secrets_by_endpoint ON webhook_secrets (endpoint_id)",
             ]
         ),
+        (
+            23,
+            [
+                // Webhook deliveries (WebhookDeliveryTable): one per event and endpoint that wants
+                // it, made from the event log by the fan-out, which keeps its place per account
+                // in `webhook_cursors`; each attempt is a row of `webhook_attempts`.
+                """
+                CREATE TABLE webhook_deliveries (
+                  id TEXT PRIMARY KEY, account_id TEXT NOT NULL, endpoint_id TEXT NOT NULL, event_id TEXT NOT NULL,
+                  event_sequence BIGINT NOT NULL, event_type TEXT NOT NULL, state TEXT NOT NULL, attempts BIGINT NOT NULL,
+                  next_attempt_at BIGINT NOT NULL, lease_owner TEXT, lease_until BIGINT, last_status BIGINT, last_error TEXT,
+                  created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, UNIQUE (endpoint_id, event_id))
+                """,
+                "CREATE INDEX webhook_deliveries_due ON webhook_deliveries (state, next_attempt_at)",
+                "CREATE INDEX webhook_deliveries_by_endpoint ON webhook_deliveries (account_id, endpoint_id, id)",
+                """
+                CREATE TABLE webhook_attempts (
+                  delivery_id TEXT NOT NULL, account_id TEXT NOT NULL, attempt BIGINT NOT NULL, at BIGINT NOT NULL, status BIGINT,
+                  duration_ms BIGINT NOT NULL, response TEXT, error TEXT, PRIMARY KEY (delivery_id, attempt))
+                """,
+                "CREATE TABLE webhook_cursors (account_id TEXT PRIMARY KEY, event_sequence BIGINT NOT NULL)",
+            ]
+        ),
     ]
 
     /// Steps that rewrite data rather than schema, run in the transaction of their version,

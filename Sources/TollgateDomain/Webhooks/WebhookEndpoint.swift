@@ -22,6 +22,8 @@ public struct WebhookEndpoint: Codable, Sendable, Equatable {
     public var status: WebhookEndpointStatus
     /// Why it is disabled (a person, or the failures that disabled it); `nil` while enabled.
     public var disabledReason: String?
+    /// The account's event sequence when the endpoint was made: it gets the events after it.
+    public var startSequence: Int64
     public var createdAt: Date
     public var updatedAt: Date
 
@@ -47,14 +49,15 @@ public struct WebhookEndpointDraft: Codable, Sendable, Equatable {
         self.description = description
     }
 
-    /// Checks the rules and builds the endpoint, enabled, for every event unless `eventTypes` says.
-    public func validated(id: String, accountId: String, now: Date) throws(TollgateError) -> WebhookEndpoint {
+    /// Checks the rules and builds the endpoint, enabled, for every event unless `eventTypes` says,
+    /// for the events after `startSequence`.
+    public func validated(id: String, accountId: String, startSequence: Int64, now: Date) throws(TollgateError) -> WebhookEndpoint {
         try Self.requireURL(url)
         let types = try Self.validatedEventTypes(eventTypes ?? ["*"])
         try Self.requireDescription(description)
         return WebhookEndpoint(
             id: id, accountId: accountId, url: url, eventTypes: types, description: description ?? "", status: .enabled, disabledReason: nil,
-            createdAt: now, updatedAt: now)
+            startSequence: startSequence, createdAt: now, updatedAt: now)
     }
 
     /// An absolute `http` or `https` URL with a host, no user name or password, at most 2,048

@@ -19,6 +19,7 @@ public enum IdentifierKind: String, Sendable, CaseIterable {
     case meter = "mtr"
     case user = "usr"
     case webhookEndpoint = "whe"
+    case webhookDelivery = "whd"
 }
 
 /// Object ids: a kind prefix and a ULID, e.g. `lic_01JD3M6Z0K8Q4W2T5N7R9B1C3E`.

@@ -13,8 +13,10 @@ struct WebhookEndpointEditor: Sendable {
     static let rotationOverlap: TimeInterval = 24 * 3_600
 
     func create(_ draft: WebhookEndpointDraft, accountId: String, actor: String, session: StoreSession, now: Date) async throws -> WebhookEndpointView {
-        let endpoint = try draft.validated(id: Identifier.make(.webhookEndpoint, at: now), accountId: accountId, now: now)
+        let start = try await session.webhookDeliveries.currentSequence(accountId: accountId)
+        let endpoint = try draft.validated(id: Identifier.make(.webhookEndpoint, at: now), accountId: accountId, startSequence: start, now: now)
         let secret = WebhookSecret.generate()
+        try await session.webhookDeliveries.startCursor(accountId: accountId)
         try await session.webhookEndpoints.insert(endpoint)
         try await session.webhookSecrets.insert(try sealer.seal(secret, endpointId: endpoint.id, accountId: accountId, createdAt: now))
         try await record(session, actor: actor, type: "webhook_endpoint.created", before: nil, after: endpoint, now: now)

@@ -24,6 +24,11 @@ public struct EventTable {
 
     /// A page of `accountId`'s events in log order, after the sequence `page.after` (or
     /// `after`), optionally of one `type` (or of every type with a `prefix.`) and one object.
+    /// Event `sequence` of `accountId`.
+    public func find(accountId: String, sequence: Int64) async throws -> Event? {
+        try await sql.queryOne("SELECT * FROM events WHERE account_id = ? AND sequence = ?", [.text(accountId), .integer(sequence)]).flatMap(Self.event)
+    }
+
     public func list(accountId: String, type: String?, objectId: String?, after: Int64?, page: PageRequest) async throws -> Page<Event> {
         var clauses = ["account_id = ?"]
         var arguments: [SQLValue] = [.text(accountId)]

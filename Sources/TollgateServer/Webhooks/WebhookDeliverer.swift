@@ -1,0 +1,266 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import Metrics
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import ServiceLifecycle
+import TollgateDomain
+import TollgateFormats
+import TollgateStore
+
+/// The one background service that sends webhooks. Every ``pollInterval`` it makes the
+/// deliveries of events committed since its last look (``WebhookDeliveryTable/fanOut(accountId:limit:at:)``),
+/// then claims due deliveries and makes their attempts side by side: each a signed `POST`
+/// (``WebhookSignature``) of the event, to an address the ``EgressPolicy`` allows, with timeouts,
+/// no redirects and a cap on the answer read. A 2xx answer ends a delivery; anything else is tried
+/// again on the ``WebhookRetrySchedule``, and after its last attempt the delivery is given up and
+/// its endpoint disabled (`webhook_endpoint.disabled`). Every replica runs one; the claims decide
+/// which replica makes an attempt.
+final class WebhookDeliverer: Service {
+    let store: Store
+    let sealer: KeyEncryptionKey
+    let clock: any TollgateClock
+    let egress: EgressPolicy
+    let logger: Logger
+    let schedule: WebhookRetrySchedule
+    let pollInterval: Duration
+    /// Deliveries claimed (and attempted side by side) at once.
+    let batch = 64
+    /// How long a claim holds a delivery: longer than an attempt can take.
+    let lease: TimeInterval = 60
+    /// How long an attempt may take to connect, and in all.
+    static let connectTimeout: TimeAmount = .seconds(5)
+    static let requestTimeout: TimeAmount = .seconds(15)
+    /// How much of an answer's body is read (and the first KiB of it kept).
+    static let responseCap = 64 * 1024
+    let owner = "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier):\(UUID().uuidString.prefix(8))"
+
+    init(store: Store, sealer: KeyEncryptionKey, clock: any TollgateClock, egress: EgressPolicy, schedule: WebhookRetrySchedule = .standard,
+         pollInterval: Duration, logger: Logger) {
+        self.store = store
+        self.sealer = sealer
+        self.clock = clock
+        self.egress = egress
+        self.schedule = schedule
+        self.pollInterval = pollInterval
+        self.logger = logger
+    }
+
+    /// The HTTP client of one run: no redirects, timeouts, HTTP/1.1, bodies as sent, no retries of its own.
+    static func makeClient() -> HTTPClient {
+        var configuration = HTTPClient.Configuration(
+            redirectConfiguration: .disallow, timeout: .init(connect: Self.connectTimeout, read: Self.requestTimeout), decompression: .disabled)
+        configuration.httpVersion = .http1Only
+        // A refused connection is a failed attempt, retried on our schedule: the client's own
+        // retries would hold the attempt until its deadline.
+        configuration.connectionPool.retryConnectionEstablishment = false
+        // As many connections to one receiver as attempts run side by side.
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 64
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }
+
+    func run() async throws {
+        let client = Self.makeClient()
+        await repeatUntilShutdown(every: pollInterval) {
+            do {
+                try await self.fanOut()
+                while try await self.deliverDue(client: client) == self.batch, !Task.isShuttingDownGracefully {}
+            } catch {
+                logger.warning("Webhook deliverer could not claim deliveries; will retry", metadata: ["error": "\(error)"])
+            }
+        }
+        try? await client.shutdown()
+    }
+
+    /// Makes the deliveries of the events committed since the last look, account by account.
+    func fanOut() async throws {
+        let now = clock.now()
+        for accountId in try await store.read({ try await $0.webhookDeliveries.accountsBehind() }) {
+            var made = 0
+            repeat {
+                made = try await store.write(lock: .rows) { try await $0.webhookDeliveries.fanOut(accountId: accountId, limit: 500, at: now) }
+            } while made > 0 && !Task.isShuttingDownGracefully
+        }
+    }
+
+    /// Claims the deliveries due now and attempts them side by side; returns how many it claimed.
+    @discardableResult
+    func deliverDue(client: HTTPClient) async throws -> Int {
+        let now = clock.now()
+        guard try await store.read({ try await $0.webhookDeliveries.anyDue(at: now) }) else { return 0 }
+        let (owner, lease, batch) = (owner, lease, batch)
+        let claimed = try await store.write(lock: .rows) { try await $0.webhookDeliveries.claim(owner: owner, at: now, lease: lease, limit: batch) }
+        await withTaskGroup(of: Void.self) { group in
+            for delivery in claimed { group.addTask { await self.attempt(delivery, client: client) } }
+        }
+        return claimed.count
+    }
+
+    /// One attempt of `delivery`, and its outcome recorded.
+    func attempt(_ delivery: WebhookDeliveryTable.Delivery, client: HTTPClient) async {
+        let outcome: WebhookDeliveryTable.Attempt
+        let context: (endpoint: WebhookEndpoint, secrets: [WebhookSecret], event: EventTable.Event)?
+        do {
+            let now = clock.now()
+            context = try await store.read { session in
+                guard let endpoint = try await session.webhookEndpoints.find(id: delivery.endpointId, accountId: delivery.accountId),
+                    let event = try await session.events.find(accountId: delivery.accountId, sequence: delivery.eventSequence)
+                else { return nil }
+                let rows = try await session.webhookSecrets.inForce(endpointId: endpoint.id, accountId: endpoint.accountId, at: now)
+                return (endpoint, try rows.map { try self.sealer.open($0) }, event)
+            }
+        } catch {
+            logger.warning("Webhook delivery not attempted; will retry", metadata: ["delivery": "\(delivery.id)", "error": "\(error)"])
+            return
+        }
+        if let context, context.endpoint.status == .enabled {
+            outcome = await send(context.event, to: context.endpoint, secrets: context.secrets, client: client)
+        } else {
+            outcome = .init(at: clock.now(), status: nil, durationMilliseconds: 0, response: nil, error: "The endpoint is disabled or gone.")
+        }
+        await record(outcome, of: delivery, endpointGone: context == nil || context?.endpoint.status != .enabled)
+    }
+
+    /// Writes `outcome`: the delivery done, due again, or given up (and then its endpoint disabled).
+    private func record(_ outcome: WebhookDeliveryTable.Attempt, of delivery: WebhookDeliveryTable.Delivery, endpointGone: Bool) async {
+        let delay = endpointGone ? nil : schedule.delay(afterAttempt: delivery.attempts)
+        // The wait counts from the claim (the delivery's `updatedAt`), when the attempt began.
+        let retryAt = outcome.succeeded ? nil : delay.map { delivery.updatedAt.addingTimeInterval(TimeInterval($0)) }
+        let owner = owner
+        Counter(label: "tollgate_webhook_deliveries_total", dimensions: [("outcome", outcome.succeeded ? "succeeded" : retryAt == nil ? "given_up" : "retrying")])
+            .increment()
+        do {
+            try await store.write(lock: .account(delivery.accountId)) { session in
+                guard try await session.webhookDeliveries.record(outcome, of: delivery, owner: owner, retryAt: retryAt) else { return }
+                guard !outcome.succeeded, retryAt == nil, !endpointGone,
+                    var endpoint = try await session.webhookEndpoints.find(id: delivery.endpointId, accountId: delivery.accountId),
+                    endpoint.status == .enabled
+                else { return }
+                let before = endpoint
+                endpoint.status = .disabled
+                endpoint.disabledReason = "Every attempt of delivery \(delivery.id) failed over \(self.schedule.window / 3_600) hours (last: \(outcome.error ?? outcome.status.map { "HTTP \($0)" } ?? "no answer"))."
+                endpoint.updatedAt = outcome.at
+                try await session.webhookEndpoints.update(endpoint)
+                try await ChangeLog.record(
+                    session, accountId: endpoint.accountId, actor: "system", type: "webhook_endpoint.disabled", objectType: "webhook_endpoint",
+                    objectId: endpoint.id, before: before, after: endpoint, state: WebhookEndpointView(endpoint), at: outcome.at)
+            }
+        } catch {
+            logger.warning("Webhook attempt not recorded; it will be made again", metadata: ["delivery": "\(delivery.id)", "error": "\(error)"])
+        }
+    }
+
+    /// The body of `event`'s deliveries: its id, type, time, sequence, object and the object's state.
+    static func body(_ event: EventTable.Event) throws -> [UInt8] {
+        struct Payload: Encodable {
+            var id: String
+            var type: String
+            var timestamp: Date
+            var sequence: Int64
+            var objectType: String
+            var objectId: String
+            var data: JSONValue?
+        }
+        return Array(
+            try APICoding.encode(
+                Payload(
+                    id: event.id, type: event.type, timestamp: event.occurredAt, sequence: event.sequence, objectType: event.objectType,
+                    objectId: event.objectId, data: event.data)))
+    }
+
+    /// Sends `event` to `endpoint`, signed with `secrets`.
+    func send(_ event: EventTable.Event, to endpoint: WebhookEndpoint, secrets: [WebhookSecret], client: HTTPClient) async -> WebhookDeliveryTable.Attempt {
+        let started = ContinuousClock.now
+        let at = clock.now()
+        func elapsed() -> Int { Int((ContinuousClock.now - started) / .milliseconds(1)) }
+        do {
+            guard let url = URL(string: endpoint.url), let host = url.host else { throw WebhookFailure("The endpoint's URL has no host.") }
+            try await checkTarget(host: host, port: url.port ?? (url.scheme == "https" ? 443 : 80))
+            let body = try Self.body(event)
+            var request = HTTPClientRequest(url: endpoint.url)
+            request.method = .POST
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.headers.add(name: "User-Agent", value: "Tollgate-Webhooks")
+            for header in WebhookSignature(id: event.id, time: at, body: body, secrets: secrets).headers {
+                request.headers.add(name: header.name, value: header.value)
+            }
+            request.body = .bytes(body)
+            let response = try await client.execute(request, timeout: Self.requestTimeout)
+            var read = ByteBuffer()
+            for try await chunk in response.body {
+                read.writeImmutableBuffer(chunk.getSlice(at: chunk.readerIndex, length: min(chunk.readableBytes, Self.responseCap - read.readableBytes)) ?? ByteBuffer())
+                if read.readableBytes >= Self.responseCap { break }
+            }
+            let excerpt = String(decoding: read.readableBytesView.prefix(1_024), as: UTF8.self)
+            let status = Int(response.status.code)
+            return .init(
+                at: at, status: status, durationMilliseconds: elapsed(), response: excerpt.isEmpty ? nil : excerpt,
+                error: (200..<300).contains(status) ? nil : "HTTP \(status)")
+        } catch let failure as WebhookFailure {
+            return .init(at: at, status: nil, durationMilliseconds: elapsed(), response: nil, error: failure.message)
+        } catch {
+            return .init(at: at, status: nil, durationMilliseconds: elapsed(), response: nil, error: Self.describe(error))
+        }
+    }
+
+    /// Resolves `host` and refuses it unless every address it has is one the egress policy allows.
+    /// (The client resolves the name again to connect; a name that changes its answer between the
+    /// two lookups could slip past this check, which the README says.)
+    func checkTarget(host: String, port: Int) async throws {
+        let addresses = try await NIOThreadPool.singleton.runIfActive { try Self.resolve(host: host, port: port) }
+        guard !addresses.isEmpty else { throw WebhookFailure("The endpoint's host \(host) has no address.") }
+        for address in addresses where !egress.permits(address) {
+            throw WebhookFailure(
+                "The endpoint's host \(host) is a \(EgressPolicy.kind(of: address).rawValue) address, which TOLLGATE_WEBHOOK_ALLOW does not allow.")
+        }
+    }
+
+    /// The addresses of `host` (4 bytes each for IPv4, 16 for IPv6), from the system's resolver.
+    static func resolve(host: String, port: Int) throws -> [[UInt8]] {
+        var hints = addrinfo()
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        var list: UnsafeMutablePointer<addrinfo>?
+        guard getaddrinfo(host, String(port), &hints, &list) == 0, let first = list else { throw WebhookFailure("The endpoint's host \(host) does not resolve.") }
+        defer { freeaddrinfo(first) }
+        var addresses: [[UInt8]] = []
+        var entry: UnsafeMutablePointer<addrinfo>? = first
+        while let current = entry {
+            if let address = current.pointee.ai_addr {
+                switch Int32(address.pointee.sa_family) {
+                case AF_INET:
+                    address.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { pointer in
+                        var ip = pointer.pointee.sin_addr
+                        addresses.append(withUnsafeBytes(of: &ip) { Array($0) })
+                    }
+                case AF_INET6:
+                    address.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { pointer in
+                        var ip = pointer.pointee.sin6_addr
+                        addresses.append(withUnsafeBytes(of: &ip) { Array($0) })
+                    }
+                default: break
+                }
+            }
+            entry = current.pointee.ai_next
+        }
+        return addresses
+    }
+
+    static func describe(_ error: any Error) -> String {
+        switch error {
+        case let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout:
+            "Timed out."
+        case let error as HTTPClientError where error == .cancelled:
+            "Cancelled."
+        default:
+            "No answer: \(error)"
+        }
+    }
+}
+
+/// Why an attempt could not be made, as its record says.
+struct WebhookFailure: Error {
+    let message: String
+    init(_ message: String) { self.message = message }
+}

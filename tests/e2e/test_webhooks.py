@@ -1,0 +1,134 @@
+"""Webhooks from a real server to a real receiver on loopback, checked with PyPI's
+`standardwebhooks`: every delivery verifies, a tampered, stale or re-signed one does not, the
+`webhook-id` is the event's, a rotated-out secret signs beside the new one, and a loopback target
+is refused unless the operator allows it."""
+import base64
+import hashlib
+import hmac
+import http.server
+import json
+import sqlite3
+import threading
+import time
+from datetime import datetime, timezone
+
+import pytest
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
+
+from conftest import Server, issue_license
+
+
+class Receiver:
+    """An HTTP server on a free loopback port that answers `status` and keeps what it got."""
+
+    def __init__(self, status=204):
+        self.received = []
+        self.status = status
+        receiver = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
+                self.send_response(receiver.status)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/hooks"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def wait_for(self, count, seconds=10):
+        deadline = time.time() + seconds
+        while len(self.received) < count and time.time() < deadline:
+            time.sleep(0.05)
+        return self.received
+
+    def close(self):
+        self.httpd.shutdown()
+
+
+@pytest.fixture
+def receiver():
+    running = Receiver()
+    yield running
+    running.close()
+
+
+def test_deliveries_verify_with_standardwebhooks_and_tampering_does_not(tmp_path, receiver):
+    server = Server(tmp_path / "data", env={"TOLLGATE_WEBHOOK_ALLOW": "loopback", "TOLLGATE_WEBHOOK_POLL_MS": "50"})
+    try:
+        status, endpoint = server.json("POST", "/v1/webhook-endpoints", {"url": receiver.url, "eventTypes": ["license.*"]})
+        assert status == 201, endpoint
+        started = time.time()
+        license = issue_license(server)
+        assert server.json("POST", f"/v1/licenses/{license['id']}/actions/suspend")[0] == 200
+        got = receiver.wait_for(2)
+        assert len(got) == 2, got
+        print(f"first delivery {time.time() - started:.2f} s after the license was asked for")
+        hook = Webhook(endpoint["secret"])
+        events = [hook.verify(body, headers) for headers, body in got]
+        assert [event["type"] for event in events] == ["license.created", "license.suspended"]
+        assert all(event["objectId"] == license["id"] and event["data"]["id"] == license["id"] for event in events)
+        assert [headers["webhook-id"] for headers, _ in got] == [event["id"] for event in events]
+        assert events[0]["sequence"] < events[1]["sequence"]
+        assert events[1]["data"]["status"] == "suspended"
+
+        headers, body = got[1]
+        # Tampered: a changed body, another event's id, a signature by another secret.
+        with pytest.raises(WebhookVerificationError):
+            hook.verify(body.replace(b"suspended", b"active"), headers)
+        with pytest.raises(WebhookVerificationError):
+            hook.verify(body, {**headers, "webhook-id": got[0][0]["webhook-id"]})
+        with pytest.raises(WebhookVerificationError):
+            Webhook("whsec_" + base64.b64encode(b"another secret of thirty-two b!!").decode()).verify(body, headers)
+        # Stale: the same message, re-signed correctly but ten minutes old, and replayed later
+        # with its timestamp moved forward (which breaks the signature).
+        old = str(int(time.time()) - 600)
+        stale = hook.sign(headers["webhook-id"], datetime.fromtimestamp(int(old), tz=timezone.utc), body.decode())
+        with pytest.raises(WebhookVerificationError):
+            hook.verify(body, {**headers, "webhook-timestamp": old, "webhook-signature": stale})
+        with pytest.raises(WebhookVerificationError):
+            hook.verify(body, {**headers, "webhook-timestamp": str(int(time.time()) + 1)})
+        # Only the endpoint's events: a customer's creation is not a license event.
+        server.json("POST", "/v1/customers", {"name": "Not sent"})
+        time.sleep(0.5)
+        assert len(receiver.received) == 2
+    finally:
+        server.stop()
+
+
+def test_a_rotated_secret_signs_beside_the_new_one(tmp_path, receiver):
+    server = Server(tmp_path / "data", env={"TOLLGATE_WEBHOOK_ALLOW": "loopback", "TOLLGATE_WEBHOOK_POLL_MS": "50"})
+    try:
+        _, endpoint = server.json("POST", "/v1/webhook-endpoints", {"url": receiver.url, "eventTypes": ["customer.created"]})
+        _, rotated = server.json("POST", f"/v1/webhook-endpoints/{endpoint['id']}/actions/rotate-secret")
+        server.json("POST", "/v1/customers", {"name": "Acme"})
+        (headers, body), = receiver.wait_for(1)
+        assert len(headers["webhook-signature"].split(" ")) == 2
+        assert Webhook(rotated["secret"]).verify(body, headers)["type"] == "customer.created"
+        assert Webhook(endpoint["secret"]).verify(body, headers)["type"] == "customer.created"
+    finally:
+        server.stop()
+
+
+def test_a_loopback_target_is_refused_unless_allowed(tmp_path, receiver):
+    server = Server(tmp_path / "data", env={"TOLLGATE_WEBHOOK_POLL_MS": "50"})
+    try:
+        assert server.json("POST", "/v1/webhook-endpoints", {"url": receiver.url})[0] == 201
+        server.json("POST", "/v1/customers", {"name": "Acme"})
+        time.sleep(1.5)
+        assert receiver.received == []
+        # Attempted and refused, with the reason recorded, and due again on the retry schedule.
+        with sqlite3.connect(server.data_dir / "tollgate.sqlite") as db:
+            rows = db.execute("SELECT d.state, d.attempts, d.next_attempt_at - a.at, a.error FROM webhook_deliveries d "
+                              "JOIN webhook_attempts a ON a.delivery_id = d.id").fetchall()
+        assert len(rows) == 2, rows  # the endpoint's own creation, and the customer's
+        assert all(state == "pending" and attempts == 1 and wait == 5000 and "loopback" in error for state, attempts, wait, error in rows), rows
+    finally:
+        server.stop()
+    bad = Server(tmp_path / "bad", env={"TOLLGATE_WEBHOOK_ALLOW": "loopback,everything"}, wait=False)
+    assert bad.process.wait(timeout=20) != 0
+    assert "TOLLGATE_WEBHOOK_ALLOW" in bad.read_stderr()
