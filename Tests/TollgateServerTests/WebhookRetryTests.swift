@@ -42,7 +42,7 @@ import Glibc
             #expect(endpoint.object["status"] as? String == "disabled")
             #expect((endpoint.object["disabledReason"] as? String)?.contains("77 hours") == true, "\(endpoint.text)")
             let disabled = try await client.send(.get, "/v1/events?type=webhook_endpoint.disabled").list
-            #expect(disabled.count == 1 && disabled.first?["actor"] as? String == "system")
+            #expect(disabled.count == 1 && disabled.first?["actor"] as? String == "system:webhooks")
             let rows = try await app.built.services.store.read { try await $0.webhookDeliveries.list(accountId: app.built.defaultAccount.id, endpointId: id, limit: 10) }
             #expect(rows.count == 1 && rows[0].state == .failed && rows[0].attempts == schedule.attempts)
         }

@@ -35,6 +35,8 @@ final class WebhookDeliverer: Service {
     static let requestTimeout: TimeAmount = .seconds(15)
     /// How much of an answer's body is read (and the first KiB of it kept).
     static let responseCap = 64 * 1024
+    /// The audit actor of what the deliverer changes (an endpoint it disables).
+    static let actor = "system:webhooks"
     let owner = "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier):\(UUID().uuidString.prefix(8))"
 
     init(store: Store, sealer: KeyEncryptionKey, clock: any TollgateClock, egress: EgressPolicy, schedule: WebhookRetrySchedule = .standard,
@@ -132,19 +134,19 @@ final class WebhookDeliverer: Service {
         Counter(label: "tollgate_webhook_deliveries_total", dimensions: [("outcome", outcome.succeeded ? "succeeded" : retryAt == nil ? "given_up" : "retrying")])
             .increment()
         do {
+            let recorded = try await store.write(lock: .rows) { try await $0.webhookDeliveries.record(outcome, of: delivery, owner: owner, retryAt: retryAt) }
+            guard recorded, !outcome.succeeded, retryAt == nil, !endpointGone else { return }
+            // Given up: the endpoint is disabled, with its event, under the account's lock.
+            let reason = "Every attempt of delivery \(delivery.id) failed over \(schedule.window / 3_600) hours (last: \(outcome.error ?? "no answer"))."
             try await store.write(lock: .account(delivery.accountId)) { session in
-                guard try await session.webhookDeliveries.record(outcome, of: delivery, owner: owner, retryAt: retryAt) else { return }
-                guard !outcome.succeeded, retryAt == nil, !endpointGone,
-                    var endpoint = try await session.webhookEndpoints.find(id: delivery.endpointId, accountId: delivery.accountId),
+                guard var endpoint = try await session.webhookEndpoints.find(id: delivery.endpointId, accountId: delivery.accountId),
                     endpoint.status == .enabled
                 else { return }
                 let before = endpoint
-                endpoint.status = .disabled
-                endpoint.disabledReason = "Every attempt of delivery \(delivery.id) failed over \(self.schedule.window / 3_600) hours (last: \(outcome.error ?? outcome.status.map { "HTTP \($0)" } ?? "no answer"))."
-                endpoint.updatedAt = outcome.at
+                (endpoint.status, endpoint.disabledReason, endpoint.updatedAt) = (.disabled, reason, outcome.at)
                 try await session.webhookEndpoints.update(endpoint)
                 try await ChangeLog.record(
-                    session, accountId: endpoint.accountId, actor: "system", type: "webhook_endpoint.disabled", objectType: "webhook_endpoint",
+                    session, accountId: endpoint.accountId, actor: Self.actor, type: "webhook_endpoint.disabled", objectType: "webhook_endpoint",
                     objectId: endpoint.id, before: before, after: endpoint, state: WebhookEndpointView(endpoint), at: outcome.at)
             }
         } catch {
