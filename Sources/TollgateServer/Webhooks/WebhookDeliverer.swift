@@ -6,11 +6,13 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import ServiceLifecycle
+import Synchronization
 import TollgateDomain
 import TollgateFormats
 import TollgateStore
 
-/// The one background service that sends webhooks. Every ``pollInterval`` it makes the
+/// The one background service that sends webhooks. Every ``pollInterval`` (every few
+/// milliseconds while deliveries flow) it makes the
 /// deliveries of events committed since its last look (``WebhookDeliveryTable/fanOut(accountId:limit:at:)``),
 /// then claims due deliveries and makes their attempts side by side: each a signed `POST`
 /// (``WebhookSignature``) of the event, to an address the ``EgressPolicy`` allows, with timeouts,
@@ -26,7 +28,7 @@ final class WebhookDeliverer: Service {
     let logger: Logger
     let schedule: WebhookRetrySchedule
     let pollInterval: Duration
-    /// Deliveries claimed (and attempted side by side) at once.
+    /// Attempts made side by side, at most.
     let batch = 64
     /// How long a claim holds a delivery: longer than an attempt can take.
     let lease: TimeInterval = 60
@@ -65,16 +67,43 @@ final class WebhookDeliverer: Service {
 
     func run() async throws {
         let client = Self.makeClient()
-        await repeatUntilShutdown(every: pollInterval) {
-            do {
-                try await self.fanOut()
-                while try await self.deliverDue(client: client) == self.batch, !Task.isShuttingDownGracefully {}
-            } catch {
-                logger.warning("Webhook deliverer could not claim deliveries; will retry", metadata: ["error": "\(error)"])
+        let inFlight = InFlight()
+        // Attempts run in this group, at most ``batch`` at once: the loop tops the slots up as
+        // attempts end (looking again within ``busyInterval`` while deliveries flow), so a slow or
+        // failing receiver holds one slot for its timeout, not the others' deliveries. At
+        // shutdown the group waits for the attempts under way.
+        await withDiscardingTaskGroup { group in
+            while !Task.isShuttingDownGracefully && !Task.isCancelled {
+                var claimedAny = false
+                do {
+                    try await fanOut()
+                    while !Task.isShuttingDownGracefully {
+                        let free = batch - inFlight.count.load(ordering: .relaxed)
+                        guard free > 0 else { break }
+                        let claimed = try await claimDue(limit: free)
+                        claimedAny = claimedAny || !claimed.isEmpty
+                        for delivery in claimed {
+                            inFlight.count.add(1, ordering: .relaxed)
+                            group.addTask {
+                                await self.attempt(delivery, client: client)
+                                inFlight.count.subtract(1, ordering: .relaxed)
+                            }
+                        }
+                        if claimed.count < free { break }
+                    }
+                } catch {
+                    logger.warning("Webhook deliverer could not claim deliveries; will retry", metadata: ["error": "\(error)"])
+                }
+                let wait = claimedAny && inFlight.count.load(ordering: .relaxed) > 0 ? Self.busyInterval : pollInterval
+                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: wait) }
             }
         }
         try? await client.shutdown()
     }
+
+    /// How soon the loop looks again after it claimed deliveries (to give the slots of attempts
+    /// that end to the next ones); idle, it looks every ``pollInterval``.
+    static let busyInterval: Duration = .milliseconds(2)
 
     /// Makes the deliveries of the events committed since the last look, account by account.
     func fanOut() async throws {
@@ -87,17 +116,12 @@ final class WebhookDeliverer: Service {
         }
     }
 
-    /// Claims the deliveries due now and attempts them side by side; returns how many it claimed.
-    @discardableResult
-    func deliverDue(client: HTTPClient) async throws -> Int {
+    /// Claims up to `limit` deliveries due now.
+    func claimDue(limit: Int) async throws -> [WebhookDeliveryTable.Delivery] {
         let now = clock.now()
-        guard try await store.read({ try await $0.webhookDeliveries.anyDue(at: now) }) else { return 0 }
-        let (owner, lease, batch) = (owner, lease, batch)
-        let claimed = try await store.write(lock: .rows) { try await $0.webhookDeliveries.claim(owner: owner, at: now, lease: lease, limit: batch) }
-        await withTaskGroup(of: Void.self) { group in
-            for delivery in claimed { group.addTask { await self.attempt(delivery, client: client) } }
-        }
-        return claimed.count
+        guard try await store.read({ try await $0.webhookDeliveries.anyDue(at: now) }) else { return [] }
+        let (owner, lease) = (owner, lease)
+        return try await store.write(lock: .rows) { try await $0.webhookDeliveries.claim(owner: owner, at: now, lease: lease, limit: limit) }
     }
 
     /// One attempt of `delivery`, and its outcome recorded.
@@ -259,6 +283,11 @@ final class WebhookDeliverer: Service {
             "No answer: \(error)"
         }
     }
+}
+
+/// How many attempts are under way.
+private final class InFlight: Sendable {
+    let count = Atomic<Int>(0)
 }
 
 /// Why an attempt could not be made, as its record says.
