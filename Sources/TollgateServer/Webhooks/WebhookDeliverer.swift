@@ -37,6 +37,8 @@ final class WebhookDeliverer: Service {
     static let requestTimeout: TimeAmount = .seconds(15)
     /// How much of an answer's body is read (and the first KiB of it kept).
     static let responseCap = 64 * 1024
+    /// Outcomes of attempts not yet written.
+    private let outcomes = Mutex<[Outcome]>([])
     /// The audit actor of what the deliverer changes (an endpoint it disables).
     static let actor = "system:webhooks"
     let owner = "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier):\(UUID().uuidString.prefix(8))"
@@ -75,6 +77,7 @@ final class WebhookDeliverer: Service {
         await withDiscardingTaskGroup { group in
             while !Task.isShuttingDownGracefully && !Task.isCancelled {
                 var claimedAny = false
+                await flush()
                 do {
                     try await fanOut()
                     while !Task.isShuttingDownGracefully {
@@ -94,10 +97,12 @@ final class WebhookDeliverer: Service {
                 } catch {
                     logger.warning("Webhook deliverer could not claim deliveries; will retry", metadata: ["error": "\(error)"])
                 }
-                let wait = claimedAny && inFlight.count.load(ordering: .relaxed) > 0 ? Self.busyInterval : pollInterval
+                let busy = inFlight.count.load(ordering: .relaxed) > 0 || outcomes.withLock { !$0.isEmpty }
+                let wait = claimedAny && busy ? Self.busyInterval : pollInterval
                 try? await cancelWhenGracefulShutdown { try await Task.sleep(for: wait) }
             }
         }
+        await flush()
         try? await client.shutdown()
     }
 
@@ -146,35 +151,66 @@ final class WebhookDeliverer: Service {
         } else {
             outcome = .init(at: clock.now(), status: nil, durationMilliseconds: 0, response: nil, error: "The endpoint is disabled or gone.")
         }
-        await record(outcome, of: delivery, endpointGone: context == nil || context?.endpoint.status != .enabled)
+        keep(outcome, of: delivery, endpointGone: context == nil || context?.endpoint.status != .enabled)
     }
 
-    /// Writes `outcome`: the delivery done, due again, or given up (and then its endpoint disabled).
-    private func record(_ outcome: WebhookDeliveryTable.Attempt, of delivery: WebhookDeliveryTable.Delivery, endpointGone: Bool) async {
+    /// An attempt's outcome waiting to be written (``flush()``), with what comes next.
+    struct Outcome: Sendable {
+        var attempt: WebhookDeliveryTable.Attempt
+        var delivery: WebhookDeliveryTable.Delivery
+        var retryAt: Date?
+        var givesUp: Bool
+    }
+
+    /// Keeps `outcome` of `delivery` for the next ``flush()``: the delivery done, due again, or
+    /// given up (and then its endpoint disabled).
+    private func keep(_ outcome: WebhookDeliveryTable.Attempt, of delivery: WebhookDeliveryTable.Delivery, endpointGone: Bool) {
         let delay = endpointGone ? nil : schedule.delay(afterAttempt: delivery.attempts)
         // The wait counts from the claim (the delivery's `updatedAt`), when the attempt began.
         let retryAt = outcome.succeeded ? nil : delay.map { delivery.updatedAt.addingTimeInterval(TimeInterval($0)) }
-        let owner = owner
         Counter(label: "tollgate_webhook_deliveries_total", dimensions: [("outcome", outcome.succeeded ? "succeeded" : retryAt == nil ? "given_up" : "retrying")])
             .increment()
+        let givesUp = !outcome.succeeded && retryAt == nil && !endpointGone
+        outcomes.withLock { $0.append(Outcome(attempt: outcome, delivery: delivery, retryAt: retryAt, givesUp: givesUp)) }
+    }
+
+    /// Writes the outcomes kept since the last flush in one transaction (one per attempt cost
+    /// the deliverer most of its throughput: measured, BENCHMARKS.md), then disables the
+    /// endpoints whose delivery was given up, each with its event under its account's lock. An
+    /// outcome that cannot be written is dropped: its delivery's lease runs out and the attempt
+    /// is made again (at least once).
+    func flush() async {
+        let taken = outcomes.withLock { outcomes in defer { outcomes = [] }; return outcomes }
+        guard !taken.isEmpty else { return }
+        let owner = owner
         do {
-            let recorded = try await store.write(lock: .rows) { try await $0.webhookDeliveries.record(outcome, of: delivery, owner: owner, retryAt: retryAt) }
-            guard recorded, !outcome.succeeded, retryAt == nil, !endpointGone else { return }
-            // Given up: the endpoint is disabled, with its event, under the account's lock.
-            let reason = "Every attempt of delivery \(delivery.id) failed over \(schedule.window / 3_600) hours (last: \(outcome.error ?? "no answer"))."
-            try await store.write(lock: .account(delivery.accountId)) { session in
-                guard var endpoint = try await session.webhookEndpoints.find(id: delivery.endpointId, accountId: delivery.accountId),
-                    endpoint.status == .enabled
-                else { return }
-                let before = endpoint
-                (endpoint.status, endpoint.disabledReason, endpoint.updatedAt) = (.disabled, reason, outcome.at)
-                try await session.webhookEndpoints.update(endpoint)
-                try await ChangeLog.record(
-                    session, accountId: endpoint.accountId, actor: Self.actor, type: "webhook_endpoint.disabled", objectType: "webhook_endpoint",
-                    objectId: endpoint.id, before: before, after: endpoint, state: WebhookEndpointView(endpoint), at: outcome.at)
+            let recorded = try await store.write(lock: .rows) { session in
+                var recorded: [Outcome] = []
+                for outcome in taken where try await session.webhookDeliveries.record(outcome.attempt, of: outcome.delivery, owner: owner, retryAt: outcome.retryAt) {
+                    recorded.append(outcome)
+                }
+                return recorded.filter(\.givesUp).map(\.delivery.id)
             }
+            for outcome in taken where recorded.contains(outcome.delivery.id) { try await disableEndpoint(after: outcome) }
         } catch {
-            logger.warning("Webhook attempt not recorded; it will be made again", metadata: ["delivery": "\(delivery.id)", "error": "\(error)"])
+            logger.warning("Webhook attempts not recorded; they will be made again", metadata: ["attempts": "\(taken.count)", "error": "\(error)"])
+        }
+    }
+
+    /// Disables the endpoint of a delivery given up, with its event.
+    private func disableEndpoint(after outcome: Outcome) async throws {
+        let delivery = outcome.delivery
+        let reason = "Every attempt of delivery \(delivery.id) failed over \(schedule.window / 3_600) hours (last: \(outcome.attempt.error ?? "no answer"))."
+        try await store.write(lock: .account(delivery.accountId)) { session in
+            guard var endpoint = try await session.webhookEndpoints.find(id: delivery.endpointId, accountId: delivery.accountId),
+                endpoint.status == .enabled
+            else { return }
+            let before = endpoint
+            (endpoint.status, endpoint.disabledReason, endpoint.updatedAt) = (.disabled, reason, outcome.attempt.at)
+            try await session.webhookEndpoints.update(endpoint)
+            try await ChangeLog.record(
+                session, accountId: endpoint.accountId, actor: Self.actor, type: "webhook_endpoint.disabled", objectType: "webhook_endpoint",
+                objectId: endpoint.id, before: before, after: endpoint, state: WebhookEndpointView(endpoint), at: outcome.attempt.at)
         }
     }
 
