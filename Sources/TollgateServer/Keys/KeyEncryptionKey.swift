@@ -64,30 +64,37 @@ struct KeyEncryptionKey: Sendable {
 
     static func authenticatedData(id: String, accountId: String) -> Data { Data("tollgate-signing-key:\(id):\(accountId)".utf8) }
 
-    /// `signingKey` as a row, its private key sealed.
-    func seal(_ signingKey: SigningKey) throws -> SigningKeyTable.Row {
-        let box = try AES.GCM.seal(
-            signingKey.privateKey.rawRepresentation, using: key, authenticating: Self.authenticatedData(id: signingKey.id, accountId: signingKey.accountId))
-        guard let combined = box.combined else { throw TollgateError.internal }
-        return SigningKeyTable.Row(
-            id: signingKey.id, accountId: signingKey.accountId, createdAt: signingKey.createdAt, retiredAt: signingKey.retiredAt,
-            sealed: combined.base64EncodedString())
+    /// `secret` sealed (AES-256-GCM, base64 of nonce, ciphertext and tag), authenticating `context`.
+    func seal(_ secret: some DataProtocol, context: Data) throws -> String {
+        guard let combined = try AES.GCM.seal(secret, using: key, authenticating: context).combined else { throw TollgateError.internal }
+        return combined.base64EncodedString()
     }
 
-    /// The signing key in `row`. Throws a ``ConfigurationError`` naming this key's setting when
-    /// the row was sealed under another key (or altered).
-    func open(_ row: SigningKeyTable.Row) throws -> SigningKey {
+    /// The secret in `sealed`; a ``ConfigurationError`` naming this key's setting (and `what`)
+    /// when it was sealed under another key, or altered.
+    func open(_ sealed: String, context: Data, what: String) throws -> Data {
         do {
-            guard let combined = Data(base64Encoded: row.sealed) else { throw CryptoKitError.incorrectParameterSize }
-            let seed = try AES.GCM.open(
-                AES.GCM.SealedBox(combined: combined), using: key, authenticating: Self.authenticatedData(id: row.id, accountId: row.accountId))
-            return SigningKey(
-                id: row.id, accountId: row.accountId, privateKey: try Curve25519.Signing.PrivateKey(rawRepresentation: seed), createdAt: row.createdAt,
-                retiredAt: row.retiredAt)
+            guard let combined = Data(base64Encoded: sealed) else { throw CryptoKitError.incorrectParameterSize }
+            return try AES.GCM.open(AES.GCM.SealedBox(combined: combined), using: key, authenticating: context)
         } catch {
             throw ConfigurationError(
-                "Signing key \(row.id) in the database cannot be opened with \(source): the database's keys were sealed under another "
-                    + "key-encryption key. Give every replica the same TOLLGATE_KEY_ENCRYPTION_KEY (or --key-encryption-key-file).")
+                "\(what) in the database cannot be opened with \(source): it was sealed under another key-encryption key. "
+                    + "Give every replica the same TOLLGATE_KEY_ENCRYPTION_KEY (or --key-encryption-key-file).")
         }
+    }
+
+    /// `signingKey` as a row, its private key sealed.
+    func seal(_ signingKey: SigningKey) throws -> SigningKeyTable.Row {
+        SigningKeyTable.Row(
+            id: signingKey.id, accountId: signingKey.accountId, createdAt: signingKey.createdAt, retiredAt: signingKey.retiredAt,
+            sealed: try seal(signingKey.privateKey.rawRepresentation, context: Self.authenticatedData(id: signingKey.id, accountId: signingKey.accountId)))
+    }
+
+    /// The signing key in `row` (a ``ConfigurationError`` when it cannot be opened).
+    func open(_ row: SigningKeyTable.Row) throws -> SigningKey {
+        let seed = try open(row.sealed, context: Self.authenticatedData(id: row.id, accountId: row.accountId), what: "Signing key \(row.id)")
+        return SigningKey(
+            id: row.id, accountId: row.accountId, privateKey: try Curve25519.Signing.PrivateKey(rawRepresentation: seed), createdAt: row.createdAt,
+            retiredAt: row.retiredAt)
     }
 }

@@ -19,7 +19,7 @@ struct WebhookEndpointEditor: Sendable {
         try await session.webhookDeliveries.startCursor(accountId: accountId)
         try await session.webhookEndpoints.insert(endpoint)
         try await session.webhookSecrets.insert(try sealer.seal(secret, endpointId: endpoint.id, accountId: accountId, createdAt: now))
-        try await record(session, actor: actor, type: "webhook_endpoint.created", before: nil, after: endpoint, now: now)
+        try await record(session, endpoint, actor: actor, type: "webhook_endpoint.created", before: nil, after: endpoint, now: now)
         return WebhookEndpointView(endpoint, secret: secret)
     }
 
@@ -27,14 +27,14 @@ struct WebhookEndpointEditor: Sendable {
         let endpoint = try await Self.find(id: id, accountId: accountId, session: session)
         guard let changed = try patch.applied(to: endpoint, now: now) else { return WebhookEndpointView(endpoint) }
         try await session.webhookEndpoints.update(changed)
-        try await record(session, actor: actor, type: "webhook_endpoint.updated", before: endpoint, after: changed, now: now)
+        try await record(session, changed, actor: actor, type: "webhook_endpoint.updated", before: endpoint, after: changed, now: now)
         return WebhookEndpointView(changed)
     }
 
     func delete(id: String, accountId: String, actor: String, session: StoreSession, now: Date) async throws -> WebhookEndpointView {
         let endpoint = try await Self.find(id: id, accountId: accountId, session: session)
         try await session.webhookSecrets.deleteEndpoint(id, accountId: accountId)
-        try await record(session, actor: actor, type: "webhook_endpoint.deleted", before: endpoint, after: nil, now: now)
+        try await record(session, endpoint, actor: actor, type: "webhook_endpoint.deleted", before: endpoint, after: nil, now: now)
         return WebhookEndpointView(endpoint)
     }
 
@@ -48,7 +48,7 @@ struct WebhookEndpointEditor: Sendable {
         let before = endpoint
         endpoint.updatedAt = now
         try await session.webhookEndpoints.update(endpoint)
-        try await record(session, actor: actor, type: "webhook_endpoint.secret_rotated", before: before, after: endpoint, now: now)
+        try await record(session, endpoint, actor: actor, type: "webhook_endpoint.secret_rotated", before: before, after: endpoint, now: now)
         return WebhookEndpointView(endpoint, secret: secret)
     }
 
@@ -59,8 +59,10 @@ struct WebhookEndpointEditor: Sendable {
         return endpoint
     }
 
-    private func record(_ session: StoreSession, actor: String, type: String, before: WebhookEndpoint?, after: WebhookEndpoint?, now: Date) async throws {
-        let endpoint = (after ?? before)!
+    /// Records the change of `endpoint` (its state as the API shows it, without a secret).
+    private func record(
+        _ session: StoreSession, _ endpoint: WebhookEndpoint, actor: String, type: String, before: WebhookEndpoint?, after: WebhookEndpoint?, now: Date
+    ) async throws {
         try await ChangeLog.record(
             session, accountId: endpoint.accountId, actor: actor, type: type, objectType: "webhook_endpoint", objectId: endpoint.id,
             before: before, after: after, state: WebhookEndpointView(endpoint), at: now)

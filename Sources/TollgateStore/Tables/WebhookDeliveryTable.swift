@@ -90,30 +90,31 @@ public struct WebhookDeliveryTable {
         return made
     }
 
-    /// Whether a delivery is due at `now`.
-    public func anyDue(at now: Date) async throws -> Bool {
+    /// Deliveries due at `now`: pending with their time come, or being delivered under a lease
+    /// that ran out.
+    static func due(at now: Date) -> (condition: String, arguments: [SQLValue]) {
         let millis = SQLValue.integer(now.epochMilliseconds)
-        return try await sql.queryOne(
-            """
-            SELECT 1 AS due FROM webhook_deliveries
-            WHERE (state = 'pending' AND next_attempt_at <= ?) OR (state = 'delivering' AND lease_until <= ?) LIMIT 1
-            """, [millis, millis]) != nil
+        return ("(state = 'pending' AND next_attempt_at <= ?) OR (state = 'delivering' AND lease_until <= ?)", [millis, millis])
     }
 
-    /// Claims up to `limit` deliveries due at `now` — pending with their time come, or being
-    /// delivered under a lease that ran out — for `owner` until `now + lease`, and counts the attempt.
+    /// Whether a delivery is due at `now`.
+    public func anyDue(at now: Date) async throws -> Bool {
+        let (condition, arguments) = Self.due(at: now)
+        return try await sql.queryOne("SELECT 1 AS due FROM webhook_deliveries WHERE \(condition) LIMIT 1", arguments) != nil
+    }
+
+    /// Claims up to `limit` deliveries due at `now` (``due(at:)``) for `owner` until `now + lease`,
+    /// and counts the attempt.
     public func claim(owner: String, at now: Date, lease: TimeInterval, limit: Int) async throws -> [Delivery] {
         let millis = now.epochMilliseconds
+        let (condition, arguments) = Self.due(at: now)
         return try await sql.query(
             """
             UPDATE webhook_deliveries SET state = 'delivering', lease_owner = ?, lease_until = ?, attempts = attempts + 1, updated_at = ?
-            WHERE id IN (
-              SELECT id FROM webhook_deliveries
-              WHERE (state = 'pending' AND next_attempt_at <= ?) OR (state = 'delivering' AND lease_until <= ?)
-              ORDER BY next_attempt_at LIMIT ?\(sql.dialect.skipLocked))
+            WHERE id IN (SELECT id FROM webhook_deliveries WHERE \(condition) ORDER BY next_attempt_at LIMIT ?\(sql.dialect.skipLocked))
             RETURNING *
             """,
-            [.text(owner), .integer(millis + Int64(lease * 1000)), .integer(millis), .integer(millis), .integer(millis), .integer(Int64(limit))]
+            [.text(owner), .integer(millis + Int64(lease * 1000)), .integer(millis)] + arguments + [.integer(Int64(limit))]
         ).compactMap(Self.delivery).sorted { ($0.eventSequence, $0.id) < ($1.eventSequence, $1.id) }
     }
 
