@@ -124,7 +124,8 @@ public func buildApplication(
         logger: logger)
     let webhooks = WebhookDeliverer(
         store: store, sealer: keys.sealer, clock: clock, egress: configuration.webhookEgress,
-        pollInterval: .milliseconds(configuration.webhookPollMilliseconds), logger: logger)
+        pollInterval: .milliseconds(configuration.webhookPollMilliseconds),
+        requestTimeout: .milliseconds(Int64(configuration.webhookTimeoutMilliseconds)), logger: logger)
     let services = AppServices(
         configuration: configuration, store: store, keys: keys, clock: clock, recorder: recorder, sweeper: sweeper, jobs: jobs, heartbeats: heartbeats,
         refusals: refusals, tokens: TokenService(keys: keys), licenseKeys: LicenseKeyVerifier(keys: keys), startup: startup,

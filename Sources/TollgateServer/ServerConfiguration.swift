@@ -71,6 +71,9 @@ public struct ServerConfiguration: Sendable {
     /// How often the webhook deliverer looks for new events and due deliveries.
     /// `TOLLGATE_WEBHOOK_POLL_MS`, default 100.
     public var webhookPollMilliseconds: Int = 100
+    /// How long one webhook attempt may take in all (connecting, sending, the answer);
+    /// `TOLLGATE_WEBHOOK_TIMEOUT_MS`, default 15000. Connecting alone gets at most 5 s.
+    public var webhookTimeoutMilliseconds: Int = 15_000
     /// How long a portal session lasts from sign-in. `TOLLGATE_SESSION_HOURS`, default 12.
     public var sessionHours: Int = 12
     /// How long an invitation link works. `TOLLGATE_INVITATION_DAYS`, default 7.
@@ -183,6 +186,10 @@ public struct ServerConfiguration: Sendable {
         if let value = environment["TOLLGATE_WEBHOOK_POLL_MS"] {
             guard let millis = Int(value), (10...60_000).contains(millis) else { throw ConfigurationError("TOLLGATE_WEBHOOK_POLL_MS must be between 10 and 60000.") }
             config.webhookPollMilliseconds = millis
+        }
+        if let value = environment["TOLLGATE_WEBHOOK_TIMEOUT_MS"] {
+            guard let millis = Int(value), (100...60_000).contains(millis) else { throw ConfigurationError("TOLLGATE_WEBHOOK_TIMEOUT_MS must be between 100 and 60000.") }
+            config.webhookTimeoutMilliseconds = millis
         }
         if let value = environment["TOLLGATE_SESSION_HOURS"] {
             guard let hours = Int(value), (1...720).contains(hours) else { throw ConfigurationError("TOLLGATE_SESSION_HOURS must be between 1 and 720.") }

@@ -396,6 +396,15 @@ enum Migrations {
                 "CREATE TABLE webhook_cursors (account_id TEXT PRIMARY KEY, event_sequence BIGINT NOT NULL)",
             ]
         ),
+        (
+            24,
+            [
+                // A delivery sent again by hand after it ended; finished deliveries by age, for
+                // their clean-up (CleanupJob).
+                "ALTER TABLE webhook_deliveries ADD COLUMN manual BIGINT NOT NULL DEFAULT 0",
+                "CREATE INDEX webhook_deliveries_finished ON webhook_deliveries (state, updated_at)",
+            ]
+        ),
     ]
 
     /// Steps that rewrite data rather than schema, run in the transaction of their version,

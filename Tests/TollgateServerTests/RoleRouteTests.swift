@@ -30,7 +30,7 @@ import TollgateDomain
             for (method, path, name) in Self.guarded {
                 let permission = try #require(name.flatMap(Permission.init(rawValue:)), "\(method) \(path) names no known permission")
                 // Ids that name nothing: a permitted role gets past the check to a 404 or 422.
-                let concrete = path.replacingOccurrences(of: #"\{[a-z]+\}"#, with: "none", options: .regularExpression)
+                let concrete = path.replacingOccurrences(of: #"\{[A-Za-z]+\}"#, with: "none", options: .regularExpression)
                 for role in Role.allCases {
                     let body: Any? = ["GET", "DELETE"].contains(method) ? nil : [String: Any]()
                     let reply = try await client.send(HTTPRequest.Method(method)!, concrete, body, token: secrets[role])

@@ -10,14 +10,15 @@ import TollgateStore
 import Glibc
 #endif
 
-/// Retries on the schedule, on a moved clock: a receiver that answers 500, then one that refuses
-/// connections, gets every attempt of ``WebhookRetrySchedule/standard`` and no more, and after the
+/// Retries on the schedule, on a moved clock: a receiver that answers 500, then one that does not
+/// answer in time, then one that refuses connections, gets every attempt of ``WebhookRetrySchedule/standard`` and no more, and after the
 /// last the endpoint is disabled with a `webhook_endpoint.disabled` event; an answer of 2xx ends it.
 @Suite(.serialized) struct WebhookRetryTests {
     @Test func failuresAreRetriedOnTheScheduleThenTheEndpointIsDisabled() async throws {
         let receiver = try Receiver(status: 500)
         defer { receiver.close() }
-        let app = try await TestApp.make(environment: ["TOLLGATE_WEBHOOK_ALLOW": "loopback", "TOLLGATE_WEBHOOK_POLL_MS": "20"])
+        let app = try await TestApp.make(
+            environment: ["TOLLGATE_WEBHOOK_ALLOW": "loopback", "TOLLGATE_WEBHOOK_POLL_MS": "20", "TOLLGATE_WEBHOOK_TIMEOUT_MS": "300"])
         try await app.run { client in
             let created = try await client.send(.post, "/v1/webhook-endpoints", ["url": receiver.url, "eventTypes": ["customer.created"]])
             let id = try #require(created.object["id"] as? String)
@@ -29,12 +30,14 @@ import Glibc
                 app.clock.advance(by: TimeInterval(delay - 1))
                 try await Task.sleep(for: .milliseconds(150))
                 #expect(try await Self.attempts(app) == index + 1, "attempt \(index + 2) came early")
-                // ...and then at once. Half-way through, the receiver stops listening.
+                // ...and then at once. After two 500s the receiver stops answering, after five
+                // it stops listening.
+                if index == 1 { receiver.hang = true }
                 if index == 4 { receiver.refuseConnections() }
                 app.clock.advance(by: 1)
                 try await Self.waitForAttempts(index + 2, app: app)
             }
-            #expect(receiver.count == 5, "five answered 500, the others were refused")
+            #expect(receiver.count == 5, "two answered 500, three timed out, the others were refused")
             app.clock.advance(by: 7 * 86_400)
             try await Task.sleep(for: .milliseconds(200))
             #expect(try await Self.attempts(app) == schedule.attempts, "no attempt after the last")
@@ -45,6 +48,10 @@ import Glibc
             #expect(disabled.count == 1 && disabled.first?["actor"] as? String == "system:webhooks")
             let rows = try await app.built.services.store.read { try await $0.webhookDeliveries.list(accountId: app.built.defaultAccount.id, endpointId: id, limit: 10) }
             #expect(rows.count == 1 && rows[0].state == .failed && rows[0].attempts == schedule.attempts)
+            let log = try #require(try await client.send(.get, "/v1/webhook-endpoints/\(id)/deliveries").list.first?["attempts"] as? [[String: Any]])
+            let errors = log.map { ($0["error"] as? String ?? "").prefix(9) }
+            #expect(errors == ["HTTP 500", "HTTP 500", "Timed out", "Timed out", "Timed out"] + Array(repeating: "No answer", count: 5), "\(errors)")
+            #expect(log.prefix(2).allSatisfy { $0["status"] as? Int == 500 } && log.dropFirst(2).allSatisfy { $0["status"] == nil })
         }
     }
 
@@ -100,6 +107,7 @@ final class Receiver: @unchecked Sendable {
     private let lock = NSLock()
     private var _count = 0
     private var _status: Int
+    private var _hang = false
     private var closed = false
     let url: String
 
@@ -107,6 +115,11 @@ final class Receiver: @unchecked Sendable {
     var status: Int {
         get { lock.withLock { _status } }
         set { lock.withLock { _status = newValue } }
+    }
+    /// Reads requests and never answers them (until the sender gives up, or 10 s).
+    var hang: Bool {
+        get { lock.withLock { _hang } }
+        set { lock.withLock { _hang = newValue } }
     }
 
     init(status: Int) throws {
@@ -152,7 +165,13 @@ final class Receiver: @unchecked Sendable {
                 if request.count >= text.utf8.distance(from: text.utf8.startIndex, to: end.upperBound) + length { break }
             }
         }
-        let status = lock.withLock { () -> Int in _count += 1; return _status }
+        let (status, hang) = lock.withLock { () -> (Int, Bool) in _count += 1; return (_status, _hang) }
+        if hang {
+            var pollable = pollfd(fd: connection, events: Int16(POLLIN), revents: 0)
+            _ = poll(&pollable, 1, 10_000)
+            Glibc.close(connection)
+            return
+        }
         let answer = Array("HTTP/1.1 \(status) X\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok".utf8)
         _ = send(connection, answer, answer.count, Int32(MSG_NOSIGNAL))
         Glibc.close(connection)

@@ -129,6 +129,14 @@ public enum KeyCode: String, ErrorCode {
     case keyIsLast = "KEY_IS_LAST"
 }
 
+/// Codes of webhook endpoints and their deliveries.
+public enum WebhookCode: String, ErrorCode {
+    /// A ping or a retry for an endpoint that is disabled (enable it first).
+    case endpointDisabled = "ENDPOINT_DISABLED"
+    /// A retry of a delivery whose attempt is under way.
+    case deliveryInProgress = "DELIVERY_IN_PROGRESS"
+}
+
 /// Codes of air-gapped activation requests and deactivation receipts.
 public enum OfflineCode: String, ErrorCode {
     case requestMalformed = "REQUEST_MALFORMED"

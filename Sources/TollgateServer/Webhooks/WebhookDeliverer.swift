@@ -32,9 +32,9 @@ final class WebhookDeliverer: Service {
     let batch = 64
     /// How long a claim holds a delivery: longer than an attempt can take.
     let lease: TimeInterval = 60
-    /// How long an attempt may take to connect, and in all.
+    /// How long an attempt may take to connect (at most), and in all.
     static let connectTimeout: TimeAmount = .seconds(5)
-    static let requestTimeout: TimeAmount = .seconds(15)
+    let requestTimeout: TimeAmount
     /// How much of an answer's body is read (and the first KiB of it kept).
     static let responseCap = 64 * 1024
     /// Outcomes of attempts not yet written.
@@ -44,7 +44,8 @@ final class WebhookDeliverer: Service {
     let owner = "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier):\(UUID().uuidString.prefix(8))"
 
     init(store: Store, sealer: KeyEncryptionKey, clock: any TollgateClock, egress: EgressPolicy, schedule: WebhookRetrySchedule = .standard,
-         pollInterval: Duration, logger: Logger) {
+         pollInterval: Duration, requestTimeout: TimeAmount = .seconds(15), logger: Logger) {
+        self.requestTimeout = requestTimeout
         self.store = store
         self.sealer = sealer
         self.clock = clock
@@ -55,9 +56,9 @@ final class WebhookDeliverer: Service {
     }
 
     /// The HTTP client of one run: no redirects, timeouts, HTTP/1.1, bodies as sent, no retries of its own.
-    static func makeClient() -> HTTPClient {
+    func makeClient() -> HTTPClient {
         var configuration = HTTPClient.Configuration(
-            redirectConfiguration: .disallow, timeout: .init(connect: Self.connectTimeout, read: Self.requestTimeout), decompression: .disabled)
+            redirectConfiguration: .disallow, timeout: .init(connect: min(Self.connectTimeout, requestTimeout), read: requestTimeout), decompression: .disabled)
         configuration.httpVersion = .http1Only
         // A refused connection is a failed attempt, retried on our schedule: the client's own
         // retries would hold the attempt until its deadline.
@@ -68,7 +69,7 @@ final class WebhookDeliverer: Service {
     }
 
     func run() async throws {
-        let client = Self.makeClient()
+        let client = makeClient()
         let inFlight = InFlight()
         // Attempts run in this group, at most ``batch`` at once: the loop tops the slots up as
         // attempts end (looking again within ``busyInterval`` while deliveries flow), so a slow or
@@ -114,10 +115,10 @@ final class WebhookDeliverer: Service {
     func fanOut() async throws {
         let now = clock.now()
         for accountId in try await store.read({ try await $0.webhookDeliveries.accountsBehind() }) {
-            var made = 0
+            var passed = 0
             repeat {
-                made = try await store.write(lock: .rows) { try await $0.webhookDeliveries.fanOut(accountId: accountId, limit: 500, at: now) }
-            } while made > 0 && !Task.isShuttingDownGracefully
+                passed = try await store.write(lock: .rows) { try await $0.webhookDeliveries.fanOut(accountId: accountId, limit: 500, at: now) }
+            } while passed > 0 && !Task.isShuttingDownGracefully
         }
     }
 
@@ -165,12 +166,13 @@ final class WebhookDeliverer: Service {
     /// Keeps `outcome` of `delivery` for the next ``flush()``: the delivery done, due again, or
     /// given up (and then its endpoint disabled).
     private func keep(_ outcome: WebhookDeliveryTable.Attempt, of delivery: WebhookDeliveryTable.Delivery, endpointGone: Bool) {
-        let delay = endpointGone ? nil : schedule.delay(afterAttempt: delivery.attempts)
+        // A delivery sent again by hand ends with its attempt, and never disables its endpoint.
+        let delay = endpointGone || delivery.manual ? nil : schedule.delay(afterAttempt: delivery.attempts)
         // The wait counts from the claim (the delivery's `updatedAt`), when the attempt began.
         let retryAt = outcome.succeeded ? nil : delay.map { delivery.updatedAt.addingTimeInterval(TimeInterval($0)) }
         Counter(label: "tollgate_webhook_deliveries_total", dimensions: [("outcome", outcome.succeeded ? "succeeded" : retryAt == nil ? "given_up" : "retrying")])
             .increment()
-        let givesUp = !outcome.succeeded && retryAt == nil && !endpointGone
+        let givesUp = !outcome.succeeded && retryAt == nil && !endpointGone && !delivery.manual
         outcomes.withLock { $0.append(Outcome(attempt: outcome, delivery: delivery, retryAt: retryAt, givesUp: givesUp)) }
     }
 
@@ -249,7 +251,7 @@ final class WebhookDeliverer: Service {
                 request.headers.add(name: header.name, value: header.value)
             }
             request.body = .bytes(body)
-            let response = try await client.execute(request, timeout: Self.requestTimeout)
+            let response = try await client.execute(request, timeout: requestTimeout)
             var read = ByteBuffer()
             for try await chunk in response.body {
                 read.writeImmutableBuffer(chunk.getSlice(at: chunk.readerIndex, length: min(chunk.readableBytes, Self.responseCap - read.readableBytes)) ?? ByteBuffer())

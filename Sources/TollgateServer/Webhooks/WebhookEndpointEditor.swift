@@ -33,6 +33,7 @@ struct WebhookEndpointEditor: Sendable {
 
     func delete(id: String, accountId: String, actor: String, session: StoreSession, now: Date) async throws -> WebhookEndpointView {
         let endpoint = try await Self.find(id: id, accountId: accountId, session: session)
+        try await session.webhookDeliveries.deleteEndpoint(id, accountId: accountId)
         try await session.webhookSecrets.deleteEndpoint(id, accountId: accountId)
         try await record(session, endpoint, actor: actor, type: "webhook_endpoint.deleted", before: endpoint, after: nil, now: now)
         return WebhookEndpointView(endpoint)
@@ -50,6 +51,17 @@ struct WebhookEndpointEditor: Sendable {
         try await session.webhookEndpoints.update(endpoint)
         try await record(session, endpoint, actor: actor, type: "webhook_endpoint.secret_rotated", before: before, after: endpoint, now: now)
         return WebhookEndpointView(endpoint, secret: secret)
+    }
+
+    /// Writes the event `webhook_endpoint.pinged` of an enabled endpoint; the fan-out delivers it
+    /// to that endpoint alone, whatever event types it wants.
+    func ping(id: String, accountId: String, actor: String, session: StoreSession, now: Date) async throws -> WebhookPingView {
+        let endpoint = try await Self.find(id: id, accountId: accountId, session: session)
+        guard endpoint.status == .enabled else {
+            throw TollgateError.conflict(code: WebhookCode.endpointDisabled, message: "The endpoint is disabled; enable it before pinging it.")
+        }
+        try await record(session, endpoint, actor: actor, type: WebhookDeliveryTable.pingType, before: endpoint, after: endpoint, now: now)
+        return WebhookPingView(endpointId: id, eventType: WebhookDeliveryTable.pingType)
     }
 
     static func find(id: String, accountId: String, session: StoreSession) async throws -> WebhookEndpoint {

@@ -13,7 +13,7 @@ public struct WebhookDeliveryTable {
 
     /// A delivery as stored.
     public struct Delivery: Sendable, Equatable {
-        public enum State: String, Sendable { case pending, delivering, succeeded, failed }
+        public enum State: String, APIEnum { case pending, delivering, succeeded, failed }
         public var id: String
         public var accountId: String
         public var endpointId: String
@@ -27,6 +27,9 @@ public struct WebhookDeliveryTable {
         public var leaseOwner: String?
         public var lastStatus: Int?
         public var lastError: String?
+        /// Sent again by hand (``WebhookDeliveryTable/retry(id:accountId:at:)``) after it had
+        /// ended: its attempt ends it again, whatever the answer.
+        public var manual: Bool
         public var createdAt: Date
         public var updatedAt: Date
     }
@@ -55,39 +58,49 @@ public struct WebhookDeliveryTable {
 
     /// Makes the deliveries of up to `limit` events of `accountId` after its cursor, one for each
     /// enabled endpoint that wants the event and was created before it (`startSequence`), and
-    /// moves the cursor past them; returns how many deliveries it made. Safe to run twice at
+    /// moves the cursor past them; returns how many events it passed (0 when it has caught up). Safe to run twice at
     /// once (the pair of endpoint and event is unique, and the cursor only moves forward).
     public func fanOut(accountId: String, limit: Int, at now: Date) async throws -> Int {
         guard let cursor = try await sql.queryOne("SELECT event_sequence FROM webhook_cursors WHERE account_id = ?", [.text(accountId)])?.int("event_sequence")
         else { return 0 }
         let events = try await sql.query(
-            "SELECT id, sequence, type FROM events WHERE account_id = ? AND sequence > ? ORDER BY sequence LIMIT ?",
+            "SELECT id, sequence, type, object_id FROM events WHERE account_id = ? AND sequence > ? ORDER BY sequence LIMIT ?",
             [.text(accountId), .integer(cursor), .integer(Int64(limit))])
         guard let last = events.last?.int("sequence") else { return 0 }
         let endpoints = try await sql.query(
             "SELECT data FROM webhook_endpoints WHERE account_id = ? AND status = 'enabled'", [.text(accountId)]
         ).compactMap { $0.string("data").flatMap { try? DocumentCoding.decode(WebhookEndpoint.self, from: $0) } }
-        var made = 0
-        let millis = now.epochMilliseconds
         for event in events {
             guard let eventId = event.string("id"), let sequence = event.int("sequence"), let type = event.string("type") else { continue }
-            for endpoint in endpoints where sequence > endpoint.startSequence && endpoint.wants(type) {
-                let rows = try await sql.query(
-                    """
-                    INSERT INTO webhook_deliveries (id, account_id, endpoint_id, event_id, event_sequence, event_type, state, attempts,
-                      next_attempt_at, created_at, updated_at)
-                    VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?) ON CONFLICT (endpoint_id, event_id) DO NOTHING RETURNING id
-                    """,
-                    [
-                        .text(Identifier.make(.webhookDelivery, at: now)), .text(accountId), .text(endpoint.id), .text(eventId), .integer(sequence),
-                        .text(type), .integer(millis), .integer(millis), .integer(millis),
-                    ])
-                made += rows.count
+            // A ping goes to the endpoint pinged, whatever it wants, and to no other.
+            let ping = type == Self.pingType ? event.string("object_id") : nil
+            for endpoint in endpoints where sequence > endpoint.startSequence && (ping.map { $0 == endpoint.id } ?? endpoint.wants(type)) {
+                try await insert(accountId: accountId, endpointId: endpoint.id, eventId: eventId, sequence: sequence, type: type, at: now)
             }
         }
         try await sql.execute(
             "UPDATE webhook_cursors SET event_sequence = ? WHERE account_id = ? AND event_sequence < ?", [.integer(last), .text(accountId), .integer(last)])
-        return made
+        return events.count
+    }
+
+    /// The type of the event `POST …/actions/ping` writes, delivered only to the pinged endpoint.
+    public static let pingType = "webhook_endpoint.pinged"
+
+    /// Makes the delivery of event `eventId` to `endpointId`, due at `now`; `nil` when it exists.
+    @discardableResult
+    public func insert(accountId: String, endpointId: String, eventId: String, sequence: Int64, type: String, at now: Date) async throws -> String? {
+        let millis = now.epochMilliseconds
+        return try await sql.queryOne(
+            """
+            INSERT INTO webhook_deliveries (id, account_id, endpoint_id, event_id, event_sequence, event_type, state, attempts,
+              next_attempt_at, created_at, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?) ON CONFLICT (endpoint_id, event_id) DO NOTHING RETURNING id
+            """,
+            [
+                .text(Identifier.make(.webhookDelivery, at: now)), .text(accountId), .text(endpointId), .text(eventId), .integer(sequence),
+                .text(type), .integer(millis), .integer(millis), .integer(millis),
+            ]
+        )?.string("id")
     }
 
     /// Deliveries due at `now`: pending with their time come, or being delivered under a lease
@@ -185,7 +198,7 @@ public struct WebhookDeliveryTable {
         return Delivery(
             id: id, accountId: accountId, endpointId: endpointId, eventId: eventId, eventSequence: sequence, eventType: type, state: state,
             attempts: Int(attempts), nextAttemptAt: Date(epochMilliseconds: next), leaseOwner: row.string("lease_owner"),
-            lastStatus: row.int("last_status").map(Int.init), lastError: row.string("last_error"), createdAt: Date(epochMilliseconds: created),
+            lastStatus: row.int("last_status").map(Int.init), lastError: row.string("last_error"), manual: row.int("manual") == 1, createdAt: Date(epochMilliseconds: created),
             updatedAt: Date(epochMilliseconds: updated))
     }
 }
