@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import http.server
 import json
+import signal
 import sqlite3
 import threading
 import time
@@ -134,3 +135,84 @@ def test_a_loopback_target_is_refused_unless_allowed(tmp_path, receiver):
     bad = Server(tmp_path / "bad", env={"TOLLGATE_WEBHOOK_ALLOW": "loopback,everything"}, wait=False)
     assert bad.process.wait(timeout=20) != 0
     assert "TOLLGATE_WEBHOOK_ALLOW" in bad.read_stderr()
+
+
+def test_a_kill_during_a_burst_of_deliveries_loses_none(tmp_path):
+    """SIGKILL while customers are being created and their deliveries sent: after a restart every
+    event the log has arrives (at least once, deduped by `webhook-id`), and nothing else does."""
+    got = []
+    lock = threading.Lock()
+
+    class Slow(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            time.sleep(0.02)  # attempts are under way when the kill comes
+            with lock:
+                got.append(({k.lower(): v for k, v in self.headers.items()}, body))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Slow)
+    httpd.daemon_threads = True
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    env = {"TOLLGATE_WEBHOOK_ALLOW": "loopback", "TOLLGATE_WEBHOOK_POLL_MS": "20", "TOLLGATE_WEBHOOK_TIMEOUT_MS": "1000"}
+    server = Server(tmp_path / "data", env=env)
+    try:
+        url = f"http://127.0.0.1:{httpd.server_address[1]}/hooks"
+        status, endpoint = server.json("POST", "/v1/webhook-endpoints", {"url": url, "eventTypes": ["customer.created"]})
+        assert status == 201, endpoint
+        answered = []
+
+        def create(worker):
+            for index in range(150):
+                try:
+                    status, customer = server.json("POST", "/v1/customers", {"name": f"c{worker}-{index}"})
+                except OSError:
+                    return  # the server is gone
+                if status == 201:
+                    answered.append(customer["id"])
+
+        workers = [threading.Thread(target=create, args=(worker,)) for worker in range(4)]
+        for worker in workers:
+            worker.start()
+        deadline = time.time() + 30
+        while len(got) < 100 and time.time() < deadline:
+            time.sleep(0.005)
+        server.stop(signal.SIGKILL)
+        for worker in workers:
+            worker.join()
+        delivered_before = len(got)
+        assert 100 <= delivered_before and len(answered) < 600, "the kill came in the middle of the burst"
+
+        server = Server(tmp_path / "data", env=env)
+        events, cursor = [], None
+        while True:
+            _, page = server.json("GET", "/v1/events?type=customer.created&limit=100" + (f"&cursor={cursor}" if cursor else ""))
+            events += page["data"]
+            cursor = page.get("nextCursor")
+            if not cursor:
+                break
+        expected = {event["id"] for event in events}
+        assert {event["objectId"] for event in events} >= set(answered), "every answered change has its event"
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            with lock:
+                ids = {headers["webhook-id"] for headers, _ in got}
+            if ids >= expected:
+                break
+            time.sleep(0.1)
+        hook = Webhook(endpoint["secret"])
+        with lock:
+            received = list(got)
+        for headers, body in received:
+            assert hook.verify(body, headers)["id"] == headers["webhook-id"]
+        ids = [headers["webhook-id"] for headers, _ in received]
+        assert set(ids) == expected, f"missing {len(expected - set(ids))}, unexpected {len(set(ids) - expected)}"
+        print(f"{len(expected)} events, {len(ids)} deliveries ({len(ids) - len(set(ids))} repeated after the kill), "
+              f"{delivered_before} before it")
+    finally:
+        server.stop()
+        httpd.shutdown()

@@ -30,8 +30,10 @@ final class WebhookDeliverer: Service {
     let pollInterval: Duration
     /// Attempts made side by side, at most.
     let batch = 64
-    /// How long a claim holds a delivery: longer than an attempt can take.
-    let lease: TimeInterval = 60
+    /// How long a claim holds a delivery: longer than an attempt can take (its timeout) by
+    /// 10 s for writing its outcome. A replica killed mid-attempt leaves its claims to the
+    /// others (or to itself restarted) after this long.
+    var lease: TimeInterval { Double(requestTimeout.nanoseconds) / 1e9 + 10 }
     /// How long an attempt may take to connect (at most), and in all.
     static let connectTimeout: TimeAmount = .seconds(5)
     let requestTimeout: TimeAmount
