@@ -263,6 +263,7 @@ func addPortals(to router: Router<AppRequestContext>, _ services: AppServices, l
             AdminController(pages: pages).addRoutes(to: group)
             AdminActions(pages: pages).addRoutes(to: group)
             AdminDetails(pages: pages).addRoutes(to: group)
+            AdminWebhooks(pages: pages).addRoutes(to: group)
         } else {
             PortalController(api: services.api, renderer: renderer, sessions: sessions, limits: limits).addRoutes(to: group)
         }

@@ -188,7 +188,7 @@ import TollgateStore
             try await Self.join(browser, String(link[link.range(of: "/admin/join/")!.lowerBound...]))
             let dashboard = try await browser.get("/admin")
             #expect(dashboard.status == 200 && !dashboard.html.contains(#"href="/admin/tokens""#) && !dashboard.html.contains(#"href="/admin/keys""#))
-            for path in ["/admin/tokens", "/admin/keys", "/admin/users"] {
+            for path in ["/admin/tokens", "/admin/keys", "/admin/users", "/admin/webhooks"] {
                 let page = try await browser.get(path)
                 #expect(page.status == 403 && page.html.contains("<h1>Not allowed</h1>") && page.html.contains("support"), "\(path): \(page.status)")
             }

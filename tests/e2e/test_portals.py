@@ -227,12 +227,21 @@ def test_an_owner_signs_in_with_totp_and_suspends_a_license_made_through_the_for
     # Every other section of the admin portal passes the accessibility check too.
     kid = server.json("GET", "/v1/keys")[1]["data"][0]["kid"]
     token_id = server.json("POST", "/v1/tokens", {"name": "CI", "role": "read-only"})[1]["id"]
+    hook = server.json("POST", "/v1/webhook-endpoints", {"url": "https://hooks.example.com/t", "description": "CRM"})[1]["id"]
+    server.json("POST", f"/v1/webhook-endpoints/{hook}/actions/ping")
+    deadline = time.time() + 10
+    while not server.json("GET", f"/v1/webhook-endpoints/{hook}/deliveries")[1]["data"] and time.time() < deadline:
+        time.sleep(0.1)
+    delivery = server.json("GET", f"/v1/webhook-endpoints/{hook}/deliveries")[1]["data"][0]["id"]
+    webhook_pages = ["/admin/webhooks", f"/admin/webhooks/{hook}", f"/admin/webhooks/{hook}/deliveries/{delivery}",
+                     f"/admin/webhooks/{hook}/ping", f"/admin/webhooks/{hook}/rotate-secret", f"/admin/webhooks/{hook}/disable",
+                     f"/admin/webhooks/{hook}/delete", f"/admin/webhooks/{hook}/deliveries/{delivery}/retry"]
     for path in ["/admin", "/admin/entitlements", f"/admin/entitlements?productId={license['productId']}", "/admin/meters", "/admin/machines",
                  "/admin/keys", "/admin/keys/rotate", "/admin/tokens", "/admin/users", f"/admin/users/{user_id}", f"/admin/users/{user_id}/role",
                  "/admin/audit", "/admin/audit/verify", "/admin/events", f"/admin/licenses/{license_id}/change-policy",
                  f"/admin/licenses/{license_id}/reinstate", f"/admin/licenses/{license_id}/renew", f"/admin/licenses/{license_id}/revoke",
                  f"/admin/users/{user_id}/disable", f"/admin/users/{user_id}/enable", f"/admin/keys/{kid}/retire", f"/admin/tokens/{token_id}/revoke",
-                 f"/admin/licenses?q={license['key'][:20]}", "/admin/no-such-page", "/portal/sign-in"]:
+                 f"/admin/licenses?q={license['key'][:20]}", "/admin/no-such-page", "/portal/sign-in", *webhook_pages]:
         visit(driver, server, path)
         assert driver.find_element(By.TAG_NAME, "h1").text
 

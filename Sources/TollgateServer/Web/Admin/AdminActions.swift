@@ -23,6 +23,8 @@ struct AdminActions: Sendable {
         /// Where to go after, with the same parameters; `{back}` is the page's `back` parameter.
         var done: String
         var notice: String
+        /// The notice from the API's answer instead (a secret shown once).
+        var answerNotice: (@Sendable ([String: Any]) -> String)? = nil
     }
 
     func addRoutes(to group: RouterGroup<AppRequestContext>) {
@@ -57,7 +59,7 @@ struct AdminActions: Sendable {
             return try await confirm(action, request, context, form: form, errors: result.errors, problem: result.problem, status: result.answer.status)
         }
         var done = fill(action.done, context).replacingOccurrences(of: "{back}", with: Self.back(request) ?? "/admin")
-        done += (done.contains("?") ? "&" : "?") + "done=" + (action.notice.queryValue)
+        done += (done.contains("?") ? "&" : "?") + "done=" + ((action.answerNotice?(result.answer.object) ?? action.notice).queryValue)
         throw PageRedirect(location: done)
     }
 
@@ -123,5 +125,30 @@ struct AdminActions: Sendable {
         Action(
             path: "users/:id/enable", title: "Enable user {id}?", explanation: "The user can sign in again.", submit: "Enable", method: .patch,
             api: "/v1/users/{id}", body: { _ in ["status": "active"] }, done: "/admin/users/{id}", notice: "User enabled."),
+        Action(
+            path: "webhooks/:id/ping", title: "Send a ping to webhook endpoint {id}?",
+            explanation: "A webhook_endpoint.pinged event goes to this endpoint alone, signed like every delivery; it shows in the log below within moments.",
+            submit: "Send", method: .post, api: "/v1/webhook-endpoints/{id}/actions/ping", done: "/admin/webhooks/{id}", notice: "Ping sent."),
+        Action(
+            path: "webhooks/:id/rotate-secret", title: "Rotate the signing secret of webhook endpoint {id}?",
+            explanation: "A new secret signs from now on; the old one keeps signing beside it for 24 hours, while the receiver switches.",
+            submit: "Rotate", method: .post, api: "/v1/webhook-endpoints/{id}/actions/rotate-secret", done: "/admin/webhooks/{id}", notice: "Secret rotated.",
+            answerNotice: { "Secret rotated. The new one, shown only this once: \(AdminPages.text($0["secret"]))" }),
+        Action(
+            path: "webhooks/:id/disable", title: "Disable webhook endpoint {id}?", explanation: "It gets no deliveries until it is enabled again.",
+            submit: "Disable", method: .patch, api: "/v1/webhook-endpoints/{id}", body: { _ in ["enabled": false] }, done: "/admin/webhooks/{id}",
+            notice: "Endpoint disabled."),
+        Action(
+            path: "webhooks/:id/enable", title: "Enable webhook endpoint {id}?", explanation: "Events from now on are delivered to it again.",
+            submit: "Enable", method: .patch, api: "/v1/webhook-endpoints/{id}", body: { _ in ["enabled": true] }, done: "/admin/webhooks/{id}",
+            notice: "Endpoint enabled."),
+        Action(
+            path: "webhooks/:id/delete", title: "Delete webhook endpoint {id}?", explanation: "Its secret and its delivery log are deleted with it.",
+            submit: "Delete", method: .delete, api: "/v1/webhook-endpoints/{id}", done: "/admin/webhooks", notice: "Endpoint deleted."),
+        Action(
+            path: "webhooks/:id/deliveries/:deliveryId/retry", title: "Retry delivery {deliveryId} now?",
+            explanation: "A pending delivery is tried at once and keeps its schedule; one that ended is sent once more, and that attempt ends it again.",
+            submit: "Retry", method: .post, api: "/v1/webhook-endpoints/{id}/deliveries/{deliveryId}/actions/retry",
+            done: "/admin/webhooks/{id}/deliveries/{deliveryId}", notice: "Retry under way."),
     ]
 }

@@ -299,5 +299,30 @@ extension AdminController {
                 Column(heading: "Object", key: "objectId"), Column(heading: "Actor", key: "actor"),
             ],
             filters: [FormField(name: "type", label: "Type"), FormField(name: "objectId", label: "Object id")]),
+        ListPage(
+            path: "/admin/webhooks", title: "Webhook endpoints", api: "/v1/webhook-endpoints",
+            columns: [
+                Column(heading: "URL", key: "url", link: "/admin/webhooks/{id}"), Column(heading: "Event types", key: "eventTypes"),
+                Column(heading: "Status", key: "status", badge: true), Column(heading: "Description", key: "description"),
+                Column(heading: "Created", key: "createdAt"),
+            ],
+            create: CreateForm(
+                title: "New webhook endpoint", submit: "Create endpoint",
+                fields: { _, _, _ in
+                    [FormField(name: "url", label: "URL", required: true, hint: "An http or https URL that answers 2xx to a signed POST."),
+                     FormField(name: "eventTypes", label: "Event types", value: "*", hint: "Comma-separated: types such as license.suspended, prefixes such as license.*, or * for all."),
+                     FormField(name: "description", label: "Description")]
+                },
+                call: { form in
+                    var body = jsonBody(form, ["url", "description"])
+                    if let types = form.text("eventTypes") {
+                        body["eventTypes"] = types.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+                    }
+                    return (.post, "/v1/webhook-endpoints", body)
+                },
+                done: { created in
+                    "/admin/webhooks/\(AdminPages.text(created["id"]))?done="
+                        + ("Endpoint created. Its signing secret, shown only this once: \(AdminPages.text(created["secret"]))".queryValue)
+                })),
     ]
 }

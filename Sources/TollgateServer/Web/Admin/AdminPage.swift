@@ -17,7 +17,7 @@ struct AdminPages: Sendable {
         ("/admin/entitlements", "Entitlements", .catalogRead), ("/admin/meters", "Meters", .catalogRead), ("/admin/customers", "Customers", .customersRead),
         ("/admin/licenses", "Licenses", .licensesRead), ("/admin/machines", "Machines", .machinesRead), ("/admin/keys", "Signing keys", .keysRead),
         ("/admin/tokens", "API tokens", .tokensManage), ("/admin/users", "Users", .usersManage), ("/admin/audit", "Audit trail", .auditRead),
-        ("/admin/events", "Event log", .eventsRead), ("/admin/two-factor", "Two-factor sign-in", .accountRead),
+        ("/admin/events", "Event log", .eventsRead), ("/admin/webhooks", "Webhooks", .webhooksManage), ("/admin/two-factor", "Two-factor sign-in", .accountRead),
     ]
 
     func frame(_ me: SignedIn, title: String, current: String, notice: String? = nil) -> PageFrame {

@@ -24,7 +24,7 @@ struct PageRenderer: Sendable {
         "table": PackageResources.table_mustache, "message": PackageResources.message_mustache, "sign-in": PackageResources.sign_in_mustache,
         "two-factor": PackageResources.two_factor_mustache, "dashboard": PackageResources.dashboard_mustache,
         "license": PackageResources.license_mustache, "customer": PackageResources.customer_mustache,
-        "datatable": PackageResources.datatable_mustache,
+        "datatable": PackageResources.datatable_mustache, "detail": PackageResources.detail_mustache,
     ]
 
     /// `template` rendered with `frame` and `values` as an HTML answer of `status`.
