@@ -3,7 +3,7 @@ import os
 import re
 import subprocess
 
-from conftest import ADMIN_TOKEN, ROOT
+from conftest import ADMIN_TOKEN, ROOT, Server, free_port
 
 
 def quickstart_script():
@@ -73,3 +73,22 @@ def test_first_start_prints_a_generated_token_once(tmp_path):
         assert "TOLLGATE_TOKEN" not in second.read_stdout()
     finally:
         second.stop()
+
+
+def test_readme_webhooks_walk_through_works_when_pasted(tmp_path):
+    readme = (ROOT / "README.md").read_text()
+    script = re.search(r"<!-- webhooks:begin -->\n```sh\n(.*?)```\n<!-- webhooks:end -->", readme, re.S).group(1)
+    port = str(free_port())
+    script = script.replace("8099", port)
+    server = Server(tmp_path / "data", env={"TOLLGATE_WEBHOOK_ALLOW": "loopback"})
+    try:
+        prelude = f"export TOLLGATE_TOKEN={ADMIN_TOKEN}\nexport TOLLGATE_URL={server.url}\nexport PATH=\"$PWD/.build/debug:$PATH\"\ncd {tmp_path}\n"
+        result = subprocess.run(["bash", "-e", "-o", "pipefail", "-c", prelude + script], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    finally:
+        server.stop()
+    output = result.stdout
+    assert result.returncode == 0, output + result.stderr
+    assert '"eventType":"webhook_endpoint.pinged"' in output
+    verified = re.findall(r"^verified \d+ (\S+) ", output, re.M)
+    assert sorted(verified) == ["license.created", "license.reinstated", "license.suspended", "webhook_endpoint.pinged"], output
+    assert '"attempts":[{' in output and '"manual":true' in output, output
