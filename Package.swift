@@ -32,6 +32,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
     ],
     targets: [
         // What a client must read and check: license keys, files, armor, JWKS, signatures, token
@@ -111,8 +112,13 @@ let package = Package(
                 .product(name: "HummingbirdOTP", package: "hummingbird-auth"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
-            resources: [.embedInCode("Resources/openapi.json"), .embedInCode("Resources/Pages"), .embedInCode("Resources/Assets")],
+            resources: [
+                .embedInCode("Resources/openapi.json"), .embedInCode("Resources/Pages"), .embedInCode("Resources/Assets"),
+                .embedInCode("Resources/Notifications"),
+            ],
             swiftSettings: swiftSettings
         ),
         .executableTarget(

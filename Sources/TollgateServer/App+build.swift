@@ -115,10 +115,13 @@ public func buildApplication(
         handlers: [
             sweeper, CleanupJob(clock: clock), UsageRetentionJob(days: configuration.usageRetentionDays, lateDays: configuration.usageLateDays, clock: clock),
             DashboardSnapshotJob(clock: clock),
+            NotificationPlanner(clock: clock, templates: try NotificationTemplates(), linkBase: configuration.publicBase(host: "\(configuration.host):\(configuration.port)")),
+            NotificationSender(clock: clock, settings: configuration.smtp),
         ],
         recurring: [
             .init(kind: MachineSweeper.kind, every: TimeInterval(configuration.sweepIntervalSeconds)), .init(kind: CleanupJob.kind, every: CleanupJob.interval),
             .init(kind: UsageRetentionJob.kind, every: UsageRetentionJob.interval), .init(kind: DashboardSnapshotJob.kind, every: DashboardSnapshotJob.interval),
+            .init(kind: NotificationPlanner.kind, every: NotificationPlanner.interval),
         ],
         clock: clock, pollInterval: .milliseconds(configuration.jobPollMilliseconds), lease: TimeInterval(configuration.jobLeaseSeconds),
         logger: logger)
@@ -219,6 +222,7 @@ func buildRouter(_ services: AppServices) throws -> Router<AppRequestContext> {
     LicenseController(writer: writer, store: services.store, keys: services.keys, clock: services.clock, limits: limits).addRoutes(to: v1)
     AuditController(store: services.store).addRoutes(to: v1)
     EventController(store: services.store).addRoutes(to: v1)
+    NotificationController(store: services.store).addRoutes(to: v1)
     AccountController(store: services.store, keys: services.keys, writer: writer, limits: limits).addRoutes(to: v1)
     APITokenController(writer: writer, store: services.store, limits: limits).addRoutes(to: v1)
     WebhookEndpointController(writer: writer, store: services.store, limits: limits, editor: WebhookEndpointEditor(sealer: services.keys.sealer))

@@ -74,6 +74,9 @@ public struct ServerConfiguration: Sendable {
     /// How long one webhook attempt may take in all (connecting, sending, the answer);
     /// `TOLLGATE_WEBHOOK_TIMEOUT_MS`, default 15000. Connecting alone gets at most 5 s.
     public var webhookTimeoutMilliseconds: Int = 15_000
+    /// Where notification emails go out (``SMTPSettings``), from the `TOLLGATE_SMTP_*` settings;
+    /// without `TOLLGATE_SMTP_HOST` none are sent (the log says `not sent: no SMTP configured`).
+    public var smtp: SMTPSettings?
     /// How long a portal session lasts from sign-in. `TOLLGATE_SESSION_HOURS`, default 12.
     public var sessionHours: Int = 12
     /// How long an invitation link works. `TOLLGATE_INVITATION_DAYS`, default 7.
@@ -199,8 +202,46 @@ public struct ServerConfiguration: Sendable {
             guard let days = Int(value), (1...90).contains(days) else { throw ConfigurationError("TOLLGATE_INVITATION_DAYS must be between 1 and 90.") }
             config.invitationDays = days
         }
+        config.smtp = try Self.smtpSettings(environment)
         try config.checkPublicURL()
         return config
+    }
+
+    /// `TOLLGATE_SMTP_HOST` (without it, `nil`), `_PORT` (587 with STARTTLS, 465 with TLS, 25
+    /// without), `_SECURITY` (`starttls`, the default, `tls` or `none`), `_USER` and `_PASSWORD`
+    /// (both or neither), `_FROM` (required: `address` or `Name <address>`), `_CA_FILE`.
+    static func smtpSettings(_ environment: [String: String]) throws -> SMTPSettings? {
+        guard let host = environment["TOLLGATE_SMTP_HOST"], !host.isEmpty else { return nil }
+        var security = SMTPSettings.Security.starttls
+        if let value = environment["TOLLGATE_SMTP_SECURITY"] {
+            guard let parsed = SMTPSettings.Security(rawValue: value) else { throw ConfigurationError("TOLLGATE_SMTP_SECURITY must be starttls, tls or none, not '\(value)'.") }
+            security = parsed
+        }
+        var port = security == .tls ? 465 : security == .none ? 25 : 587
+        if let value = environment["TOLLGATE_SMTP_PORT"] {
+            guard let parsed = Int(value), (1...65_535).contains(parsed) else { throw ConfigurationError("TOLLGATE_SMTP_PORT must be a port number, not '\(value)'.") }
+            port = parsed
+        }
+        let (user, password) = (environment["TOLLGATE_SMTP_USER"].flatMap { $0.isEmpty ? nil : $0 }, environment["TOLLGATE_SMTP_PASSWORD"])
+        guard (user == nil) == (password == nil) else { throw ConfigurationError("TOLLGATE_SMTP_USER and TOLLGATE_SMTP_PASSWORD go together.") }
+        guard let fromText = environment["TOLLGATE_SMTP_FROM"], let from = Self.mailAddress(fromText) else {
+            throw ConfigurationError("TOLLGATE_SMTP_FROM must be the sender's address, such as licensing@example.com or \"Example <licensing@example.com>\".")
+        }
+        if let caFile = environment["TOLLGATE_SMTP_CA_FILE"], !FileManager.default.isReadableFile(atPath: caFile) {
+            throw ConfigurationError("TOLLGATE_SMTP_CA_FILE names no readable file: '\(caFile)'.")
+        }
+        return SMTPSettings(host: host, port: port, security: security, username: user, password: password, from: from, caFile: environment["TOLLGATE_SMTP_CA_FILE"])
+    }
+
+    /// `address` or `Name <address>`, when the address is one SMTP carries.
+    static func mailAddress(_ text: String) -> MailAddress? {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        if trimmed.hasSuffix(">"), let open = trimmed.lastIndex(of: "<") {
+            let address = String(trimmed[trimmed.index(after: open)..<trimmed.index(before: trimmed.endIndex)])
+            let name = trimmed[..<open].trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+            return MailAddress.isValid(address) ? MailAddress(address, name: name.isEmpty ? nil : name) : nil
+        }
+        return MailAddress.isValid(trimmed) ? MailAddress(trimmed) : nil
     }
 
     /// Refuses a public URL that is not an absolute `http` or `https` address without a path.

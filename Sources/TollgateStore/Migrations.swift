@@ -405,6 +405,23 @@ enum Migrations {
                 "CREATE INDEX webhook_deliveries_finished ON webhook_deliveries (state, updated_at)",
             ]
         ),
+        (
+            25,
+            [
+                // Email notifications (NotificationTable): one per occasion, sent by a job; the
+                // planner's place in each account's event log. Existing accounts start now.
+                """
+                CREATE TABLE notifications (
+                  id TEXT PRIMARY KEY, account_id TEXT NOT NULL, kind TEXT NOT NULL, occasion TEXT NOT NULL, recipient TEXT NOT NULL,
+                  customer_id TEXT, object_id TEXT, subject TEXT NOT NULL, text_body TEXT NOT NULL, html_body TEXT NOT NULL,
+                  message_id TEXT NOT NULL, state TEXT NOT NULL, attempts BIGINT NOT NULL, error TEXT, created_at BIGINT NOT NULL,
+                  updated_at BIGINT NOT NULL, sent_at BIGINT, UNIQUE (account_id, occasion))
+                """,
+                "CREATE INDEX notifications_by_account ON notifications (account_id, id)",
+                "CREATE TABLE notification_cursors (account_id TEXT PRIMARY KEY, event_sequence BIGINT NOT NULL)",
+                "INSERT INTO notification_cursors (account_id, event_sequence) SELECT id, event_sequence FROM accounts",
+            ]
+        ),
     ]
 
     /// Steps that rewrite data rather than schema, run in the transaction of their version,

@@ -20,6 +20,7 @@ public enum IdentifierKind: String, Sendable, CaseIterable {
     case user = "usr"
     case webhookEndpoint = "whe"
     case webhookDelivery = "whd"
+    case notification = "ntf"
 }
 
 /// Object ids: a kind prefix and a ULID, e.g. `lic_01JD3M6Z0K8Q4W2T5N7R9B1C3E`.
