@@ -205,6 +205,15 @@ def test_every_answer_matches_the_documented_schema_and_every_operation_answered
     call("GET", "/v1/events?limit=5")
     call("GET", "/v1/events?type=license.*")
     call("GET", "/v1/audit-events?limit=5")
+    # Emails: planned within seconds of the licenses above (not sent: this server has no SMTP).
+    for _ in range(200):
+        _, emails = call("GET", "/v1/notifications?kind=license_issued")
+        if emails["data"]:
+            break
+        time.sleep(0.05)
+    call("GET", f"/v1/notifications/{emails['data'][0]['id']}")
+    call("GET", "/v1/notifications?state=lost")
+    call("GET", "/v1/notifications/ntf_missing")
     call("GET", "/v1/audit-events/verify")
     call("GET", "/v1/account")
     call("PATCH", "/v1/account", {"requireTwoFactor": False})

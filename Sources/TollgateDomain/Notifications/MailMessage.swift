@@ -56,11 +56,8 @@ public struct MailMessage: Sendable, Equatable {
 
     /// `text` in base64, 76 characters a line.
     static func base64Lines(_ text: String) -> [String] {
-        let encoded = Data(text.utf8).base64EncodedString()
-        return stride(from: 0, to: encoded.count, by: 76).map {
-            let start = encoded.index(encoded.startIndex, offsetBy: $0)
-            return String(encoded[start..<encoded.index(start, offsetBy: 76, limitedBy: encoded.endIndex)!])
-        }
+        let encoded = Array(Data(text.utf8).base64EncodedString().utf8)
+        return stride(from: 0, to: encoded.count, by: 76).map { String(decoding: encoded[$0..<min($0 + 76, encoded.count)], as: UTF8.self) }
     }
 
     /// A header value as is when it is printable ASCII, else as RFC 2047 encoded words (base64,
@@ -68,11 +65,12 @@ public struct MailMessage: Sendable, Equatable {
     static func encodedWord(_ value: String) -> String {
         let clean = headerSafe(value)
         guard !clean.unicodeScalars.allSatisfy({ $0.isASCII }) else { return clean }
-        // 45 bytes of UTF-8 → 60 characters of base64 per word, cut on character boundaries.
+        // At most 39 bytes of UTF-8 → 52 characters of base64 per word (lines under 78 with
+        // "Subject: "), cut on character boundaries.
         var words: [String] = []
         var chunk = ""
         for character in clean {
-            if chunk.utf8.count + String(character).utf8.count > 45 {
+            if chunk.utf8.count + String(character).utf8.count > 39 {
                 words.append(chunk)
                 chunk = ""
             }

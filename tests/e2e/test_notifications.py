@@ -1,0 +1,156 @@
+"""Notification emails from a real server to a real SMTP server on loopback (aiosmtpd): each
+arrives once, from the configured sender, with the right content and a link that works; without
+SMTP settings the log says why nothing was sent."""
+import base64
+import email
+import email.policy
+import os
+import threading
+import time
+import urllib.request
+import uuid
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from conftest import Server, free_port, issue_license
+
+
+class Inbox:
+    """An SMTP server on a free loopback port that keeps every message it accepts."""
+
+    def __init__(self):
+        self.messages = []
+        self.lock = threading.Lock()
+        inbox = self
+
+        class Handler:
+            async def handle_DATA(self, server, session, envelope):
+                message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+                with inbox.lock:
+                    inbox.messages.append((envelope.mail_from, list(envelope.rcpt_tos), message))
+                return "250 OK"
+
+        self.port = free_port()
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def wait_for(self, count, seconds=20):
+        deadline = time.time() + seconds
+        while time.time() < deadline:
+            with self.lock:
+                if len(self.messages) >= count:
+                    return list(self.messages)
+            time.sleep(0.05)
+        with self.lock:
+            return list(self.messages)
+
+    def stop(self):
+        self.controller.stop()
+
+
+@pytest.fixture
+def inbox():
+    running = Inbox()
+    yield running
+    running.stop()
+
+
+def smtp_env(inbox, **extra):
+    env = {"TOLLGATE_SMTP_HOST": "127.0.0.1", "TOLLGATE_SMTP_PORT": str(inbox.port), "TOLLGATE_SMTP_SECURITY": "none",
+           "TOLLGATE_SMTP_FROM": "Acme Licensing <licensing@acme.example>", "TOLLGATE_JOB_POLL_MS": "50"}
+    env.update(extra)
+    return env
+
+
+def parts(message):
+    return message.get_body(("plain",)).get_content(), message.get_body(("html",)).get_content()
+
+
+def test_a_license_issued_suspended_and_reinstated_sends_one_email_each(tmp_path, inbox):
+    server = Server(tmp_path / "data", env=smtp_env(inbox))
+    try:
+        status, customer = server.json("POST", "/v1/customers", {"name": "Globex", "email": "it@globex.example"})
+        assert status == 201
+        license = issue_license(server)
+        # issue_license made its own customer; this one is for Globex.
+        status, license = server.json("POST", "/v1/licenses", {"policyId": license["policyId"], "customerId": customer["id"]})
+        assert status == 201, license
+        assert server.json("POST", f"/v1/licenses/{license['id']}/actions/suspend")[0] == 200
+        assert server.json("POST", f"/v1/licenses/{license['id']}/actions/reinstate")[0] == 200
+        got = inbox.wait_for(3)
+        time.sleep(1)  # nothing more comes
+        got = inbox.wait_for(3)
+        to_globex = [(sender, rcpt, message) for sender, rcpt, message in got if rcpt == ["it@globex.example"]]
+        subjects = [message["subject"] for _, _, message in to_globex]
+        assert len(to_globex) == 3, subjects
+        assert [s.split()[-1] for s in subjects] == ["license", "suspended", "again"], subjects
+        issued = to_globex[0][2]
+        assert to_globex[0][0] == "licensing@acme.example"
+        assert str(issued["from"]) == "Acme Licensing <licensing@acme.example>"
+        text, html = parts(issued)
+        assert license["key"] in text and license["key"] in html and "Hello Globex" in text
+        link = next(word for word in text.split() if word.startswith("http"))
+        assert link == f"{server.url}/portal"
+        with urllib.request.urlopen(link) as page:  # the customer portal's sign-in
+            assert page.status == 200 and "Sign in" in page.read().decode()
+        ids = {message["message-id"] for _, _, message in to_globex}
+        assert len(ids) == 3 and all(i.startswith("<ntf_") for i in ids)
+        _, log = server.json("GET", f"/v1/notifications?customerId={customer['id']}")
+        assert [n["kind"] for n in log["data"]] == ["license_reinstated", "license_suspended", "license_issued"]
+        assert all(n["state"] == "sent" and n["attempts"] == 1 and n["sentAt"] for n in log["data"])
+        assert {f"<{n['messageId']}>" for n in log["data"]} == ids
+        _, shown = server.json("GET", f"/v1/notifications/{log['data'][2]['id']}")
+        assert license["key"] in shown["text"] and shown["subject"] == issued["subject"]
+    finally:
+        server.stop()
+
+
+def test_without_smtp_settings_the_log_says_not_sent(tmp_path):
+    server = Server(tmp_path / "data", env={"TOLLGATE_JOB_POLL_MS": "50"})
+    try:
+        status, customer = server.json("POST", "/v1/customers", {"name": "Initech", "email": "it@initech.example"})
+        policy = issue_license(server)["policyId"]
+        license = server.json("POST", "/v1/licenses", {"policyId": policy, "customerId": customer["id"]})[1]
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            _, log = server.json("GET", f"/v1/notifications?objectId={license['id']}")
+            if log["data"] and log["data"][0]["state"] != "pending":
+                break
+            time.sleep(0.1)
+        assert [(n["kind"], n["state"], n["error"]) for n in log["data"]] == [("license_issued", "not_sent", "not sent: no SMTP configured")]
+    finally:
+        server.stop()
+
+
+@pytest.mark.skipif(not os.environ.get("TOLLGATE_TEST_DATABASE_URL"), reason="needs PostgreSQL: run through scripts/with-postgres")
+def test_two_replicas_send_each_email_once(tmp_path, inbox):
+    """Two servers on one PostgreSQL database, both planning and sending: every email arrives
+    exactly once (by Message-ID), however the changes are spread over them."""
+    env = smtp_env(inbox, TOLLGATE_DATABASE_URL=f"{os.environ['TOLLGATE_TEST_DATABASE_URL']}?schema=n_{uuid.uuid4().hex}",
+                   TOLLGATE_KEY_ENCRYPTION_KEY=base64.b64encode(os.urandom(32)).decode())
+    a = Server(tmp_path / "a", env=env, wait=False)
+    b = Server(tmp_path / "b", env=env, wait=False)
+    try:
+        a.wait_ready()
+        b.wait_ready()
+        policy = issue_license(a)["policyId"]
+        licenses = []
+        for index in range(20):
+            server = (a, b)[index % 2]
+            _, customer = server.json("POST", "/v1/customers", {"name": f"C{index}", "email": f"c{index}@example.com"})
+            status, license = server.json("POST", "/v1/licenses", {"policyId": policy, "customerId": customer["id"]})
+            assert status == 201
+            licenses.append(license)
+        for index, license in enumerate(licenses[:10]):
+            assert (b, a)[index % 2].json("POST", f"/v1/licenses/{license['id']}/actions/suspend")[0] == 200
+        got = inbox.wait_for(30, seconds=30)
+        time.sleep(2)  # nothing more comes
+        got = inbox.wait_for(30)
+        ids = [message["message-id"] for _, _, message in got]
+        assert len(ids) == 30 and len(set(ids)) == 30, f"{len(ids)} emails, {len(set(ids))} distinct"
+        _, log = a.json("GET", "/v1/notifications?state=sent&limit=100")
+        assert len(log["data"]) == 30 and all(n["attempts"] == 1 for n in log["data"])
+    finally:
+        a.stop()
+        b.stop()
