@@ -110,18 +110,19 @@ public func buildApplication(
     let refusals = TokenRefusalLog(store: store, clock: clock, logger: logger)
     let batches = BatchWriter(buffers: [recorder, heartbeats, refusals], interval: .milliseconds(configuration.validationLogFlushMilliseconds))
     let sweeper = MachineSweeper(store: store, heartbeats: heartbeats, clock: clock, logger: logger)
+    let planner = NotificationPlanner(
+        clock: clock, templates: try NotificationTemplates(), linkBase: configuration.publicBase(host: "\(configuration.host):\(configuration.port)"))
     let jobs = JobRunner(
         store: store,
         handlers: [
             sweeper, CleanupJob(clock: clock), UsageRetentionJob(days: configuration.usageRetentionDays, lateDays: configuration.usageLateDays, clock: clock),
             DashboardSnapshotJob(clock: clock),
-            NotificationPlanner(clock: clock, templates: try NotificationTemplates(), linkBase: configuration.publicBase(host: "\(configuration.host):\(configuration.port)")),
-            NotificationSender(clock: clock, settings: configuration.smtp),
+            planner, RenewalReminders(clock: clock, planner: planner), NotificationSender(clock: clock, settings: configuration.smtp),
         ],
         recurring: [
             .init(kind: MachineSweeper.kind, every: TimeInterval(configuration.sweepIntervalSeconds)), .init(kind: CleanupJob.kind, every: CleanupJob.interval),
             .init(kind: UsageRetentionJob.kind, every: UsageRetentionJob.interval), .init(kind: DashboardSnapshotJob.kind, every: DashboardSnapshotJob.interval),
-            .init(kind: NotificationPlanner.kind, every: NotificationPlanner.interval),
+            .init(kind: NotificationPlanner.kind, every: NotificationPlanner.interval), .init(kind: RenewalReminders.kind, every: RenewalReminders.interval),
         ],
         clock: clock, pollInterval: .milliseconds(configuration.jobPollMilliseconds), lease: TimeInterval(configuration.jobLeaseSeconds),
         logger: logger)

@@ -422,6 +422,8 @@ enum Migrations {
                 "INSERT INTO notification_cursors (account_id, event_sequence) SELECT id, event_sequence FROM accounts",
             ]
         ),
+        // Policies gain renewalReminderDays (the default reminders: 30, 7 and 1 days before expiry).
+        (26, []),
     ]
 
     /// Steps that rewrite data rather than schema, run in the transaction of their version,
@@ -440,6 +442,9 @@ enum Migrations {
                 SELECT account_id, (occurred_at / 86400000) * 86400000, code, COUNT(*) FROM validation_events
                 WHERE account_id IS NOT NULL GROUP BY account_id, (occurred_at / 86400000) * 86400000, code
                 """)
+        },
+        26: { sql, _ in
+            try await DocumentDefaultsMigration.run(sql, table: "policies", defaults: ["renewalReminderDays": [30, 7, 1]])
         },
         15: { sql, _ in
             try await DocumentDefaultsMigration.run(sql, table: "policies", defaults: ["limitEnforcement": [String: String](), "rank": 0])

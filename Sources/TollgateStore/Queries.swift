@@ -62,6 +62,18 @@ public struct LicenseQuery: Sendable, Equatable {
 }
 
 extension DocumentTable where Document == License {
+    /// `accountId`'s active licenses whose expiry is after `from` and at or before `to`, in id
+    /// order after `afterId`, at most `limit`.
+    public func expiring(accountId: String, after from: Date, until to: Date, afterId: String?, limit: Int) async throws -> [License] {
+        let rows = try await sql.query(
+            """
+            SELECT id, data FROM licenses WHERE account_id = ? AND state = 'active' AND expires_at > ? AND expires_at <= ? AND id > ?
+            ORDER BY id LIMIT ?
+            """,
+            [.text(accountId), .integer(from.epochMilliseconds), .integer(to.epochMilliseconds), .text(afterId ?? ""), .integer(Int64(limit))])
+        return try rows.compactMap { row in try row.string("id").flatMap { id in try row.string("data").map { try decode($0, id: id) } } }
+    }
+
     /// A page of `accountId`'s licenses that match `query`.
     public func list(accountId: String, query: LicenseQuery, page: PageRequest) async throws -> Page<License> {
         try await list(accountId: accountId, filters: query.filters, page: page)

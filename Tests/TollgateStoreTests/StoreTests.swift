@@ -33,7 +33,7 @@ import TollgateFormats
 
     /// Migration 8 turns a stored policy of the four fixed limits into vendor limits of the same
     /// codes and puts the codes it grants into its product's catalogue; migration 15 adds the
-    /// enforcement and rank, 16 the telemetry opt-in.
+    /// enforcement and rank, 16 the telemetry opt-in, 26 the renewal reminders.
     @Test func vendorLimitsMigrationRewritesStoredPoliciesAndFillsTheCatalogue() async throws {
         let store = try await openStore()
         let account = try await account(store)
@@ -46,12 +46,14 @@ import TollgateFormats
             try await VendorLimitsMigration.run(session.sql, now: 1_800_000_000_000)
             try await Migrations.dataSteps[15]!(session.sql, 1_800_000_000_000)
             try await Migrations.dataSteps[16]!(session.sql, 1_800_000_000_000)
+            try await Migrations.dataSteps[26]!(session.sql, 1_800_000_000_000)
         }
         let policy = try #require(try await store.read { try await $0.policies.find(id: "pol_old", accountId: account.id) })
         #expect(policy.limits == ["concurrentExecutions": .limited(100), "executionsPerMonth": .unlimited, "maxWorkflows": .unlimited, "requestsPerSecond": .limited(1000)])
         #expect(policy.limitPeriods == ["executionsPerMonth": .month] && policy.leaseLimit == "concurrentExecutions")
         // Migration 15: no limit blocks, and the tier ranks by age; 16: no telemetry.
         #expect(policy.limitEnforcement == [:] && policy.rank == 0 && policy.telemetry == false)
+        #expect(policy.renewalReminderDays == [30, 7, 1])
         let codes = try await store.read { try await $0.entitlements.codes(accountId: account.id, productId: product.id) }
         #expect(codes == ["core", "sso"])
     }

@@ -91,6 +91,9 @@ public struct Policy: Codable, Sendable, Equatable {
     public var deadMachineStrategy: DeadMachineStrategy
     /// Minutes an activation token lives.
     public var tokenLifetimeMinutes: Int
+    /// Days before expiry when the customer gets a renewal reminder email, largest first
+    /// (default 30, 7 and 1; empty for none).
+    public var renewalReminderDays: [Int]
     public var metadata: [String: String]
     public var createdAt: Date
     public var updatedAt: Date
@@ -123,6 +126,7 @@ public struct PolicyDraft: Codable, Sendable, Equatable {
     public var resurrectionWindowSeconds: Int?
     public var deadMachineStrategy: DeadMachineStrategy?
     public var tokenLifetimeMinutes: Int?
+    public var renewalReminderDays: [Int]?
     public var metadata: [String: String]?
 
     public init(
@@ -134,7 +138,8 @@ public struct PolicyDraft: Codable, Sendable, Equatable {
         expirationStrategy: ExpirationStrategy? = nil, maxClusters: Int? = nil, maxNodesPerCluster: Int? = nil,
         clusterDrainSeconds: Int? = nil, requireHeartbeat: Bool? = nil, heartbeatIntervalSeconds: Int? = nil,
         heartbeatGraceSeconds: Int? = nil, resurrectionWindowSeconds: Int? = nil,
-        deadMachineStrategy: DeadMachineStrategy? = nil, tokenLifetimeMinutes: Int? = nil, metadata: [String: String]? = nil
+        deadMachineStrategy: DeadMachineStrategy? = nil, tokenLifetimeMinutes: Int? = nil, renewalReminderDays: [Int]? = nil,
+        metadata: [String: String]? = nil
     ) {
         self.productId = productId
         self.name = name
@@ -161,6 +166,7 @@ public struct PolicyDraft: Codable, Sendable, Equatable {
         self.resurrectionWindowSeconds = resurrectionWindowSeconds
         self.deadMachineStrategy = deadMachineStrategy
         self.tokenLifetimeMinutes = tokenLifetimeMinutes
+        self.renewalReminderDays = renewalReminderDays
         self.metadata = metadata
     }
 
@@ -175,7 +181,7 @@ public struct PolicyDraft: Codable, Sendable, Equatable {
             clusterDrainSeconds: policy.clusterDrainSeconds, requireHeartbeat: policy.requireHeartbeat,
             heartbeatIntervalSeconds: policy.heartbeatIntervalSeconds, heartbeatGraceSeconds: policy.heartbeatGraceSeconds,
             resurrectionWindowSeconds: policy.resurrectionWindowSeconds, deadMachineStrategy: policy.deadMachineStrategy,
-            tokenLifetimeMinutes: policy.tokenLifetimeMinutes, metadata: policy.metadata)
+            tokenLifetimeMinutes: policy.tokenLifetimeMinutes, renewalReminderDays: policy.renewalReminderDays, metadata: policy.metadata)
     }
 
     /// The default number of days an app may run offline.
@@ -186,6 +192,8 @@ public struct PolicyDraft: Codable, Sendable, Equatable {
     public static let defaultResurrectionWindowSeconds = 3600
     public static let defaultClusterDrainSeconds = 3600
     public static let defaultTokenLifetimeMinutes = 15
+    /// Renewal reminders before expiry, in days.
+    public static let defaultRenewalReminderDays = [30, 7, 1]
 
     /// Checks the rules and builds the policy.
     public func validated(id: String, accountId: String, createdAt: Date, now: Date) throws(TollgateError) -> Policy {
@@ -218,6 +226,10 @@ public struct PolicyDraft: Codable, Sendable, Equatable {
         try Rules.requireRange(heartbeatGraceSeconds, field: "heartbeatGraceSeconds", min: 0, max: 7 * 86_400)
         try Rules.requireRange(resurrectionWindowSeconds, field: "resurrectionWindowSeconds", min: 0, max: 30 * 86_400)
         try Rules.requireRange(tokenLifetimeMinutes, field: "tokenLifetimeMinutes", min: 5, max: 60)
+        let reminders = renewalReminderDays ?? Self.defaultRenewalReminderDays
+        guard reminders.count <= 5, Set(reminders).count == reminders.count, reminders.allSatisfy({ (1...365).contains($0) }) else {
+            throw .invalid(field: "renewalReminderDays", message: "At most 5 different numbers of days from 1 to 365, such as [30, 7, 1]; [] for no reminders.")
+        }
         try Rules.requireMetadata(metadata)
         return Policy(
             id: id, accountId: accountId, productId: productId, name: name, durationDays: durationDays,
@@ -232,7 +244,7 @@ public struct PolicyDraft: Codable, Sendable, Equatable {
             heartbeatGraceSeconds: heartbeatGraceSeconds ?? Self.defaultHeartbeatGraceSeconds,
             resurrectionWindowSeconds: resurrectionWindowSeconds ?? Self.defaultResurrectionWindowSeconds,
             deadMachineStrategy: deadMachineStrategy ?? .deactivate,
-            tokenLifetimeMinutes: tokenLifetimeMinutes ?? Self.defaultTokenLifetimeMinutes, metadata: metadata ?? [:],
+            tokenLifetimeMinutes: tokenLifetimeMinutes ?? Self.defaultTokenLifetimeMinutes, renewalReminderDays: reminders.sorted(by: >), metadata: metadata ?? [:],
             createdAt: createdAt, updatedAt: now)
     }
 
