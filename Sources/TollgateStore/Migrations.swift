@@ -422,7 +422,8 @@ enum Migrations {
                 "INSERT INTO notification_cursors (account_id, event_sequence) SELECT id, event_sequence FROM accounts",
             ]
         ),
-        // Policies gain renewalReminderDays (the default reminders: 30, 7 and 1 days before expiry).
+        // Policies gain renewalReminderDays (the default reminders: 30, 7 and 1 days before
+        // expiry), customers emailOptOut (false).
         (26, []),
     ]
 
@@ -445,6 +446,7 @@ enum Migrations {
         },
         26: { sql, _ in
             try await DocumentDefaultsMigration.run(sql, table: "policies", defaults: ["renewalReminderDays": [30, 7, 1]])
+            try await DocumentDefaultsMigration.run(sql, table: "customers", defaults: ["emailOptOut": false])
         },
         15: { sql, _ in
             try await DocumentDefaultsMigration.run(sql, table: "policies", defaults: ["limitEnforcement": [String: String](), "rank": 0])

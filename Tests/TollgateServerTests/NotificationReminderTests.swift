@@ -64,6 +64,35 @@ import TollgateDomain
         }
     }
 
+    @Test func aCustomerWhoOptedOutGetsTheEssentialEmailsOnly() async throws {
+        let inbox = try Mailbox()
+        defer { inbox.stop() }
+        let app = try await TestApp.make(environment: inbox.environment)
+        try await app.run { client in
+            let product = try #require(try await client.send(.post, "/v1/products", ["code": "cad", "name": "CAD"]).object["id"] as? String)
+            let policy = try #require(
+                try await client.send(.post, "/v1/policies", ["productId": product, "name": "Monthly", "durationDays": 20]).object["id"] as? String)
+            let customer = try #require(
+                try await client.send(.post, "/v1/customers", ["name": "Initech", "email": "it@initech.example", "emailOptOut": true]).object["id"] as? String)
+            let license = try #require(try await client.send(.post, "/v1/licenses", ["policyId": policy, "customerId": customer]).object["id"] as? String)
+            app.clock.advance(by: 19.5 * 86_400)
+            try await Self.runJobs(app)
+            #expect(try await client.send(.post, "/v1/licenses/\(license)/actions/suspend").status == 200)
+            app.clock.advance(by: NotificationPlanner.interval)
+            try await Self.runJobs(app)
+            #expect(try inbox.subjects() == ["Your CAD license", "Your CAD license is suspended"], "no reminder")
+            let reminders = try await client.send(.get, "/v1/notifications?kind=renewal_reminder").list
+            #expect(reminders.map { $0["state"] as? String } == ["not_sent"])
+            #expect(reminders.first?["error"] as? String == "not sent: the customer opted out of these emails")
+            // Turned back on: the next occasion is sent.
+            #expect(try await client.send(.patch, "/v1/customers/\(customer)", ["emailOptOut": false]).object["emailOptOut"] as? Bool == false)
+            #expect(try await client.send(.post, "/v1/licenses/\(license)/actions/reinstate").status == 200)
+            app.clock.advance(by: 2 * 86_400)
+            try await Self.runJobs(app)
+            #expect(try inbox.subjects().last == "Your CAD license has expired")
+        }
+    }
+
     /// Runs due jobs until none is left (the planner's emails are sent by jobs it makes).
     static func runJobs(_ app: TestApp) async throws {
         for _ in 0..<10 where try await app.built.runDueJobs() > 0 {}

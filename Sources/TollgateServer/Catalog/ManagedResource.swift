@@ -63,7 +63,7 @@ extension Customer: ManagedResource {
     static let readPermission = Permission.customersRead
     static let writePermission = Permission.customersWrite
     static let idKind = IdentifierKind.customer
-    static let draftFields: Set<String> = ["name", "email", "metadata"]
+    static let draftFields: Set<String> = ["name", "email", "emailOptOut", "metadata"]
     static func table(_ session: StoreSession) -> DocumentTable<Customer> { session.customers }
     static func draft(of value: Customer) -> CustomerDraft { CustomerDraft(value) }
     static func build(_ draft: CustomerDraft, id: String, accountId: String, createdAt: Date, now: Date) throws(TollgateError) -> Customer {

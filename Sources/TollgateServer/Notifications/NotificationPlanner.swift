@@ -65,8 +65,8 @@ struct NotificationPlanner: JobHandler {
     }
 
     /// Makes the email `kind` about license `licenseId` to its customer, with the license's
-    /// values and `values`; recorded as not sent when the customer has no email address or
-    /// opted out of a kind that is not essential.
+    /// values and `values`; recorded as not sent (and the reason) when the customer has no
+    /// usable email address or opted out of a kind that is not essential.
     func make(
         _ kind: NotificationKind, occasion: String, licenseId: String, accountId: String, values extra: [String: Any], session: StoreSession, now: Date
     ) async throws {
@@ -91,6 +91,10 @@ struct NotificationPlanner: JobHandler {
             updatedAt: now)
         if customer.email == nil {
             (notification.state, notification.error) = (.notSent, "not sent: the customer has no email address")
+        } else if let email = customer.email, !MailAddress.isValid(email) {
+            (notification.state, notification.error) = (.notSent, "not sent: the customer's email address cannot be sent to over SMTP")
+        } else if customer.emailOptOut && !kind.isEssential {
+            (notification.state, notification.error) = (.notSent, "not sent: the customer opted out of these emails")
         }
         guard try await session.notifications.insert(notification), notification.state == .pending else { return }
         try await session.jobs.enqueue(
