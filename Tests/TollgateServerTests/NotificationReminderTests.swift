@@ -93,6 +93,28 @@ import TollgateDomain
         }
     }
 
+    @Test func theActivationThatTakesTheLastSeatIsAnnounced() async throws {
+        let inbox = try Mailbox()
+        defer { inbox.stop() }
+        let app = try await TestApp.make(environment: inbox.environment)
+        try await app.run { client in
+            let product = try #require(try await client.send(.post, "/v1/products", ["code": "cad", "name": "CAD"]).object["id"] as? String)
+            let policy = try #require(
+                try await client.send(.post, "/v1/policies", ["productId": product, "name": "Team", "maxMachines": 2]).object["id"] as? String)
+            let customer = try #require(try await client.send(.post, "/v1/customers", ["name": "Initech", "email": "it@initech.example"]).object["id"] as? String)
+            let key = try #require(try await client.send(.post, "/v1/licenses", ["policyId": policy, "customerId": customer]).object["key"] as? String)
+            #expect(try await client.activate(key, fingerprint: "one").status == 201)
+            app.clock.advance(by: NotificationPlanner.interval)
+            try await Self.runJobs(app)
+            #expect(try inbox.subjects() == ["Your CAD license"])
+            #expect(try await client.activate(key, fingerprint: "two").status == 201)
+            #expect(try await client.activate(key, fingerprint: "three").status != 201)
+            app.clock.advance(by: NotificationPlanner.interval)
+            try await Self.runJobs(app)
+            #expect(try inbox.subjects() == ["Your CAD license", "All 2 machines of your CAD license are in use"])
+        }
+    }
+
     /// Runs due jobs until none is left (the planner's emails are sent by jobs it makes).
     static func runJobs(_ app: TestApp) async throws {
         for _ in 0..<10 where try await app.built.runDueJobs() > 0 {}

@@ -5,7 +5,8 @@ import TollgateStore
 
 /// The recurring job `notifications.plan`, every ``interval``: reads each account's event log
 /// after its cursor and makes the emails the events call for (a license issued, suspended or
-/// reinstated, a usage threshold crossed), each once per occasion, rendered now with its
+/// reinstated, a usage threshold crossed, the activation that took a license's last seat when it
+/// has more than one), each once per occasion, rendered now with its
 /// `Message-ID`, and a `notification.send` job for it, all in the job's transaction with the
 /// cursor's move: a kill before the commit plans them again, never twice.
 struct NotificationPlanner: JobHandler {
@@ -59,6 +60,17 @@ struct NotificationPlanner: JobHandler {
             for key in ["used", "limit", "period", "periodEnd"] { values[key] = Self.text(data[key]) }
             let occasion = "\(NotificationKind.usageThreshold.rawValue):\(event.objectId):\(meter):\(start):\(threshold)"
             try await make(.usageThreshold, occasion: occasion, licenseId: event.objectId, accountId: event.accountId, values: values, session: session, now: now)
+        case "machine.activated", "machine.activated_offline":
+            // The activation that took the license's last seat (counted when the event is read).
+            guard case .object(let data)? = event.data, case .string(let licenseId)? = data["licenseId"],
+                let license = try await session.licenses.find(id: licenseId, accountId: event.accountId),
+                let max = try await session.policies.find(id: license.policyId, accountId: event.accountId)?.maxMachines, max > 1
+            else { return }
+            let usage = try await session.machines.usage(licenseId: licenseId)
+            guard usage.unclustered + usage.clusters.reduce(0, { $0 + $1.nodes }) >= max else { return }
+            try await make(
+                .machineLimitReached, occasion: "\(NotificationKind.machineLimitReached.rawValue):\(event.id)", licenseId: licenseId,
+                accountId: event.accountId, values: [:], session: session, now: now)
         default:
             return
         }
