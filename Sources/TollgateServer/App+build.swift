@@ -16,6 +16,8 @@ struct AppServices: Sendable {
     let recorder: ValidationRecorder
     let sweeper: MachineSweeper
     let jobs: JobRunner
+    /// Makes notification emails (the jobs' planner; invitations call it directly).
+    let notifications: NotificationPlanner
     let heartbeats: HeartbeatRecorder
     let refusals: TokenRefusalLog
     let tokens: TokenService
@@ -131,7 +133,7 @@ public func buildApplication(
         pollInterval: .milliseconds(configuration.webhookPollMilliseconds),
         requestTimeout: .milliseconds(Int64(configuration.webhookTimeoutMilliseconds)), logger: logger)
     let services = AppServices(
-        configuration: configuration, store: store, keys: keys, clock: clock, recorder: recorder, sweeper: sweeper, jobs: jobs, heartbeats: heartbeats,
+        configuration: configuration, store: store, keys: keys, clock: clock, recorder: recorder, sweeper: sweeper, jobs: jobs, notifications: planner, heartbeats: heartbeats,
         refusals: refusals, tokens: TokenService(keys: keys), licenseKeys: LicenseKeyVerifier(keys: keys), startup: startup,
         api: APIDispatcher(logger: logger))
 
@@ -228,7 +230,8 @@ func buildRouter(_ services: AppServices) throws -> Router<AppRequestContext> {
     APITokenController(writer: writer, store: services.store, limits: limits).addRoutes(to: v1)
     WebhookEndpointController(writer: writer, store: services.store, limits: limits, editor: WebhookEndpointEditor(sealer: services.keys.sealer))
         .addRoutes(to: v1)
-    UserController(writer: writer, store: services.store, limits: limits, configuration: services.configuration).addRoutes(to: v1)
+    UserController(writer: writer, store: services.store, limits: limits, configuration: services.configuration, notifications: services.notifications)
+        .addRoutes(to: v1)
     KeyController(keys: services.keys, writer: writer).addRoutes(to: v1)
     MachineController(
         writer: writer, store: services.store, keys: services.keys, tokens: services.tokens, heartbeats: services.heartbeats,

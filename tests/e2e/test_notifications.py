@@ -106,6 +106,28 @@ def test_a_license_issued_suspended_and_reinstated_sends_one_email_each(tmp_path
         server.stop()
 
 
+def test_a_customer_user_gets_its_portal_invitation_by_email_and_the_link_works(tmp_path, inbox):
+    server = Server(tmp_path / "data", env=smtp_env(inbox))
+    try:
+        _, customer = server.json("POST", "/v1/customers", {"name": "Globex", "email": "it@globex.example"})
+        status, user = server.json("POST", f"/v1/customers/{customer['id']}/users", {"email": "ann@globex.example", "name": "Ann"})
+        assert status == 201, user
+        got = inbox.wait_for(1)
+        assert len(got) == 1 and got[0][1] == ["ann@globex.example"]
+        message = got[0][2]
+        _, account = server.json("GET", "/v1/account")
+        assert message["subject"] == f"Your invitation to the {account['name']} customer portal", message["subject"]
+        text, html = parts(message)
+        assert user["invitation"]["url"] in text and user["invitation"]["url"] in html and "Hello Ann" in text
+        with urllib.request.urlopen(user["invitation"]["url"]) as page:  # the form that sets the password
+            body = page.read().decode()
+            assert page.status == 200 and "password" in body.lower()
+        _, log = server.json("GET", f"/v1/notifications?kind=portal_invitation&objectId={user['id']}")
+        assert [n["state"] for n in log["data"]] == ["sent"] and log["data"][0]["customerId"] == customer["id"]
+    finally:
+        server.stop()
+
+
 def test_without_smtp_settings_the_log_says_not_sent(tmp_path):
     server = Server(tmp_path / "data", env={"TOLLGATE_JOB_POLL_MS": "50"})
     try:

@@ -108,9 +108,31 @@ struct NotificationPlanner: JobHandler {
         } else if customer.emailOptOut && !kind.isEssential {
             (notification.state, notification.error) = (.notSent, "not sent: the customer opted out of these emails")
         }
+        try await insert(notification, session: session, now: now)
+    }
+
+    /// The invitation of customer user `user` to the portal, with its one-time `link`, made in the
+    /// transaction that made the link (the link's secret is kept nowhere else). Each link is its
+    /// own occasion.
+    func invitation(of user: User, link: InvitationLink, session: StoreSession, now: Date) async throws {
+        let vendor = try await session.accounts.find(id: user.accountId)?.name ?? "Your vendor"
+        let values: [String: Any] = ["vendor": vendor, "name": user.name, "invitationURL": link.url, "expiresAt": Self.day(link.expiresAt)]
+        let rendered = templates.render(.portalInvitation, values, unsubscribeURL: nil)
+        let id = Identifier.make(.notification, at: now)
+        let notification = NotificationTable.Notification(
+            id: id, accountId: user.accountId, kind: .portalInvitation, occasion: "\(NotificationKind.portalInvitation.rawValue):\(id)", recipient: user.email,
+            customerId: user.customerId, objectId: user.id, subject: rendered.subject, text: rendered.text, html: rendered.html,
+            messageId: "\(id)@\(Self.messageDomain(linkBase))", createdAt: now, updatedAt: now)
+        try await insert(notification, session: session, now: now)
+    }
+
+    /// Stores `notification` and, when it is to be sent, the job that sends it.
+    func insert(_ notification: NotificationTable.Notification, session: StoreSession, now: Date) async throws {
         guard try await session.notifications.insert(notification), notification.state == .pending else { return }
         try await session.jobs.enqueue(
-            JobTable.Draft(kind: NotificationSender.kind, accountId: accountId, dedupeKey: "notification:\(id)", payload: id, maxAttempts: 8, runAt: now), at: now)
+            JobTable.Draft(
+                kind: NotificationSender.kind, accountId: notification.accountId, dedupeKey: "notification:\(notification.id)", payload: notification.id,
+                maxAttempts: 8, runAt: now), at: now)
     }
 
     /// The domain of Message-IDs: the public URL's host.

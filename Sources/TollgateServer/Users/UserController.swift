@@ -11,6 +11,7 @@ struct UserController: Sendable {
     let store: Store
     let limits: BodyLimits
     let configuration: ServerConfiguration
+    let notifications: NotificationPlanner
 
     func addRoutes(to group: RouterGroup<AuthenticatedContext>) {
         let managing = group.permitting(.usersManage)
@@ -25,7 +26,8 @@ struct UserController: Sendable {
 
     func links(_ request: Request) -> UserInviter.Links {
         UserInviter.Links(
-            base: configuration.publicBase(host: request.head.authority ?? "\(configuration.host):\(configuration.port)"), days: configuration.invitationDays)
+            base: configuration.publicBase(host: request.head.authority ?? "\(configuration.host):\(configuration.port)"), days: configuration.invitationDays,
+            notifications: notifications)
     }
 
     func invite(_ request: Request, _ context: AuthenticatedContext, kind: User.Kind) async throws -> Response {

@@ -22,6 +22,8 @@ enum UserInviter {
     struct Links: Sendable {
         var base: String
         var days: Int
+        /// Emails a customer user its link (`portal_invitation`); staff links are passed on by hand.
+        var notifications: NotificationPlanner? = nil
 
         func url(for user: User, secret: String) -> String {
             "\(base)/\(user.kind == .staff ? "admin" : "portal")/join/\(secret)"
@@ -93,7 +95,11 @@ enum UserInviter {
         let secret = Secret.generate(prefix: "tgi_")
         let expiresAt = now.addingTimeInterval(TimeInterval(links.days) * 86_400)
         try await session.invitations.insert(tokenHash: hash(secret), userId: user.id, accountId: user.accountId, at: now, expiresAt: expiresAt)
-        return InvitationLink(url: links.url(for: user, secret: secret), expiresAt: expiresAt)
+        let link = InvitationLink(url: links.url(for: user, secret: secret), expiresAt: expiresAt)
+        if user.kind == .customer, let notifications = links.notifications {
+            try await notifications.invitation(of: user, link: link, session: session, now: now)
+        }
+        return link
     }
 
     static func hash(_ secret: String) -> String { Secret.hash(secret, purpose: "tollgate.invitation.v1") }
