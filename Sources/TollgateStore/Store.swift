@@ -208,6 +208,27 @@ public struct StoreSession {
     public var validations: ValidationEventTable { ValidationEventTable(sql: sql) }
 }
 
+extension SQLExecutor {
+    /// A page of `table`'s rows that meet every one of `conditions` (`?` placeholders, in order
+    /// with `arguments`), newest first by id: the cursor is the last row's id.
+    func newestFirst<Item: Sendable>(
+        _ table: String, _ conditions: [(clause: String, value: SQLValue)], page: PageRequest, id: (Item) -> String, decode: (SQLRow) -> Item?
+    ) async throws -> Page<Item> {
+        var conditions = conditions
+        if let after = page.after { conditions.append(("id < ?", .text(after))) }
+        var items = try await query(
+            "SELECT * FROM \(table) WHERE \(conditions.map(\.clause).joined(separator: " AND ")) ORDER BY id DESC LIMIT ?",
+            conditions.map(\.value) + [.integer(Int64(page.limit + 1))]
+        ).compactMap(decode)
+        var next: String?
+        if items.count > page.limit {
+            items.removeLast()
+            next = items.last.map(id)
+        }
+        return Page(items: items, nextCursor: next)
+    }
+}
+
 /// One page of a list, and the cursor of the next page (`nil` on the last).
 public struct Page<Item: Sendable>: Sendable {
     public var items: [Item]

@@ -13,11 +13,8 @@ import TollgateDomain
         defer { inbox.stop() }
         let app = try await TestApp.make(environment: inbox.environment)
         try await app.run { client in
-            let product = try #require(try await client.send(.post, "/v1/products", ["code": "cad", "name": "CAD Pro"]).object["id"] as? String)
-            let policy = try #require(
-                try await client.send(.post, "/v1/policies", ["productId": product, "name": "Annual", "durationDays": 40]).object["id"] as? String)
-            let customer = try #require(
-                try await client.send(.post, "/v1/customers", ["name": "Globex", "email": "it@globex.example"]).object["id"] as? String)
+            let (policy, customer) = try await Self.policyAndCustomer(client, product: "CAD Pro", policy: ["name": "Annual", "durationDays": 40],
+                customer: ["name": "Globex", "email": "it@globex.example"])
             let license = try await client.send(.post, "/v1/licenses", ["policyId": policy, "customerId": customer]).object
             let key = try #require(license["key"] as? String)
             try await Self.runJobs(app)
@@ -69,11 +66,8 @@ import TollgateDomain
         defer { inbox.stop() }
         let app = try await TestApp.make(environment: inbox.environment)
         try await app.run { client in
-            let product = try #require(try await client.send(.post, "/v1/products", ["code": "cad", "name": "CAD"]).object["id"] as? String)
-            let policy = try #require(
-                try await client.send(.post, "/v1/policies", ["productId": product, "name": "Monthly", "durationDays": 20]).object["id"] as? String)
-            let customer = try #require(
-                try await client.send(.post, "/v1/customers", ["name": "Initech", "email": "it@initech.example", "emailOptOut": true]).object["id"] as? String)
+            let (policy, customer) = try await Self.policyAndCustomer(client, product: "CAD", policy: ["name": "Monthly", "durationDays": 20],
+                customer: ["name": "Initech", "email": "it@initech.example", "emailOptOut": true])
             let license = try #require(try await client.send(.post, "/v1/licenses", ["policyId": policy, "customerId": customer]).object["id"] as? String)
             app.clock.advance(by: 19.5 * 86_400)
             try await Self.runJobs(app)
@@ -98,10 +92,8 @@ import TollgateDomain
         defer { inbox.stop() }
         let app = try await TestApp.make(environment: inbox.environment)
         try await app.run { client in
-            let product = try #require(try await client.send(.post, "/v1/products", ["code": "cad", "name": "CAD"]).object["id"] as? String)
-            let policy = try #require(
-                try await client.send(.post, "/v1/policies", ["productId": product, "name": "Team", "maxMachines": 2]).object["id"] as? String)
-            let customer = try #require(try await client.send(.post, "/v1/customers", ["name": "Initech", "email": "it@initech.example"]).object["id"] as? String)
+            let (policy, customer) = try await Self.policyAndCustomer(client, product: "CAD", policy: ["name": "Team", "maxMachines": 2],
+                customer: ["name": "Initech", "email": "it@initech.example"])
             let key = try #require(try await client.send(.post, "/v1/licenses", ["policyId": policy, "customerId": customer]).object["key"] as? String)
             #expect(try await client.activate(key, fingerprint: "one").status == 201)
             app.clock.advance(by: NotificationPlanner.interval)
@@ -113,6 +105,20 @@ import TollgateDomain
             try await Self.runJobs(app)
             #expect(try inbox.subjects() == ["Your CAD license", "All 2 machines of your CAD license are in use"])
         }
+    }
+
+    /// A policy (`policy`'s fields) of product `product` (an id, or the name of a new product
+    /// `cad`) and a customer (`customer`'s fields): their ids.
+    static func policyAndCustomer(
+        _ client: TestApp.Client, product: String, policy: [String: Any], customer: [String: Any]
+    ) async throws -> (policy: String, customer: String) {
+        var productId = product
+        if !product.hasPrefix("prd_") {
+            productId = try #require(try await client.send(.post, "/v1/products", ["code": "cad", "name": product]).object["id"] as? String)
+        }
+        let policyId = try #require(try await client.send(.post, "/v1/policies", policy.merging(["productId": productId]) { $1 }).object["id"] as? String)
+        let customerId = try #require(try await client.send(.post, "/v1/customers", customer).object["id"] as? String)
+        return (policyId, customerId)
     }
 
     /// Runs due jobs until none is left (the planner's emails are sent by jobs it makes).

@@ -101,27 +101,11 @@ public struct NotificationTable {
     public func page(
         accountId: String, kind: NotificationKind?, customerId: String?, objectId: String?, state: Notification.State?, page: PageRequest
     ) async throws -> Page<Notification> {
-        var clauses = ["account_id = ?"]
-        var arguments: [SQLValue] = [.text(accountId)]
+        var conditions: [(clause: String, value: SQLValue)] = [("account_id = ?", .text(accountId))]
         for (column, value) in [("kind", kind?.rawValue), ("customer_id", customerId), ("object_id", objectId), ("state", state?.rawValue)] {
-            guard let value else { continue }
-            clauses.append("\(column) = ?")
-            arguments.append(.text(value))
+            if let value { conditions.append(("\(column) = ?", .text(value))) }
         }
-        if let after = page.after {
-            clauses.append("id < ?")
-            arguments.append(.text(after))
-        }
-        arguments.append(.integer(Int64(page.limit + 1)))
-        var items = try await sql.query(
-            "SELECT * FROM notifications WHERE \(clauses.joined(separator: " AND ")) ORDER BY id DESC LIMIT ?", arguments
-        ).compactMap(Self.notification)
-        var next: String?
-        if items.count > page.limit {
-            items.removeLast()
-            next = items.last?.id
-        }
-        return Page(items: items, nextCursor: next)
+        return try await sql.newestFirst("notifications", conditions, page: page, id: \.id, decode: Self.notification)
     }
 
     // MARK: The planner's place in the event log

@@ -59,16 +59,9 @@ public struct ValidationEventTable {
 
     /// A page of a license's validations, newest first.
     public func list(licenseId: String, accountId: String, page: PageRequest) async throws -> Page<Event> {
-        var clauses = ["license_id = ?", "account_id = ?"]
-        var arguments: [SQLValue] = [.text(licenseId), .text(accountId)]
-        if let after = page.after {
-            clauses.append("id < ?")
-            arguments.append(.text(after))
-        }
-        arguments.append(.integer(Int64(page.limit + 1)))
-        var events = try await sql.query(
-            "SELECT * FROM validation_events WHERE \(clauses.joined(separator: " AND ")) ORDER BY id DESC LIMIT ?", arguments
-        ).compactMap { row -> Event? in
+        try await sql.newestFirst(
+            "validation_events", [("license_id = ?", .text(licenseId)), ("account_id = ?", .text(accountId))], page: page, id: \.id
+        ) { row -> Event? in
             guard let id = row.string("id"), let code = row.string("code").flatMap(ValidationCode.init(rawValue:)),
                 let occurred = row.int("occurred_at")
             else { return nil }
@@ -76,11 +69,5 @@ public struct ValidationEventTable {
                 id: id, accountId: row.string("account_id"), licenseId: row.string("license_id"), code: code,
                 valid: row.int("valid") == 1, remoteAddress: row.string("remote_address"), occurredAt: Date(epochMilliseconds: occurred))
         }
-        var next: String?
-        if events.count > page.limit {
-            events.removeLast()
-            next = events.last?.id
-        }
-        return Page(items: events, nextCursor: next)
     }
 }

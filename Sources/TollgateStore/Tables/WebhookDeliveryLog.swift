@@ -14,26 +14,9 @@ extension WebhookDeliveryTable {
     /// The deliveries of `endpointId`, newest first, optionally only those in `state`; the cursor
     /// is the last delivery's id.
     public func page(accountId: String, endpointId: String, state: Delivery.State?, page: PageRequest) async throws -> Page<Delivery> {
-        var clauses = ["account_id = ?", "endpoint_id = ?"]
-        var arguments: [SQLValue] = [.text(accountId), .text(endpointId)]
-        if let state {
-            clauses.append("state = ?")
-            arguments.append(.text(state.rawValue))
-        }
-        if let after = page.after {
-            clauses.append("id < ?")
-            arguments.append(.text(after))
-        }
-        arguments.append(.integer(Int64(page.limit + 1)))
-        var items = try await sql.query(
-            "SELECT * FROM webhook_deliveries WHERE \(clauses.joined(separator: " AND ")) ORDER BY id DESC LIMIT ?", arguments
-        ).compactMap(Self.delivery)
-        var next: String?
-        if items.count > page.limit {
-            items.removeLast()
-            next = items.last?.id
-        }
-        return Page(items: items, nextCursor: next)
+        var conditions: [(clause: String, value: SQLValue)] = [("account_id = ?", .text(accountId)), ("endpoint_id = ?", .text(endpointId))]
+        if let state { conditions.append(("state = ?", .text(state.rawValue))) }
+        return try await sql.newestFirst("webhook_deliveries", conditions, page: page, id: \.id, decode: Self.delivery)
     }
 
     /// The delivery `id` of `endpointId`.
