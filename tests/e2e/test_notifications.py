@@ -12,14 +12,16 @@ import uuid
 
 import pytest
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
 
 from conftest import Server, free_port, issue_license
 
 
 class Inbox:
-    """An SMTP server on a free loopback port that keeps every message it accepts."""
+    """An SMTP server on a free loopback port that keeps every message it accepts; with
+    `tls_context`, it requires STARTTLS, and with `credentials`, AUTH after it."""
 
-    def __init__(self):
+    def __init__(self, tls_context=None, credentials=None):
         self.messages = []
         self.lock = threading.Lock()
         inbox = self
@@ -32,7 +34,17 @@ class Inbox:
                 return "250 OK"
 
         self.port = free_port()
-        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
+        self.logins = []
+        options = {}
+        if tls_context:
+            options.update(tls_context=tls_context, require_starttls=True)
+        if credentials:
+            def authenticate(server, session, envelope, mechanism, auth_data):
+                inbox.logins.append(mechanism)
+                ok = (auth_data.login.decode(), auth_data.password.decode()) == credentials
+                return AuthResult(success=ok, handled=False)  # handled=False: aiosmtpd answers 535 itself
+            options.update(authenticator=authenticate, auth_required=True, auth_require_tls=bool(tls_context))
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port, server_hostname="localhost", **options)
         self.controller.start()
 
     def wait_for(self, count, seconds=20):
@@ -176,3 +188,44 @@ def test_two_replicas_send_each_email_once(tmp_path, inbox):
     finally:
         a.stop()
         b.stop()
+
+
+def test_starttls_with_a_verified_certificate_and_auth(tmp_path):
+    """STARTTLS against a server whose certificate the operator's CA file vouches for, then AUTH;
+    the same server with a certificate nobody vouches for gets nothing (the email stays pending
+    and says why), and wrong credentials fail the email for good (535)."""
+    import ssl
+    import subprocess
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert), "-days", "2",
+                    "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost"], check=True, capture_output=True)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(str(cert), str(key))
+    runs = [("trusted", {"TOLLGATE_SMTP_PASSWORD": "s3cret", "TOLLGATE_SMTP_CA_FILE": str(cert)}),
+            ("untrusted", {"TOLLGATE_SMTP_PASSWORD": "s3cret"}),
+            ("wrong password", {"TOLLGATE_SMTP_PASSWORD": "nope", "TOLLGATE_SMTP_CA_FILE": str(cert)})]
+    outcomes, inboxes = {}, {}
+    for name, extra in runs:
+        # An SMTP server each: aiosmtpd is not itself after a refused handshake.
+        inbox = inboxes[name] = Inbox(tls_context=context, credentials=("mailer", "s3cret"))
+        env = smtp_env(inbox, TOLLGATE_SMTP_HOST="localhost", TOLLGATE_SMTP_SECURITY="starttls", TOLLGATE_SMTP_USER="mailer", **extra)
+        server = Server(tmp_path / name.replace(" ", "-"), env=env)
+        try:
+            _, customer = server.json("POST", "/v1/customers", {"name": "Globex", "email": "it@globex.example"})
+            server.json("POST", f"/v1/customers/{customer['id']}/users", {"email": "ann@globex.example", "name": "Ann"})
+            deadline = time.time() + 20
+            while time.time() < deadline:
+                _, log = server.json("GET", "/v1/notifications?kind=portal_invitation")
+                entry = log["data"][0] if log["data"] else {}
+                if entry.get("state") != "pending" or (name == "untrusted" and entry.get("error")):
+                    break
+                time.sleep(0.1)
+            outcomes[name] = entry
+        finally:
+            server.stop()
+            inbox.stop()
+    assert outcomes["trusted"]["state"] == "sent", outcomes["trusted"]
+    assert len(inboxes["trusted"].messages) == 1 and inboxes["trusted"].messages[0][1] == ["ann@globex.example"]
+    assert outcomes["untrusted"]["state"] == "pending" and "certificate" in outcomes["untrusted"]["error"].lower(), outcomes["untrusted"]
+    assert outcomes["wrong password"]["state"] == "failed" and "535" in outcomes["wrong password"]["error"], outcomes["wrong password"]
+    assert inboxes["trusted"].logins == ["PLAIN"] and not inboxes["untrusted"].logins, "no credentials before a verified handshake"
