@@ -100,6 +100,8 @@ import TollgateStore
             try await client.send(.post, "/v1/licenses/\(second.id)/actions/suspend")
             let licenses = try await Self.events(client, query: "&type=license.*")
             #expect(licenses.map { $0["type"] as! String } == ["license.created", "license.created", "license.suspended", "license.suspended"])
+            let underscore = try await client.send(.get, "/v1/events?type=licens_.*")
+            #expect(underscore.status == 200 && underscore.list.isEmpty, "a prefix's _ is a character, not a wildcard")
             let ofFirst = try await Self.events(client, query: "&objectId=\(first.id)")
             #expect(ofFirst.map { $0["type"] as! String } == ["license.created", "license.suspended"])
             let cut = licenses[1]["sequence"] as! Int

@@ -34,8 +34,11 @@ public struct EventTable {
         var arguments: [SQLValue] = [.text(accountId)]
         if let type {
             if type.hasSuffix(".*") {
-                clauses.append("type LIKE ?")
-                arguments.append(.text(String(type.dropLast()) + "%"))
+                // A plain comparison of the type's start: with LIKE, `_` would match any character.
+                let prefix = String(type.dropLast())
+                // (The length is written in: PostgreSQL's substr takes an integer, not a bigint parameter.)
+                clauses.append("substr(type, 1, \(prefix.count)) = ?")
+                arguments.append(.text(prefix))
             } else {
                 clauses.append("type = ?")
                 arguments.append(.text(type))
