@@ -34,36 +34,37 @@ struct RenewalReminders: JobHandler {
 
     func remind(accountId: String, session: StoreSession, now: Date) async throws {
         var policies: [String: Policy?] = [:]
-        var after: String?
-        while true {
-            let batch = try await session.licenses.expiring(
-                accountId: accountId, after: now, until: now.addingTimeInterval(TimeInterval(Self.horizonDays) * 86_400), afterId: after, limit: 500)
-            for license in batch {
-                guard let expiresAt = license.expiresAt else { continue }
-                if policies[license.policyId] == nil { policies[license.policyId] = try await session.policies.find(id: license.policyId, accountId: accountId) }
-                let days = (policies[license.policyId] ?? nil)?.renewalReminderDays ?? PolicyDraft.defaultRenewalReminderDays
-                let remaining = expiresAt.timeIntervalSince(now)
-                guard let reached = days.filter({ remaining <= TimeInterval($0) * 86_400 }).min() else { continue }
-                let left = Int((remaining / 86_400).rounded(.up))
-                try await planner.make(
-                    .renewalReminder, occasion: "renewal_reminder:\(license.id):\(expiresAt.epochMilliseconds):\(reached)", licenseId: license.id,
-                    accountId: accountId, values: ["days": left, "oneDay": left == 1], session: session, now: now)
-            }
-            guard batch.count == 500, let last = batch.last?.id else { return }
-            after = last
+        let horizon = now.addingTimeInterval(TimeInterval(Self.horizonDays) * 86_400)
+        try await forEachExpiring(accountId: accountId, after: now, until: horizon, session: session) { license, expiresAt in
+            if policies[license.policyId] == nil { policies[license.policyId] = try await session.policies.find(id: license.policyId, accountId: accountId) }
+            let days = (policies[license.policyId] ?? nil)?.renewalReminderDays ?? PolicyDraft.defaultRenewalReminderDays
+            let remaining = expiresAt.timeIntervalSince(now)
+            guard let reached = days.filter({ remaining <= TimeInterval($0) * 86_400 }).min() else { return }
+            let left = Int((remaining / 86_400).rounded(.up))
+            try await planner.make(
+                .renewalReminder, occasion: "renewal_reminder:\(license.id):\(expiresAt.epochMilliseconds):\(reached)", licenseId: license.id,
+                accountId: accountId, values: ["days": left, "oneDay": left == 1], session: session, now: now)
         }
     }
 
     func noticeExpired(accountId: String, session: StoreSession, now: Date) async throws {
+        try await forEachExpiring(accountId: accountId, after: now.addingTimeInterval(-Self.expiredWindow), until: now, session: session) { license, expiresAt in
+            try await planner.make(
+                .licenseExpired, occasion: "license_expired:\(license.id):\(expiresAt.epochMilliseconds)", licenseId: license.id, accountId: accountId,
+                values: [:], session: session, now: now)
+        }
+    }
+
+    /// Runs `body` for each of `accountId`'s active licenses whose expiry is after `from` and at
+    /// or before `to`, 500 read at a time.
+    private func forEachExpiring(
+        accountId: String, after from: Date, until to: Date, session: StoreSession, _ body: (License, Date) async throws -> Void
+    ) async throws {
         var after: String?
         while true {
-            let batch = try await session.licenses.expiring(
-                accountId: accountId, after: now.addingTimeInterval(-Self.expiredWindow), until: now, afterId: after, limit: 500)
+            let batch = try await session.licenses.expiring(accountId: accountId, after: from, until: to, afterId: after, limit: 500)
             for license in batch {
-                guard let expiresAt = license.expiresAt else { continue }
-                try await planner.make(
-                    .licenseExpired, occasion: "license_expired:\(license.id):\(expiresAt.epochMilliseconds)", licenseId: license.id, accountId: accountId,
-                    values: [:], session: session, now: now)
+                if let expiresAt = license.expiresAt { try await body(license, expiresAt) }
             }
             guard batch.count == 500, let last = batch.last?.id else { return }
             after = last

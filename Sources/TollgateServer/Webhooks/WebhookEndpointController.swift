@@ -130,7 +130,8 @@ struct WebhookEndpointController: Sendable {
             guard delivery.state != .delivering else {
                 throw TollgateError.conflict(code: WebhookCode.deliveryInProgress, message: "An attempt of this delivery is under way; retry when it ends.")
             }
-            return try await Self.deliveryView(id: deliveryId, endpointId: id, accountId: accountId, session: session)
+            let attempts = try await session.webhookDeliveries.attempts(of: [deliveryId], accountId: accountId)
+            return WebhookDeliveryView(delivery, attempts: attempts[deliveryId] ?? [])
         }
         return try Response.json(status: .accepted, view)
     }
