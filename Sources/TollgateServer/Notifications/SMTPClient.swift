@@ -163,7 +163,14 @@ struct SMTPClient: Sendable {
             do {
                 try await outbound.write(ByteBuffer(bytes: bytes))
             } catch {
-                throw Failure(message: "The connection closed while sending: \(error)", permanent: false)
+                // A failed TLS handshake fails the buffered write with "closed channel" and ends
+                // the inbound stream with the reason (e.g. the certificate's); report that one.
+                var reason = "\(error)"
+                let channel = channel
+                let timer = channel.eventLoop.scheduleTask(in: .seconds(1)) { channel.close(promise: nil) }
+                defer { timer.cancel() }
+                do { _ = try await inbound.next() } catch let closing { reason = "\(closing)" }
+                throw Failure(message: "The connection closed while sending: \(reason)", permanent: false)
             }
         }
 
