@@ -20,6 +20,8 @@ struct AppServices: Sendable {
     let notifications: NotificationPlanner
     let heartbeats: HeartbeatRecorder
     let refusals: TokenRefusalLog
+    /// The API's rate limits, this process's buckets.
+    let rateLimits: RateLimits
     let tokens: TokenService
     let licenseKeys: LicenseKeyVerifier
     let startup: Startup
@@ -134,7 +136,7 @@ public func buildApplication(
         requestTimeout: .milliseconds(Int64(configuration.webhookTimeoutMilliseconds)), logger: logger)
     let services = AppServices(
         configuration: configuration, store: store, keys: keys, clock: clock, recorder: recorder, sweeper: sweeper, jobs: jobs, notifications: planner, heartbeats: heartbeats,
-        refusals: refusals, tokens: TokenService(keys: keys), licenseKeys: LicenseKeyVerifier(keys: keys), startup: startup,
+        refusals: refusals, rateLimits: RateLimits(configuration: configuration), tokens: TokenService(keys: keys), licenseKeys: LicenseKeyVerifier(keys: keys), startup: startup,
         api: APIDispatcher(logger: logger))
 
     let router = try buildRouter(services)
@@ -183,6 +185,9 @@ func buildRouter(_ services: AppServices) throws -> Router<AppRequestContext> {
     _ = MetricsRegistry.shared
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: RequestMetricsMiddleware())
+    if !services.configuration.trustedProxies.isEmpty {
+        router.add(middleware: ClientAddressMiddleware(trusted: services.configuration.trustedProxies))
+    }
     router.add(middleware: ErrorMiddleware(maxBodyBytes: services.configuration.maxBodyBytes, refusals: services.refusals))
     if let origin = services.configuration.corsOrigin {
         // Off unless configured: one origin's scripts may call the API with a bearer credential
@@ -199,7 +204,7 @@ func buildRouter(_ services: AppServices) throws -> Router<AppRequestContext> {
     ValidationController(
         service: LicenseValidationService(
             store: services.store, keys: services.keys, licenseKeys: services.licenseKeys, clock: services.clock,
-            recorder: services.recorder, startup: services.startup),
+            recorder: services.recorder, startup: services.startup, limits: services.rateLimits),
         limits: limits
     ).addRoutes(to: router)
     OfflineController(store: services.store, keys: services.keys, clock: services.clock, limits: limits).addRoutes(to: router)
@@ -207,8 +212,9 @@ func buildRouter(_ services: AppServices) throws -> Router<AppRequestContext> {
         .addRoutes(to: router)
 
     let authenticated = router.group("v1").add(
-        middleware: AuthenticationMiddleware(store: services.store, tokens: services.tokens, licenseKeys: services.licenseKeys, clock: services.clock)
-    ).add(middleware: ProductScope(store: services.store, limits: limits)).add(middleware: IdempotencyMiddleware(store: services.store, limits: limits))
+        middleware: AuthenticationMiddleware(
+            store: services.store, tokens: services.tokens, licenseKeys: services.licenseKeys, clock: services.clock, limits: services.rateLimits)
+    ).add(middleware: RateLimitMiddleware(limits: services.rateLimits, store: services.store)).add(middleware: ProductScope(store: services.store, limits: limits)).add(middleware: IdempotencyMiddleware(store: services.store, limits: limits))
     let v1 = authenticated.group(context: AuthenticatedContext.self)
     let machineRoutes = authenticated.group(context: MachineRouteContext.self)
     let products = ResourceController<Product>(path: "products", writer: writer, store: services.store, limits: limits)

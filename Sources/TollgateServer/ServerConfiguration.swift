@@ -74,6 +74,16 @@ public struct ServerConfiguration: Sendable {
     /// How long one webhook attempt may take in all (connecting, sending, the answer);
     /// `TOLLGATE_WEBHOOK_TIMEOUT_MS`, default 15000. Connecting alone gets at most 5 s.
     public var webhookTimeoutMilliseconds: Int = 15_000
+    /// Whether the API's rate limits apply (README, "Rate limits"). `TOLLGATE_RATE_LIMITS`, `on`
+    /// (default) or `off` (when a proxy in front limits instead).
+    public var rateLimitsEnabled = true
+    /// The proxies whose `X-Forwarded-For` names the client (``ClientAddress``): addresses or CIDR
+    /// ranges, comma-separated. `TOLLGATE_TRUSTED_PROXIES`; default none, so the peer's address counts.
+    public var trustedProxies: [AddressRange] = []
+    /// Failed validations and authentications with a license key or machine token one client
+    /// address may have per minute before its key-checking requests get 429.
+    /// `TOLLGATE_FAILED_ATTEMPTS_PER_MINUTE`, default 30.
+    public var failedAttemptsPerMinute = 30
     /// Where notification emails go out (``SMTPSettings``), from the `TOLLGATE_SMTP_*` settings;
     /// without `TOLLGATE_SMTP_HOST` none are sent (the log says `not sent: no SMTP configured`).
     public var smtp: SMTPSettings?
@@ -185,6 +195,26 @@ public struct ServerConfiguration: Sendable {
                 throw ConfigurationError("TOLLGATE_WEBHOOK_ALLOW lists any of loopback, private, link-local (comma-separated), not '\(value)'.")
             }
             config.webhookEgress = policy
+        }
+        if let value = environment["TOLLGATE_RATE_LIMITS"] {
+            guard ["on", "off"].contains(value) else { throw ConfigurationError("TOLLGATE_RATE_LIMITS is 'on' or 'off', not '\(value)'.") }
+            config.rateLimitsEnabled = value == "on"
+        }
+        if let value = environment["TOLLGATE_TRUSTED_PROXIES"], !value.isEmpty {
+            var ranges: [AddressRange] = []
+            for item in value.split(separator: ",") {
+                guard let range = AddressRange(item.trimmingCharacters(in: .whitespaces)) else {
+                    throw ConfigurationError("TOLLGATE_TRUSTED_PROXIES lists IP addresses or CIDR ranges (10.0.0.0/8, ::1), not '\(item)'.")
+                }
+                ranges.append(range)
+            }
+            config.trustedProxies = ranges
+        }
+        if let value = environment["TOLLGATE_FAILED_ATTEMPTS_PER_MINUTE"] {
+            guard let count = Int(value), (1...100_000).contains(count) else {
+                throw ConfigurationError("TOLLGATE_FAILED_ATTEMPTS_PER_MINUTE must be between 1 and 100000.")
+            }
+            config.failedAttemptsPerMinute = count
         }
         if let value = environment["TOLLGATE_WEBHOOK_POLL_MS"] {
             guard let millis = Int(value), (10...60_000).contains(millis) else { throw ConfigurationError("TOLLGATE_WEBHOOK_POLL_MS must be between 10 and 60000.") }

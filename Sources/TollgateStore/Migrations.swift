@@ -425,6 +425,13 @@ enum Migrations {
         // Policies gain renewalReminderDays (the default reminders: 30, 7 and 1 days before
         // expiry), customers emailOptOut (false).
         (26, []),
+        (
+            27,
+            [
+                // Account.apiRequestsPerMinute (per API token); NULL is the server's default.
+                "ALTER TABLE accounts ADD COLUMN api_requests_per_minute BIGINT"
+            ]
+        ),
     ]
 
     /// Steps that rewrite data rather than schema, run in the transaction of their version,

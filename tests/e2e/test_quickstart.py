@@ -92,3 +92,18 @@ def test_readme_webhooks_walk_through_works_when_pasted(tmp_path):
     verified = re.findall(r"^verified \d+ (\S+) ", output, re.M)
     assert sorted(verified) == ["license.created", "license.reinstated", "license.suspended", "webhook_endpoint.pinged"], output
     assert '"attempts":[{' in output and '"manual":true' in output, output
+
+
+def test_readme_rate_limits_walk_through_works_when_pasted(server):
+    readme = (ROOT / "README.md").read_text()
+    script = re.search(r"<!-- ratelimits:begin -->\n```sh\n(.*?)```\n<!-- ratelimits:end -->", readme, re.S).group(1)
+    printed = re.search(r"<!-- ratelimits:end -->\n\nIt prints:\n\n```\n(.*?)```", readme, re.S).group(1)
+    prelude = f"export TOLLGATE_TOKEN={ADMIN_TOKEN}\nexport TOLLGATE_URL={server.url}\nexport PATH=\"$PWD/.build/debug:$PATH\"\n"
+    result = subprocess.run(["bash", "-e", "-o", "pipefail", "-c", prelude + script], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    # What the README says it prints, but for the admin token's remaining count, which depends on
+    # the requests the walk-through's commands made with it.
+    expected = printed.strip().splitlines()
+    got = result.stdout.strip().splitlines()
+    assert got[:4] == expected[:4], result.stdout
+    assert re.fullmatch(r"RateLimit-Limit: 6000 RateLimit-Remaining: 59\d\d RateLimit-Reset: \d+", got[4]), result.stdout

@@ -10,11 +10,20 @@ public struct Account: Codable, Sendable, Equatable {
     /// Whether every staff user must sign in to the admin portal with a two-factor code as well;
     /// set by an owner (`PATCH /v1/account`).
     public var requireTwoFactor: Bool
+    /// Requests per minute the API allows each of the account's API tokens (README, "Rate
+    /// limits"); ``defaultAPIRequestsPerMinute`` unless an owner set it (`PATCH /v1/account`).
+    public var apiRequestsPerMinute: Int
 
-    public init(id: String, name: String, createdAt: Date, requireTwoFactor: Bool = false) {
+    /// 100 requests a second per token, the figure Stripe allows a live-mode key.
+    public static let defaultAPIRequestsPerMinute = 6_000
+    /// What an owner may set `apiRequestsPerMinute` to.
+    public static let apiRequestsPerMinuteRange = 1...10_000_000
+
+    public init(id: String, name: String, createdAt: Date, requireTwoFactor: Bool = false, apiRequestsPerMinute: Int = Account.defaultAPIRequestsPerMinute) {
         self.id = id
         self.name = name
         self.createdAt = createdAt
         self.requireTwoFactor = requireTwoFactor
+        self.apiRequestsPerMinute = apiRequestsPerMinute
     }
 }

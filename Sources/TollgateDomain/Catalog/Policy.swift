@@ -94,6 +94,9 @@ public struct Policy: Codable, Sendable, Equatable {
     /// Days before expiry when the customer gets a renewal reminder email, largest first
     /// (default 30, 7 and 1; empty for none).
     public var renewalReminderDays: [Int]
+    /// Requests per minute the API allows each of the policy's license keys and each machine
+    /// token (README, "Rate limits"); `nil`, the default, for no limit of its own.
+    public var apiRequestsPerMinute: Int?
     public var metadata: [String: String]
     public var createdAt: Date
     public var updatedAt: Date
@@ -127,6 +130,7 @@ public struct PolicyDraft: Codable, Sendable, Equatable {
     public var deadMachineStrategy: DeadMachineStrategy?
     public var tokenLifetimeMinutes: Int?
     public var renewalReminderDays: [Int]?
+    public var apiRequestsPerMinute: Int?
     public var metadata: [String: String]?
 
     public init(
@@ -139,6 +143,7 @@ public struct PolicyDraft: Codable, Sendable, Equatable {
         clusterDrainSeconds: Int? = nil, requireHeartbeat: Bool? = nil, heartbeatIntervalSeconds: Int? = nil,
         heartbeatGraceSeconds: Int? = nil, resurrectionWindowSeconds: Int? = nil,
         deadMachineStrategy: DeadMachineStrategy? = nil, tokenLifetimeMinutes: Int? = nil, renewalReminderDays: [Int]? = nil,
+        apiRequestsPerMinute: Int? = nil,
         metadata: [String: String]? = nil
     ) {
         self.productId = productId
@@ -167,6 +172,7 @@ public struct PolicyDraft: Codable, Sendable, Equatable {
         self.deadMachineStrategy = deadMachineStrategy
         self.tokenLifetimeMinutes = tokenLifetimeMinutes
         self.renewalReminderDays = renewalReminderDays
+        self.apiRequestsPerMinute = apiRequestsPerMinute
         self.metadata = metadata
     }
 
@@ -181,7 +187,8 @@ public struct PolicyDraft: Codable, Sendable, Equatable {
             clusterDrainSeconds: policy.clusterDrainSeconds, requireHeartbeat: policy.requireHeartbeat,
             heartbeatIntervalSeconds: policy.heartbeatIntervalSeconds, heartbeatGraceSeconds: policy.heartbeatGraceSeconds,
             resurrectionWindowSeconds: policy.resurrectionWindowSeconds, deadMachineStrategy: policy.deadMachineStrategy,
-            tokenLifetimeMinutes: policy.tokenLifetimeMinutes, renewalReminderDays: policy.renewalReminderDays, metadata: policy.metadata)
+            tokenLifetimeMinutes: policy.tokenLifetimeMinutes, renewalReminderDays: policy.renewalReminderDays,
+            apiRequestsPerMinute: policy.apiRequestsPerMinute, metadata: policy.metadata)
     }
 
     /// The default number of days an app may run offline.
@@ -230,6 +237,7 @@ public struct PolicyDraft: Codable, Sendable, Equatable {
         guard reminders.count <= 5, Set(reminders).count == reminders.count, reminders.allSatisfy({ (1...365).contains($0) }) else {
             throw .invalid(field: "renewalReminderDays", message: "At most 5 different numbers of days from 1 to 365, such as [30, 7, 1]; [] for no reminders.")
         }
+        try Rules.requireRange(apiRequestsPerMinute, field: "apiRequestsPerMinute", min: 1, max: 10_000_000)
         try Rules.requireMetadata(metadata)
         return Policy(
             id: id, accountId: accountId, productId: productId, name: name, durationDays: durationDays,
@@ -244,7 +252,8 @@ public struct PolicyDraft: Codable, Sendable, Equatable {
             heartbeatGraceSeconds: heartbeatGraceSeconds ?? Self.defaultHeartbeatGraceSeconds,
             resurrectionWindowSeconds: resurrectionWindowSeconds ?? Self.defaultResurrectionWindowSeconds,
             deadMachineStrategy: deadMachineStrategy ?? .deactivate,
-            tokenLifetimeMinutes: tokenLifetimeMinutes ?? Self.defaultTokenLifetimeMinutes, renewalReminderDays: reminders.sorted(by: >), metadata: metadata ?? [:],
+            tokenLifetimeMinutes: tokenLifetimeMinutes ?? Self.defaultTokenLifetimeMinutes, renewalReminderDays: reminders.sorted(by: >),
+            apiRequestsPerMinute: apiRequestsPerMinute, metadata: metadata ?? [:],
             createdAt: createdAt, updatedAt: now)
     }
 

@@ -5,11 +5,14 @@ import TollgateFormats
 /// Limits (codes `maxWorkflows`, `executionsPerMonth` (period `month`), `concurrentExecutions` (the
 /// lease limit), `requestsPerSecond`) are ordinary vendor limits; `GET /v1/policies/presets` serves them.
 ///
-/// | preset | workflows | executions/month | concurrent | requests/s | cloud | duration | machines |
-/// |---|---|---|---|---|---|---|---|
-/// | community | 5 | 1,000 | 1 | 10 | no | perpetual | 1 (node-locked) |
-/// | professional | 100 | 100,000 | 10 | 100 | yes | 365 days | 5 |
-/// | enterprise | unlimited | unlimited | 100 | 1,000 | yes | 365 days | unlimited |
+/// | preset | workflows | executions/month | concurrent | requests/s | cloud | duration | machines | API requests/min |
+/// |---|---|---|---|---|---|---|---|---|
+/// | community | 5 | 1,000 | 1 | 10 | no | perpetual | 1 (node-locked) | 600 |
+/// | professional | 100 | 100,000 | 10 | 100 | yes | 365 days | 5 | 6,000 |
+/// | enterprise | unlimited | unlimited | 100 | 1,000 | yes | 365 days | unlimited | 60,000 |
+///
+/// `apiRequestsPerMinute` (what this server allows each license key and machine token) is the
+/// seed's requests per second times 60.
 public enum PolicyPreset: String, APIEnum {
     case community, professional, enterprise
 
@@ -23,7 +26,7 @@ public enum PolicyPreset: String, APIEnum {
                 limits: Self.limits(workflows: 5, executionsPerMonth: 1_000, concurrent: 1, requestsPerSecond: 10),
                 limitPeriods: Self.periods,
                 cloudDeployment: false, gracePeriodDays: 0, offlineGraceDays: 30, expirationStrategy: .restrictAccess,
-                metadata: ["preset": rawValue])
+                apiRequestsPerMinute: 600, metadata: ["preset": rawValue])
         case .professional:
             PolicyDraft(
                 productId: productId, name: "Professional", durationDays: 365, machineBinding: .floating, maxMachines: 5,
@@ -31,7 +34,7 @@ public enum PolicyPreset: String, APIEnum {
                 limits: Self.limits(workflows: 100, executionsPerMonth: 100_000, concurrent: 10, requestsPerSecond: 100),
                 limitPeriods: Self.periods,
                 cloudDeployment: true, gracePeriodDays: 7, offlineGraceDays: 30, expirationStrategy: .keepReadOnly,
-                metadata: ["preset": rawValue])
+                apiRequestsPerMinute: 6_000, metadata: ["preset": rawValue])
         case .enterprise:
             PolicyDraft(
                 productId: productId, name: "Enterprise", durationDays: 365, machineBinding: .floating, maxMachines: nil,
@@ -39,7 +42,7 @@ public enum PolicyPreset: String, APIEnum {
                 limits: Self.limits(workflows: nil, executionsPerMonth: nil, concurrent: 100, requestsPerSecond: 1_000),
                 limitPeriods: Self.periods,
                 cloudDeployment: true, gracePeriodDays: 14, offlineGraceDays: 30, expirationStrategy: .keepReadOnly,
-                metadata: ["preset": rawValue])
+                apiRequestsPerMinute: 60_000, metadata: ["preset": rawValue])
         }
     }
 

@@ -31,6 +31,8 @@ public enum RequestCode: String, ErrorCode {
     /// The credential's role does not have the permission the route needs.
     case permissionDenied = "PERMISSION_DENIED"
     case `internal` = "INTERNAL"
+    /// The credential, or the client address after too many failures, is over its rate limit (429).
+    case rateLimited = "RATE_LIMITED"
 }
 
 /// Codes of products, policies, customers and the entitlement catalogue.

@@ -8,7 +8,8 @@ import TollgateStore
 /// asked (its id, role and what the role may do), so that a script can check which installation
 /// and account a token reaches before it changes anything.
 ///
-/// `PATCH /v1/account`: what an owner sets for the whole account (`requireTwoFactor`).
+/// `PATCH /v1/account`: what an owner sets for the whole account (`requireTwoFactor`,
+/// `apiRequestsPerMinute`).
 struct AccountController: Sendable {
     let store: Store
     let keys: KeyService
@@ -18,7 +19,8 @@ struct AccountController: Sendable {
     /// What `PATCH /v1/account` may change.
     struct Change: Codable, Sendable {
         var requireTwoFactor: Bool?
-        static let fields: Set<String> = ["requireTwoFactor"]
+        var apiRequestsPerMinute: Int?
+        static let fields: Set<String> = ["requireTwoFactor", "apiRequestsPerMinute"]
     }
 
     /// The account as `GET /v1/account` shows it.
@@ -33,6 +35,8 @@ struct AccountController: Sendable {
         var createdAt: Date
         /// Whether staff must sign in to the admin portal with a two-factor code.
         var requireTwoFactor: Bool
+        /// Requests per minute each API token of the account may make.
+        var apiRequestsPerMinute: Int
         /// The id of the key that signs new licenses, tokens and answers.
         var signingKeyId: String?
         var caller: Caller
@@ -49,6 +53,9 @@ struct AccountController: Sendable {
         group.permitting(.accountManage).patch("account") { request, context in
             let body = try await JSONBody.read(request, limit: limits.maxBodyBytes, allowedFields: Change.fields)
             let change = try body.decode(Change.self)
+            if let perMinute = change.apiRequestsPerMinute, !Account.apiRequestsPerMinuteRange.contains(perMinute) {
+                throw TollgateError.invalid(field: "apiRequestsPerMinute", message: "'apiRequestsPerMinute' is between 1 and 10000000.")
+            }
             let caller = context.token
             let account = try await writer.write(accountId: caller.accountId) { session, now -> Account in
                 guard let before = try await session.accounts.find(id: caller.accountId) else {
@@ -56,8 +63,12 @@ struct AccountController: Sendable {
                 }
                 var after = before
                 if let required = change.requireTwoFactor { after.requireTwoFactor = required }
+                if let perMinute = change.apiRequestsPerMinute { after.apiRequestsPerMinute = perMinute }
                 guard after != before else { return after }
-                try await session.accounts.setRequireTwoFactor(id: after.id, after.requireTwoFactor)
+                if after.requireTwoFactor != before.requireTwoFactor { try await session.accounts.setRequireTwoFactor(id: after.id, after.requireTwoFactor) }
+                if after.apiRequestsPerMinute != before.apiRequestsPerMinute {
+                    try await session.accounts.setAPIRequestsPerMinute(id: after.id, after.apiRequestsPerMinute)
+                }
                 try await ChangeLog.record(
                     session, accountId: after.id, actor: caller.id, type: "account.updated", objectType: "account", objectId: after.id,
                     before: before, after: after, at: now)
@@ -71,7 +82,8 @@ struct AccountController: Sendable {
         let signing = try? await keys.current(accountId: account.id)
         return try Response.json(
             View(
-                id: account.id, name: account.name, createdAt: account.createdAt, requireTwoFactor: account.requireTwoFactor, signingKeyId: signing?.id,
+                id: account.id, name: account.name, createdAt: account.createdAt, requireTwoFactor: account.requireTwoFactor,
+                apiRequestsPerMinute: account.apiRequestsPerMinute, signingKeyId: signing?.id,
                 caller: .init(tokenId: caller.id, role: caller.role, permissions: caller.role.permissions.sorted { $0.rawValue < $1.rawValue })))
     }
 }

@@ -84,7 +84,7 @@ extension Policy: ManagedResource {
         "limitEnforcement", "rank", "telemetry", "cloudDeployment",
         "gracePeriodDays", "offlineGraceDays", "expirationStrategy", "maxClusters", "maxNodesPerCluster", "clusterDrainSeconds",
         "requireHeartbeat", "heartbeatIntervalSeconds", "heartbeatGraceSeconds", "resurrectionWindowSeconds",
-        "deadMachineStrategy", "tokenLifetimeMinutes", "renewalReminderDays", "metadata",
+        "deadMachineStrategy", "tokenLifetimeMinutes", "renewalReminderDays", "apiRequestsPerMinute", "metadata",
     ]
     static let immutableFields: Set<String> = ["productId"]
     static func table(_ session: StoreSession) -> DocumentTable<Policy> { session.policies }

@@ -35,15 +35,19 @@ enum Credential: Sendable {
 /// middleware has run, the credential it presented.
 public struct AppRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
-    /// The peer's IP address.
-    public let remoteAddress: String?
+    /// The client's IP address: the peer's, or the one a trusted proxy forwards
+    /// (``ClientAddressMiddleware``).
+    public internal(set) var remoteAddress: String?
     /// The credential that authenticated the request, if one did.
     var credential: Credential?
+    /// Whether a portal made the request in process (``APIDispatcher``).
+    let inProcess: Bool
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         remoteAddress = source.channel.remoteAddress?.ipAddress
         credential = nil
+        inProcess = false
     }
 
     /// A request the portals make in process (``APIDispatcher``), already authenticated as `caller`.
@@ -51,6 +55,7 @@ public struct AppRequestContext: RequestContext {
         coreContext = .init(source: InternalSource(logger: logger))
         self.remoteAddress = remoteAddress
         credential = .apiToken(caller)
+        inProcess = true
     }
 
     /// Bodies are collected by ``JSONBody`` against the configured limit, not this one.

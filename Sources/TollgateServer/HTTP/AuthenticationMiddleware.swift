@@ -15,6 +15,8 @@ struct AuthenticationMiddleware: RouterMiddleware {
     let tokens: TokenService
     let licenseKeys: LicenseKeyVerifier
     let clock: any TollgateClock
+    /// Counts failed license keys per client address (``RateLimits``).
+    let limits: RateLimits
     let apiTokens = APITokenCache()
     let uses = TokenUseRecorder()
 
@@ -53,10 +55,12 @@ struct AuthenticationMiddleware: RouterMiddleware {
             uses.note(token, store: store, now: now)
             context.credential = .apiToken(token)
         case "license":
+            try limits.checkFailures(address: context.remoteAddress)
             switch await licenseKeys.verify(secret) {
             case .success(let (key, accountId?)):
                 context.credential = .license(licenseId: key.licenseId, accountId: accountId)
             case .success, .failure:
+                limits.noteFailure(address: context.remoteAddress)
                 throw TollgateError.unauthorized(code: LicenseCode.licenseKeyInvalid, message: "The license key is not valid: mistyped or not signed by this server.")
             }
         default:

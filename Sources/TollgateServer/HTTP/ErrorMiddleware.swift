@@ -16,11 +16,15 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         do {
             return try await next(request, context)
         } catch {
+            // A rate-limited request keeps its `RateLimit-*` headers on the error's answer.
+            let (error, extra) = (error as? ErrorWithHeaders).map { ($0.error, $0.headers) } ?? (error, HTTPFields())
             let known = translate(error, request: request)
             if known == .internal {
                 context.logger.error("Unhandled error", metadata: ["error": "\(String(reflecting: error))", "path": "\(request.uri.path)"])
             }
-            return try known.response(from: request, context: context)
+            var response = try known.response(from: request, context: context)
+            for field in extra where response.headers[field.name] == nil { response.headers.append(field) }
+            return response
         }
     }
 

@@ -14,6 +14,8 @@ struct LicenseValidationService: Sendable {
     let recorder: ValidationRecorder
     /// The default account, whose key signs answers about keys of no known account.
     let startup: Startup
+    /// Each license key's limit (its policy's `apiRequestsPerMinute`) and failures per address.
+    let limits: RateLimits
     let cache = SnapshotCache<Snapshot>()
 
     /// A license with what validation needs of it.
@@ -109,8 +111,10 @@ struct LicenseValidationService: Sendable {
         }
     }
 
-    /// Validates and returns the body and its `Tollgate-Signature` header value.
-    func validate(_ request: Request, remoteAddress: String?) async throws -> (body: Data, signature: String) {
+    /// Validates and returns the body, its `Tollgate-Signature` header value and the key's rate
+    /// limit, if its policy has one.
+    func validate(_ request: Request, remoteAddress: String?) async throws -> (body: Data, signature: String, limit: RateLimit.Decision?) {
+        try limits.checkFailures(address: remoteAddress)
         let now = clock.now()
         if let nonce = request.nonce, nonce.utf8.count > 256 {
             throw TollgateError.invalid(field: "nonce", message: "'nonce' is at most 256 characters.")
@@ -118,6 +122,7 @@ struct LicenseValidationService: Sendable {
         var answer = Answer(valid: false, code: .notFound, reasons: [], license: nil, serverTime: now, nonce: request.nonce)
         var accountId: String?
         var licenseId: String?
+        var decision: RateLimit.Decision?
 
         switch await licenseKeys.verify(request.key) {
         case .failure(.mistyped(let message)):
@@ -134,6 +139,9 @@ struct LicenseValidationService: Sendable {
                 break
             }
             licenseId = license.id
+            if limits.enabled, let perMinute = policy.apiRequestsPerMinute {
+                decision = try limits.take(limits.licenses, license.id, perMinute: perMinute, what: "license key")
+            }
             let verdict = LicenseValidator.evaluate(license: license, policy: policy, scope: request.scope, fingerprints: fingerprints, now: now)
             answer.valid = verdict.valid
             answer.code = verdict.code
@@ -160,7 +168,8 @@ struct LicenseValidationService: Sendable {
                 accountId: accountId, licenseId: licenseId, code: answer.code, valid: answer.valid, remoteAddress: remoteAddress, occurredAt: now,
                 features: answer.valid ? request.scope?.entitlements ?? [] : []))
         Self.counters[answer.code]?.increment()
-        return (body, signature)
+        if [.mistyped, .badSignature, .notFound].contains(answer.code) { limits.noteFailure(address: remoteAddress) }
+        return (body, signature, decision)
     }
 
     /// The license, its policy and its active machines' fingerprints, from the cache when

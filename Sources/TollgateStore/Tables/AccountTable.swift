@@ -17,14 +17,19 @@ public struct AccountTable {
         try await sql.execute("UPDATE accounts SET require_two_factor = ? WHERE id = ?", [.integer(required ? 1 : 0), .text(id)])
     }
 
+    /// Sets how many requests per minute each of the account's API tokens may make.
+    public func setAPIRequestsPerMinute(id: String, _ perMinute: Int) async throws {
+        try await sql.execute("UPDATE accounts SET api_requests_per_minute = ? WHERE id = ?", [.integer(Int64(perMinute)), .text(id)])
+    }
+
     /// The account with `id`.
     public func find(id: String) async throws -> Account? {
-        try await sql.queryOne("SELECT id, name, created_at, require_two_factor FROM accounts WHERE id = ?", [.text(id)]).flatMap(Self.account)
+        try await sql.queryOne("SELECT id, name, created_at, require_two_factor, api_requests_per_minute FROM accounts WHERE id = ?", [.text(id)]).flatMap(Self.account)
     }
 
     /// Every account, oldest first.
     public func all() async throws -> [Account] {
-        try await sql.query("SELECT id, name, created_at, require_two_factor FROM accounts ORDER BY created_at, id", []).compactMap(Self.account)
+        try await sql.query("SELECT id, name, created_at, require_two_factor, api_requests_per_minute FROM accounts ORDER BY created_at, id", []).compactMap(Self.account)
     }
 
     /// The sequence and hash of the account's last audit entry (0 and the genesis hash when none).
@@ -54,6 +59,7 @@ public struct AccountTable {
 
     static func account(_ row: SQLRow) -> Account? {
         guard let id = row.string("id"), let name = row.string("name"), let created = row.int("created_at") else { return nil }
-        return Account(id: id, name: name, createdAt: .init(epochMilliseconds: created), requireTwoFactor: row.int("require_two_factor") == 1)
+        return Account(id: id, name: name, createdAt: .init(epochMilliseconds: created), requireTwoFactor: row.int("require_two_factor") == 1,
+            apiRequestsPerMinute: row.int("api_requests_per_minute").map { Int($0) } ?? Account.defaultAPIRequestsPerMinute)
     }
 }

@@ -1,0 +1,83 @@
+import HTTPTypes
+import Synchronization
+import TollgateDomain
+
+/// The buckets of one kind of caller (API tokens, licenses, machines, failing addresses), in
+/// this process's memory: each replica counts on its own (README, "Rate limits").
+///
+/// Sharded by key so that two cores rarely wait on one lock. Bounded: a shard that outgrows its
+/// share of `capacity` forgets the callers whose buckets are full again (they lose nothing), and,
+/// if that is not enough (a flood of new keys), starts over empty.
+final class RateLimiter: Sendable {
+    private final class Shard: Sendable {
+        let states = Mutex<[String: Double]>([:])
+    }
+    private let shards: [Shard]
+    private let shardCapacity: Int
+    private let start = ContinuousClock.now
+    /// Seconds since the limiter started, on the monotonic clock; a test may move it.
+    let now: @Sendable () -> Double
+
+    init(capacity: Int = 200_000, shards count: Int = 16, now: (@Sendable () -> Double)? = nil) {
+        shards = (0..<count).map { _ in Shard() }
+        shardCapacity = max(1, capacity / count)
+        let start = self.start
+        self.now = now ?? { (ContinuousClock.now - start) / .seconds(1) }
+    }
+
+    private func shard(_ key: String) -> Shard {
+        shards[Int(UInt(bitPattern: key.hashValue) % UInt(shards.count))]
+    }
+
+    /// Takes one request of `key` under `limit`.
+    func take(_ key: String, _ limit: RateLimit) -> RateLimit.Decision {
+        let now = now()
+        return shard(key).states.withLock { states in
+            var tat = states[key]
+            let decision = limit.take(&tat, now: now)
+            if decision.allowed {
+                if states.count >= shardCapacity, states[key] == nil { prune(&states, now: now) }
+                states[key] = tat
+            }
+            return decision
+        }
+    }
+
+    /// When `key` has used up `limit`: the seconds until it may go on; `nil` when it may now.
+    func wait(_ key: String, _ limit: RateLimit) -> Int? {
+        let now = now()
+        return shard(key).states.withLock { limit.wait($0[key], now: now) }
+    }
+
+    private func prune(_ states: inout [String: Double], now: Double) {
+        states = states.filter { $0.value > now }
+        if states.count >= shardCapacity { states.removeAll(keepingCapacity: true) }
+    }
+}
+
+extension RateLimit.Decision {
+    /// `RateLimit-Limit`, `RateLimit-Remaining`, `RateLimit-Reset` and, when refused, `Retry-After`.
+    var headers: HTTPFields {
+        var fields = HTTPFields()
+        fields[RateLimitHeaders.limit] = "\(limit)"
+        fields[RateLimitHeaders.remaining] = "\(remaining)"
+        fields[RateLimitHeaders.reset] = "\(allowed ? reset : max(reset, retryAfter))"
+        if !allowed { fields[.retryAfter] = "\(retryAfter)" }
+        return fields
+    }
+}
+
+/// The names of the rate limit headers (draft-ietf-httpapi-ratelimit-headers, the form GitHub,
+/// Stripe's peers and most gateways send).
+enum RateLimitHeaders {
+    static let limit = HTTPField.Name("RateLimit-Limit")!
+    static let remaining = HTTPField.Name("RateLimit-Remaining")!
+    static let reset = HTTPField.Name("RateLimit-Reset")!
+}
+
+/// An error answered with headers of its own: the rate limit headers stay on a response a
+/// handler refused after the limiter let it through. ``ErrorMiddleware`` unwraps it.
+struct ErrorWithHeaders: Error {
+    var error: any Error
+    var headers: HTTPFields
+}
