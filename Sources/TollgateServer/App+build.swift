@@ -105,6 +105,8 @@ public func buildApplication(
     onStarted: @escaping @Sendable (_ defaultAccount: Account, _ generatedAdminToken: String?, _ ownerInvitation: String?) async -> Void = { _, _, _ in },
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) async throws -> BuiltApplication {
+    // Metrics first: a counter made before the bootstrap would count into nothing.
+    _ = MetricsRegistry.shared
     var logger = logger ?? Logger(label: "tollgate")
     logger.logLevel = configuration.logLevel
     let (store, keys) = try prepareDataDirectory(configuration, inGroup: !startNow, logger: logger)
@@ -182,7 +184,6 @@ public func buildApplication(
 
 /// Every route, in one place: the API, then the portals' pages over it.
 func buildRouter(_ services: AppServices) throws -> Router<AppRequestContext> {
-    _ = MetricsRegistry.shared
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: RequestMetricsMiddleware())
     if !services.configuration.trustedProxies.isEmpty {
@@ -200,7 +201,8 @@ func buildRouter(_ services: AppServices) throws -> Router<AppRequestContext> {
 
     let limits = BodyLimits(maxBodyBytes: services.configuration.maxBodyBytes)
     let writer = ChangeWriter(store: services.store, clock: services.clock)
-    OperationsController(store: services.store, keys: services.keys).addRoutes(to: router)
+    OperationsController(store: services.store, keys: services.keys, business: BusinessMetrics(store: services.store, clock: services.clock))
+        .addRoutes(to: router)
     ValidationController(
         service: LicenseValidationService(
             store: services.store, keys: services.keys, licenseKeys: services.licenseKeys, clock: services.clock,

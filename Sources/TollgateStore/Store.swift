@@ -206,6 +206,7 @@ public struct StoreSession {
     public var events: EventTable { EventTable(sql: sql) }
     public var idempotency: IdempotencyTable { IdempotencyTable(sql: sql) }
     public var validations: ValidationEventTable { ValidationEventTable(sql: sql) }
+    public var operations: OperationsQuery { OperationsQuery(sql: sql) }
 }
 
 extension SQLExecutor {

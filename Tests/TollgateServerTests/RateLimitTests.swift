@@ -1,5 +1,7 @@
 import Foundation
 import HTTPTypes
+import Synchronization
+import TollgateDomain
 import Testing
 @testable import TollgateServer
 
@@ -55,6 +57,21 @@ import Testing
             let free = try await client.license(policy: ["name": "Free"])
             for _ in 0..<10 { #expect(try await client.validate(free.key).header("RateLimit-Limit") == nil) }
         }
+    }
+
+    @Test func aLimiterForgetsBucketsThatAreFullAgainAndStaysBounded() {
+        let clock = Mutex(0.0)
+        let limiter = RateLimiter(capacity: 32, shards: 2, now: { clock.withLock { $0 } })
+        let limit = RateLimit(limit: 2)
+        #expect(limiter.wait("a", limit) == nil)
+        #expect(limiter.take("a", limit).allowed && limiter.take("a", limit).allowed && !limiter.take("a", limit).allowed)
+        #expect(limiter.wait("a", limit) == 30)
+        clock.withLock { $0 = 60 }
+        #expect(limiter.wait("a", limit) == nil)
+        #expect(limiter.take("a", limit).remaining == 1)
+        // A flood of new keys beyond the capacity does not grow the limiter without bound.
+        for n in 0..<1_000 { _ = limiter.take("k\(n)", limit) }
+        #expect(limiter.count <= 32)
     }
 
     @Test func thePresetsCarryTheSeedTiersRates() async throws {

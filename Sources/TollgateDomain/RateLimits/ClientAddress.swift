@@ -63,7 +63,7 @@ public enum ClientAddress {
     /// The key failures are counted under: the address itself for IPv4, its /64 for IPv6 (one
     /// host usually holds a whole /64, so counting single addresses would not slow it).
     public static func limitKey(_ address: String) -> String {
-        guard let bytes = bytes(of: address), bytes.count == 16 else { return address }
+        guard address.utf8.contains(UInt8(ascii: ":")), let bytes = bytes(of: address), bytes.count == 16 else { return address }
         if bytes[0..<12] == [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF] { return bytes[12...].map(String.init).joined(separator: ".") }
         return bytes[0..<8].map { String($0, radix: 16) }.joined(separator: ":") + "::/64"
     }

@@ -14,6 +14,10 @@ final class RateLimiter: Sendable {
     }
     private let shards: [Shard]
     private let shardCapacity: Int
+    /// How many callers have a bucket that is not full, about (kept under the shards' locks):
+    /// while it is 0, ``wait(_:_:)`` answers without a lock. Failing addresses are rare, so the
+    /// validation path usually checks its address for free.
+    private let occupied = Atomic<Int>(0)
     private let start = ContinuousClock.now
     /// Seconds since the limiter started, on the monotonic clock; a test may move it.
     let now: @Sendable () -> Double
@@ -36,7 +40,10 @@ final class RateLimiter: Sendable {
             var tat = states[key]
             let decision = limit.take(&tat, now: now)
             if decision.allowed {
-                if states.count >= shardCapacity, states[key] == nil { prune(&states, now: now) }
+                if states[key] == nil {
+                    if states.count >= shardCapacity { prune(&states, now: now) }
+                    occupied.add(1, ordering: .relaxed)
+                }
                 states[key] = tat
             }
             return decision
@@ -45,13 +52,28 @@ final class RateLimiter: Sendable {
 
     /// When `key` has used up `limit`: the seconds until it may go on; `nil` when it may now.
     func wait(_ key: String, _ limit: RateLimit) -> Int? {
+        guard occupied.load(ordering: .relaxed) > 0 else { return nil }
         let now = now()
-        return shard(key).states.withLock { limit.wait($0[key], now: now) }
+        return shard(key).states.withLock { states in
+            guard let tat = states[key] else { return nil }
+            // A bucket that is full again is forgotten: the caller is as if new.
+            if tat <= now {
+                states[key] = nil
+                occupied.subtract(1, ordering: .relaxed)
+                return nil
+            }
+            return limit.wait(tat, now: now)
+        }
     }
 
+    /// The callers remembered now, in all shards.
+    var count: Int { shards.reduce(0) { total, shard in total + shard.states.withLock { $0.count } } }
+
     private func prune(_ states: inout [String: Double], now: Double) {
+        let before = states.count
         states = states.filter { $0.value > now }
         if states.count >= shardCapacity { states.removeAll(keepingCapacity: true) }
+        occupied.subtract(before - states.count, ordering: .relaxed)
     }
 }
 

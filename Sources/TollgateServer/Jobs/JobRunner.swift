@@ -47,6 +47,12 @@ final class JobRunner: Service {
         self.pollInterval = pollInterval
         self.lease = lease
         self.logger = logger
+        // Every kind's counters exist from the start at 0, so that rules and dashboards over them
+        // see a series before the first failure.
+        for kind in self.handlers.keys {
+            _ = Counter(label: "tollgate_job_runs_total", dimensions: [("kind", kind)])
+            _ = Counter(label: "tollgate_job_failures_total", dimensions: [("kind", kind)])
+        }
     }
 
     /// The wait before attempt `attempts + 1` after a failure: 5 s doubled per attempt, at most an
@@ -81,7 +87,7 @@ final class JobRunner: Service {
         guard let handler = handlers[job.kind] else { return }
         let run = JobRun(job: job, store: store, clock: clock)
         let started = ContinuousClock.now
-        Counter(label: "tollgate_job_runs_total", dimensions: [("job", job.kind)]).increment()
+        Counter(label: "tollgate_job_runs_total", dimensions: [("kind", job.kind)]).increment()
         do {
             try await withLeaseKept(job) {
                 try await handler.perform(run)
@@ -92,7 +98,7 @@ final class JobRunner: Service {
         } catch let lost as JobLeaseLost {
             logger.warning("Job lease lost to another runner; its work was rolled back", metadata: ["job": "\(job.kind)", "id": "\(lost.jobId)"])
         } catch {
-            Counter(label: "tollgate_job_failures_total", dimensions: [("job", job.kind)]).increment()
+            Counter(label: "tollgate_job_failures_total", dimensions: [("kind", job.kind)]).increment()
             let now = clock.now()
             let retryAt = now.addingTimeInterval(Self.backoff(after: job.attempts, every: job.every))
             let state: JobTable.Job.State?? = try? await store.write(lock: .rows) { try await $0.jobs.fail(job, error: "\(error)", retryAt: retryAt, at: now) }

@@ -1,4 +1,5 @@
 import Foundation
+import Metrics
 import Hummingbird
 import TollgateDomain
 import TollgateFormats
@@ -24,6 +25,10 @@ struct UsageController: Sendable {
     func addRoutes(to group: RouterGroup<MachineRouteContext>) {
         group.permitting(.usageWrite).post("usage/events") { request, context in try await record(request, context) }
     }
+
+    /// `tollgate_usage_events_total{outcome=accepted|duplicate|conflict|rejected}`, made once.
+    static let counters: [UsageEventStatus: Counter] = Dictionary(
+        uniqueKeysWithValues: UsageEventStatus.allCases.map { ($0, Counter(label: "tollgate_usage_events_total", dimensions: [("outcome", $0.rawValue)])) })
 
     /// The counts and the result of every event.
     struct Answer: Codable {
@@ -54,6 +59,10 @@ struct UsageController: Sendable {
         memo.remember(ingestion.featureUses, accountId: context.accountId)
         let results = ingestion.results
         func count(_ status: UsageEventStatus) -> Int { results.count { $0.status == status } }
+        for status in UsageEventStatus.allCases {
+            let n = count(status)
+            if n > 0 { Self.counters[status]?.increment(by: n) }
+        }
         return try Response.json(
             Answer(accepted: count(.accepted), duplicates: count(.duplicate), conflicts: count(.conflict), rejected: count(.rejected), results: results))
     }

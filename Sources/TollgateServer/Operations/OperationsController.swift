@@ -10,6 +10,7 @@ import TollgateStore
 struct OperationsController: Sendable {
     let store: Store
     let keys: KeyService
+    let business: BusinessMetrics
 
     func addRoutes(to router: Router<AppRequestContext>) {
         router.get("healthz") { _, _ in
@@ -26,7 +27,8 @@ struct OperationsController: Sendable {
             }
         }
         router.get("metrics") { _, _ in
-            Response(
+            await business.refresh()
+            return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                 body: .init(byteBuffer: ByteBuffer(bytes: MetricsRegistry.render())))
         }

@@ -38,7 +38,7 @@ final class TokenRefusalLog: BatchBuffer {
     private let store: Store
     private let clock: any TollgateClock
     private let logger: Logger
-    private static let counters = [
+    static let counters = [
         TokenRefusal.Reason.expired: Counter(label: "tollgate_token_refusals_total", dimensions: [("reason", "expired")]),
         .revoked: Counter(label: "tollgate_token_refusals_total", dimensions: [("reason", "revoked")]),
     ]
