@@ -234,6 +234,7 @@ func buildRouter(_ services: AppServices) throws -> Router<AppRequestContext> {
     AuditController(store: services.store).addRoutes(to: v1)
     EventController(store: services.store).addRoutes(to: v1)
     NotificationController(store: services.store).addRoutes(to: v1)
+    NotificationTemplateController(store: services.store, writer: writer, limits: limits).addRoutes(to: v1)
     AccountController(store: services.store, keys: services.keys, writer: writer, limits: limits).addRoutes(to: v1)
     APITokenController(writer: writer, store: services.store, limits: limits).addRoutes(to: v1)
     WebhookEndpointController(writer: writer, store: services.store, limits: limits, editor: WebhookEndpointEditor(sealer: services.keys.sealer))
@@ -282,6 +283,9 @@ func addPortals(to router: Router<AppRequestContext>, _ services: AppServices, l
             AdminWebhooks(pages: pages).addRoutes(to: group)
         } else {
             PortalController(api: services.api, renderer: renderer, sessions: sessions, limits: limits).addRoutes(to: group)
+            UnsubscribePages(
+                unsubscriber: EmailUnsubscriber(writer: ChangeWriter(store: services.store, clock: services.clock), store: services.store), renderer: renderer
+            ).addRoutes(to: group)
         }
         // Any other path under the portal answers the portal's 404 page, not the API's JSON.
         group.get("**") { request, _ -> Response in throw TollgateError.routeNotFound(method: "GET", path: request.uri.path) }

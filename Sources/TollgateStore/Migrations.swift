@@ -432,6 +432,20 @@ enum Migrations {
                 "ALTER TABLE accounts ADD COLUMN api_requests_per_minute BIGINT"
             ]
         ),
+        (
+            28,
+            [
+                // A non-essential email's unsubscribe link (List-Unsubscribe) and the keyed hash of its secret.
+                "ALTER TABLE notifications ADD COLUMN unsubscribe_url TEXT",
+                "ALTER TABLE notifications ADD COLUMN unsubscribe_hash TEXT",
+                // A vendor's own templates for an email kind (NotificationTemplateTable).
+                """
+                CREATE TABLE notification_templates (
+                  account_id TEXT NOT NULL, kind TEXT NOT NULL, subject TEXT NOT NULL, text_body TEXT NOT NULL, html_body TEXT NOT NULL,
+                  updated_at BIGINT NOT NULL, PRIMARY KEY (account_id, kind))
+                """,
+            ]
+        ),
     ]
 
     /// Steps that rewrite data rather than schema, run in the transaction of their version,

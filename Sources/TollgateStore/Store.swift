@@ -193,6 +193,7 @@ public struct StoreSession {
     public var webhookSecrets: WebhookSecretTable { WebhookSecretTable(sql: sql) }
     public var webhookDeliveries: WebhookDeliveryTable { WebhookDeliveryTable(sql: sql) }
     public var notifications: NotificationTable { NotificationTable(sql: sql) }
+    public var notificationTemplates: NotificationTemplateTable { NotificationTemplateTable(sql: sql) }
     public var meters: DocumentTable<Meter> { DocumentTable(sql: sql, documents: documents, table: "meters", columns: ["code"]) { [.text($0.code)] } }
     public var machines: MachineTable { MachineTable(sql: sql) }
     public var usageEvents: UsageEventTable { UsageEventTable(sql: sql) }

@@ -71,6 +71,6 @@ def test_a_sweep_killed_half_way_finishes_after_restart_and_kills_each_machine_o
             state, attempts, owner = db.execute("SELECT state, attempts, lease_owner FROM jobs WHERE kind = 'machine-sweep'").fetchone()
         assert (attempts, owner) == (0, None) or state == "running"
         status, _, metrics = restarted.request("GET", "/metrics")
-        assert 'tollgate_job_runs_total{job="machine-sweep"}' in metrics.decode()
+        assert 'tollgate_job_runs_total{kind="machine-sweep"}' in metrics.decode()
     finally:
         restarted.stop()

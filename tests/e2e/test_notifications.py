@@ -118,6 +118,57 @@ def test_a_license_issued_suspended_and_reinstated_sends_one_email_each(tmp_path
         server.stop()
 
 
+def test_the_unsubscribe_link_of_an_alert_turns_the_alerts_off_and_nothing_else(tmp_path, inbox):
+    """A machine-limit alert carries List-Unsubscribe (one-click, RFC 8058) and a link in both
+    parts; the link's page asks first, its POST (what a mail client's button sends) turns the
+    customer's alerts off, recorded as a change; the next alert is not sent, an essential email
+    still is; a wrong secret is a 404 page."""
+    server = Server(tmp_path / "data", env=smtp_env(inbox))
+    try:
+        _, customer = server.json("POST", "/v1/customers", {"name": "Globex", "email": "it@globex.example"})
+        _, product = server.json("POST", "/v1/products", {"code": "seats", "name": "Seats"})
+        _, policy = server.json("POST", "/v1/policies", {"productId": product["id"], "name": "Two seats", "maxMachines": 2})
+        _, license = server.json("POST", "/v1/licenses", {"policyId": policy["id"], "customerId": customer["id"]})
+        key = {"Authorization": f"License {license['key']}"}
+        for fingerprint in ["fp-1", "fp-2"]:
+            assert server.json("POST", "/v1/machines", {"fingerprint": fingerprint}, token=None, headers=key)[0] == 201
+        got = inbox.wait_for(2)
+        alert = next(message for _, _, message in got if "machine" in message["subject"].lower())
+        url = alert["list-unsubscribe"].strip("<>")
+        assert alert["list-unsubscribe-post"] == "List-Unsubscribe=One-Click"
+        assert url.startswith(f"{server.url}/portal/unsubscribe/ntf_")
+        text, html = parts(alert)
+        assert url in text and url in html
+        issued = next(message for _, _, message in got if message is not alert)
+        assert issued["list-unsubscribe"] is None  # essential: no way to turn it off
+        with urllib.request.urlopen(url) as page:
+            assert page.status == 200 and "Stop these emails" in page.read().decode()
+        assert server.json("GET", f"/v1/customers/{customer['id']}")[1]["emailOptOut"] is False
+        status, _, body = server.request("POST", url[len(server.url):], raw=b"List-Unsubscribe=One-Click", token=None,
+                                         headers={"Content-Type": "application/x-www-form-urlencoded"})
+        assert status == 200 and "are off" in body.decode(), body
+        assert server.json("GET", f"/v1/customers/{customer['id']}")[1]["emailOptOut"] is True
+        _, events = server.json("GET", f"/v1/events?type=customer.updated&objectId={customer['id']}")
+        assert events["data"][0]["actor"].startswith("unsubscribe:ntf_"), events
+        assert server.request("GET", url[len(server.url):-3] + "xyz", token=None)[0] == 404
+        # The seats again: one freed, taken again; the alert is not sent now, the suspension email is.
+        _, machines = server.json("GET", f"/v1/machines?licenseId={license['id']}")
+        assert server.request("DELETE", f"/v1/machines/{machines['data'][0]['id']}")[0] in (200, 204)
+        assert server.json("POST", "/v1/machines", {"fingerprint": "fp-3"}, token=None, headers=key)[0] == 201
+        assert server.json("POST", f"/v1/licenses/{license['id']}/actions/suspend")[0] == 200
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            _, log = server.json("GET", f"/v1/notifications?customerId={customer['id']}")
+            if len(log["data"]) >= 4 and all(n["state"] != "pending" for n in log["data"]):
+                break
+            time.sleep(0.1)
+        states = [(n["kind"], n["state"]) for n in log["data"]]
+        assert states[:2] == [("license_suspended", "sent"), ("machine_limit_reached", "not_sent")], states
+        assert log["data"][1]["error"] == "not sent: the customer opted out of these emails"
+    finally:
+        server.stop()
+
+
 def test_a_customer_user_gets_its_portal_invitation_by_email_and_the_link_works(tmp_path, inbox):
     server = Server(tmp_path / "data", env=smtp_env(inbox))
     try:

@@ -133,7 +133,7 @@ def sweep_runs(server):
     status, _, raw = server.request("GET", "/metrics")
     assert status == 200
     for line in raw.decode().splitlines():
-        if line.startswith("tollgate_job_runs_total") and 'job="machine-sweep"' in line:
+        if line.startswith("tollgate_job_runs_total") and 'kind="machine-sweep"' in line:
             return float(line.rsplit(" ", 1)[1])
     return 0.0
 

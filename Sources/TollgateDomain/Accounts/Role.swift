@@ -89,6 +89,8 @@ public enum Permission: String, CaseIterable, Sendable, Codable {
     /// Webhook endpoints: create, list, change, delete, rotate their secrets (and, with them,
     /// their deliveries).
     case webhooksManage = "webhooks.manage"
+    /// The account's own email templates.
+    case notificationsManage = "notifications.manage"
 
     /// Every permission that only reads.
     public static let reads: Set<Permission> = Set(allCases.filter { $0.rawValue.hasSuffix(".read") })

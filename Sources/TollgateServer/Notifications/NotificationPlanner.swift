@@ -95,12 +95,16 @@ struct NotificationPlanner: JobHandler {
         ]
         if let expiresAt = license.expiresAt { values["expiresAt"] = Self.day(expiresAt) }
         values.merge(extra) { $1 }
-        let rendered = templates.render(kind, values, unsubscribeURL: nil)
         let id = Identifier.make(.notification, at: now)
+        // The kinds a customer may turn off carry a link that does, without signing in.
+        let unsubscribe = kind.isEssential ? nil : Secret.generate(prefix: "", length: 32)
+        let unsubscribeURL = unsubscribe.map { "\(linkBase)\(Self.unsubscribePath)/\(id)/\($0)" }
+        let override = try await session.notificationTemplates.find(accountId: accountId, kind: kind)
+        let rendered = templates.render(kind, values, unsubscribeURL: unsubscribeURL, override: override)
         var notification = NotificationTable.Notification(
             id: id, accountId: accountId, kind: kind, occasion: occasion, recipient: customer.email ?? "", customerId: customer.id, objectId: license.id,
             subject: rendered.subject, text: rendered.text, html: rendered.html, messageId: "\(id)@\(Self.messageDomain(linkBase))", createdAt: now,
-            updatedAt: now)
+            updatedAt: now, unsubscribeURL: unsubscribeURL, unsubscribeHash: unsubscribe.map(Self.unsubscribeHash))
         if customer.email == nil {
             (notification.state, notification.error) = (.notSent, "not sent: the customer has no email address")
         } else if let email = customer.email, !MailAddress.isValid(email) {
@@ -117,7 +121,8 @@ struct NotificationPlanner: JobHandler {
     func invitation(of user: User, link: InvitationLink, session: StoreSession, now: Date) async throws {
         let vendor = try await session.accounts.find(id: user.accountId)?.name ?? "Your vendor"
         let values: [String: Any] = ["vendor": vendor, "name": user.name, "invitationURL": link.url, "expiresAt": Self.day(link.expiresAt)]
-        let rendered = templates.render(.portalInvitation, values, unsubscribeURL: nil)
+        let override = try await session.notificationTemplates.find(accountId: user.accountId, kind: .portalInvitation)
+        let rendered = templates.render(.portalInvitation, values, unsubscribeURL: nil, override: override)
         let id = Identifier.make(.notification, at: now)
         let notification = NotificationTable.Notification(
             id: id, accountId: user.accountId, kind: .portalInvitation, occasion: "\(NotificationKind.portalInvitation.rawValue):\(id)", recipient: user.email,
@@ -136,6 +141,12 @@ struct NotificationPlanner: JobHandler {
     }
 
     /// The domain of Message-IDs: the public URL's host.
+    /// Where unsubscribe links point (``UnsubscribePages``).
+    static let unsubscribePath = "/portal/unsubscribe"
+
+    /// The keyed hash an unsubscribe link's secret is stored under.
+    static func unsubscribeHash(_ secret: String) -> String { Secret.hash(secret, purpose: "tollgate-unsubscribe") }
+
     static func messageDomain(_ linkBase: String) -> String {
         URL(string: linkBase)?.host.flatMap { $0.isEmpty ? nil : $0 } ?? "tollgate.invalid"
     }

@@ -26,7 +26,9 @@ struct NotificationSender: JobHandler {
         }
         let message = MailMessage(
             from: settings.from, to: MailAddress(notification.recipient), subject: notification.subject, text: notification.text, html: notification.html,
-            messageId: notification.messageId, date: clock.now())
+            messageId: notification.messageId, date: clock.now(),
+            // RFC 2369 and RFC 8058: mail clients show an unsubscribe button that POSTs to the link.
+            headers: notification.unsubscribeURL.map { [("List-Unsubscribe", "<\($0)>"), ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")] } ?? [])
         try await run.store.write(lock: .rows) { [now = clock.now()] in try await $0.notifications.countAttempt(id: id, at: now) }
         do {
             try await SMTPClient(settings: settings).send(message)

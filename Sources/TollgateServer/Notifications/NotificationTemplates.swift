@@ -1,6 +1,7 @@
 import Foundation
 import Mustache
 import TollgateDomain
+import TollgateStore
 
 /// The emails' templates (swift-mustache): per kind a text template whose first line is the
 /// subject and whose rest is the plain-text part, and an HTML fragment that the layout wraps.
@@ -30,17 +31,50 @@ struct NotificationTemplates: Sendable {
 
     struct TemplateMissing: Error { let kind: NotificationKind }
 
-    /// `kind`'s email with `values`; `unsubscribeURL` (for the kinds a customer may turn off)
-    /// goes into the HTML layout's footer and the text's last line.
-    func render(_ kind: NotificationKind, _ values: [String: Any], unsubscribeURL: String?) -> Rendered {
-        let text = library.render(values, withTemplate: "\(kind.rawValue).txt") ?? ""
-        let subject = text.prefix { $0 != "\n" }.trimmingCharacters(in: .whitespaces)
-        var body = String(text.drop { $0 != "\n" }.dropFirst()).trimmingCharacters(in: .newlines) + "\n"
-        if let unsubscribeURL { body += "\nTo turn these emails off: \(unsubscribeURL)\n" }
-        let fragment = library.render(values, withTemplate: "\(kind.rawValue).html") ?? ""
+    /// `kind`'s email with `values`, from the vendor's `override` when it has one;
+    /// `unsubscribeURL` (for the kinds a customer may turn off) goes into the HTML layout's
+    /// footer and the text's last line.
+    func render(_ kind: NotificationKind, _ values: [String: Any], unsubscribeURL: String?, override: NotificationTemplateTable.Template? = nil) -> Rendered {
+        var subject: String
+        var text: String
+        let fragment: String
+        if let override, let own = try? Self.compile(subject: override.subject, text: override.text, html: override.html) {
+            subject = own.subject.render(values)
+            text = own.text.render(values)
+            fragment = own.html.render(values)
+        } else {
+            let whole = library.render(values, withTemplate: "\(kind.rawValue).txt") ?? ""
+            subject = String(whole.prefix { $0 != "\n" })
+            text = String(whole.drop { $0 != "\n" }.dropFirst())
+            fragment = library.render(values, withTemplate: "\(kind.rawValue).html") ?? ""
+        }
+        // One line, whatever a template or a value put in it.
+        subject = subject.split(whereSeparator: \.isNewline).joined(separator: " ").trimmingCharacters(in: .whitespaces)
+        text = text.trimmingCharacters(in: .newlines) + "\n"
+        if let unsubscribeURL { text += "\nTo turn these emails off: \(unsubscribeURL)\n" }
         var layout = values
         (layout["subject"], layout["body"], layout["unsubscribeURL"]) = (subject, fragment, unsubscribeURL)
-        return Rendered(subject: subject, text: body, html: library.render(layout, withTemplate: "layout.html") ?? fragment)
+        return Rendered(subject: subject, text: text, html: library.render(layout, withTemplate: "layout.html") ?? fragment)
+    }
+
+    /// The default templates of `kind`, as a vendor would write its own: subject, text, HTML fragment.
+    static func defaultTemplates(_ kind: NotificationKind) -> (subject: String, text: String, html: String) {
+        let whole = String(decoding: defaults["\(kind.rawValue).txt"] ?? [], as: UTF8.self)
+        let subject = String(whole.prefix { $0 != "\n" })
+        return (subject, String(whole.drop { $0 != "\n" }.dropFirst()), String(decoding: defaults["\(kind.rawValue).html"] ?? [], as: UTF8.self))
+    }
+
+    /// A vendor's templates, compiled: subject and text rendered as text, the HTML fragment with
+    /// its values escaped. Throws the parser's complaint, naming the field.
+    static func compile(subject: String, text: String, html: String) throws(TollgateError) -> (subject: MustacheTemplate, text: MustacheTemplate, html: MustacheTemplate) {
+        func one(_ source: String, field: String, asText: Bool) throws(TollgateError) -> MustacheTemplate {
+            do {
+                return try MustacheTemplate(string: (asText ? "{{% CONTENT_TYPE: TEXT}}" : "") + source)
+            } catch {
+                throw .invalid(field: field, message: "'\(field)' is not a Mustache template: \(error).")
+            }
+        }
+        return (try one(subject, field: "subject", asText: true), try one(text, field: "text", asText: true), try one(html, field: "html", asText: false))
     }
 
     static let defaults: [String: [UInt8]] = [

@@ -31,11 +31,15 @@ public struct NotificationTable {
         public var createdAt: Date
         public var updatedAt: Date
         public var sentAt: Date?
+        /// For the kinds a customer may turn off: the link that does (sent as `List-Unsubscribe`),
+        /// and the keyed hash of its secret.
+        public var unsubscribeURL: String?
+        public var unsubscribeHash: String?
 
         public init(
             id: String, accountId: String, kind: NotificationKind, occasion: String, recipient: String, customerId: String?, objectId: String?,
             subject: String, text: String, html: String, messageId: String, state: State = .pending, attempts: Int = 0, error: String? = nil,
-            createdAt: Date, updatedAt: Date, sentAt: Date? = nil
+            createdAt: Date, updatedAt: Date, sentAt: Date? = nil, unsubscribeURL: String? = nil, unsubscribeHash: String? = nil
         ) {
             self.id = id
             self.accountId = accountId
@@ -54,6 +58,8 @@ public struct NotificationTable {
             self.createdAt = createdAt
             self.updatedAt = updatedAt
             self.sentAt = sentAt
+            self.unsubscribeURL = unsubscribeURL
+            self.unsubscribeHash = unsubscribeHash
         }
     }
 
@@ -64,13 +70,14 @@ public struct NotificationTable {
         return try await sql.queryOne(
             """
             INSERT INTO notifications (id, account_id, kind, occasion, recipient, customer_id, object_id, subject, text_body, html_body,
-              message_id, state, attempts, error, created_at, updated_at, sent_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (account_id, occasion) DO NOTHING RETURNING id
+              message_id, state, attempts, error, created_at, updated_at, sent_at, unsubscribe_url, unsubscribe_hash)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (account_id, occasion) DO NOTHING RETURNING id
             """,
             [
                 .text(n.id), .text(n.accountId), .text(n.kind.rawValue), .text(n.occasion), .text(n.recipient), .text(n.customerId), .text(n.objectId),
                 .text(n.subject), .text(n.text), .text(n.html), .text(n.messageId), .text(n.state.rawValue), .integer(Int64(n.attempts)), .text(n.error),
                 .integer(n.createdAt.epochMilliseconds), .integer(n.updatedAt.epochMilliseconds), .integer(n.sentAt?.epochMilliseconds),
+                .text(n.unsubscribeURL), .text(n.unsubscribeHash),
             ]) != nil
     }
 
@@ -147,6 +154,7 @@ public struct NotificationTable {
             id: id, accountId: accountId, kind: kind, occasion: occasion, recipient: recipient, customerId: row.string("customer_id"),
             objectId: row.string("object_id"), subject: subject, text: text, html: html, messageId: messageId, state: state, attempts: Int(attempts),
             error: row.string("error"), createdAt: Date(epochMilliseconds: created), updatedAt: Date(epochMilliseconds: updated),
-            sentAt: row.int("sent_at").map(Date.init(epochMilliseconds:)))
+            sentAt: row.int("sent_at").map(Date.init(epochMilliseconds:)), unsubscribeURL: row.string("unsubscribe_url"),
+            unsubscribeHash: row.string("unsubscribe_hash"))
     }
 }
