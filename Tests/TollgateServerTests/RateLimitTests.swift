@@ -24,8 +24,9 @@ import Testing
             #expect(remaining == ["4", "3", "2", "1"])
             let refused = try await client.send(.get, "/v1/products", token: token)
             #expect(refused.status == 429 && refused.errorCode == "RATE_LIMITED")
-            #expect(refused.header("Retry-After") == "12" && refused.header("RateLimit-Limit") == "5" && refused.header("RateLimit-Remaining") == "0")
-            #expect(refused.header("RateLimit-Reset") == "60")
+            // 12 s a request; the limiter's clock is real time, so a slow machine may have let a second pass.
+            #expect(["11", "12"].contains(refused.header("Retry-After")) && refused.header("RateLimit-Limit") == "5")
+            #expect(refused.header("RateLimit-Remaining") == "0" && ["59", "60"].contains(refused.header("RateLimit-Reset")))
             // Another token of the account has a bucket of its own.
             #expect(try await client.send(.get, "/v1/products").status == 200)
         }
@@ -42,7 +43,7 @@ import Testing
             #expect(activation.status == 201 && activation.header("RateLimit-Remaining") == "1")
             #expect(try await client.validate(license.key).header("RateLimit-Remaining") == "0")
             let refused = try await client.validate(license.key)
-            #expect(refused.status == 429 && refused.errorCode == "RATE_LIMITED" && refused.header("Retry-After") == "20")
+            #expect(refused.status == 429 && refused.errorCode == "RATE_LIMITED" && ["19", "20"].contains(refused.header("Retry-After")))
             #expect(try await client.activate(license.key, fingerprint: "fp-2").status == 429)
             // The machine's token has its own bucket at the same rate.
             let machine = try #require((activation.object["machine"] as? [String: Any])?["id"] as? String)

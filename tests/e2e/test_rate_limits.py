@@ -41,7 +41,7 @@ def test_failed_license_checks_slow_the_address_that_makes_them(tmp_path):
         status, _, _ = server.request("POST", "/v1/machines", {"fingerprint": "fp"}, token=None, headers={"Authorization": "License TG1-guess"})
         assert status == 401
         status, headers, body = validate(server, "TG1-guess-5")
-        assert status == 429 and body["error"]["code"] == "RATE_LIMITED" and headers["Retry-After"] == "12", (status, headers, body)
+        assert status == 429 and body["error"]["code"] == "RATE_LIMITED" and headers["Retry-After"] in ("11", "12"), (status, headers, body)
         # The address is held back whatever it sends now, a valid key too; X-Forwarded-For is not
         # believed from a peer that is not a trusted proxy.
         assert validate(server, license["key"])[0] == 429
