@@ -104,6 +104,13 @@ import TollgateDomain
             app.clock.advance(by: NotificationPlanner.interval)
             try await Self.runJobs(app)
             #expect(try inbox.subjects() == ["Your CAD license", "All 2 machines of your CAD license are in use"])
+            // Both seats taken before the planner reads either event: announced once, not twice.
+            let other = try #require(try await client.send(.post, "/v1/licenses", ["policyId": policy, "customerId": customer]).object["key"] as? String)
+            #expect(try await client.activate(other, fingerprint: "one").status == 201)
+            #expect(try await client.activate(other, fingerprint: "two").status == 201)
+            app.clock.advance(by: NotificationPlanner.interval)
+            try await Self.runJobs(app)
+            #expect(try inbox.subjects().filter { $0.hasPrefix("All 2 machines") }.count == 2)
         }
     }
 

@@ -21,7 +21,7 @@ class Inbox:
     """An SMTP server on a free loopback port that keeps every message it accepts; with
     `tls_context`, it requires STARTTLS, and with `credentials`, AUTH after it."""
 
-    def __init__(self, tls_context=None, credentials=None):
+    def __init__(self, tls_context=None, credentials=None, implicit_tls=None, only_login=False):
         self.messages = []
         self.lock = threading.Lock()
         inbox = self
@@ -44,6 +44,11 @@ class Inbox:
                 ok = (auth_data.login.decode(), auth_data.password.decode()) == credentials
                 return AuthResult(success=ok, handled=False)  # handled=False: aiosmtpd answers 535 itself
             options.update(authenticator=authenticate, auth_required=True, auth_require_tls=bool(tls_context))
+        if only_login:
+            options["auth_exclude_mechanism"] = ["PLAIN"]
+        if implicit_tls:
+            # TLS from the first byte (port 465 style); AUTH is then over TLS already.
+            options.update(ssl_context=implicit_tls, auth_require_tls=False)
         self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port, server_hostname="localhost", **options)
         self.controller.start()
 
@@ -280,3 +285,31 @@ def test_starttls_with_a_verified_certificate_and_auth(tmp_path):
     assert outcomes["untrusted"]["state"] == "pending" and "certificate" in outcomes["untrusted"]["error"].lower(), outcomes["untrusted"]
     assert outcomes["wrong password"]["state"] == "failed" and "535" in outcomes["wrong password"]["error"], outcomes["wrong password"]
     assert inboxes["trusted"].logins == ["PLAIN"] and not inboxes["untrusted"].logins, "no credentials before a verified handshake"
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")  # aiosmtpd's flag; the whole session is TLS here
+def test_implicit_tls_and_auth_login(tmp_path):
+    """TOLLGATE_SMTP_SECURITY=tls: TLS from the first byte against a certificate the CA file
+    vouches for, then AUTH LOGIN when that is the only mechanism the server offers."""
+    import ssl
+    import subprocess
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert), "-days", "2",
+                    "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost"], check=True, capture_output=True)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(str(cert), str(key))
+    inbox = Inbox(credentials=("mailer", "s3cret"), implicit_tls=context, only_login=True)
+    env = smtp_env(inbox, TOLLGATE_SMTP_HOST="localhost", TOLLGATE_SMTP_SECURITY="tls", TOLLGATE_SMTP_USER="mailer",
+                   TOLLGATE_SMTP_PASSWORD="s3cret", TOLLGATE_SMTP_CA_FILE=str(cert))
+    server = Server(tmp_path / "data", env=env)
+    try:
+        _, customer = server.json("POST", "/v1/customers", {"name": "Globex", "email": "it@globex.example"})
+        server.json("POST", f"/v1/customers/{customer['id']}/users", {"email": "ann@globex.example", "name": "Ann"})
+        got = inbox.wait_for(1)
+        assert len(got) == 1 and got[0][1] == ["ann@globex.example"], got
+        assert inbox.logins == ["LOGIN"], inbox.logins
+        _, log = server.json("GET", "/v1/notifications?kind=portal_invitation")
+        assert log["data"][0]["state"] == "sent", log
+    finally:
+        server.stop()
+        inbox.stop()

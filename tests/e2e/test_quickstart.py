@@ -111,3 +111,29 @@ def test_readme_rate_limits_walk_through_works_when_pasted(server):
     assert len(got) == 5 and all(len(g.split()) == len(e.split()) and all(close(x, y) for x, y in zip(g.split(), e.split()))
                                  for g, e in zip(got[:4], expected[:4])), result.stdout
     assert re.fullmatch(r"RateLimit-Limit: 6000 RateLimit-Remaining: 59\d\d RateLimit-Reset: \d+", got[4]), result.stdout
+
+
+def test_readme_notifications_walk_through_works_when_pasted(tmp_path):
+    readme = (ROOT / "README.md").read_text()
+    script = re.search(r"<!-- notifications:begin -->\n```sh\n(.*?)```\n<!-- notifications:end -->", readme, re.S).group(1)
+    port = str(free_port())
+    script = script.replace("8025", port)
+    server = Server(tmp_path / "data", env={"TOLLGATE_SMTP_HOST": "127.0.0.1", "TOLLGATE_SMTP_PORT": port, "TOLLGATE_SMTP_SECURITY": "none",
+                                            "TOLLGATE_SMTP_FROM": "licensing@example.com", "TOLLGATE_JOB_POLL_MS": "100"})
+    try:
+        prelude = f"export TOLLGATE_TOKEN={ADMIN_TOKEN}\nexport TOLLGATE_URL={server.url}\nexport PATH=\"$PWD/.build/debug:$PATH\"\ncd {tmp_path}\n"
+        result = subprocess.run(["bash", "-e", "-o", "pipefail", "-c", prelude + script], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    finally:
+        server.stop()
+    output = result.stdout
+    assert result.returncode == 0, output + result.stderr
+    mails = re.findall(r"^mail: <?([^\s>]+)>? \| (.*)$", output, re.M)
+    # mails() prints the whole box each time: 1, then 2, then 3 lines.
+    assert mails[:1] == [("it@hooli.example", "Your Mailed license")], output
+    assert mails[1:3] == [("it@hooli.example", "Your Mailed license"), ("it@hooli.example", "Welcome to Mailed, Hooli")], output
+    assert mails[3:5] == mails[1:3] and len(mails) == 6 and "All 2 machines" in mails[5][1], output
+    assert "template: license_issued custom True" in output
+    assert "will no longer send renewal reminders or usage and machine-limit alerts to it@hooli.example" in output
+    assert "emailOptOut: True" in output
+    log = re.findall(r"^(license_issued|machine_limit_reached) (\w+) ", output, re.M)
+    assert log == [("machine_limit_reached", "sent"), ("license_issued", "sent"), ("license_issued", "sent")], output

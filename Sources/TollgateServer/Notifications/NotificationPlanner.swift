@@ -68,6 +68,9 @@ struct NotificationPlanner: JobHandler {
             else { return }
             let usage = try await session.machines.usage(licenseId: licenseId)
             guard usage.unclustered + usage.clusters.reduce(0, { $0 + $1.nodes }) >= max else { return }
+            // Of activations read together after the seats filled, only the last took the last
+            // seat: the others' events would otherwise announce it too.
+            guard try await session.machines.newestActive(licenseId: licenseId) == event.objectId else { return }
             try await make(
                 .machineLimitReached, occasion: "\(NotificationKind.machineLimitReached.rawValue):\(event.id)", licenseId: licenseId,
                 accountId: event.accountId, values: [:], session: session, now: now)

@@ -48,6 +48,13 @@ public struct MachineTable {
     }
 
     /// The seats a license's active machines take, per cluster, in one aggregate query.
+    /// The id of the license's most recently activated machine that is still active.
+    public func newestActive(licenseId: String) async throws -> String? {
+        try await sql.queryOne(
+            "SELECT id FROM machines WHERE license_id = ? AND state = 'active' ORDER BY created_at DESC, id DESC LIMIT 1", [.text(licenseId)]
+        )?.string("id")
+    }
+
     public func usage(licenseId: String) async throws -> SeatUsage {
         let rows = try await sql.query(
             """
