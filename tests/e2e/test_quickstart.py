@@ -12,6 +12,21 @@ def quickstart_script():
     return block
 
 
+def walk_through(name, url, cwd=None, port_placeholder=None, port=None, env=None):
+    """Runs the README's block between `<!-- name:begin -->` and `<!-- name:end -->` in bash
+    against the server at `url`, with the quickstart's two exports; its stdout, once it passed."""
+    readme = (ROOT / "README.md").read_text()
+    script = re.search(rf"<!-- {name}:begin -->\n```sh\n(.*?)```\n<!-- {name}:end -->", readme, re.S).group(1)
+    if port_placeholder:
+        script = script.replace(port_placeholder, port)
+    prelude = f"export TOLLGATE_TOKEN={ADMIN_TOKEN}\nexport TOLLGATE_URL={url}\nexport PATH=\"$PWD/.build/debug:$PATH\"\n"
+    if cwd:
+        prelude += f"cd {cwd}\n"
+    result = subprocess.run(["bash", "-e", "-o", "pipefail", "-c", prelude + script], cwd=ROOT, capture_output=True, text=True, timeout=120, env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
 def test_readme_quickstart_works_when_pasted(server):
     script = quickstart_script()
     script = script.replace("tga_paste_the_token_the_server_printed", ADMIN_TOKEN)
@@ -37,14 +52,7 @@ def test_readme_quickstart_works_when_pasted(server):
 
 
 def test_readme_metering_walk_through_works_when_pasted(server):
-    readme = (ROOT / "README.md").read_text()
-    script = re.search(r"<!-- metering:begin -->\n```sh\n(.*?)```\n<!-- metering:end -->", readme, re.S).group(1)
-    prelude = f"export TOLLGATE_TOKEN={ADMIN_TOKEN}\nexport TOLLGATE_URL={server.url}\nexport PATH=\"$PWD/.build/debug:$PATH\"\n"
-    environment = dict(os.environ, PYTHONPATH=str(ROOT / "sdk" / "python"))
-    result = subprocess.run(["bash", "-e", "-o", "pipefail", "-c", prelude + script], cwd=ROOT, capture_output=True, text=True,
-                            timeout=120, env=environment)
-    output = result.stdout
-    assert result.returncode == 0, output + result.stderr
+    output = walk_through("metering", server.url, env=dict(os.environ, PYTHONPATH=str(ROOT / "sdk" / "python")))
     assert '"accepted":2' in output and '"duplicates":2' in output
     assert "status  accepted" in output
     assert "python sdk:" in output
@@ -76,18 +84,12 @@ def test_first_start_prints_a_generated_token_once(tmp_path):
 
 
 def test_readme_webhooks_walk_through_works_when_pasted(tmp_path):
-    readme = (ROOT / "README.md").read_text()
-    script = re.search(r"<!-- webhooks:begin -->\n```sh\n(.*?)```\n<!-- webhooks:end -->", readme, re.S).group(1)
     port = str(free_port())
-    script = script.replace("8099", port)
     server = Server(tmp_path / "data", env={"TOLLGATE_WEBHOOK_ALLOW": "loopback"})
     try:
-        prelude = f"export TOLLGATE_TOKEN={ADMIN_TOKEN}\nexport TOLLGATE_URL={server.url}\nexport PATH=\"$PWD/.build/debug:$PATH\"\ncd {tmp_path}\n"
-        result = subprocess.run(["bash", "-e", "-o", "pipefail", "-c", prelude + script], cwd=ROOT, capture_output=True, text=True, timeout=120)
+        output = walk_through("webhooks", server.url, cwd=tmp_path, port_placeholder="8099", port=port)
     finally:
         server.stop()
-    output = result.stdout
-    assert result.returncode == 0, output + result.stderr
     assert '"eventType":"webhook_endpoint.pinged"' in output
     verified = re.findall(r"^verified \d+ (\S+) ", output, re.M)
     assert sorted(verified) == ["license.created", "license.reinstated", "license.suspended", "webhook_endpoint.pinged"], output
@@ -96,37 +98,28 @@ def test_readme_webhooks_walk_through_works_when_pasted(tmp_path):
 
 def test_readme_rate_limits_walk_through_works_when_pasted(server):
     readme = (ROOT / "README.md").read_text()
-    script = re.search(r"<!-- ratelimits:begin -->\n```sh\n(.*?)```\n<!-- ratelimits:end -->", readme, re.S).group(1)
     printed = re.search(r"<!-- ratelimits:end -->\n\nIt prints:\n\n```\n(.*?)```", readme, re.S).group(1)
-    prelude = f"export TOLLGATE_TOKEN={ADMIN_TOKEN}\nexport TOLLGATE_URL={server.url}\nexport PATH=\"$PWD/.build/debug:$PATH\"\n"
-    result = subprocess.run(["bash", "-e", "-o", "pipefail", "-c", prelude + script], cwd=ROOT, capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stdout + result.stderr
+    output = walk_through("ratelimits", server.url)
     # What the README says it prints, but for the admin token's remaining count, which depends on
     # the requests the walk-through's commands made with it.
     expected = printed.strip().splitlines()
-    got = result.stdout.strip().splitlines()
+    got = output.strip().splitlines()
     # Seconds may read one less when a second passed between the commands (the limiter's clock is real time).
     def close(a, b):
         return a == b or (a.isdigit() and b.isdigit() and 0 <= int(b) - int(a) <= 1)
     assert len(got) == 5 and all(len(g.split()) == len(e.split()) and all(close(x, y) for x, y in zip(g.split(), e.split()))
-                                 for g, e in zip(got[:4], expected[:4])), result.stdout
-    assert re.fullmatch(r"RateLimit-Limit: 6000 RateLimit-Remaining: 59\d\d RateLimit-Reset: \d+", got[4]), result.stdout
+                                 for g, e in zip(got[:4], expected[:4])), output
+    assert re.fullmatch(r"RateLimit-Limit: 6000 RateLimit-Remaining: 59\d\d RateLimit-Reset: \d+", got[4]), output
 
 
 def test_readme_notifications_walk_through_works_when_pasted(tmp_path):
-    readme = (ROOT / "README.md").read_text()
-    script = re.search(r"<!-- notifications:begin -->\n```sh\n(.*?)```\n<!-- notifications:end -->", readme, re.S).group(1)
     port = str(free_port())
-    script = script.replace("8025", port)
     server = Server(tmp_path / "data", env={"TOLLGATE_SMTP_HOST": "127.0.0.1", "TOLLGATE_SMTP_PORT": port, "TOLLGATE_SMTP_SECURITY": "none",
                                             "TOLLGATE_SMTP_FROM": "licensing@example.com", "TOLLGATE_JOB_POLL_MS": "100"})
     try:
-        prelude = f"export TOLLGATE_TOKEN={ADMIN_TOKEN}\nexport TOLLGATE_URL={server.url}\nexport PATH=\"$PWD/.build/debug:$PATH\"\ncd {tmp_path}\n"
-        result = subprocess.run(["bash", "-e", "-o", "pipefail", "-c", prelude + script], cwd=ROOT, capture_output=True, text=True, timeout=120)
+        output = walk_through("notifications", server.url, cwd=tmp_path, port_placeholder="8025", port=port)
     finally:
         server.stop()
-    output = result.stdout
-    assert result.returncode == 0, output + result.stderr
     mails = re.findall(r"^mail: <?([^\s>]+)>? \| (.*)$", output, re.M)
     # mails() prints the whole box each time: 1, then 2, then 3 lines.
     assert mails[:1] == [("it@hooli.example", "Your Mailed license")], output
