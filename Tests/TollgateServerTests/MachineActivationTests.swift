@@ -80,6 +80,24 @@ import TollgateFormats
         }
     }
 
+    /// On PostgreSQL an activation plans with the license and policy an earlier activation read
+    /// (MachineActivator.activateAlone): a change since then must still be seen.
+    @Test func anActivationSeesChangesToTheLicenseAndPolicySinceTheLastOne() async throws {
+        let app = try await TestApp.make()
+        try await app.run { client in
+            let license = try await client.license(policy: ["name": "Three", "maxMachines": 3])
+            #expect(try await client.activate(license.key, fingerprint: "fp-1").status == 201)
+            try await client.send(.post, "/v1/licenses/\(license.id)/actions/suspend")
+            #expect(try await client.activate(license.key, fingerprint: "fp-2").errorCode == "SUSPENDED")
+            try await client.send(.post, "/v1/licenses/\(license.id)/actions/reinstate")
+            #expect(try await client.activate(license.key, fingerprint: "fp-2").status == 201)
+            #expect(try await client.send(.patch, "/v1/policies/\(license.policy)", ["maxMachines": 2]).status == 200)
+            let full = try await client.activate(license.key, fingerprint: "fp-3")
+            #expect(full.errorCode == "MACHINE_LIMIT_EXCEEDED" && full.error["limit"] as? Int == 2)
+            #expect(try await client.activate(license.key, fingerprint: "fp-1").errorCode == "FINGERPRINT_TAKEN")
+        }
+    }
+
     @Test func aNewClusterActivatesWhileTheOldOneDrainsThenTheOldOneIsDeactivated() async throws {
         let app = try await TestApp.make()
         try await app.run { client in

@@ -40,32 +40,47 @@ enum MachineActivator {
         return MachineRecord(machine: machine, license: license, policy: policy)
     }
 
-    /// Activates `draft` in two round trips where the store can (PostgreSQL): the license's context
-    /// read in one statement, planned here, and the machine inserted by one statement that
-    /// checks, under the license's lock, that what was planned with still holds
-    /// (``Store/insertMachine(_:change:ifStill:seatLimit:)``). The transaction of
-    /// ``activate(_:licenseId:accountId:actor:offline:session:now:)`` takes five, which held
-    /// PostgreSQL to a third of SQLite's activations (BENCHMARKS.md).
+    /// Activates `draft` in one round trip where the store can (PostgreSQL): the license and its
+    /// policy as an earlier activation read them (`contexts`; read in one statement when not
+    /// there), planned here, and the machine inserted by one statement that checks, under the
+    /// license's lock, that what was planned with still holds
+    /// (``Store/insertMachine(_:change:ifStill:seatLimit:)``): the same documents, the fingerprint
+    /// free, a seat left. A remembered context may be stale (a change through another replica,
+    /// or older than the cache's two seconds), and that check is what makes it safe: a stale one
+    /// is refused by the insert, forgotten, and the caller's transaction reads afresh. The
+    /// transaction of ``activate(_:licenseId:accountId:actor:offline:session:now:)`` takes five
+    /// round trips, which held PostgreSQL to a third of SQLite's activations (BENCHMARKS.md).
     ///
     /// Only what is certain to succeed goes this way: a machine in no cluster (a cluster may
     /// drain another, which is several statements) of a license that may activate it. `nil`
     /// otherwise, or when anything changed in between, and the caller runs the transaction, which
     /// gives the refusals their reasons.
     static func activateAlone(
-        _ draft: MachineDraft, licenseId: String, accountId: String, actor: String, store: Store, now: Date
+        _ draft: MachineDraft, licenseId: String, accountId: String, actor: String, store: Store,
+        contexts: SnapshotCache<LicenseContext>, now: Date
     ) async throws -> MachineRecord? {
+        // Keyed by account too: the read is confined to the caller's account.
+        let key = accountId + "/" + licenseId
         guard draft.cluster == nil,
-            let read = try await store.alone({ try await $0.licenseContext(id: licenseId, accountId: accountId, fingerprint: draft.fingerprint) }),
-            let context = read, let policy = context.policy, !context.fingerprintTaken
+            let context = try await contexts.value(key, generation: 0, read: {
+                try await store.alone({ try await $0.licenseContext(id: licenseId, accountId: accountId) }) ?? nil
+            }),
+            let policy = context.policy
         else { return nil }
         let license = context.license
-        // The planner's other rule for a machine in no cluster, the machine limit, is checked by
-        // the insert, which counts the seats under the lock.
-        guard (try? ActivationPlanner.requireUsable(license, policy: policy, now: now)) != nil else { return nil }
+        // The planner's other rules for a machine in no cluster, the free fingerprint and the
+        // machine limit, are checked by the insert, under the lock.
+        guard (try? ActivationPlanner.requireUsable(license, policy: policy, now: now)) != nil else {
+            contexts.forget(key)
+            return nil
+        }
         let machine = Self.machine(draft, license: license, policy: policy, offline: nil, now: now)
         let change = try change(machine, actor: actor, policy: policy, offline: false, now: now)
         let seatLimit = license.effectiveLimit(LimitCodes.maxMachines, policy: policy)?.maximum
-        guard try await store.insertMachine(machine, change: change, ifStill: context, seatLimit: seatLimit) == true else { return nil }
+        guard try await store.insertMachine(machine, change: change, ifStill: context, seatLimit: seatLimit) == true else {
+            contexts.forget(key)
+            return nil
+        }
         return MachineRecord(machine: machine, license: license, policy: policy)
     }
 

@@ -17,6 +17,9 @@ struct MachineController: Sendable {
     let beats: MachineHeartbeat
     let clock: any TollgateClock
     let limits: BodyLimits
+    /// Licenses with their policies as activations last read them, for
+    /// ``MachineActivator/activateAlone(_:licenseId:accountId:actor:store:contexts:now:)``.
+    let contexts = SnapshotCache<LicenseContext>()
 
     static let activationFields: Set<String> = ["licenseId", "fingerprint", "name", "platform", "hostname", "cores", "cluster", "scope"]
 
@@ -89,7 +92,7 @@ struct MachineController: Sendable {
         let record: MachineRecord
         if IdempotencyClaim.current == nil,
             let alone = try await MachineActivator.activateAlone(
-                activation.draft, licenseId: licenseId, accountId: accountId, actor: actor, store: store, now: clock.now())
+                activation.draft, licenseId: licenseId, accountId: accountId, actor: actor, store: store, contexts: contexts, now: clock.now())
         {
             record = alone
         } else {

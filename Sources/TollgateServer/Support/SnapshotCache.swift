@@ -42,6 +42,11 @@ final class SnapshotCache<Value: Sendable>: Sendable {
         }
     }
 
+    /// Drops `key`'s entry: its value is known to be stale.
+    func forget(_ key: String) {
+        entries.withLock { $0[key] = nil }
+    }
+
     /// The value of `key`, read by `read` unless cached or being read already for the same
     /// generation. Absent values (`nil`) are not remembered.
     func value(_ key: String, generation: UInt64, read: @escaping @Sendable () async throws -> Value?) async throws -> Value? {
