@@ -446,6 +446,8 @@ enum Migrations {
                 """,
             ]
         ),
+        // PostgreSQL: one account's activations in one statement (MachineBatchInsertMigration).
+        (29, []),
     ]
 
     /// Steps that rewrite data rather than schema, run in the transaction of their version,
@@ -456,6 +458,7 @@ enum Migrations {
         13: CompactLogsMigration.run,
         17: GuardedMachineInsertMigration.run,
         21: GuardedMachineInsertMigration.run,
+        29: MachineBatchInsertMigration.run,
         19: { sql, _ in
             // Validations logged before the roll-up, rolled up once.
             try await sql.execute(

@@ -23,6 +23,8 @@ public struct Store: Sendable {
     let documents = DocumentCache()
     /// Whether this process's last write reached the database (see ``ready()``).
     let writes = WriteHealth()
+    /// Activations' inserts waiting for a statement on PostgreSQL (``insertMachine(_:change:ifStill:seatLimit:)``).
+    let machineInserts = MachineInsertBatches()
 
     init(database: any SQLDatabase) {
         self.database = database

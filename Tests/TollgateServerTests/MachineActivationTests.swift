@@ -80,6 +80,36 @@ import TollgateFormats
         }
     }
 
+    /// On PostgreSQL, concurrent activations of one account's licenses go to the database in
+    /// batches (MachineInsertBatches): each license still takes exactly its seats, and the audit
+    /// trail and the event log stay one unbroken chain.
+    @Test func concurrentActivationsOfManyLicensesTakeExactlyTheirSeatsAndKeepTheChain() async throws {
+        let app = try await TestApp.make()
+        try await app.run { client in
+            var licenses: [(id: String, key: String, product: String, policy: String)] = []
+            for index in 0..<8 { licenses.append(try await client.license(policy: ["name": "Two \(index)", "maxMachines": 2])) }
+            let before = try await EventLogTests.events(client).count
+            let replies = try await withThrowingTaskGroup(of: (String, TestApp.Reply).self) { group in
+                for index in 0..<48 {
+                    let license = licenses[index % 8]
+                    group.addTask { (license.id, try await client.activate(license.key, fingerprint: "fp-\(index)")) }
+                }
+                return try await group.reduce(into: [(String, TestApp.Reply)]()) { $0.append($1) }
+            }
+            for license in licenses {
+                let ofLicense = replies.filter { $0.0 == license.id }.map(\.1)
+                #expect(ofLicense.filter { $0.status == 201 }.count == 2, "\(ofLicense.map(\.status))")
+                #expect(ofLicense.filter { $0.status != 201 }.allSatisfy { $0.errorCode == "MACHINE_LIMIT_EXCEEDED" })
+            }
+            let events = try await EventLogTests.events(client)
+            #expect(events.count == before + 16)
+            #expect(events.filter { $0["type"] as? String == "machine.activated" }.count == 16)
+            #expect(events.map { $0["sequence"] as! Int } == Array(1...events.count))
+            let audit = try await client.send(.get, "/v1/audit-events/verify").object
+            #expect(audit["valid"] as? Bool == true, "\(audit)")
+        }
+    }
+
     /// On PostgreSQL an activation plans with the license and policy an earlier activation read
     /// (MachineActivator.activateAlone): a change since then must still be seen.
     @Test func anActivationSeesChangesToTheLicenseAndPolicySinceTheLastOne() async throws {

@@ -3,9 +3,9 @@ import TollgateDomain
 import TollgateFormats
 
 extension Store {
-    /// Inserts `machine` and records `change` in one statement outside a transaction, under the
-    /// machine's license's lock (``WriteLock/license(account:license:)``), if nothing the caller
-    /// planned with has changed since it read `context`: the license and its policy are the same
+    /// Inserts `machine` and records `change` outside a transaction, under the machine's
+    /// license's lock (``WriteLock/license(account:license:)``), if nothing the caller planned
+    /// with has changed since it read `context`: the license and its policy are the same
     /// documents, no active machine of the license has the fingerprint, and, given a
     /// `seatLimit`, fewer than that many of its active machines are outside a draining cluster
     /// (``ActivationPlanner``'s machine limit for a machine in no cluster; a cluster with one node
@@ -14,39 +14,70 @@ extension Store {
     /// the license's machines (measured: counted in the read too, a floating license's activations
     /// on PostgreSQL fell by a fifth as its machines grew to hundreds).
     ///
+    /// Inserts of one account that wait at the same time go in one statement
+    /// (``MachineInsertBatches``, ``MachineBatchInsertMigration``): each still checked on its own.
+    ///
     /// `true` when inserted; `false` when something changed, and the caller runs its
-    /// transaction; `nil` on SQLite, whose transactions cost no round trips
-    /// (``GuardedMachineInsertMigration``).
+    /// transaction; `nil` on SQLite, whose transactions cost no round trips.
     public func insertMachine(_ machine: Machine, change: ChangeTable.Change, ifStill context: LicenseContext, seatLimit: Int?) async throws -> Bool? {
-        let lock = WriteLock.license(account: machine.accountId, license: machine.licenseId)
+        guard let postgres = database as? PostgreSQLDatabase else { return nil }
         let staged = ChangeTable.staged(accountId: machine.accountId, [change], at: machine.createdAt)[0]
+        var json = JSONWriter(capacity: 4096)
+        json.object { json in
+            json.key("license")
+            json.string(machine.licenseId)
+            json.key("lockKey")
+            json.int(Int(PostgreSQLDatabase.lockKey(schema: postgres.schema, name: machine.licenseId)))
+            json.key("licenseData")
+            json.string(context.documents.license)
+            json.key("policyData")
+            if let policy = context.documents.policy { json.string(policy) } else { json.null() }
+            json.key("fingerprint")
+            json.string(machine.fingerprint)
+            json.key("seatLimit")
+            if let seatLimit { json.int(seatLimit) } else { json.null() }
+            json.key("machine")
+            SQLValue.write(MachineTable.columns, MachineTable.values(machine), to: &json)
+            json.key("change")
+            SQLValue.write(ChangeTable.stagedColumns, staged, to: &json)
+        }
+        let item = String(decoding: json.bytes, as: UTF8.self)
         let outcome = try await noting {
-            try await database.alone { sql -> String in
-                guard let postgres = sql as? PostgreSQLExecutor else { return "" }
-                let row = try await sql.queryOne(
-                    "SELECT tollgate_insert_machine(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, CAST(? AS JSONB), CAST(? AS JSONB)) AS outcome",
-                    postgres.database.licenseLockKeys(account: machine.accountId, license: machine.licenseId) + [
-                        .text(postgres.database.changeChannel), .text(machine.accountId), .text(machine.licenseId), .text(context.documents.license),
-                        .text(context.documents.policy), .text(machine.fingerprint), .integer(seatLimit.map(Int64.init)),
-                        .text(SQLValue.jsonObject(MachineTable.columns, MachineTable.values(machine))),
-                        .text(SQLValue.jsonObject(ChangeTable.stagedColumns, staged)),
-                    ])
-                return row?.string("outcome") ?? ""
+            try await machineInserts.insert(item, account: machine.accountId) { items in
+                try await postgres.insertMachines(items, account: machine.accountId)
             }
         }
-        guard let outcome else { return nil }
         guard outcome == "inserted" else { return false }
-        generation.advance(after: lock)
+        generation.advance(after: .license(account: machine.accountId, license: machine.licenseId))
         return true
     }
 }
 
+extension PostgreSQLDatabase {
+    /// Runs `tollgate_insert_machines` on `items` of `account`: one outcome per item, in order.
+    func insertMachines(_ items: [String], account: String) async throws -> [String] {
+        let arguments: [SQLValue] = [
+            .integer(writeLockKey), .integer(Self.lockKey(schema: schema, name: account)), .text(changeChannel), .text(account),
+            .text("[" + items.joined(separator: ",") + "]"),
+        ]
+        let outcomes = try await alone { sql -> [String] in
+            let row = try await sql.queryOne(
+                "SELECT array_to_string(tollgate_insert_machines(?, ?, ?, ?, CAST(? AS JSONB)), ',') AS outcomes",
+                arguments)
+            return (row?.string("outcomes") ?? "").split(separator: ",").map(String.init)
+        }
+        guard let outcomes, outcomes.count == items.count else {
+            throw MachineBatchMismatch(items: items.count, outcomes: outcomes?.count ?? 0)
+        }
+        return outcomes
+    }
+}
+
 extension SQLValue {
-    /// A JSON object of `columns` and their `values` (in order), as `jsonb_populate_record` reads
-    /// a row. Written with ``JSONWriter``: `JSONSerialization` took a sixth of the server's time
-    /// per activation (measured: `perf` during `scripts/bench/activation`).
-    static func jsonObject(_ columns: [String], _ values: [SQLValue]) -> String {
-        var json = JSONWriter(capacity: 2048)
+    /// Writes a JSON object of `columns` and their `values` (in order), as `jsonb_populate_record`
+    /// reads a row. Written with ``JSONWriter``: `JSONSerialization` took a sixth of the server's
+    /// time per activation (measured: `perf` during `scripts/bench/activation`).
+    static func write(_ columns: [String], _ values: [SQLValue], to json: inout JSONWriter) {
         json.object { json in
             for (column, value) in zip(columns, values) {
                 json.key(column)
@@ -57,6 +88,13 @@ extension SQLValue {
                 }
             }
         }
-        return String(decoding: json.bytes, as: UTF8.self)
     }
+}
+
+/// `tollgate_insert_machines` answered another number of outcomes than it was given items: a
+/// defect, answered 500.
+struct MachineBatchMismatch: Error, CustomStringConvertible {
+    let items: Int
+    let outcomes: Int
+    var description: String { "tollgate_insert_machines answered \(outcomes) outcomes for \(items) items" }
 }
