@@ -94,6 +94,30 @@ import TollgateFormats
         #expect(try await store.read { try await $0.sql.queryOne("SELECT count(*) AS n FROM pending_changes", [])?.int("n") } == 0)
     }
 
+    /// Several activations in one statement (``MachineInsertBatches``): each item is checked on
+    /// its own, and the batch's earlier items of the same license count toward its seats and its
+    /// fingerprints; the passing ones are chained in order.
+    @Test func aBatchChecksEachItemAfterTheOnesBeforeIt() async throws {
+        let setup = try await setUp()
+        guard let postgres = setup.store.database as? PostgreSQLDatabase, let read = try await context(setup, "fp-2") else { return }
+        let stale = LicenseContext(license: read.license, policy: read.policy, fingerprintTaken: false, documents: ("{}", read.documents.policy))
+        let batch: [(String, LicenseContext)] = [("fp-2", read), ("fp-2", read), ("fp-1", read), ("fp-3", read), ("fp-4", read), ("fp-5", stale)]
+        let machines = batch.enumerated().map { machine($1.0, on: setup.license, at: Double($0) + 1) }
+        let items = zip(machines, batch).map { postgres.insertItem($0, change: change($0), ifStill: $1.1, seatLimit: 3) }
+        // fp-1 takes one of the three seats already.
+        #expect(try await postgres.insertMachines(items, account: setup.account.id) == ["inserted", "taken", "taken", "inserted", "full", "changed"])
+        let (stored, chain, events) = try await setup.store.read { session in
+            let chain = try await session.audit.chain(accountId: setup.account.id)
+            let head = try await session.accounts.auditHead(accountId: setup.account.id)
+            let events = try await session.events.list(accountId: setup.account.id, type: "machine.activated", objectId: nil, after: nil, page: PageRequest(limit: 10))
+            return (try await session.machines.list(accountId: setup.account.id, licenseId: nil, state: nil, page: PageRequest(limit: 10)).items, AuditChain.verify(chain, head: head).valid, events.items)
+        }
+        #expect(stored.count == 3 && Set(stored.map(\.fingerprint)) == ["fp-1", "fp-2", "fp-3"])
+        #expect(stored.contains(machines[0]) && stored.contains(machines[3]))
+        #expect(chain)
+        #expect(events.map(\.objectId) == [machines[0].id, machines[3].id])
+    }
+
     /// The checks run after the lock is taken, on what committed before: a transaction holding the
     /// license's lock that inserts the same fingerprint makes the waiting insert decline, though
     /// its caller read the fingerprint as free.

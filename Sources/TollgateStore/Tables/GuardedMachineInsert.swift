@@ -21,13 +21,28 @@ extension Store {
     /// transaction; `nil` on SQLite, whose transactions cost no round trips.
     public func insertMachine(_ machine: Machine, change: ChangeTable.Change, ifStill context: LicenseContext, seatLimit: Int?) async throws -> Bool? {
         guard let postgres = database as? PostgreSQLDatabase else { return nil }
+        let item = postgres.insertItem(machine, change: change, ifStill: context, seatLimit: seatLimit)
+        let outcome = try await noting {
+            try await machineInserts.insert(item, account: machine.accountId) { items in
+                try await postgres.insertMachines(items, account: machine.accountId)
+            }
+        }
+        guard outcome == "inserted" else { return false }
+        generation.advance(after: .license(account: machine.accountId, license: machine.licenseId))
+        return true
+    }
+}
+
+extension PostgreSQLDatabase {
+    /// `machine`'s item of `tollgate_insert_machines`' array (``MachineBatchInsertMigration``), as JSON.
+    func insertItem(_ machine: Machine, change: ChangeTable.Change, ifStill context: LicenseContext, seatLimit: Int?) -> String {
         let staged = ChangeTable.staged(accountId: machine.accountId, [change], at: machine.createdAt)[0]
         var json = JSONWriter(capacity: 4096)
         json.object { json in
             json.key("license")
             json.string(machine.licenseId)
             json.key("lockKey")
-            json.int(Int(PostgreSQLDatabase.lockKey(schema: postgres.schema, name: machine.licenseId)))
+            json.int(Int(Self.lockKey(schema: schema, name: machine.licenseId)))
             json.key("licenseData")
             json.string(context.documents.license)
             json.key("policyData")
@@ -41,19 +56,9 @@ extension Store {
             json.key("change")
             SQLValue.write(ChangeTable.stagedColumns, staged, to: &json)
         }
-        let item = String(decoding: json.bytes, as: UTF8.self)
-        let outcome = try await noting {
-            try await machineInserts.insert(item, account: machine.accountId) { items in
-                try await postgres.insertMachines(items, account: machine.accountId)
-            }
-        }
-        guard outcome == "inserted" else { return false }
-        generation.advance(after: .license(account: machine.accountId, license: machine.licenseId))
-        return true
+        return String(decoding: json.bytes, as: UTF8.self)
     }
-}
 
-extension PostgreSQLDatabase {
     /// Runs `tollgate_insert_machines` on `items` of `account`: one outcome per item, in order.
     func insertMachines(_ items: [String], account: String) async throws -> [String] {
         let arguments: [SQLValue] = [
