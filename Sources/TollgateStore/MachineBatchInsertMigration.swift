@@ -12,10 +12,9 @@
 /// one: the license and policy are still the documents planned with, no active machine of the
 /// license has the fingerprint, fewer than `seatLimit` machines take seats — counting, for items
 /// of one license, the batch's earlier items that take a seat, and an earlier item's fingerprint
-/// as taken. If any item passes, it locks the account's row, chains
-/// the passing items' changes onto the audit trail and the event log in order, and writes their
-/// machines, entries and events and the account's head in one statement, and announces the commit
-/// once. It answers one outcome per item, in order: `inserted`, `changed`, `taken` or `full`.
+/// as taken. If any item passes, it locks the account's row, chains the passing items' changes
+/// onto the audit trail and the event log in order, writes their machines, entries and events and
+/// the account's head in one statement, and announces the commit once. It answers one outcome per item, in order: `inserted`, `changed`, `taken` or `full`.
 ///
 /// Why: per activation, PostgreSQL's CPU went to the statement machinery (executor starts, the
 /// round trip, the commit, the account row's lock and update, the notification) more than to the

@@ -26,9 +26,10 @@ final class MachineInsertBatches: Sendable {
     /// entry has none running.
     private let queues = Mutex<[String: Queue]>([:])
 
-    /// The outcome of `item` (JSON: an item of `tollgate_insert_machines`' array), an insert of `account`, once a statement of `run` has answered it.
-    /// `run` takes a batch and answers one outcome per item, in order; the first caller of an
-    /// idle account's inserts starts a task that runs batches until none wait.
+    /// The outcome of `item` (JSON: an item of `tollgate_insert_machines`' array), an insert of
+    /// `account`, once a statement of `run` has answered it. `run` takes a batch and answers one
+    /// outcome per item, in order; the first caller of an idle account's inserts starts a task
+    /// that runs batches until none wait.
     func insert(_ item: String, account: String, run: @escaping @Sendable ([String]) async throws -> [String]) async throws -> String {
         try await withCheckedThrowingContinuation { continuation in
             let starts = queues.withLock { queues -> Bool in
