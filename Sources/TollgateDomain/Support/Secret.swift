@@ -16,4 +16,12 @@ public enum Secret {
     public static func hash(_ secret: String, purpose: String) -> String {
         HMAC<SHA256>.authenticationCode(for: Data(secret.utf8), using: SymmetricKey(data: Data(purpose.utf8))).hexString
     }
+
+    /// Whether `a` and `b` are equal, in time that does not depend on where they differ (a
+    /// secret or its hash against the one given).
+    public static func equal(_ a: String, _ b: String) -> Bool {
+        let (x, y) = (Array(a.utf8), Array(b.utf8))
+        guard x.count == y.count else { return false }
+        return zip(x, y).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
+    }
 }

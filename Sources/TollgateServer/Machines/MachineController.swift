@@ -87,8 +87,9 @@ struct MachineController: Sendable {
         let (accountId, actor) = (context.accountId, context.actor)
         let (tokens, clock) = (self.tokens, self.clock)
         // Without an idempotency key (whose record commits with the change), first in one
-        // statement where the store can (batched with the account's others); then, or otherwise, in a transaction under the license's
-        // lock, not the account's: activations of other licenses of the account go on.
+        // statement where the store can (batched with the account's others); then, or otherwise,
+        // in a transaction under the license's lock, not the account's: activations of other
+        // licenses of the account go on.
         let record: MachineRecord
         if IdempotencyClaim.current == nil,
             let alone = try await MachineActivator.activateAlone(

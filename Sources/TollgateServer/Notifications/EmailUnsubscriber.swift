@@ -19,7 +19,7 @@ struct EmailUnsubscriber: Sendable {
     /// The link's target, or `nil` when no notification has this id and secret.
     func target(notificationId: String, secret: String) async throws -> (NotificationTable.Notification, Target)? {
         guard let notification = try await store.read({ try await $0.notifications.find(id: notificationId) }),
-            let hash = notification.unsubscribeHash, Self.same(hash, NotificationPlanner.unsubscribeHash(secret)),
+            let hash = notification.unsubscribeHash, Secret.equal(hash, NotificationPlanner.unsubscribeHash(secret)),
             let customerId = notification.customerId
         else { return nil }
         let accountId = notification.accountId
@@ -48,12 +48,5 @@ struct EmailUnsubscriber: Sendable {
                 objectId: customerId, before: before, after: after, at: now)
             return target
         }
-    }
-
-    /// Compares two hex digests in time that does not depend on where they differ.
-    static func same(_ a: String, _ b: String) -> Bool {
-        let (x, y) = (Array(a.utf8), Array(b.utf8))
-        guard x.count == y.count else { return false }
-        return zip(x, y).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
     }
 }

@@ -143,13 +143,13 @@ struct NotificationPlanner: JobHandler {
                 maxAttempts: 8, runAt: now), at: now)
     }
 
-    /// The domain of Message-IDs: the public URL's host.
     /// Where unsubscribe links point (``UnsubscribePages``).
     static let unsubscribePath = "/portal/unsubscribe"
 
     /// The keyed hash an unsubscribe link's secret is stored under.
     static func unsubscribeHash(_ secret: String) -> String { Secret.hash(secret, purpose: "tollgate-unsubscribe") }
 
+    /// The domain of Message-IDs: the public URL's host.
     static func messageDomain(_ linkBase: String) -> String {
         URL(string: linkBase)?.host.flatMap { $0.isEmpty ? nil : $0 } ?? "tollgate.invalid"
     }

@@ -43,9 +43,7 @@ struct NotificationTemplates: Sendable {
             text = own.text.render(values)
             fragment = own.html.render(values)
         } else {
-            let whole = library.render(values, withTemplate: "\(kind.rawValue).txt") ?? ""
-            subject = String(whole.prefix { $0 != "\n" })
-            text = String(whole.drop { $0 != "\n" }.dropFirst())
+            (subject, text) = Self.split(library.render(values, withTemplate: "\(kind.rawValue).txt") ?? "")
             fragment = library.render(values, withTemplate: "\(kind.rawValue).html") ?? ""
         }
         // One line, whatever a template or a value put in it.
@@ -59,9 +57,13 @@ struct NotificationTemplates: Sendable {
 
     /// The default templates of `kind`, as a vendor would write its own: subject, text, HTML fragment.
     static func defaultTemplates(_ kind: NotificationKind) -> (subject: String, text: String, html: String) {
-        let whole = String(decoding: defaults["\(kind.rawValue).txt"] ?? [], as: UTF8.self)
-        let subject = String(whole.prefix { $0 != "\n" })
-        return (subject, String(whole.drop { $0 != "\n" }.dropFirst()), String(decoding: defaults["\(kind.rawValue).html"] ?? [], as: UTF8.self))
+        let (subject, text) = split(String(decoding: defaults["\(kind.rawValue).txt"] ?? [], as: UTF8.self))
+        return (subject, text, String(decoding: defaults["\(kind.rawValue).html"] ?? [], as: UTF8.self))
+    }
+
+    /// A default text template (or its rendering) split into its first line, the subject, and the rest.
+    static func split(_ whole: String) -> (subject: String, text: String) {
+        (String(whole.prefix { $0 != "\n" }), String(whole.drop { $0 != "\n" }.dropFirst()))
     }
 
     /// A vendor's templates, compiled: subject and text rendered as text, the HTML fragment with

@@ -59,15 +59,9 @@ struct PageSessions: Sendable {
 
     /// Refuses a form whose CSRF token is not `expected` (403, shown as a page).
     static func checkCSRF(_ form: FormBody, expected: String?) throws {
-        guard let expected, !expected.isEmpty, let given = form["csrf"], constantTimeEqual(given, expected) else {
+        guard let expected, !expected.isEmpty, let given = form["csrf"], Secret.equal(given, expected) else {
             throw TollgateError.forbidden(
                 code: RequestCode.forbidden, message: "The form's security token is missing or out of date. Reload the page and send the form again.")
         }
-    }
-
-    static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
-        let (x, y) = (Array(a.utf8), Array(b.utf8))
-        guard x.count == y.count else { return false }
-        return zip(x, y).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
     }
 }
